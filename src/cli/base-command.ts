@@ -1,0 +1,167 @@
+import {Command, Flags, Interfaces} from '@oclif/core'
+import {ExitCode, isOdoopsError, OdoopsError} from '../lib/errors.js'
+import {Ui} from '../lib/output/ui.js'
+import {Settings} from '../lib/config/settings.js'
+import {redact, redactValue} from '../lib/secrets/redact.js'
+import type {StateStore} from '../lib/state/store.js'
+import type {OdoopsDirs} from '../lib/paths.js'
+import {toOdoopsError} from './errors.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof OdoopsCommand)['baseFlags'] & T['flags']>
+
+/** Shape of every error document under --json (docs/json/error.schema.json). */
+export interface JsonError {
+  error: {code: string; message: string; exitCode: number; suggestions: string[]; data?: Record<string, unknown>}
+}
+
+/**
+ * The base of every odoops command, and of every command a plugin pack adds.
+ * - `run()` returns the command's typed result; under --json that object is the output.
+ * - Global flags: --json, --state, --yes, --no-color, --verbose.
+ * - Errors become `Error (CODE): message` + "Try this:" on stderr, or {"error": {...}}
+ *   under --json, with the exit codes of lib/errors.ts.
+ * - Commands that change state or a host set `static audited = true`; their runs are
+ *   appended to the audit trail, arguments redacted.
+ */
+export abstract class OdoopsCommand<T = unknown> extends Command {
+  static override enableJsonFlag = true
+  /** Append an audit event for each run (commands that change state or a host). */
+  static audited = false
+
+  static override baseFlags = {
+    state: Flags.string({
+      description: 'state store: a directory, file:///dir, or postgres://user@host/db',
+      env: 'ODOOPS_STATE',
+      helpGroup: 'GLOBAL',
+    }),
+    yes: Flags.boolean({char: 'y', description: 'never prompt; confirmations count as yes (destructive ones still need --confirm)', helpGroup: 'GLOBAL'}),
+    'no-color': Flags.boolean({description: 'no colours (also NO_COLOR, or when stdout is not a terminal)', helpGroup: 'GLOBAL'}),
+    verbose: Flags.boolean({description: 'show more detail on stderr', helpGroup: 'GLOBAL'}),
+  }
+
+  protected ui!: Ui
+  protected settings!: Settings
+  protected globalFlags!: {state?: string; yes: boolean; 'no-color': boolean; verbose: boolean; json: boolean}
+  /** Aborted on Ctrl-C / SIGTERM; long-running domain work observes it and cleans up. */
+  protected readonly abort = new AbortController()
+  /** Set by commands to enrich their audit event. */
+  protected auditContext: {tenant?: string; host?: string; details?: Record<string, unknown>} = {}
+  /** Commands that watch `this.abort.signal` set this so Ctrl-C lets them clean up before exit 130. */
+  protected handlesInterrupt = false
+
+  private store?: StateStore
+  private startedAt = Date.now()
+  private interruptCount = 0
+  private readonly onSignal = (signal: NodeJS.Signals) => this.interrupted(signal)
+
+  abstract override run(): Promise<T>
+
+  override async init(): Promise<void> {
+    await super.init()
+    this.startedAt = Date.now()
+    process.on('SIGINT', this.onSignal)
+    process.on('SIGTERM', this.onSignal)
+    // Parse leniently here for the global flags only; run() parses strictly with its own class.
+    const ctor = this.ctor as typeof OdoopsCommand
+    const {flags} = await this.parse({flags: ctor.flags, baseFlags: ctor.baseFlags, enableJsonFlag: ctor.enableJsonFlag, strict: false, args: {}} as never)
+    const f = flags as Record<string, unknown>
+    const json = this.jsonEnabled()
+    const noColor = Boolean(f['no-color']) || 'NO_COLOR' in process.env || !process.stdout.isTTY
+    this.globalFlags = {state: f.state as string | undefined, yes: Boolean(f.yes), 'no-color': noColor, verbose: Boolean(f.verbose), json}
+    this.settings = new Settings(this.dirs.configDir)
+    this.ui = new Ui({
+      json,
+      color: !noColor,
+      verbose: Boolean(f.verbose),
+      interactive: Boolean(process.stdin.isTTY) && !process.env.CI && !json && !f.yes,
+    })
+  }
+
+  get dirs(): OdoopsDirs {
+    return {configDir: this.config.configDir, dataDir: this.config.dataDir, cacheDir: this.config.cacheDir}
+  }
+
+  /** The state store, opened once per command run and closed when it ends. */
+  protected async state(options: {requireCurrentSchema?: boolean} = {}): Promise<StateStore> {
+    if (!this.store) {
+      const {openStore, parseStateLocation} = await import('../lib/state/open.js')
+      const location = parseStateLocation(this.globalFlags.state ?? this.settings.get<string>('state'), this.dirs.dataDir)
+      this.store = await openStore(location, options)
+    }
+    return this.store
+  }
+
+  override async catch(error: Interfaces.CommandError): Promise<void> {
+    const failure = toOdoopsError(error)
+    process.exitCode = failure.exit
+    this.lastError = failure
+    if (this.jsonEnabled()) {
+      this.logJson({
+        error: {code: failure.code, message: failure.message, exitCode: failure.exit, suggestions: failure.suggestions, ...(failure.data ? {data: failure.data} : {})},
+      } satisfies JsonError)
+      return
+    }
+    const ui = this.ui ?? new Ui({json: false, color: false, interactive: false, verbose: false})
+    const lines = [ui.color.red(`Error (${failure.code}): `) + failure.message]
+    if (failure.suggestions.length > 0) {
+      lines.push('', ui.color.bold('Try this:'), ...failure.suggestions.map((s) => `  ${s}`))
+    }
+    if (this.globalFlags?.verbose && error.stack) lines.push('', ui.color.dim(error.stack))
+    process.stderr.write(redact(lines.join('\n')) + '\n')
+  }
+
+  private lastError?: OdoopsError
+
+  override async finally(error: Error | undefined): Promise<void> {
+    process.off('SIGINT', this.onSignal)
+    process.off('SIGTERM', this.onSignal)
+    try {
+      if ((this.ctor as typeof OdoopsCommand).audited && this.globalFlags) await this.writeAudit(error)
+    } catch (auditError) {
+      process.stderr.write(redact(`Warning: could not record the audit event: ${(auditError as Error).message}`) + '\n')
+      if (!process.exitCode) process.exitCode = ExitCode.FAILURE
+    } finally {
+      await this.store?.close().catch(() => {})
+      await super.finally(error)
+    }
+  }
+
+  private async writeAudit(error: Error | undefined): Promise<void> {
+    let store: StateStore
+    try {
+      store = await this.state()
+    } catch {
+      return // the store itself could not be opened: the error already says so
+    }
+    const exitCode = Number(process.exitCode ?? 0)
+    const {recordAudit} = await import('../lib/audit/audit.js')
+    await recordAudit(store, {
+      command: this.id ?? 'unknown',
+      argv: this.argv,
+      exitCode,
+      durationMs: Date.now() - this.startedAt,
+      tenant: this.auditContext.tenant,
+      host: this.auditContext.host,
+      details: this.auditContext.details,
+      error: error ? (this.lastError?.message ?? error.message) : undefined,
+    })
+  }
+
+  override logJson(json: unknown): void {
+    process.stdout.write(redact(JSON.stringify(redactValue(json), null, 2)) + '\n')
+  }
+
+  /** First Ctrl-C: abort the work in hand (commands that watch the signal clean up). Second: exit at once. */
+  private interrupted(signal: NodeJS.Signals): void {
+    this.interruptCount++
+    process.exitCode = ExitCode.INTERRUPTED
+    this.abort.abort(new OdoopsError('INTERRUPTED', `Interrupted by ${signal}.`, {exit: ExitCode.INTERRUPTED}))
+    if (!this.handlesInterrupt || this.interruptCount > 1) {
+      process.stderr.write(`\nInterrupted (${signal}).\n`)
+      process.exit(ExitCode.INTERRUPTED)
+    }
+    process.stderr.write(`\nInterrupted (${signal}): cleaning up; press Ctrl-C again to stop at once.\n`)
+  }
+}
+
+export {isOdoopsError}

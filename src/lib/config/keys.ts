@@ -1,0 +1,37 @@
+/**
+ * The settings odoops knows. A key is `section.name`; its environment override is
+ * `ODOOPS_` + the key in upper snake case (`ssh.connectTimeout` → `ODOOPS_SSH_CONNECT_TIMEOUT`).
+ * Unknown keys are refused, so a typo never silently does nothing.
+ */
+export type ConfigType = 'string' | 'integer' | 'boolean' | 'list'
+
+export interface ConfigKey {
+  description: string
+  type: ConfigType
+  default?: string | number | boolean | string[]
+  /** Extra validation; return an error message. */
+  check?: (value: unknown) => string | undefined
+  secret?: boolean
+}
+
+const positive = (value: unknown) => (typeof value === 'number' && value > 0 ? undefined : 'must be a positive whole number')
+
+export const CONFIG_KEYS: Record<string, ConfigKey> = {
+  state: {type: 'string', description: 'State store: a directory, file:///dir, or postgres://user@host:5432/db (same as --state / ODOOPS_STATE)'},
+  'ssh.connectTimeout': {type: 'integer', default: 15, check: positive, description: 'Seconds to wait for an SSH connection and handshake'},
+  'ssh.commandTimeout': {type: 'integer', default: 3600, check: positive, description: 'Seconds a remote command may run before it is stopped'},
+  'ssh.maxSessions': {type: 'integer', default: 8, check: (v) => (typeof v === 'number' && v >= 1 && v <= 9 ? undefined : 'must be 1 to 9 (below OpenSSH MaxSessions 10)'), description: 'Concurrent channels per host over one connection'},
+  'backup.defaultTarget': {type: 'string', description: 'Backup target used when --target is not given'},
+  'partner.name': {type: 'string', description: "The partner's (seller's) legal name on invoices"},
+  'partner.vat': {type: 'string', description: "The partner's VAT identifier"},
+  'partner.street': {type: 'string', description: "The partner's street address"},
+  'partner.city': {type: 'string', description: "The partner's city"},
+  'partner.postcode': {type: 'string', description: "The partner's postal code"},
+  'partner.country': {type: 'string', check: (v) => (typeof v === 'string' && /^[A-Z]{2}$/.test(v) ? undefined : 'must be an ISO 3166-1 alpha-2 code such as BE'), description: "The partner's country (ISO 3166-1 alpha-2)"},
+  'partner.endpointId': {type: 'string', description: "The partner's Peppol endpoint, scheme:value (e.g. 0208:0123456789)"},
+  'plugins.allowlist': {type: 'list', default: [], description: 'npm packages that `odoops plugins install` may install (empty: any)'},
+}
+
+export function envNameOf(key: string): string {
+  return 'ODOOPS_' + key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase()
+}

@@ -1,0 +1,130 @@
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {usageError} from '../errors.js'
+import {CONFIG_KEYS, envNameOf, type ConfigKey} from './keys.js'
+
+/**
+ * odoops settings, stored by `conf` as `<configDir>/config.json` (a flat JSON object of
+ * key → value). Reads parse that file directly: loading conf (and its JSON-schema
+ * validator) costs over 100 ms, which every command would pay at start-up. Writes go
+ * through conf, which writes atomically.
+ */
+export type ConfigValue = string | number | boolean | string[]
+
+export interface ConfigEntry {
+  key: string
+  value: ConfigValue | null
+  source: 'env' | 'file' | 'default' | 'unset'
+  env: string
+  description: string
+}
+
+export function knownKey(key: string): ConfigKey {
+  const spec = CONFIG_KEYS[key]
+  if (!spec) {
+    throw usageError('CONFIG_UNKNOWN_KEY', `"${key}" is not an odoops setting.`, [
+      `Known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`,
+      'odoops config list shows each with its description.',
+    ])
+  }
+  return spec
+}
+
+/** Parse a value given as text (command line or environment) into the key's type. */
+export function parseValue(key: string, text: string): ConfigValue {
+  const spec = knownKey(key)
+  let value: ConfigValue
+  switch (spec.type) {
+    case 'integer': {
+      if (!/^-?\d+$/.test(text.trim())) throw badValue(key, text, 'must be a whole number')
+      value = Number(text.trim())
+      break
+    }
+    case 'boolean': {
+      const t = text.trim().toLowerCase()
+      if (['true', '1', 'yes', 'on'].includes(t)) value = true
+      else if (['false', '0', 'no', 'off'].includes(t)) value = false
+      else throw badValue(key, text, 'must be true or false')
+      break
+    }
+    case 'list':
+      value = text.split(',').map((s) => s.trim()).filter(Boolean)
+      break
+    default:
+      value = text
+  }
+  const problem = spec.check?.(value)
+  if (problem) throw badValue(key, text, problem)
+  return value
+}
+
+function badValue(key: string, text: string, problem: string) {
+  return usageError('CONFIG_INVALID_VALUE', `"${text}" is not a valid value for ${key}: it ${problem}.`, [`odoops config set ${key} <value>`])
+}
+
+export class Settings {
+  private fileValues: Record<string, ConfigValue> | undefined
+
+  constructor(readonly configDir: string) {}
+
+  get path(): string {
+    return join(this.configDir, 'config.json')
+  }
+
+  private file(): Record<string, ConfigValue> {
+    if (!this.fileValues) {
+      try {
+        this.fileValues = JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, ConfigValue>
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw usageError('CONFIG_CORRUPT', `Cannot read ${this.path}: ${(error as Error).message}`, [`Fix or remove ${this.path}.`])
+        }
+        this.fileValues = {}
+      }
+    }
+    return this.fileValues
+  }
+
+  entry(key: string): ConfigEntry {
+    const spec = knownKey(key)
+    const env = envNameOf(key)
+    const base = {key, env, description: spec.description}
+    const fromEnv = process.env[env]
+    if (fromEnv !== undefined && fromEnv !== '') return {...base, value: parseValue(key, fromEnv), source: 'env'}
+    const stored = this.file()[key]
+    if (stored !== undefined) return {...base, value: stored, source: 'file'}
+    if (spec.default !== undefined) return {...base, value: spec.default, source: 'default'}
+    return {...base, value: null, source: 'unset'}
+  }
+
+  get<T extends ConfigValue>(key: string): T | undefined {
+    const value = this.entry(key).value
+    return value === null ? undefined : (value as T)
+  }
+
+  list(): ConfigEntry[] {
+    return Object.keys(CONFIG_KEYS).map((key) => this.entry(key))
+  }
+
+  async set(key: string, text: string): Promise<ConfigEntry> {
+    const value = parseValue(key, text)
+    const store = await this.conf()
+    store.set(key, value)
+    this.fileValues = undefined
+    return this.entry(key)
+  }
+
+  async unset(key: string): Promise<ConfigEntry> {
+    knownKey(key)
+    const store = await this.conf()
+    store.delete(key)
+    this.fileValues = undefined
+    return this.entry(key)
+  }
+
+  private async conf() {
+    const {default: Conf} = await import('conf')
+    // accessPropertiesByDotNotation off: our keys contain dots but are flat.
+    return new Conf<Record<string, ConfigValue>>({cwd: this.configDir, configName: 'config', projectName: 'odoops', accessPropertiesByDotNotation: false, configFileMode: 0o600})
+  }
+}

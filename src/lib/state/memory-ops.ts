@@ -1,0 +1,35 @@
+import type {Filter} from './store.js'
+import {conflict, notFound} from './errors.js'
+
+/** Record operations over an in-memory map; the local backend commits the map to disk. */
+export function matches<T extends object>(record: T, filter?: Filter<T>): boolean {
+  if (!filter) return true
+  for (const [key, expected] of Object.entries(filter)) {
+    if (expected === undefined) continue
+    if (!deepEqual((record as Record<string, unknown>)[key], expected)) return false
+  }
+  return true
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+export function stamp<T extends {id: string; createdAt?: string; updatedAt?: string}>(record: T, previous?: T): T {
+  const now = new Date().toISOString()
+  return {...record, createdAt: previous?.createdAt ?? record.createdAt ?? now, updatedAt: now}
+}
+
+export function applyChange<T extends {id: string}>(collection: string, current: T | undefined, id: string, change: Partial<T> | ((current: T) => T)): T {
+  if (!current) throw notFound(collection, id)
+  const next = typeof change === 'function' ? change(structuredClone(current)) : {...current, ...change}
+  if (next.id !== id) throw conflict(collection, next.id)
+  return stamp(next, current)
+}
+
+/** Records sorted by id, so both backends list in the same order. */
+export function sortById<T extends {id: string}>(records: T[]): T[] {
+  return records.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}

@@ -1,0 +1,141 @@
+/**
+ * The domain records kept in the state store. Every record has a string `id` (unique in
+ * its collection) and `createdAt`/`updatedAt` ISO times maintained by the store. Later
+ * parts of odoops add fields; unknown fields are kept as they are by both backends.
+ */
+export interface BaseRecord {
+  id: string
+  createdAt?: string
+  updatedAt?: string
+}
+
+export interface HostRecord extends BaseRecord {
+  /** id is the host name (`^[a-z0-9][a-z0-9-]{0,62}$`). */
+  address: string
+  port: number
+  user: string
+  identityFile?: string
+  jump?: string
+  /** Pinned host key fingerprint, `SHA256:…`. */
+  hostKey?: string
+  sandbox?: boolean
+  facts?: Record<string, unknown>
+  services?: Record<string, unknown>
+  tags?: string[]
+}
+
+export type TenantMode = 'shared' | 'dedicated'
+export type TenantState = 'creating' | 'active' | 'stopped' | 'failed' | 'removing' | 'moving'
+
+export interface TenantRecord extends BaseRecord {
+  /** id is the tenant slug. */
+  host: string
+  mode: TenantMode
+  domain: string
+  series: string
+  database: string
+  state: TenantState
+  customer?: string
+  plan?: string
+  tags?: string[]
+  [key: string]: unknown
+}
+
+export interface BackupTargetRecord extends BaseRecord {
+  type: 'local' | 'sftp' | string
+  path: string
+  host?: string
+  [key: string]: unknown
+}
+
+export interface BackupRecord extends BaseRecord {
+  tenant: string
+  target: string
+  status: string
+  [key: string]: unknown
+}
+
+export interface UsageSnapshotRecord extends BaseRecord {
+  /** id is `<tenant>/<date>/<metric>` so a re-run of the same day replaces. */
+  tenant: string
+  date: string
+  metric: string
+  value: number
+  [key: string]: unknown
+}
+
+export interface PlanRecord extends BaseRecord {
+  version: number
+  kind: string
+  [key: string]: unknown
+}
+
+export interface InvoiceRecord extends BaseRecord {
+  customer: string
+  period: string
+  status: string
+  [key: string]: unknown
+}
+
+export interface OnboardingRunRecord extends BaseRecord {
+  template: string
+  state: string
+  [key: string]: unknown
+}
+
+/** An encrypted secret (`value` is SecretBox output, never plain text). */
+export interface SecretRecord extends BaseRecord {
+  value: string
+}
+
+export interface AuditEvent {
+  /** Assigned by the store: monotonic within a store. */
+  seq?: number
+  time: string
+  user: string
+  machine: string
+  command: string
+  args: string[]
+  outcome: 'ok' | 'error' | 'partial' | 'interrupted'
+  exitCode: number
+  durationMs: number
+  tenant?: string
+  host?: string
+  error?: string
+  details?: Record<string, unknown>
+}
+
+export interface LockInfo {
+  key: string
+  owner: string
+  pid: number
+  machine: string
+  acquiredAt: string
+  expiresAt: string
+}
+
+/** Collections of plain records, by name. Adding one here adds it to both backends and to export/import. */
+export interface CollectionTypes {
+  hosts: HostRecord
+  tenants: TenantRecord
+  backupTargets: BackupTargetRecord
+  backups: BackupRecord
+  usageSnapshots: UsageSnapshotRecord
+  plans: PlanRecord
+  invoices: InvoiceRecord
+  onboardingRuns: OnboardingRunRecord
+  secrets: SecretRecord
+}
+export type CollectionName = keyof CollectionTypes
+
+export const COLLECTIONS: readonly CollectionName[] = [
+  'hosts',
+  'tenants',
+  'backupTargets',
+  'backups',
+  'usageSnapshots',
+  'plans',
+  'invoices',
+  'onboardingRuns',
+  'secrets',
+]
