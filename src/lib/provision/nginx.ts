@@ -1,0 +1,95 @@
+import {majorOf} from './names.js'
+
+/**
+ * An nginx server block per tenant domain, following Odoo's deployment guide
+ * (odoo/documentation administration/on_premise/deploy.rst, see ODOO-FACTS.md):
+ * upstreams for the HTTP and gevent ports, the websocket route (`/longpolling` before
+ * 16.0) with Upgrade headers, forwarded headers for proxy_mode, 720 s timeouts, HTTP
+ * redirected to HTTPS and the database manager blocked at the proxy.
+ */
+export interface VhostSpec {
+  slug: string
+  domain: string
+  series: string
+  httpPort: number
+  geventPort: number
+  certificate: string
+  certificateKey: string
+}
+
+export function vhostFileName(slug: string): string {
+  return `odoops-${slug}.conf`
+}
+
+export function renderVhost(spec: VhostSpec): string {
+  const upstream = `odoops_${spec.slug.replace(/-/g, '_')}`
+  const realtime = majorOf(spec.series) >= 16 ? '/websocket' : '/longpolling'
+  return `# Managed by odoops for tenant ${spec.slug}: changes here are overwritten.
+upstream ${upstream} {
+  server 127.0.0.1:${spec.httpPort};
+}
+upstream ${upstream}_realtime {
+  server 127.0.0.1:${spec.geventPort};
+}
+
+server {
+  listen 80;
+  listen [::]:80;
+  server_name ${spec.domain};
+  location / {
+    return 301 https://$host$request_uri;
+  }
+}
+
+server {
+  listen 443 ssl;
+  listen [::]:443 ssl;
+  server_name ${spec.domain};
+
+  ssl_certificate ${spec.certificate};
+  ssl_certificate_key ${spec.certificateKey};
+  ssl_protocols TLSv1.2 TLSv1.3;
+
+  proxy_read_timeout 720s;
+  proxy_connect_timeout 720s;
+  proxy_send_timeout 720s;
+  client_max_body_size 128m;
+
+  # The database manager is never exposed (odoops backs up and restores over SSH).
+  location ~ ^/web/database {
+    return 403;
+  }
+
+  location ${realtime} {
+    proxy_pass http://${upstream}_realtime;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+    proxy_set_header X-Forwarded-Host $http_host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_set_header X-Real-IP $remote_addr;
+  }
+
+  location / {
+    proxy_pass http://${upstream};
+    proxy_set_header X-Forwarded-Host $http_host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_redirect off;
+  }
+
+  gzip on;
+  gzip_types text/css text/plain text/xml application/xml application/javascript application/json;
+}
+`
+}
+
+/** Shared http-level snippet: the Connection header map the websocket route needs (one per host). */
+export const CONNECTION_UPGRADE_MAP = `# Managed by odoops.
+map $http_upgrade $connection_upgrade {
+  default upgrade;
+  ''      close;
+}
+`
