@@ -2,16 +2,16 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {ExitCode, isOdoopsError, OdoopsError} from '../lib/errors.js'
 import {Ui} from '../lib/output/ui.js'
 import {Settings} from '../lib/config/settings.js'
-import {redact, redactValue} from '../lib/secrets/redact.js'
+import {redact, redactValue, registerArgvSecrets, registerUrlPassword} from '../lib/secrets/redact.js'
 import type {StateStore} from '../lib/state/store.js'
 import type {OdoopsDirs} from '../lib/paths.js'
 import {toOdoopsError} from './errors.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof OdoopsCommand)['baseFlags'] & T['flags']>
 
-/** Shape of every error document under --json (docs/json/error.schema.json). */
+/** Shape of every error document under --json (schemas/error.json, docs/json-output.md). */
 export interface JsonError {
-  error: {code: string; message: string; exitCode: number; suggestions: string[]; data?: Record<string, unknown>}
+  error: {code: string; message: string; exitCode: ExitCode; suggestions: string[]; data?: Record<string, unknown>}
 }
 
 /**
@@ -57,6 +57,9 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
   abstract override run(): Promise<T>
 
   override async init(): Promise<void> {
+    // Before anything can echo them (parse errors quote unknown flags): secret flag values, URL passwords.
+    registerArgvSecrets(this.argv)
+    registerUrlPassword(process.env.ODOOPS_STATE)
     await super.init()
     this.startedAt = Date.now()
     process.on('SIGINT', this.onSignal)
@@ -130,8 +133,11 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     let store: StateStore
     try {
       store = await this.state()
-    } catch {
-      return // the store itself could not be opened: the error already says so
+    } catch (openError) {
+      // A failed run already reports why the store cannot be opened; a successful one
+      // changed something that now goes unrecorded, which must not pass silently.
+      if (error === undefined) throw openError
+      return
     }
     const exitCode = Number(process.exitCode ?? 0)
     const {recordAudit} = await import('../lib/audit/audit.js')

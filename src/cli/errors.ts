@@ -9,7 +9,8 @@ export function toOdoopsError(error: unknown): OdoopsError {
   if (isOdoopsError(error)) return error
   const err = error as Error & {oclif?: {exit?: number}; code?: string; suggestions?: string[]; name?: string}
   const name = err?.constructor?.name ?? ''
-  const parseError = error instanceof Errors.CLIError && /Flag|Arg|Parse|Option|Validation|Failed/.test(name)
+  // Flag value parsers (Flags.integer and custom parse functions) throw a plain CLIError with exit 2.
+  const parseError = error instanceof Errors.CLIError && (/Flag|Arg|Parse|Option|Validation|Failed/.test(name) || err.oclif?.exit === 2)
   if (parseError || /^(NonExistentFlags|UnexpectedArgs|RequiredArg|FailedFlagValidation|ArgInvalidOption|FlagInvalidOption)/.test(name)) {
     return new OdoopsError('USAGE', cleanParseMessage(err.message), {
       exit: ExitCode.USAGE,
@@ -27,5 +28,6 @@ export function toOdoopsError(error: unknown): OdoopsError {
 }
 
 function cleanParseMessage(message: string): string {
-  return message.replace(/\nSee more help with --help$/, '').trim()
+  // "Parsing --count \n\tExpected an integer…" → "Parsing --count: Expected an integer…"
+  return message.replace(/\nSee more help with --help$/, '').replace(/\s*\n\t/g, ': ').trim()
 }

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {usageError} from '../errors.js'
 import {CONFIG_KEYS, envNameOf, type ConfigKey} from './keys.js'
+import {registerSecret, registerUrlPassword} from '../secrets/redact.js'
 
 /**
  * odoops settings, stored by `conf` as `<configDir>/config.json` (a flat JSON object of
@@ -86,6 +87,16 @@ export class Settings {
   }
 
   entry(key: string): ConfigEntry {
+    const found = this.lookup(key)
+    // A value is printed by config get/list: register what is secret in it (a URL password, a secret key).
+    if (typeof found.value === 'string') {
+      registerUrlPassword(found.value)
+      if (CONFIG_KEYS[key].secret) registerSecret(found.value)
+    }
+    return found
+  }
+
+  private lookup(key: string): ConfigEntry {
     const spec = knownKey(key)
     const env = envNameOf(key)
     const base = {key, env, description: spec.description}

@@ -67,3 +67,29 @@ export function redactArgv(argv: readonly string[]): string[] {
   }
   return out
 }
+
+/**
+ * Register the secrets a command line carries, before anything is parsed or printed: the
+ * values of secret-named flags (also of flags the command does not know, which parse
+ * errors would echo) and the passwords of URLs (`--state postgres://u:pw@host/db`).
+ */
+export function registerArgvSecrets(argv: readonly string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const match = /^--?([^=]+)(=(.*))?$/.exec(argv[i])
+    if (match && isSecretName(match[1])) registerSecret(match[2] === undefined ? argv[i + 1] : match[3])
+    registerUrlPassword(argv[i])
+  }
+}
+
+/** Register the password part of a URL (`scheme://user:password@host`), raw and percent-decoded. */
+export function registerUrlPassword(text: string | undefined): void {
+  if (!text) return
+  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/:@\s]*:([^@/\s]+)@/i.exec(text)
+  if (!match) return
+  registerSecret(match[1])
+  try {
+    registerSecret(decodeURIComponent(match[1]))
+  } catch {
+    // not valid percent-encoding: the raw form is registered
+  }
+}

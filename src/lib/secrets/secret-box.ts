@@ -17,7 +17,10 @@ export class SecretBox {
 
   static fromEnvOrFile(configDir: string): SecretBox {
     const fromEnv = process.env.ODOOPS_SECRET_KEY
-    if (fromEnv && fromEnv.length > 0) return new SecretBox(deriveKey(fromEnv))
+    if (fromEnv && fromEnv.length > 0) {
+      registerSecret(fromEnv) // the key material itself must never be printed either
+      return new SecretBox(deriveKey(fromEnv))
+    }
     return new SecretBox(loadOrCreateKeyFile(join(configDir, 'secret.key')))
   }
 

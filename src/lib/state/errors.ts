@@ -33,3 +33,17 @@ export function storeBusy(location: string, holder: string): OdoopsError {
     suggestions: ['Try again in a moment; if no odoops process is running, remove the stale lock file named above.'],
   })
 }
+
+export function storeNotEmpty(location: string): OdoopsError {
+  return new OdoopsError('STATE_NOT_EMPTY', `The state store at ${location} already holds records; import only fills an empty store.`, {
+    exit: ExitCode.USAGE,
+    suggestions: ['Import into a new store: odoops state import FILE --state <new location>'],
+  })
+}
+
+export function invalidDump(where: string, problem: string): OdoopsError {
+  return new OdoopsError('STATE_DUMP_INVALID', `Not an odoops state dump: ${where} ${problem}. Nothing was imported.`, {
+    exit: ExitCode.USAGE,
+    suggestions: ['Import a file written by `odoops state export` (JSON with "format": "odoops-state").'],
+  })
+}

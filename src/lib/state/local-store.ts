@@ -5,9 +5,10 @@ import type {AuditEvent, CollectionName, CollectionTypes, LockInfo} from './reco
 import {COLLECTIONS} from './records.js'
 import type {AcquireOptions, AcquireResult, AuditFilter, Collection, Filter, Locks, StateDump, StateInfo, StateStore, StateTx} from './store.js'
 import {applyChange, matches, sortById, stamp} from './memory-ops.js'
-import {conflict, schemaTooNew, storeBusy} from './errors.js'
+import {conflict, schemaTooNew, storeBusy, storeNotEmpty} from './errors.js'
 import {acquireLockFile, breakStaleLock, isStale, lockContent, readLockFile, removeLockIfOwned, tryCreateLock} from './file-lock.js'
 import {filterAudit} from './audit-filter.js'
+import {TxGate} from './tx-gate.js'
 import {OdoopsError, ExitCode} from '../errors.js'
 
 /**
@@ -44,7 +45,7 @@ export class LocalStore implements StateStore {
   readonly locks: Locks
   private readonly cache = new Map<string, RecordMap>()
   private readonly owner = `odoops-${process.pid}-${randomBytes(3).toString('hex')}`
-  private txDepth = 0
+  private readonly gate = new TxGate()
 
   // Collections for single operations outside an explicit transaction.
   readonly hosts!: Collection<CollectionTypes['hosts']>
@@ -79,24 +80,22 @@ export class LocalStore implements StateStore {
   }
 
   async transaction<R>(fn: (tx: StateTx) => Promise<R>): Promise<R> {
-    if (this.txDepth > 0) throw new Error('nested state transactions are not supported')
-    this.txDepth++
+    return this.gate.run(() => this.lockedTransaction(fn))
+  }
+
+  private async lockedTransaction<R>(fn: (tx: StateTx) => Promise<R>): Promise<R> {
     const lockPath = join(this.location, '.lock')
+    const got = await acquireLockFile(lockPath, this.owner, {ttlMs: STORE_LOCK_TTL_MS, timeoutMs: STORE_LOCK_TIMEOUT_MS})
+    if (!got.ok) throw storeBusy(this.location, got.holder ? `pid ${got.holder.pid} on ${got.holder.machine}` : 'another process')
     try {
-      const got = await acquireLockFile(lockPath, this.owner, {ttlMs: STORE_LOCK_TTL_MS, timeoutMs: STORE_LOCK_TIMEOUT_MS})
-      if (!got.ok) throw storeBusy(this.location, got.holder ? `pid ${got.holder.pid} on ${got.holder.machine}` : 'another process')
-      try {
-        const meta = this.readMeta()
-        this.checkSchema(meta)
-        const tx = new LocalTx(this, meta)
-        const result = await fn(tx.view())
-        this.commit(meta, tx)
-        return result
-      } finally {
-        removeLockIfOwned(lockPath, this.owner)
-      }
+      const meta = this.readMeta()
+      this.checkSchema(meta)
+      const tx = new LocalTx(this, meta)
+      const result = await fn(tx.view())
+      this.commit(meta, tx)
+      return result
     } finally {
-      this.txDepth--
+      removeLockIfOwned(lockPath, this.owner)
     }
   }
 
@@ -124,17 +123,24 @@ export class LocalStore implements StateStore {
     }
   }
 
+  /**
+   * Import into a store without records or sequences. Audit events already there (e.g. of
+   * an earlier failed import) are kept, numbered after the imported ones.
+   */
   async import(dump: StateDump): Promise<void> {
     await this.transaction(async (tx) => {
-      const info = await this.info()
-      const total = Object.values(info.counts).reduce((a, b) => a + b, 0)
-      if (total > 0) throw importIntoNonEmpty(this.location)
+      const meta = this.readMeta()
+      const records = COLLECTIONS.reduce((sum, name) => sum + Object.keys(this.readCollection(name, meta)).length, 0)
+      if (records > 0 || Object.keys(meta.sequences).length > 0) throw storeNotEmpty(this.location)
+      const view = tx as unknown as LocalTxView
       for (const name of COLLECTIONS) {
-        const target = tx[name] as Collection<AnyRecord>
-        for (const record of dump.collections[name] ?? []) await target.insert(record)
+        // Records come back exactly as exported (their createdAt/updatedAt included).
+        for (const record of dump.collections[name] ?? []) view.restore(name, record)
       }
-      for (const [name, value] of Object.entries(dump.sequences ?? {})) (tx as unknown as LocalTxView).setSequence(name, value)
-      ;(tx as unknown as LocalTxView).setAudit(dump.auditEvents ?? [])
+      for (const [name, value] of Object.entries(dump.sequences ?? {})) view.setSequence(name, value)
+      const imported = (dump.auditEvents ?? []).map((e, i) => ({...e, seq: e.seq ?? i + 1}))
+      const top = imported.reduce((max, e) => Math.max(max, e.seq), 0)
+      view.setAudit([...imported, ...this.readAudit().map((e, i) => ({...e, seq: top + i + 1}))])
     })
   }
 
@@ -272,14 +278,8 @@ function structuredCloneOrUndefined<T>(value: T | undefined): T | undefined {
   return value === undefined ? undefined : structuredClone(value)
 }
 
-function importIntoNonEmpty(location: string): OdoopsError {
-  return new OdoopsError('STATE_NOT_EMPTY', `The state store at ${location} already holds records; import only fills an empty store.`, {
-    exit: ExitCode.USAGE,
-    suggestions: ['Import into a new store: odoops state import FILE --state <new location>'],
-  })
-}
-
 interface LocalTxView extends StateTx {
+  restore(name: CollectionName, record: AnyRecord): void
   setSequence(name: string, value: number): void
   setAudit(events: AuditEvent[]): void
   appendAudit(event: AuditEvent): AuditEvent
@@ -321,6 +321,11 @@ class LocalTx {
       const value = (this.sequences[seqName] ?? this.meta.sequences[seqName] ?? 0) + 1
       this.sequences[seqName] = value
       return value
+    }
+    view.restore = (name: CollectionName, record: AnyRecord) => {
+      const map = this.working(name)
+      if (map[record.id]) throw conflict(name, record.id)
+      map[record.id] = structuredClone(record)
     }
     view.setSequence = (seqName: string, value: number) => {
       this.sequences[seqName] = value

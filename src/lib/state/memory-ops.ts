@@ -11,10 +11,26 @@ export function matches<T extends object>(record: T, filter?: Filter<T>): boolea
   return true
 }
 
+/**
+ * Structural equality of JSON values. Object key order does not matter (PostgreSQL's jsonb
+ * does not keep it, so both backends must ignore it); keys holding `undefined` count as absent.
+ */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  return JSON.stringify(a) === JSON.stringify(b)
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  if (Array.isArray(a)) {
+    const other = b as unknown[]
+    return a.length === other.length && a.every((value, i) => deepEqual(value, other[i]))
+  }
+  const left = definedEntries(a as Record<string, unknown>)
+  const right = b as Record<string, unknown>
+  if (left.length !== definedEntries(right).length) return false
+  return left.every(([key, value]) => deepEqual(value, right[key]))
+}
+
+function definedEntries(object: Record<string, unknown>): [string, unknown][] {
+  return Object.entries(object).filter(([, value]) => value !== undefined)
 }
 
 export function stamp<T extends {id: string; createdAt?: string; updatedAt?: string}>(record: T, previous?: T): T {

@@ -1,0 +1,45 @@
+import {Args, Flags} from '@oclif/core'
+import {OdoopsCommand} from '../../cli/base-command.js'
+import {execOnHost, type HostExecResult} from '../../lib/hosts/index.js'
+import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {ExitCode} from '../../lib/errors.js'
+import {redact} from '../../lib/secrets/redact.js'
+import {closeAllSsh} from '../../lib/ssh/index.js'
+
+export default class HostExec extends OdoopsCommand<HostExecResult> {
+  static override summary = 'run a command on a host (audited)'
+  static override description = `Everything after -- is the command, each argument passed as one word exactly as given (no remote shell parsing: use sh -c '…' for pipes). A non-zero remote exit makes odoops exit 1; the remote code is in the JSON result.`
+  static override audited = true
+  static override strict = false
+  static override args = {name: Args.string({description: 'host name', required: true})}
+  static override flags = {
+    root: Flags.boolean({description: 'run as root (sudo -n when the login user is not root)'}),
+    timeout: Flags.integer({description: 'seconds before the command is stopped (default: ssh.commandTimeout)', min: 1}),
+  }
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> web1 -- uptime',
+    `<%= config.bin %> <%= command.id %> web1 --root -- systemctl restart nginx`,
+    `<%= config.bin %> <%= command.id %> web1 -- sh -c 'df -h | grep /var'`,
+  ]
+
+  async run(): Promise<HostExecResult> {
+    const {args, argv, flags} = await this.parse(HostExec)
+    const command = (argv as string[]).slice(1)
+    this.auditContext = {host: args.name, details: {argv: command, root: flags.root}}
+    configureSshForCommand(this.settings, this.ui)
+    let result: HostExecResult
+    try {
+      result = await execOnHost(await this.state(), args.name, command, {root: flags.root, timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined})
+    } finally {
+      await closeAllSsh()
+    }
+    this.auditContext.details = {...this.auditContext.details, code: result.code, signal: result.signal}
+    if (!this.ui.json) {
+      process.stdout.write(redact(result.stdout))
+      process.stderr.write(redact(result.stderr))
+      if (result.code !== 0) process.stderr.write(`Remote command ${result.signal ? `killed by ${result.signal}` : `exited with ${result.code}`}.\n`)
+    }
+    if (result.code !== 0) process.exitCode = ExitCode.FAILURE
+    return result
+  }
+}

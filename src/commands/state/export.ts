@@ -1,0 +1,44 @@
+import {Flags} from '@oclif/core'
+import {OdoopsCommand} from '../../cli/base-command.js'
+import {redact} from '../../lib/secrets/redact.js'
+import {writeDurably} from '../../lib/state/local-store.js'
+import type {StateDump} from '../../lib/state/store.js'
+
+export type StateExportResult = StateDump | {output: string; counts: Record<string, number>}
+
+export default class StateExport extends OdoopsCommand<StateExportResult> {
+  static override summary = 'write the whole state store as one JSON document'
+  static override description =
+    'The dump holds every record, the audit trail and the sequences, to move a store (e.g. from the embedded store to PostgreSQL with `odoops state import`). Secrets in the store are encrypted, and stay so in the dump. Under --json the dump itself is the output.'
+  static override flags = {
+    output: Flags.string({char: 'o', description: 'write the dump to this file (mode 0600) instead of stdout'}),
+  }
+  static override examples = ['<%= config.bin %> <%= command.id %> > state.json', '<%= config.bin %> <%= command.id %> --output state.json']
+
+  async run(): Promise<StateExportResult> {
+    const {flags} = await this.parse(StateExport)
+    const store = await this.state()
+    const dump = await store.export()
+    const text = JSON.stringify(dump, null, 2) + '\n'
+    if (flags.output) {
+      writeDurably(flags.output, text)
+      const counts: Record<string, number> = {auditEvents: dump.auditEvents.length}
+      for (const [name, records] of Object.entries(dump.collections)) counts[name] = records.length
+      this.ui.log(`Wrote ${flags.output}.`)
+      return {output: flags.output, counts}
+    }
+    if (!this.jsonEnabled()) process.stdout.write(text)
+    return dump
+  }
+
+  /**
+   * The dump is written as it is: redacting secret-named fields (the `secrets` collection
+   * among them) would make it unimportable, and secret values in the store are ciphertext.
+   * The --output summary only holds counts (one keyed `secrets`, which is no secret).
+   */
+  override logJson(json: unknown): void {
+    if ((json as Partial<StateDump>)?.format === 'odoops-state') process.stdout.write(JSON.stringify(json, null, 2) + '\n')
+    else if (json && typeof json === 'object' && 'error' in json) super.logJson(json)
+    else process.stdout.write(redact(JSON.stringify(json, null, 2)) + '\n')
+  }
+}

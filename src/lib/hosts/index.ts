@@ -1,0 +1,10 @@
+/** Host inventory and checks (state + SSH). */
+export {HOST_NAME_PATTERN, validateHostName} from './names.js'
+export {getHost, targetOf, hostNotFound} from './targets.js'
+export {connectHost} from './connect.js'
+export {addHost, trustHost, removeHost, listHosts, probeHostKey} from './inventory.js'
+export type {AddHostInput, AddHostResult, TrustHostResult, HostKeyDecision} from './inventory.js'
+export {checkHost, gatherFacts, parseFacts, evaluateFacts, DATA_PATHS} from './check.js'
+export type {HostFacts, HostProblem, HostCheckResult} from './check.js'
+export {execOnHost} from './exec.js'
+export type {HostExecResult} from './exec.js'

@@ -1,0 +1,6 @@
+export {sandboxUp, sandboxDown, sandboxList, regenerateHostKey, hostRecordOf, FIXTURE_APT_SOURCE} from './sandbox.js'
+export type {SandboxInfo, SandboxUpOptions, SandboxUpResult, SandboxDownOptions, SandboxDownResult, SandboxListEntry, SandboxListResult, RemovedSandbox} from './sandbox.js'
+export {ensureImage, imagesDirFor, resolveImage, KNOWN_IMAGES, BASE_IMAGE} from './image.js'
+export type {ImageSpec, ImageInfo} from './image.js'
+export {sandboxSupport, assertSandboxSupport, REQUIRED_PACKAGES} from './support.js'
+export {fingerprintOf} from './keys.js'

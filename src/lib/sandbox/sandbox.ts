@@ -1,0 +1,388 @@
+import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+import {OdoopsError, messageOf, usageError} from '../errors.js'
+import type {HostRecord} from '../state/records.js'
+import type {StateStore} from '../state/store.js'
+import {GUEST_PATHS} from './image-recipe.js'
+import {ensureImage, imagesDirFor, resolveImage, type ImageInfo} from './image.js'
+import {generateKeyPair} from './keys.js'
+import {claimSubnet, configureHostSide, machineName, recordClaimPid, releaseSubnet, removeVeth, subnetAddresses} from './network.js'
+import {cleanContainerTrace, isOurNspawn, startNspawn, stopNspawn, traceContainer, type Bind, type StopOutcome} from './nspawn.js'
+import {isProcessAlive, tailOf} from './processes.js'
+import {ensureProxy, stopProxy} from './proxy.js'
+import {SANDBOX_NAME, SandboxRegistry, type SandboxRecord} from './registry.js'
+import {waitForSsh} from './ssh-ready.js'
+import {assertSandboxSupport} from './support.js'
+
+/**
+ * `odoops sandbox`: disposable Debian 12 hosts on this machine, each a systemd-nspawn
+ * container booted from a cached image on its own veth network, reachable over SSH with a
+ * generated key and a host key known before first contact. See docs/sandbox.md.
+ */
+export const FIXTURE_APT_SOURCE = `deb [trusted=yes] file:${GUEST_PATHS.fixtureApt} ./`
+
+export interface SandboxInfo {
+  name: string
+  machine: string
+  /** The sandbox's address (SSH on port 22). */
+  address: string
+  /** This machine's address on the sandbox's network (the package proxy listens there). */
+  hostAddress: string
+  port: number
+  user: string
+  identityFile: string
+  hostKey: string
+  /** The host's public key line (`ssh-ed25519 AAAA…`), for a known_hosts file. */
+  hostPublicKey: string
+  pid: number
+  bootSeconds: number
+  image: string
+  logFile: string
+  registered: boolean
+  /** apt source line for the fixture Odoo repository, when one was mounted. */
+  fixtureAptSource?: string
+}
+
+export interface SandboxUpOptions {
+  dataDir: string
+  cacheDir: string
+  name?: string
+  count?: number
+  /** Image alias (`base`, `postgres-nginx`) or cached image name; default `base`. */
+  image?: string
+  /** A directory holding a local apt repository, mounted read-only at /srv/odoops-fixture-apt. */
+  fixtureOdoo?: string
+  /** Record each sandbox as a host in `store` (default true). */
+  register?: boolean
+  store?: StateStore
+  bootTimeoutMs?: number
+  signal?: AbortSignal
+  onProgress?: (message: string) => void
+}
+
+export interface SandboxUpResult {
+  sandboxes: SandboxInfo[]
+  image: {name: string; dir: string; built: boolean; buildSeconds: number}
+  proxy: {port: number; pid: number}
+  seconds: number
+}
+
+const DEFAULT_PREFIX = 'sbx'
+
+function validateName(name: string): void {
+  if (!SANDBOX_NAME.test(name)) {
+    throw usageError('SANDBOX_NAME_INVALID', `"${name}" is not a valid sandbox name.`, [
+      'Use lower-case letters, digits and dashes, starting with a letter or digit (at most 63 characters), e.g. --name demo.',
+    ])
+  }
+}
+
+/** The names `up` will use: `--name` as given, `<name>-1..k` with --count, or the next free `sbx-<i>`. */
+export function plannedNames(registry: SandboxRegistry, name: string | undefined, count: number): string[] {
+  if (name && count === 1) return [name]
+  if (name) return Array.from({length: count}, (_, i) => `${name}-${i + 1}`)
+  const taken = new Set(registry.list().map((record) => record.name))
+  const names: string[] = []
+  for (let i = 1; names.length < count; i++) if (!taken.has(`${DEFAULT_PREFIX}-${i}`)) names.push(`${DEFAULT_PREFIX}-${i}`)
+  return names
+}
+
+export async function sandboxUp(options: SandboxUpOptions): Promise<SandboxUpResult> {
+  const started = Date.now()
+  assertSandboxSupport()
+  const count = options.count ?? 1
+  if (!Number.isInteger(count) || count < 1 || count > 20) throw usageError('SANDBOX_COUNT_INVALID', `--count must be between 1 and 20 (got ${count}).`)
+  const register = options.register ?? true
+  if (register && !options.store) throw new OdoopsError('SANDBOX_NO_STORE', 'Registering a sandbox as a host needs the state store.')
+  const registry = new SandboxRegistry(options.dataDir)
+  const names = plannedNames(registry, options.name, count)
+  names.forEach(validateName)
+  const fixtureOdoo = options.fixtureOdoo ? resolve(options.fixtureOdoo) : undefined
+  if (register) for (const name of names) await refuseForeignHost(options.store!, name)
+
+  const imagesDir = imagesDirFor(options.cacheDir)
+  const image = await ensureImage(resolveImage(options.image ?? 'base', imagesDir), {imagesDir, onProgress: options.onProgress})
+  const proxy = await registry.withLock(() => ensureProxy(registry.dir))
+
+  const settled = await Promise.allSettled(names.map((name) => bootOne(registry, name, image, proxy.port, {...options, register, fixtureOdoo})))
+  const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+  const booted = settled.filter((outcome): outcome is PromiseFulfilledResult<SandboxInfo> => outcome.status === 'fulfilled').map((outcome) => outcome.value)
+  if (failed) {
+    // All or nothing: a partial fleet is more confusing than none.
+    await sandboxDown({dataDir: options.dataDir, names: booted.map((info) => info.name), store: options.store})
+    if (booted.length === 0) await stopProxyIfIdle(registry)
+    throw failed.reason
+  }
+  return {
+    sandboxes: booted,
+    image: {name: image.name, dir: image.dir, built: image.built, buildSeconds: image.buildSeconds},
+    proxy: {port: proxy.port, pid: proxy.pid},
+    seconds: secondsSince(started),
+  }
+}
+
+async function refuseForeignHost(store: StateStore, name: string): Promise<void> {
+  const existing = await store.hosts.get(name)
+  if (existing && !existing.sandbox) {
+    throw new OdoopsError('SANDBOX_HOST_EXISTS', `A host named "${name}" is already registered and is not a sandbox.`, {
+      suggestions: ['Choose another name: odoops sandbox up --name <other>', 'Or boot without registering it: --no-register'],
+    })
+  }
+}
+
+interface BootOptions extends SandboxUpOptions {
+  register: boolean
+  fixtureOdoo?: string
+}
+
+async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo, proxyPort: number, options: BootOptions): Promise<SandboxInfo> {
+  const dir = registry.sandboxDir(name)
+  const record: SandboxRecord = {
+    name,
+    machine: '',
+    index: 0,
+    address: '',
+    hostAddress: '',
+    port: 22,
+    user: 'root',
+    identityFile: join(dir, 'id_ed25519'),
+    hostKey: '',
+    hostKeyDir: join(dir, 'hostkey'),
+    image: image.name,
+    imageDir: image.dir,
+    logFile: join(dir, 'nspawn.log'),
+    state: 'starting',
+    ownerPid: process.pid,
+    proxyPort,
+    registered: false,
+    ...(options.fixtureOdoo ? {fixtureAptDir: options.fixtureOdoo} : {}),
+    createdAt: new Date().toISOString(),
+  }
+  if (!registry.claim(record)) {
+    const existing = registry.read(name)
+    if (existing && isStale(existing)) {
+      await removeSandbox(registry, existing, options.store)
+      if (!registry.claim(record)) throw exists(name)
+    } else {
+      throw exists(name)
+    }
+  }
+  const bootStarted = Date.now()
+  try {
+    mkdirSync(record.hostKeyDir, {recursive: true, mode: 0o700})
+    const [client, host] = await Promise.all([generateKeyPair(record.identityFile, `odoops-sandbox-${name}`), generateKeyPair(join(record.hostKeyDir, 'ssh_host_ed25519_key'), `root@${name}`)])
+    record.hostKey = host.fingerprint
+    const claim = await claimSubnet(registry.recordFile(name))
+    Object.assign(record, {index: claim.index, machine: claim.machine, ...subnetAddresses(claim.index)})
+    registry.write(record)
+
+    const authorizedKeys = join(dir, 'authorized_keys')
+    writeFileSync(authorizedKeys, client.publicKey + '\n', {mode: 0o600})
+    const network = join(dir, 'network.env')
+    writeFileSync(network, `ADDRESS=${record.address}\nGATEWAY=${record.hostAddress}\n`)
+    const aptProxy = join(dir, 'apt-proxy.conf')
+    writeFileSync(aptProxy, `Acquire::http::Proxy "http://${record.hostAddress}:${proxyPort}";\n`)
+    chmodSync(dir, 0o700)
+    const binds: Bind[] = [
+      {source: network, target: GUEST_PATHS.network},
+      {source: aptProxy, target: GUEST_PATHS.aptProxy},
+      {source: authorizedKeys, target: GUEST_PATHS.authorizedKeys},
+      {source: record.hostKeyDir, target: GUEST_PATHS.hostKeyDir},
+      ...(options.fixtureOdoo ? [{source: options.fixtureOdoo, target: GUEST_PATHS.fixtureApt}] : []),
+    ]
+
+    options.onProgress?.(`booting ${name} (${record.address})`)
+    record.pid = startNspawn({imageDir: image.dir, machine: record.machine, hostname: name, binds, logFile: record.logFile})
+    registry.write(record)
+    await recordClaimPid(claim.index, registry.recordFile(name), record.pid)
+    const alive = () => isOurNspawn(record.pid, record.machine)
+    try {
+      await configureHostSide(claim.index, {timeoutMs: 30_000, stillStarting: alive})
+    } catch (error) {
+      throw bootFailed(record, messageOf(error))
+    }
+    const ready = await waitForSsh(record.address, 22, {timeoutMs: options.bootTimeoutMs ?? 90_000, stillRunning: alive, signal: options.signal})
+    if ('failure' in ready) {
+      const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
+      throw bootFailed(record, why)
+    }
+    record.bootSeconds = secondsSince(bootStarted)
+    record.state = 'running'
+    Object.assign(record, traceContainer(record.pid, image.dir))
+    if (options.register && options.store) {
+      await options.store.hosts.put(hostRecordOf(record))
+      record.registered = true
+    }
+    registry.write(record)
+    return infoOf(record)
+  } catch (error) {
+    await removeSandbox(registry, record, options.store).catch(() => {})
+    throw error
+  }
+}
+
+function exists(name: string): OdoopsError {
+  return new OdoopsError('SANDBOX_EXISTS', `A sandbox named "${name}" already exists.`, {
+    suggestions: [`Use it, or remove it first: odoops sandbox down --name ${name}`, 'Or choose another name: --name <other>'],
+  })
+}
+
+function bootFailed(record: SandboxRecord, why: string): OdoopsError {
+  const tail = tailOf(record.logFile, 15)
+  return new OdoopsError('SANDBOX_BOOT_FAILED', `Sandbox ${record.name} did not come up: ${why}.${tail ? `\nLast lines of ${record.logFile}:\n${tail}` : ''}`, {
+    suggestions: ['Run with --verbose and see the nspawn log above.', 'Check that systemd-nspawn works here: systemd-nspawn --version'],
+    data: {name: record.name, machine: record.machine, address: record.address},
+  })
+}
+
+/** The host record a sandbox is registered as (what `host add` would store, key pinned). */
+export function hostRecordOf(record: Pick<SandboxRecord, 'name' | 'address' | 'port' | 'user' | 'identityFile' | 'hostKey'>): HostRecord {
+  return {id: record.name, address: record.address, port: record.port, user: record.user, identityFile: record.identityFile, hostKey: record.hostKey, sandbox: true, tags: ['sandbox']}
+}
+
+function infoOf(record: SandboxRecord): SandboxInfo {
+  return {
+    name: record.name,
+    machine: record.machine,
+    address: record.address,
+    hostAddress: record.hostAddress,
+    port: record.port,
+    user: record.user,
+    identityFile: record.identityFile,
+    hostKey: record.hostKey,
+    hostPublicKey: readPublicKey(record),
+    pid: record.pid ?? 0,
+    bootSeconds: record.bootSeconds ?? 0,
+    image: record.image,
+    logFile: record.logFile,
+    registered: record.registered,
+    ...(record.fixtureAptDir ? {fixtureAptSource: FIXTURE_APT_SOURCE} : {}),
+  }
+}
+
+function readPublicKey(record: SandboxRecord): string {
+  try {
+    return readFileSync(join(record.hostKeyDir, 'ssh_host_ed25519_key.pub'), 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** Running: its nspawn is alive. Stale: it will never run again (nspawn gone, or the `up` that started it died). */
+function isRunning(record: SandboxRecord): boolean {
+  return isOurNspawn(record.pid, record.machine)
+}
+
+function isStale(record: SandboxRecord): boolean {
+  if (isRunning(record)) return false
+  if (record.state === 'running' || record.pid) return true
+  return !isProcessAlive(record.ownerPid ?? 0)
+}
+
+export interface RemovedSandbox {
+  name: string
+  machine: string
+  stop: StopOutcome
+  vethRemoved: boolean
+  unregistered: boolean
+}
+
+/** Stop a sandbox and remove everything it created: process, veth, subnet claim, host record, files. */
+async function removeSandbox(registry: SandboxRegistry, record: SandboxRecord, store?: StateStore): Promise<RemovedSandbox> {
+  const stop = record.machine ? await stopNspawn(record.pid, record.machine) : 'not-running'
+  if (stop !== 'stopped') await cleanContainerTrace({initPid: record.initPid, ephemeralDir: record.ephemeralDir})
+  const vethRemoved = record.index ? await removeVeth(record.index) : false
+  if (record.index) await releaseSubnet(record.index, registry.recordFile(record.name))
+  let unregistered = false
+  if (store) {
+    const host = await store.hosts.get(record.name)
+    // Only our own record: never a real host that happens to share the name.
+    if (host?.sandbox && host.address === record.address) unregistered = await store.hosts.delete(record.name)
+  }
+  registry.remove(record.name)
+  return {name: record.name, machine: record.machine, stop, vethRemoved, unregistered}
+}
+
+async function stopProxyIfIdle(registry: SandboxRegistry): Promise<boolean> {
+  return registry.withLock(async () => (registry.list().length === 0 ? stopProxy(registry.dir) : false))
+}
+
+export interface SandboxDownOptions {
+  dataDir: string
+  names?: string[]
+  all?: boolean
+  store?: StateStore
+}
+
+export interface SandboxDownResult {
+  removed: RemovedSandbox[]
+  proxyStopped: boolean
+}
+
+export async function sandboxDown(options: SandboxDownOptions): Promise<SandboxDownResult> {
+  const registry = new SandboxRegistry(options.dataDir)
+  let records: SandboxRecord[]
+  if (options.all) {
+    records = registry.list()
+  } else {
+    records = (options.names ?? []).map((name) => {
+      const record = registry.read(name)
+      if (!record) {
+        throw new OdoopsError('SANDBOX_NOT_FOUND', `No sandbox named "${name}".`, {suggestions: ['List them: odoops sandbox list']})
+      }
+      return record
+    })
+  }
+  if (records.length > 0) assertSandboxSupport()
+  const removed = await Promise.all(records.map((record) => removeSandbox(registry, record, options.store)))
+  const proxyStopped = await stopProxyIfIdle(registry)
+  return {removed, proxyStopped}
+}
+
+export interface SandboxListEntry extends SandboxInfo {
+  running: boolean
+  state: SandboxRecord['state']
+  createdAt: string
+}
+
+export interface SandboxListResult {
+  sandboxes: SandboxListEntry[]
+  /** Stale entries (their process gone) removed by this listing. */
+  cleaned: string[]
+}
+
+export async function sandboxList(options: {dataDir: string; store?: StateStore; clean?: boolean}): Promise<SandboxListResult> {
+  const registry = new SandboxRegistry(options.dataDir)
+  const sandboxes: SandboxListEntry[] = []
+  const cleaned: string[] = []
+  for (const record of registry.list()) {
+    if ((options.clean ?? true) && isStale(record)) {
+      await removeSandbox(registry, record, options.store)
+      cleaned.push(record.name)
+      continue
+    }
+    sandboxes.push({...infoOf(record), running: isRunning(record), state: record.state, createdAt: record.createdAt})
+  }
+  if (cleaned.length > 0) await stopProxyIfIdle(registry)
+  return {sandboxes, cleaned}
+}
+
+/**
+ * Give a sandbox a new host key, as if the machine had been reinstalled: sshd inside serves
+ * it from the next connection on (the key directory is bind-mounted, so the new files are
+ * seen). The registry records the new fingerprint; a registered host record keeps the old
+ * pin on purpose, which is what tests of host-key checking need.
+ */
+export async function regenerateHostKey(dataDir: string, name: string): Promise<{hostKey: string; previous: string}> {
+  const registry = new SandboxRegistry(dataDir)
+  const record = registry.read(name)
+  if (!record) throw new OdoopsError('SANDBOX_NOT_FOUND', `No sandbox named "${name}".`)
+  const previous = record.hostKey
+  const key = await generateKeyPair(join(record.hostKeyDir, 'ssh_host_ed25519_key'), `root@${name}`)
+  registry.write({...record, hostKey: key.fingerprint})
+  return {hostKey: key.fingerprint, previous}
+}
+
+function secondsSince(since: number): number {
+  return Math.round((Date.now() - since) / 100) / 10
+}
