@@ -125,6 +125,9 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
       if (!process.exitCode) process.exitCode = ExitCode.FAILURE
     } finally {
       await this.store?.close().catch(() => {})
+      // SSH connections opened by the command (the pool registers itself when loaded).
+      const sshPool = (globalThis as Record<symbol, {closeAll(): Promise<void>} | undefined>)[Symbol.for('odoops.sshPool')]
+      await sshPool?.closeAll().catch(() => {})
       await super.finally(error)
     }
   }

@@ -79,6 +79,8 @@ export class SshPool {
 
 /** The process-wide pool used by commands and domain code. */
 export const sshPool = new SshPool()
+// Found by the CLI's base command at exit without importing ssh2 into every command's start-up.
+;(globalThis as Record<symbol, unknown>)[Symbol.for('odoops.sshPool')] = sshPool
 
 /** Close every SSH connection of the process (commands call this when they end). */
 export function closeAllSsh(): Promise<void> {
