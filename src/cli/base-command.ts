@@ -94,6 +94,12 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     return this.store
   }
 
+  /** The key that seals secrets in the state store (ODOOPS_SECRET_KEY or <configDir>/secret.key). */
+  protected async secretBox(): Promise<import('../lib/secrets/secret-box.js').SecretBox> {
+    const {SecretBox} = await import('../lib/secrets/secret-box.js')
+    return SecretBox.fromEnvOrFile(this.dirs.configDir)
+  }
+
   override async catch(error: Interfaces.CommandError): Promise<void> {
     const failure = toOdoopsError(error)
     process.exitCode = failure.exit

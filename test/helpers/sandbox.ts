@@ -22,6 +22,8 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {regenerateHostKey, sandboxDown, sandboxSupport, sandboxUp, type SandboxInfo} from '../../src/lib/sandbox/index.js'
 import {isOurNspawn} from '../../src/lib/sandbox/nspawn.js'
+import {buildFixtureRepo} from '../../src/lib/sandbox/fixture.js'
+import type {FixtureSeries} from '../../src/lib/fixture-odoo/build.js'
 import {isProxyRunning, readProxyState} from '../../src/lib/sandbox/proxy.js'
 
 export type {SandboxInfo}
@@ -60,26 +62,56 @@ export function requireSandboxes(context: Mocha.Context): void {
   context.skip()
 }
 
-async function boot(name: string, image: string): Promise<SandboxInfo> {
+async function boot(name: string, image: string, fixtureOdoo?: FixtureSeries): Promise<SandboxInfo> {
   const {dataDir, cacheDir} = dirs()
-  const result = await sandboxUp({dataDir, cacheDir, name, image, register: false})
+  const repo = fixtureOdoo ? await fixtureRepo(fixtureOdoo) : undefined
+  const result = await sandboxUp({dataDir, cacheDir, name, image, register: false, fixtureOdoo: repo})
   const info = result.sandboxes[0]
   started.set(name, info)
   return info
 }
 
+const fixtureRepos = new Map<FixtureSeries, Promise<string>>()
+
+/**
+ * The fixture Odoo's apt repository of a series (a TEST DOUBLE of Odoo, test/fixtures/odoo/),
+ * built once per mocha run into the helper's cache directory.
+ */
+export function fixtureRepo(series: FixtureSeries = '17.0'): Promise<string> {
+  let repo = fixtureRepos.get(series)
+  if (!repo) {
+    repo = buildFixtureRepo(dirs().cacheDir, series)
+    repo.catch(() => fixtureRepos.delete(series))
+    fixtureRepos.set(series, repo)
+  }
+  return repo
+}
+
+export interface SandboxOptions {
+  /** Image alias (`base`, `postgres-nginx`); default `base`. */
+  image?: string
+  /** Mount the fixture Odoo's apt repository (true = series 17.0); install it with --apt-source FIXTURE_APT_SOURCE. */
+  fixtureOdoo?: boolean | FixtureSeries
+}
+
+function fixtureSeriesOf(option: SandboxOptions['fixtureOdoo']): FixtureSeries | undefined {
+  return option === true ? '17.0' : option || undefined
+}
+
 /** Sandbox `name`, booted on first use and shared by every test of this mocha run. */
-export function sharedSandbox(name = 'a', options: {image?: string} = {}): Promise<SandboxInfo> {
+export function sharedSandbox(name = 'a', options: SandboxOptions = {}): Promise<SandboxInfo> {
   const image = options.image ?? 'base'
+  const fixture = fixtureSeriesOf(options.fixtureOdoo)
+  const key = `${image}${fixture ? ` with the ${fixture} fixture Odoo` : ''}`
   const existing = shared.get(name)
   if (existing) {
-    if (existing.image !== image) throw new Error(`shared sandbox "${name}" was booted from image ${existing.image}, not ${image}: use another name`)
+    if (existing.image !== key) throw new Error(`shared sandbox "${name}" was booted from image ${existing.image}, not ${key}: use another name`)
     return existing.info
   }
-  const info = boot(name, image)
+  const info = boot(name, image, fixture)
   // A failed boot is not cached: the next test may try again (and report its own failure).
   info.catch(() => shared.delete(name))
-  shared.set(name, {image, info})
+  shared.set(name, {image: key, info})
   return info
 }
 
@@ -92,9 +124,9 @@ export interface DedicatedSandbox extends SandboxInfo {
 }
 
 /** A sandbox for one test that will break it. Down it when done (the run's end downs it otherwise). */
-export async function dedicatedSandbox(options: {image?: string; name?: string} = {}): Promise<DedicatedSandbox> {
+export async function dedicatedSandbox(options: SandboxOptions & {name?: string} = {}): Promise<DedicatedSandbox> {
   const name = options.name ?? `own-${process.pid}-${++dedicatedCount}`
-  const info = await boot(name, options.image ?? 'base')
+  const info = await boot(name, options.image ?? 'base', fixtureSeriesOf(options.fixtureOdoo))
   return {
     ...info,
     regenerateHostKey: async () => (await regenerateHostKey(dirs().dataDir, name)).hostKey,
@@ -138,6 +170,7 @@ export async function downAllSandboxes(): Promise<void> {
   await sandboxDown({dataDir: dirs().dataDir, all: true})
   started.clear()
   shared.clear()
+  fixtureRepos.clear()
   rmSync(base, {recursive: true, force: true})
   base = undefined
 }

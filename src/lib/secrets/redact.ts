@@ -24,8 +24,11 @@ export function redact(text: string): string {
 /** Names of flags, answers and fields whose values are secret whatever they contain. */
 const SECRET_NAME = /pass(word|phrase)?|secret|token|api[-_]?key|private[-_]?key|credential/i
 
+/** Names that say the value is where a secret goes (`--credentials-file`, `tls-key` path), not the secret itself. */
+const SECRET_LOCATION = /[-_.]?(file|path|dir)$/i
+
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name)
+  return SECRET_NAME.test(name) && !SECRET_LOCATION.test(name)
 }
 
 /** Deep copy of a value with secret-named fields and registered secret values redacted. */

@@ -20,8 +20,33 @@ export interface HostRecord extends BaseRecord {
   hostKey?: string
   sandbox?: boolean
   facts?: Record<string, unknown>
-  services?: Record<string, unknown>
+  /** Shared Odoo services set up by `host prepare`, by series ("17.0"). */
+  services?: Record<string, SharedServiceRecord>
   tags?: string[]
+}
+
+/**
+ * The shared (multi-tenant) Odoo service of one series on a host, as `host prepare`
+ * left it. Secrets (its PostgreSQL password, master password) live in the secrets
+ * collection under `host/<host>/<series>/…`, never here.
+ */
+export interface SharedServiceRecord {
+  series: string
+  /** `odoo --version` of the installed package, e.g. "17.0-20261120". */
+  odooVersion: string
+  unit: string
+  config: string
+  dataDir: string
+  logFile: string
+  httpPort: number
+  geventPort: number
+  /** PostgreSQL role the service connects as (never a superuser). */
+  role: string
+  pgHost: string
+  pgPort: number
+  /** Databases in the service's db_name (its tenants), in creation order. */
+  databases: string[]
+  preparedAt: string
 }
 
 export type TenantMode = 'shared' | 'dedicated'
@@ -38,7 +63,36 @@ export interface TenantRecord extends BaseRecord {
   customer?: string
   plan?: string
   tags?: string[]
+  modules?: string[]
+  lang?: string
+  country?: string
+  /** Dedicated tenants: their own service. Shared tenants: the host's shared service. */
+  service?: TenantServiceInfo
+  tls?: {certificate: string; key: string; selfSigned: boolean}
+  /** The recorded plan of the last create/remove/update run (see src/lib/plan). */
+  operation?: TenantOperation
   [key: string]: unknown
+}
+
+export interface TenantServiceInfo {
+  unit: string
+  config: string
+  dataDir: string
+  httpPort: number
+  geventPort: number
+  role: string
+  /** Dedicated only: the size that set workers and memory limits. */
+  size?: string
+}
+
+export interface TenantOperation {
+  kind: 'create' | 'remove' | 'update'
+  steps: {name: string; state: string; change?: string; startedAt?: string; durationMs?: number; error?: string; detail?: string}[]
+  startedAt: string
+  finishedAt?: string
+  /** Step that failed (or was running when the process died). */
+  failedStep?: string
+  error?: string
 }
 
 export interface BackupTargetRecord extends BaseRecord {

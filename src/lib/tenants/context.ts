@@ -1,0 +1,25 @@
+import type {SecretBox} from '../secrets/secret-box.js'
+import type {SshConnection} from '../ssh/connection.js'
+import type {HostRecord, SharedServiceRecord, TenantRecord} from '../state/records.js'
+import type {StateStore} from '../state/store.js'
+import type {StepObserver} from '../plan/plan.js'
+
+/** What tenant operations need from their caller (a command, a test, a plugin). */
+export interface TenantEnv {
+  store: StateStore
+  box: SecretBox
+  signal?: AbortSignal
+  observer?: StepObserver
+  /** The SSH connection of a registered host (default: the pooled `connectHost`). */
+  connect?: (host: string) => Promise<SshConnection>
+}
+
+/** What every step of a tenant plan sees. `tenant` is re-read after each record change. */
+export interface TenantStepContext {
+  env: TenantEnv
+  conn: SshConnection
+  host: HostRecord
+  tenant: TenantRecord
+  /** The host's shared service of the tenant's series (shared tenants only). */
+  shared?: SharedServiceRecord
+}

@@ -1,0 +1,63 @@
+import {messageOf} from '../errors.js'
+import {OdooClient} from '../odoo/client.js'
+import {checkHealth} from '../odoo/health.js'
+import {hostTransport} from '../odoo/transport.js'
+import type {SshConnection} from '../ssh/connection.js'
+import type {TenantRecord} from '../state/records.js'
+
+export interface NginxHealthReport {
+  ok: boolean
+  /** `/web/health` through nginx with the tenant's Host header. */
+  http: {ok: boolean; status: number; detail: string}
+  /** XML-RPC authenticate through nginx with the stored admin password (when checked). */
+  login?: boolean
+  /** admin/admin refused (when checked). */
+  defaultPasswordRefused?: boolean
+  detail: string
+}
+
+/**
+ * A tenant seen as its users see it: HTTPS on the host's nginx (reached on the host's
+ * loopback through SSH, SNI and Host = the tenant's domain), `/web/health`, and
+ * optionally a login with the stored password while admin/admin is refused.
+ */
+export async function checkTenantThroughNginx(
+  conn: SshConnection,
+  tenant: Pick<TenantRecord, 'domain' | 'database'>,
+  options: {password?: string; waitMs?: number} = {},
+): Promise<NginxHealthReport> {
+  const deadline = Date.now() + (options.waitMs ?? 0)
+  // Retried as a whole until the deadline: right after a reload, nginx's old workers may
+  // still answer new connections with the previous configuration for a moment.
+  for (;;) {
+    const report = await checkOnce(conn, tenant, options.password)
+    if (report.ok || Date.now() >= deadline) return report
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+}
+
+async function checkOnce(conn: SshConnection, tenant: Pick<TenantRecord, 'domain' | 'database'>, password: string | undefined): Promise<NginxHealthReport> {
+  const transport = await hostTransport(conn, {port: 443, tls: true, hostHeader: tenant.domain})
+  try {
+    let http: NginxHealthReport['http']
+    try {
+      http = await checkHealth(transport)
+    } catch (error) {
+      http = {ok: false, status: 0, detail: messageOf(error)}
+    }
+    if (!http.ok || password === undefined) return {ok: http.ok, http, detail: http.ok ? '/web/health passes' : `/web/health: ${http.detail}`}
+    const client = new OdooClient(transport)
+    let login: boolean
+    try {
+      login = Boolean(await client.authenticate(tenant.database, 'admin', password))
+    } catch (error) {
+      return {ok: false, http, login: false, detail: `login through nginx failed: ${messageOf(error)}`}
+    }
+    const defaultPasswordRefused = !(await client.authenticate(tenant.database, 'admin', 'admin'))
+    const ok = login && defaultPasswordRefused
+    const detail = !login ? 'the stored admin password is refused' : !defaultPasswordRefused ? 'admin/admin is still accepted' : '/web/health passes, login ok, admin/admin refused'
+    return {ok, http, login, defaultPasswordRefused, detail}
+  } finally {
+    await transport.close().catch(() => {})
+  }
+}

@@ -1,0 +1,6 @@
+export * from './context.js'
+export * from './create.js'
+export * from './health.js'
+export * from './input.js'
+export * from './lock.js'
+export * from './remove.js'

@@ -1,0 +1,35 @@
+import {shell, type RemoteCommand} from '../ssh/quote.js'
+
+/**
+ * `odoo` command lines run on a host as the service user. A database is created and
+ * modules installed with `odoo -c <conf> -d <db> -i <mods> --stop-after-init
+ * --without-demo=all` (Odoo CLI reference, cli.rst); upgrades with `-u`. `flock` on a
+ * per-database lock file keeps a resumed run from racing an `odoo -i` that outlived
+ * the odoops process which started it (sshd does not kill a command when the client dies).
+ */
+export interface OdooRunSpec {
+  config: string
+  database: string
+  install?: string[]
+  update?: string[]
+  lang?: string
+}
+
+export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
+  const lockFile = `/run/lock/odoops-db-${spec.database.replace(/[^a-zA-Z0-9_.-]/g, '_')}.lock`
+  const args: string[] = ['-c', spec.config, '-d', spec.database]
+  if (spec.install?.length) args.push('-i', spec.install.join(','))
+  if (spec.update?.length) args.push('-u', spec.update.join(','))
+  if (spec.lang && spec.lang !== 'en_US') args.push(`--load-language=${spec.lang}`)
+  args.push('--stop-after-init', '--without-demo=all')
+  return shell`runuser -u odoo -- flock ${lockFile} odoo ${args}`
+}
+
+/** The last meaningful lines of Odoo's log output, for an error message. */
+export function odooFailureSummary(output: string, lines = 6): string {
+  const interesting = output
+    .split('\n')
+    .filter((l) => /\b(ERROR|CRITICAL|WARNING)\b|Error|Traceback/.test(l))
+    .slice(-lines)
+  return (interesting.length ? interesting : output.split('\n').filter(Boolean).slice(-lines)).join('\n')
+}
