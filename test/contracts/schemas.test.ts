@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {committedSchemas, ERROR_SCHEMA_FILE, generateSchemas, schemaFileOf, staleSchemas} from '../../scripts/generate-schemas.js'
+import {committedSchemas, ERROR_SCHEMA_FILE, generateSchemas, schemaFileOf, staleSchemas} from '../../.ci/generate-schemas.js'
 import {isolatedEnv, ROOT, runCli} from '../helpers/cli.js'
 import {ERROR_SCHEMA, schemaErrors} from '../helpers/json-schema.js'
 

@@ -5,6 +5,9 @@
  *   its info (address, key, pinned host key). Tests that only use a host share it; do not
  *   break a shared sandbox (no host-key changes, no stopping sshd).
  * - `dedicatedSandbox()` boots one for a single test that will break it; call `.down()`.
+ * - `{fixtureOdoo: true | '16.0' | …}` (both) mounts the fixture Odoo's apt repository (a TEST
+ *   DOUBLE, test/fixtures/odoo), built once per run; install it with `host prepare --apt-source
+ *   FIXTURE_APT_SOURCE`, or use test/helpers/prepared-host.ts, which does that.
  * - `requireSandboxes(this)` in a `before`: skips when sandboxes cannot run here, but
  *   THROWS under CI=true, so CI fails instead of silently testing nothing.
  * - Every sandbox this process started is downed after the run (a root `after` hook

@@ -119,7 +119,7 @@ describe('host prepare on a BARE sandbox, through apt @host', function () {
     expect(first.json.steps.map((s: {name: string}) => s.name)).to.deep.equal(STEPS)
     expect(changes(first)).to.include({packages: 'changed', 'odoo-package': 'changed', role: 'changed', 'shared-unit': 'changed'})
     expect(first.json.odooVersion).to.match(/^17\.0-\d{8}$/)
-    expect(await onHost(sandbox, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' postgresql nginx odoo")).to.equal('postgresql installed\nnginx installed\nodoo installed')
+    expect(await onHost(sandbox, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' postgresql nginx odoo | sort")).to.equal('nginx installed\nodoo installed\npostgresql installed')
   })
 
   it('runs the shared service under systemd, answering /web/health on its port as the odoo user', async () => {
@@ -232,7 +232,7 @@ describe('host prepare: bad input, refused before any change @host', function ()
 
   it('an unreachable host: an SSH error, exit 1, nothing recorded', async () => {
     const fresh = isolatedEnv()
-    await withStore(fresh, (store) => store.hosts.put({id: 'ghost', address: '127.0.0.1', port: 1, user: 'root', hostKey: 'SHA256:' + 'A'.repeat(43)}))
+    await withStore(fresh, (store) => store.hosts.put({id: 'ghost', address: '127.0.0.1', port: 1, user: 'root', identityFile: sandbox.identityFile, hostKey: 'SHA256:' + 'A'.repeat(43)}))
     const result = await runCli(['host', 'prepare', 'ghost', '--odoo', '17.0', '--apt-source', FIXTURE_APT_SOURCE, '--json'], {env: fresh})
     expect(result.code).to.equal(1)
     expect(result.json.error.code).to.match(/^SSH_(REFUSED|UNREACHABLE|TIMEOUT)$/)

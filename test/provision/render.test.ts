@@ -101,3 +101,15 @@ describe('port allocation', () => {
     expect(parseListeningPorts(ss)).to.deep.equal([22, 80, 5432])
   })
 })
+
+describe('nginx default TLS server', () => {
+  it('is used only where nginx has ssl_reject_handshake (1.19.4+)', async () => {
+    const {supportsRejectHandshake, DEFAULT_TLS_SERVER} = await import('../../src/lib/provision/nginx.js')
+    expect(supportsRejectHandshake('nginx version: nginx/1.22.1')).to.equal(true)
+    expect(supportsRejectHandshake('nginx version: nginx/1.19.4')).to.equal(true)
+    expect(supportsRejectHandshake('nginx version: nginx/1.19.3')).to.equal(false)
+    expect(supportsRejectHandshake('nginx version: nginx/1.18.0 (Ubuntu)')).to.equal(false)
+    expect(supportsRejectHandshake('command not found')).to.equal(false)
+    expect(DEFAULT_TLS_SERVER).to.include('default_server').and.include('ssl_reject_handshake on;')
+  })
+})

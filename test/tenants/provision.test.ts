@@ -70,6 +70,17 @@ describe('tenant create / remove on prepared hosts @host', function () {
     }
   })
 
+  it('refuses TLS for a name no tenant has instead of serving some tenant', async function () {
+    this.timeout(60_000)
+    await mapDomains(a.sandbox, ['nobody.example.test'])
+    const handshake = await sshRun(
+      a.sandbox,
+      `python3 -c "import ssl, socket; c = ssl._create_unverified_context(); c.wrap_socket(socket.create_connection(('127.0.0.1', 443)), server_hostname='nobody.example.test')"`,
+    )
+    expect(handshake.exitCode).to.not.equal(0)
+    expect(handshake.stderr).to.match(/SSL|alert/i)
+  })
+
   it('gives the dedicated tenant its own active unit and a role that is not a superuser', async function () {
     this.timeout(60_000)
     const unit = await sshRun(a.sandbox, 'systemctl is-active odoops-solo.service')

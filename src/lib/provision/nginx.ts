@@ -93,3 +93,27 @@ map $http_upgrade $connection_upgrade {
   ''      close;
 }
 `
+
+export const DEFAULT_SERVER_FILE = 'odoops-default-tls.conf'
+
+/**
+ * A catch-all HTTPS server: a TLS handshake for a name no tenant has is refused, so a
+ * mistyped or foreign Host never lands on whichever tenant's site nginx would otherwise
+ * use as the default for port 443 (the first one loaded). `ssl_reject_handshake` needs
+ * nginx 1.19.4 or later (nginx docs, ngx_http_ssl_module).
+ */
+export const DEFAULT_TLS_SERVER = `# Managed by odoops: TLS for names no tenant has is refused.
+server {
+  listen 443 ssl default_server;
+  listen [::]:443 ssl default_server;
+  ssl_reject_handshake on;
+}
+`
+
+/** Whether `nginx -v` output ("nginx version: nginx/1.22.1") names a version with ssl_reject_handshake. */
+export function supportsRejectHandshake(versionOutput: string): boolean {
+  const match = /nginx\/(\d+)\.(\d+)\.(\d+)/.exec(versionOutput)
+  if (!match) return false
+  const [major, minor, patch] = match.slice(1).map(Number)
+  return major > 1 || (major === 1 && (minor > 19 || (minor === 19 && patch >= 4)))
+}

@@ -17,7 +17,7 @@ import {command, shell} from '../ssh/quote.js'
 import type {HostRecord, SharedServiceRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import {sharedNames} from './names.js'
-import {CONNECTION_UPGRADE_MAP} from './nginx.js'
+import {CONNECTION_UPGRADE_MAP, DEFAULT_SERVER_FILE, DEFAULT_TLS_SERVER, supportsRejectHandshake} from './nginx.js'
 import {parseOdooConfig, renderOdooConfig} from './odoo-config.js'
 import {allocatePortPair} from './ports.js'
 import {renderOdooUnit} from './systemd-unit.js'
@@ -279,8 +279,15 @@ function steps(options: PrepareOptions): PrepareStep[] {
       name: 'nginx',
       title: 'nginx running with the websocket upgrade map',
       async run(ctx) {
-        const change = combine(await applyNginxSite(ctx.conn, UPGRADE_MAP_FILE, CONNECTION_UPGRADE_MAP), await ensureNginxRunning(ctx.conn))
-        return {change, detail: `/etc/nginx/conf.d/${UPGRADE_MAP_FILE}`}
+        let change = await applyNginxSite(ctx.conn, UPGRADE_MAP_FILE, CONNECTION_UPGRADE_MAP)
+        const files = [UPGRADE_MAP_FILE]
+        const version = await ctx.conn.exec(shell`nginx -v`, {root: true})
+        if (supportsRejectHandshake(version.stderr.toString() + version.stdout.toString())) {
+          change = combine(change, await applyNginxSite(ctx.conn, DEFAULT_SERVER_FILE, DEFAULT_TLS_SERVER))
+          files.push(DEFAULT_SERVER_FILE)
+        }
+        change = combine(change, await ensureNginxRunning(ctx.conn))
+        return {change, detail: files.map((f) => `/etc/nginx/conf.d/${f}`).join(', ')}
       },
     },
   ]
