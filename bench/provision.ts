@@ -61,7 +61,7 @@ async function main(): Promise<void> {
         const config = created.json.tenant.service.config
         const raw = `raw_${mode}_${i}`
         const started = performance.now()
-        await execa('ssh', [...sshArgs(info), `runuser -u odoo -- odoo -c ${config} -d ${raw} -i base,${MODULES} --stop-after-init --without-demo=all`], {stdin: 'ignore'})
+        await execa('ssh', [...sshArgs(info), `runuser -u odoo -- odoo -c ${config} -d ${raw} -i base,${MODULES} --stop-after-init --no-http --without-demo=all`], {stdin: 'ignore'})
         raws.push(performance.now() - started)
       }
       const overhead = walls.map((w, i) => w - raws[i])

@@ -1,9 +1,11 @@
 // `odoops state …` end to end: the built CLI (npm run build first), real stores.
 import {expect} from 'chai'
-import {mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
+import {execa} from 'execa'
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, existsSync} from 'node:fs'
 import {createServer} from 'node:net'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {isolatedEnv, runCli} from '../helpers/cli.js'
+import {BIN, isolatedEnv, runCli} from '../helpers/cli.js'
 import {freshDatabase, pgCluster} from '../helpers/pg-cluster.js'
 import {LocalStore} from '../../src/lib/state/local-store.js'
 
@@ -100,6 +102,15 @@ describe('odoops state (e2e)', function () {
     const result = await runCli(['state', 'info', '--state', 'ftp://x', '--json'], {env})
     expect(result.code).to.equal(2)
     expect(result.json.error.code).to.equal('STATE_URL_INVALID')
+  })
+
+  it('a bare word that names no directory (a misplaced value) is refused, creating nothing', async () => {
+    const env = isolatedEnv()
+    const cwd = mkdtempSync(join(tmpdir(), 'odoops-cwd-'))
+    const result = await execa('node', [BIN, 'state', 'info', '--state', 'failed', '--json'], {cwd, env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
+    expect(result.exitCode).to.equal(2)
+    expect(JSON.parse(result.stdout).error.suggestions.join(' ')).to.include('--state ./failed')
+    expect(readdirSync(cwd)).to.deep.equal([])
   })
 
   it('unreachable PostgreSQL: exit 2, the password never shown, nothing created', async () => {

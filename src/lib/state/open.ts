@@ -1,4 +1,5 @@
-import {isAbsolute, join, resolve} from 'node:path'
+import {existsSync} from 'node:fs'
+import {isAbsolute, join, resolve, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {usageError} from '../errors.js'
 import type {StateStore} from './store.js'
@@ -24,6 +25,14 @@ export function parseStateLocation(value: string | undefined, dataDir: string): 
   }
   if (value.startsWith('file://')) return {backend: 'local', dir: fileURLToPath(value)}
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw invalid(value)
+  // A bare word that names no existing directory is far more likely a misplaced value
+  // (`--state failed` meant as a filter) than a wish for a new store in the working directory.
+  if (!value.includes('/') && !value.includes(sep) && !existsSync(value)) {
+    throw usageError('STATE_URL_INVALID', `"${value}" is not a state store location (no such directory, and not a path or URL).`, [
+      `For a new embedded store in this directory write a path: --state ./${value}`,
+      'Or use postgres://user@host:5432/dbname for a shared PostgreSQL store.',
+    ])
+  }
   return {backend: 'local', dir: isAbsolute(value) ? value : resolve(value)}
 }
 

@@ -2,7 +2,7 @@ import {shell, type RemoteCommand} from '../ssh/quote.js'
 
 /**
  * `odoo` command lines run on a host as the service user. A database is created and
- * modules installed with `odoo -c <conf> -d <db> -i <mods> --stop-after-init
+ * modules installed with `odoo -c <conf> -d <db> -i <mods> --stop-after-init --no-http
  * --without-demo=all` (Odoo CLI reference, cli.rst); upgrades with `-u`. `flock` on a
  * per-database lock file keeps a resumed run from racing an `odoo -i` that outlived
  * the odoops process which started it (sshd does not kill a command when the client dies).
@@ -21,7 +21,9 @@ export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
   if (spec.install?.length) args.push('-i', spec.install.join(','))
   if (spec.update?.length) args.push('-u', spec.update.join(','))
   if (spec.lang && spec.lang !== 'en_US') args.push(`--load-language=${spec.lang}`)
-  args.push('--stop-after-init', '--without-demo=all')
+  // --no-http: with workers > 0 Odoo binds its HTTP port even with --stop-after-init
+  // (PreforkServer.run starts before preloading), which the running service already holds.
+  args.push('--stop-after-init', '--no-http', '--without-demo=all')
   return shell`runuser -u odoo -- flock ${lockFile} odoo ${args}`
 }
 
