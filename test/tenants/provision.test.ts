@@ -4,6 +4,7 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {BIN, runCli} from '../helpers/cli.js'
+import {schemaErrors} from '../helpers/json-schema.js'
 import {preparedHost, type PreparedHost} from '../helpers/prepared-host.js'
 import {requireSandboxes, SANDBOX_BOOT_TIMEOUT_MS, sharedSandbox, sshRun, type SandboxInfo} from '../helpers/sandbox.js'
 import {FIXTURE_APT_SOURCE} from '../../src/lib/sandbox/sandbox.js'
@@ -48,6 +49,7 @@ describe('tenant create / remove on prepared hosts @host', function () {
       expect(result.code, result.stdout + result.stderr).to.equal(0)
       expect(result.json.tenant).to.include({slug: t.slug, state: 'active', mode: 'shared', database: t.domain})
       expect(result.json.adminLogin).to.deep.equal({login: 'admin', file: credFile(t.slug), shown: false})
+      expect(schemaErrors('tenant:create', result.json)).to.deep.equal([])
     }
     const dedicated = await create('solo', '--host', a.host, '--mode', 'dedicated', '--domain', 'solo.example.test')
     expect(dedicated.code, dedicated.stdout + dedicated.stderr).to.equal(0)

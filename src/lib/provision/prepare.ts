@@ -399,7 +399,7 @@ async function preflight(options: PrepareOptions): Promise<PrepareContext> {
     names,
     aptSource,
     keyring,
-    packages: ['postgresql', 'nginx', 'openssl', 'ca-certificates', ...(options.withWkhtmltopdf ? ['wkhtmltopdf'] : [])],
+    packages: ['postgresql', 'nginx', 'openssl', 'ca-certificates', 'zstd', ...(options.withWkhtmltopdf ? ['wkhtmltopdf'] : [])],
   }
 }
 

@@ -5,9 +5,17 @@
  */
 
 /** Bump when the recipe below changes: cached images with another version are rebuilt. */
-export const RECIPE_VERSION = 1
+export const RECIPE_VERSION = 2
 
-export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'ca-certificates', 'python3']
+// libnss-myhostname: the sandbox's own name resolves without DNS (sudo looks it up; there is no resolver inside).
+export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'ca-certificates', 'python3', 'libnss-myhostname']
+
+/** /etc/hosts as Debian's installer writes it (debootstrap leaves none): localhost resolves without DNS. */
+export const ETC_HOSTS = `127.0.0.1\tlocalhost
+::1\t\tlocalhost ip6-localhost ip6-loopback
+ff02::1\t\tip6-allnodes
+ff02::2\t\tip6-allrouters
+`
 
 /** Inside the sandbox: where per-sandbox files are bind-mounted. */
 export const GUEST_PATHS = {

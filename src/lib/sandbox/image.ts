@@ -5,7 +5,7 @@ import {execa} from 'execa'
 import {OdoopsError, usageError} from '../errors.js'
 import {acquireLockFile, removeLockIfOwned} from '../state/file-lock.js'
 import {bookwormSourcesList, debianArchive, type DebianArchive} from './apt-sources.js'
-import {BASE_PACKAGES, GUEST_PATHS, MASKED_UNITS, NETWORK_UNIT, RECIPE_VERSION, SSHD_CONFIG} from './image-recipe.js'
+import {BASE_PACKAGES, ETC_HOSTS, GUEST_PATHS, MASKED_UNITS, NETWORK_UNIT, RECIPE_VERSION, SSHD_CONFIG} from './image-recipe.js'
 import {tailOf} from './processes.js'
 
 /**
@@ -26,7 +26,7 @@ export interface ImageSpec {
 /** Images the CLI knows by a short name (`sandbox up --image <alias>`). */
 export const KNOWN_IMAGES: Record<string, ImageSpec> = {
   base: {name: 'bookworm-base'},
-  'postgres-nginx': {name: 'bookworm-postgres-nginx', packages: ['postgresql', 'nginx']},
+  'postgres-nginx': {name: 'bookworm-postgres-nginx', packages: ['postgresql', 'nginx', 'openssl', 'zstd']},
 }
 
 export const BASE_IMAGE = KNOWN_IMAGES.base
@@ -189,6 +189,7 @@ export function customizeBase(root: string, archive: DebianArchive): void {
   // Every boot gets its own machine id and the hostname nspawn gives it.
   write(root, 'etc/machine-id', '')
   rmSync(join(root, 'etc/hostname'), {force: true})
+  write(root, 'etc/hosts', ETC_HOSTS)
   // Host keys come per sandbox; none shared through the image.
   for (const entry of readdirSync(join(root, 'etc/ssh'))) {
     if (entry.startsWith('ssh_host_')) rmSync(join(root, 'etc/ssh', entry), {force: true})

@@ -1,0 +1,35 @@
+import {resolve} from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {OdoopsCommand} from '../../../cli/base-command.js'
+import {addTarget, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
+import {openTarget} from '../../../lib/backup/targets/registry.js'
+import {configureSshForCommand} from '../../../lib/hosts/cli-support.js'
+
+export interface BackupTargetAddOutput {
+  target: TargetView
+}
+
+export default class BackupTargetAdd extends OdoopsCommand<BackupTargetAddOutput> {
+  static override summary = 'add a backup target: a local directory, or a directory on a registered host (sftp)'
+  static override description = 'The directory is created (mode 0700) and a write is tried before the target is recorded. An sftp target is reached over the registered host\'s SSH connection and written as root there.'
+  static override audited = true
+  static override args = {name: Args.string({description: 'target name: lowercase letters, digits, dashes', required: true})}
+  static override flags = {
+    type: Flags.string({description: 'kind of storage', options: [...TARGET_TYPES], required: true}),
+    path: Flags.string({description: 'absolute directory (on this machine for local, on --host for sftp)', required: true}),
+    host: Flags.string({description: 'sftp: the registered host holding the directory'}),
+  }
+  static override examples = ['<%= config.bin %> <%= command.id %> nas --type local --path /mnt/nas/odoops', '<%= config.bin %> <%= command.id %> offsite --type sftp --host backup1 --path /srv/odoops-backups']
+
+  async run(): Promise<BackupTargetAddOutput> {
+    const {args, flags} = await this.parse(BackupTargetAdd)
+    this.auditContext = {host: flags.host, details: {target: args.name, type: flags.type}}
+    configureSshForCommand(this.settings, this.ui)
+    const env = {store: await this.state(), dataDir: this.dirs.dataDir}
+    const path = flags.type === 'local' ? resolve(flags.path) : flags.path
+    const record = await addTarget(env, {name: args.name, type: flags.type, path, host: flags.host})
+    const location = openTarget(env, record).location
+    this.ui.log(`Backup target ${record.id} added: ${record.type} ${location}.`)
+    return {target: {name: record.id, type: record.type, location, builtIn: false, backups: 0}}
+  }
+}

@@ -1,0 +1,22 @@
+import {OdoopsCommand} from '../../../cli/base-command.js'
+import {listTargets, type TargetView} from '../../../lib/backup/index.js'
+
+export interface BackupTargetListOutput {
+  targets: TargetView[]
+}
+
+export default class BackupTargetList extends OdoopsCommand<BackupTargetListOutput> {
+  static override summary = 'list the backup targets (the built-in "default" first)'
+  static override examples = ['<%= config.bin %> <%= command.id %> --json']
+
+  async run(): Promise<BackupTargetListOutput> {
+    const targets = await listTargets({store: await this.state(), dataDir: this.dirs.dataDir})
+    this.ui.table(targets, [
+      {header: 'Name', get: (t) => t.name},
+      {header: 'Type', get: (t) => t.type},
+      {header: 'Location', get: (t) => t.location},
+      {header: 'Backups', get: (t) => String(t.backups), align: 'right'},
+    ])
+    return {targets}
+  }
+}

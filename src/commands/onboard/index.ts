@@ -1,0 +1,180 @@
+import {readFile, writeFile} from 'node:fs/promises'
+import {Flags} from '@oclif/core'
+import {parseDocument, stringify} from 'yaml'
+import {OdoopsCommand} from '../../cli/base-command.js'
+import {stepProgress} from '../../cli/step-progress.js'
+import {usageError} from '../../lib/errors.js'
+import type {StepRecord} from '../../lib/plan/plan.js'
+import {answersSummary, planOnboarding, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
+import {listTemplates, loadTemplate} from '../../lib/templates/index.js'
+import {tenantView, type TenantView} from '../../lib/tenants/view.js'
+
+export interface OnboardOutput {
+  run: string
+  state: string
+  /** The customer was onboarded before: its tenant is reported, nothing was created. */
+  existing: boolean
+  resumed: boolean
+  template: {name: string; version: number}
+  customer: {slug: string; name: string}
+  tenant: TenantView
+  url: string
+  users: {login: string; name: string; role: string; created: boolean}[]
+  steps: StepRecord[]
+  backupId: string | null
+  /** Where the initial logins went: a 0600 file, or shown once on the terminal. Never in JSON. */
+  initialLogins: {file?: string; shown: boolean; logins: string[]}
+}
+
+/** `--answer key=value` pairs (the value may contain '=' and anything else). */
+function parseAnswerFlags(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw usageError('ANSWER_FLAG_INVALID', `--answer "${pair}" is not question=value.`, ['e.g. --answer company_name="Acme Trading"'])
+    out[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return out
+}
+
+async function readAnswersFile(file: string): Promise<Record<string, unknown>> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw usageError('ANSWERS_FILE_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, ['Check the path of --answers.'])
+  }
+  // YAML is a superset of JSON: one parser for both.
+  const doc = parseDocument(text, {prettyErrors: true})
+  if (doc.errors.length) throw usageError('ANSWERS_FILE_INVALID', `${file} is not valid YAML/JSON: ${doc.errors[0].message}`, ['Fix the file (a mapping of question id to answer).'])
+  const data: unknown = doc.toJS()
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError('ANSWERS_FILE_INVALID', `${file} must be a mapping of question id to answer.`, ['e.g. company_name: Acme Trading'])
+  return data as Record<string, unknown>
+}
+
+export default class Onboard extends OdoopsCommand<OnboardOutput> {
+  static override summary = 'onboard a customer from a template: tenant, modules, company, users, settings, backup'
+  static override description = `On a terminal without --answers it asks the template's questions (defaults, validation, a summary and a final confirmation). With --answers/--answer and --yes, or without a terminal, it never prompts: every missing or invalid answer is listed at once, exit 2, nothing created.
+
+Runs a recorded plan: place (the given host, or the prepared host with the most free capacity), create the tenant (itself resumable), company/currency/languages, system parameters, users with their roles' groups, the plan, the template's post-steps, an initial backup when a target is configured, and a health check. A run killed or failed at any step continues with --resume <run-id> without creating anything twice. Onboarding the same customer again reports the existing tenant. See docs/onboarding.md.`
+  static override audited = true
+  static override flags = {
+    template: Flags.string({char: 't', description: 'template name (odoops template list) or template file'}),
+    answers: Flags.string({description: 'answers file (YAML or JSON): question id → answer'}),
+    answer: Flags.string({description: 'one answer, question=value (repeatable; wins over --answers)', multiple: true}),
+    host: Flags.string({description: 'prepared host to place the tenant on', exclusive: ['auto-place']}),
+    'auto-place': Flags.boolean({description: 'place on the prepared host with the most free memory and disk (the default without --host)'}),
+    customer: Flags.string({description: 'the customer\'s tenant slug (default: from the company name)'}),
+    domain: Flags.string({description: 'the tenant\'s domain (overrides the template\'s domain answer)'}),
+    plan: Flags.string({description: 'billing plan id (default: the template\'s)'}),
+    'backup-target': Flags.string({description: 'backup target for the initial backup (default: backup.defaultTarget, or the only target)'}),
+    'credentials-file': Flags.string({description: 'write the initial logins (admin and created users) to this file, mode 0600, instead of showing them once'}),
+    resume: Flags.string({description: 'continue the onboarding run <run-id> from its failed or interrupted step'}),
+  }
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --template distribution --answers acme.yaml --yes --credentials-file acme-logins.yaml',
+    '<%= config.bin %> <%= command.id %> --template starter --answer company_name="Acme" --domain erp.acme.example --host web1 --yes',
+    '<%= config.bin %> <%= command.id %> --resume ob-3f9a1c2e',
+  ]
+
+  async run(): Promise<OnboardOutput> {
+    const {flags} = await this.parse(Onboard)
+    this.handlesInterrupt = true
+    if (this.ui.json && !flags['credentials-file']) {
+      throw usageError('CREDENTIALS_FILE_REQUIRED', 'With --json the initial passwords are not printed: say where to write them.', ['Add --credentials-file <path> (written with mode 0600).'])
+    }
+    const store = await this.state()
+    const env = {
+      store,
+      box: await this.secretBox(),
+      signal: this.abort.signal,
+      observer: stepProgress(this.ui),
+      dataDir: this.dirs.dataDir,
+      defaultBackupTarget: this.settings.get<string>('backup.defaultTarget'),
+    }
+    let result: OnboardResult
+    if (flags.resume) {
+      result = await resumeOnboarding(env, flags.resume)
+    } else {
+      const ui = this.ui
+      let templateName = flags.template
+      if (!templateName) {
+        const valid = listTemplates().filter((t) => t.template)
+        templateName = await ui.select({message: 'Template', flag: '--template <name>', choices: valid.map((t) => ({value: t.name, name: `${t.name} — ${t.template!.title}`}))})
+      }
+      const {template} = loadTemplate(templateName)
+      const given = {...(flags.answers ? await readAnswersFile(flags.answers) : {}), ...parseAnswerFlags(flags.answer ?? [])}
+      const request = await planOnboarding(store, {
+        template,
+        given,
+        slug: flags.customer,
+        domain: flags.domain,
+        host: flags.host,
+        plan: flags.plan,
+        backupTarget: flags['backup-target'],
+        interactive: ui.interactive,
+        prompter: uiPrompter(ui),
+      })
+      if (ui.interactive) {
+        ui.log(`\n${ui.color.bold(`Onboarding ${request.customer.name}`)} (${request.customer.slug}) from ${template.name} v${template.version}`)
+        ui.table(answersSummary(template, request.answers), [
+          {header: 'Question', get: (r) => r.question},
+          {header: 'Answer', get: (r) => r.answer},
+        ])
+        ui.log(`Domain ${request.customer.domain}, host ${request.host ?? 'auto-placed'}, modules ${template.modules.join(', ')}${request.plan ? `, plan ${request.plan}` : ''}.`)
+        if (!(await ui.confirm({message: 'Create this customer now?', default: true, assumeYes: false}))) {
+          throw usageError('ONBOARD_CANCELLED', 'Onboarding cancelled: nothing was created.', ['Run odoops onboard again when ready.'])
+        }
+      }
+      this.auditContext = {tenant: request.customer.slug, host: request.host}
+      result = await startOnboarding(env, request)
+    }
+    return this.report(result, flags['credentials-file'])
+  }
+
+  private async report(result: OnboardResult, file: string | undefined): Promise<OnboardOutput> {
+    const {run, tenant} = result
+    this.auditContext = {tenant: tenant.id, host: tenant.host, details: {run: run.id, template: run.template, existing: result.existing, resumed: result.resumed}}
+    const logins = [...(result.credentials.admin ? [{login: 'admin', password: result.credentials.admin}] : []), ...result.credentials.users]
+    const delivered: OnboardOutput['initialLogins'] = {shown: false, logins: logins.map((l) => l.login)}
+    if (file && logins.length) {
+      const text = `# odoops onboarding ${run.id}: initial logins of ${tenant.id}. Store them safely, then delete this file.\n` + stringify({url: result.url, database: tenant.database, logins})
+      await writeFile(file, text, {mode: 0o600})
+      delivered.file = file
+    }
+    const ui = this.ui
+    if (result.existing) {
+      ui.log(`${run.customerName} (${tenant.id}) was already onboarded by run ${run.id}: ${result.url} (${tenant.state} on ${tenant.host}). Nothing was created.`)
+    } else {
+      ui.log(`\n${ui.color.bold(run.customerName)} is onboarded: ${result.url} (run ${run.id}, ${tenant.mode} on ${tenant.host}, Odoo ${tenant.series}).`)
+      if (run.users.length) ui.table(run.users, [
+        {header: 'User', get: (u) => u.name},
+        {header: 'Login', get: (u) => u.login},
+        {header: 'Role', get: (u) => u.role},
+        {header: 'New', get: (u) => (u.created ? 'yes' : 'existed')},
+      ])
+      ui.log(run.backupId ? `Initial backup: ${run.backupId}` : `Backup: ${run.steps.find((s) => s.name === 'backup')?.detail ?? 'none'}`)
+      if (delivered.file) ui.log(`Initial logins written to ${file} (mode 0600).`)
+      else if (logins.length && !ui.json) {
+        // Shown once, on purpose: written past the redaction layer, never logged or audited.
+        process.stdout.write(`Initial logins (shown once, store them now):\n${logins.map((l) => `  ${l.login} / ${l.password}`).join('\n')}\n`)
+        delivered.shown = true
+      }
+    }
+    return {
+      run: run.id,
+      state: run.state,
+      existing: result.existing,
+      resumed: result.resumed,
+      template: {name: run.template, version: run.templateVersion},
+      customer: {slug: run.customer, name: run.customerName},
+      tenant: tenantView(tenant),
+      url: result.url,
+      users: run.users.map((u) => ({login: u.login, name: u.name, role: u.role, created: u.created})),
+      steps: run.steps,
+      backupId: run.backupId,
+      initialLogins: delivered,
+    }
+  }
+}

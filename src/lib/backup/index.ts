@@ -1,0 +1,7 @@
+export * from './catalog.js'
+export * from './commands.js'
+export * from './digest.js'
+export * from './facts.js'
+export * from './manifest.js'
+export * from './run.js'
+export * from './targets/index.js'

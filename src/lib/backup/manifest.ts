@@ -1,0 +1,123 @@
+import {CODEC_EXTENSION, type Codec} from './commands.js'
+
+/**
+ * manifest.json of a backup. The top-level fields are Odoo's own (odoo/service/db.py
+ * dump_db_manifest), so tools that read Odoo's manifest understand it; odoops' facts are
+ * under `odoops`. Written last: a backup directory without a manifest is incomplete.
+ */
+export interface OdooManifest {
+  odoo_dump: '1'
+  db_name: string
+  version: string
+  version_info: (number | string)[]
+  major_version: string
+  pg_version: string
+  /** Installed module → latest_version. */
+  modules: Record<string, string | null>
+  odoops: OdoopsManifest
+}
+
+export interface RowCounts {
+  /** res_users WHERE active (Odoo's nbr_users: portal users included). */
+  res_users_active: number
+  /** res_users WHERE active AND share (portal/public). */
+  res_users_share: number
+  res_company: number
+  ir_attachment: number
+  /** 0 when the table does not exist (accounting not installed). */
+  account_move: number
+}
+
+export interface BackupFile {
+  role: 'database' | 'filestore'
+  /** Key on the target, relative to the backup's directory (`database.dump.zst`). */
+  name: string
+  codec: Codec
+  /** Stored (compressed) bytes. */
+  size: number
+  /** Hex SHA-256 of the stored bytes. */
+  sha256: string
+}
+
+export interface OdoopsManifest {
+  format: 1
+  backupId: string
+  tenant: string
+  host: string
+  mode: string
+  series: string
+  /** `odoo --version` of the service that ran the tenant, when known. */
+  odooVersion?: string
+  startedAt: string
+  finishedAt: string
+  pgDumpVersion: string
+  pgServerVersion: string
+  files: BackupFile[]
+  counts: RowCounts
+  filestore: {files: number; bytes: number}
+  /** Newest write_date over the key tables (UTC, ISO), null on an empty database. */
+  newestWriteDate: string | null
+  /** Row counts are read right after the dump, outside its snapshot: on a busy tenant they may be slightly ahead of it. */
+  countsTakenAt: string
+}
+
+/** Odoo's release.version_info for a series: "17.0" → [17, 0, 0, 'final', 0, ''], "saas~17.1" → [17, 1, …]. */
+export function versionInfo(series: string): (number | string)[] {
+  const match = /(\d+)\.(\d+)/.exec(series)
+  const major = match ? Number(match[1]) : 0
+  const minor = match ? Number(match[2]) : 0
+  return [major, minor, 0, 'final', 0, '']
+}
+
+/** Odoo's pg_version: `"%d.%d" % divmod(server_version / 100, 100)` → "15.0" for 150008. */
+export function odooPgVersion(serverVersionNum: number): string {
+  const hundreds = Math.floor(serverVersionNum / 100)
+  return `${Math.floor(hundreds / 100)}.${hundreds % 100}`
+}
+
+export interface ManifestInput {
+  database: string
+  modules: Record<string, string | null>
+  serverVersionNum: number
+  odoops: OdoopsManifest
+}
+
+export function buildManifest(input: ManifestInput): OdooManifest {
+  const info = versionInfo(input.odoops.series)
+  return {
+    odoo_dump: '1',
+    db_name: input.database,
+    version: input.odoops.series,
+    version_info: info,
+    major_version: `${info[0]}.${info[1]}`,
+    pg_version: odooPgVersion(input.serverVersionNum),
+    modules: input.modules,
+    odoops: input.odoops,
+  }
+}
+
+/** The manifest as stored: stable, indented JSON with a final newline. */
+export function serializeManifest(manifest: OdooManifest): Buffer {
+  return Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8')
+}
+
+export const MANIFEST_NAME = 'manifest.json'
+
+export function databaseFileName(codec: Codec): string {
+  return `database.dump.${CODEC_EXTENSION[codec]}`
+}
+
+export function filestoreFileName(codec: Codec): string {
+  return `filestore.tar.${CODEC_EXTENSION[codec]}`
+}
+
+/** `acme-20250101T120000Z-3f2a`: sortable by time, unique with the random suffix. */
+export function backupId(slug: string, at: Date, random: string): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return `${slug}-${stamp}-${random}`
+}
+
+/** A backup's files live under `<tenant>/<backup id>/` on its target. */
+export function backupKey(slug: string, id: string, name: string): string {
+  return `${slug}/${id}/${name}`
+}

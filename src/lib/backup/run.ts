@@ -1,0 +1,372 @@
+import {randomBytes} from 'node:crypto'
+import {PassThrough, Readable} from 'node:stream'
+import {pipeline} from 'node:stream/promises'
+import pLimit from 'p-limit'
+import {ExitCode, OdoopsError, isOdoopsError, messageOf, usageError} from '../errors.js'
+import {connectHost} from '../hosts/connect.js'
+import type {ExecStream, SshConnection} from '../ssh/connection.js'
+import type {RemoteCommand} from '../ssh/quote.js'
+import type {TenantRecord} from '../state/records.js'
+import type {StateStore} from '../state/store.js'
+import {backupLockKey, busyError, lockOwner, tenantLockKey} from '../tenants/lock.js'
+import {getTenant} from '../tenants/listing.js'
+import {backupView, type BackupEntry, type BackupView} from './catalog.js'
+import {chooseCodec, dumpCommand, filestoreCommand, filestoreDir, filestoreStatsCommand, parseFilestoreStats, parseProbe, probeCommand, serverMajor, type Codec, type HostTools} from './commands.js'
+import {DigestStream} from './digest.js'
+import {databaseFacts, serverVersion} from './facts.js'
+import {backupId, backupKey, buildManifest, databaseFileName, filestoreFileName, MANIFEST_NAME, serializeManifest, type BackupFile} from './manifest.js'
+import {openTarget, resolveTarget, targetFullError, type BackupTarget, type TargetEnv} from './targets/index.js'
+
+/** A dump or tar of a big tenant can take hours; the SSH layer's default command limit would cut it. */
+const STREAM_TIMEOUT_MS = 24 * 3_600_000
+const LOCK_TTL_MS = 5 * 60_000
+/** How long a killed remote command may take to close its channel. */
+const KILL_WAIT_MS = 5000
+/** Tenants backed up at once on one host (each runs pg_dump and tar side by side). */
+export const DEFAULT_PER_HOST = 2
+/** Tenant states whose database exists and can be dumped. */
+const BACKUP_STATES: readonly TenantRecord['state'][] = ['active', 'stopped']
+
+export interface BackupProgress {
+  tenant: string
+  /** Stored bytes written so far (database + filestore). */
+  bytes: number
+  phase: 'starting' | 'streaming' | 'manifest' | 'done' | 'failed'
+}
+
+export interface BackupEnv extends TargetEnv {
+  signal?: AbortSignal
+  onProgress?: (progress: BackupProgress) => void
+  now?: () => Date
+}
+
+export interface TenantBackupResult {
+  tenant: string
+  host: string
+  ok: boolean
+  durationMs: number
+  /** Stored bytes (all files) when ok; bytes written before the failure otherwise. */
+  bytes: number
+  backup?: BackupView
+  error?: {code: string; message: string; suggestions: string[]}
+  /** Leftovers of earlier interrupted runs (partial files, backups never catalogued) removed first. */
+  swept: number
+}
+
+export interface BackupRunReport {
+  target: string
+  results: TenantBackupResult[]
+  succeeded: number
+  failed: number
+  /** 0 all ok, 3 some failed, 1 all failed, 130 interrupted. */
+  exitCode: ExitCode
+}
+
+const connectFor = (env: BackupEnv) => env.connect ?? ((host: string) => connectHost(env.store, host))
+
+function remoteFailure(code: string, what: string, conn: SshConnection, result: {code: number | null; signal: string | null; stderr: Buffer}): OdoopsError {
+  const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
+  const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`
+  return new OdoopsError(code, `${what} on ${conn.target.name} ${how}${tail ? `: ${tail}` : '.'}`, {
+    suggestions: ['Nothing was kept: fix the cause and run the backup again.'],
+    data: {host: conn.target.name, exitCode: result.code, signal: result.signal, stderr: tail},
+  })
+}
+
+/**
+ * Streams a remote command's stdout into `<key>.partial` on the target, hashing on the way,
+ * and commits only when the command exited 0 and the target's own check matched.
+ * Any failure or abort kills the remote command and removes the partial file.
+ */
+async function streamToTarget(
+  conn: SshConnection,
+  cmd: RemoteCommand,
+  target: BackupTarget,
+  key: string,
+  what: {code: string; label: string},
+  signal: AbortSignal,
+  onBytes: (bytes: number) => void,
+): Promise<{size: number; sha256: string}> {
+  signal.throwIfAborted()
+  const write = await target.openWrite(key)
+  let handle: ExecStream | undefined
+  try {
+    handle = await conn.execStream(cmd, {root: true, timeoutMs: STREAM_TIMEOUT_MS})
+    const digest = new DigestStream(onBytes)
+    // The channel is piped, not handed to pipeline(): on an error pipeline() would destroy it,
+    // and a destroyed ssh2 channel never reports its close (the remote command would linger);
+    // kill() below signals and closes it properly instead.
+    const source = new PassThrough()
+    handle.stdout.pipe(source)
+    handle.stdout.once('error', (error: Error) => source.destroy(error))
+    await pipeline(source, digest, write.stream, {signal})
+    const result = await handle.done
+    // With pipefail, a pg_dump that failed after its first bytes still fails the command here.
+    if (result.code !== 0) throw remoteFailure(what.code, what.label, conn, result)
+    signal.throwIfAborted()
+    const content = digest.result()
+    await write.commit(content)
+    return content
+  } catch (error) {
+    if (handle) {
+      handle.kill()
+      // Drain what is still in flight: ssh2 emits a channel's close only after its data was read to the end.
+      handle.stdout.unpipe()
+      handle.stdout.resume()
+      // Wait (bounded) for the channel to close, so the remote pg_dump/tar is gone before we report.
+      await Promise.race([handle.done.catch(() => {}), new Promise((resolve) => setTimeout(resolve, KILL_WAIT_MS).unref())])
+    }
+    await write.abort()
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw targetFullError(target.name, target.location, error)
+    if (signal.aborted && !isOdoopsError(error)) throw signal.reason
+    throw error
+  }
+}
+
+async function writeSmall(target: BackupTarget, key: string, content: Buffer, signal: AbortSignal): Promise<{size: number; sha256: string}> {
+  signal.throwIfAborted()
+  const write = await target.openWrite(key)
+  try {
+    const digest = new DigestStream()
+    await pipeline(Readable.from([content]), digest, write.stream, {signal})
+    const result = digest.result()
+    await write.commit(result)
+    return result
+  } catch (error) {
+    await write.abort()
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw targetFullError(target.name, target.location, error)
+    throw error
+  }
+}
+
+/**
+ * Removes what earlier runs of this tenant left on the target: partial files, and backup
+ * directories the catalog does not know (a run killed between two commits). Called while
+ * holding the tenant's backup lock, so no run of this tenant is writing there.
+ */
+async function sweepLeftovers(store: StateStore, target: BackupTarget, slug: string): Promise<number> {
+  const entries = await target.list(`${slug}/`)
+  let swept = 0
+  const known = new Map<string, boolean>()
+  for (const entry of entries) {
+    const id = entry.key.split('/')[1] ?? ''
+    if (!known.has(id)) known.set(id, (await store.backups.get(id)) !== undefined)
+    if (entry.partial || !known.get(id)) {
+      await target.delete(entry.partial ? `${entry.key}.partial` : entry.key)
+      swept++
+    }
+  }
+  return swept
+}
+
+async function withBackupLock<R>(store: StateStore, slug: string, fn: () => Promise<R>): Promise<R> {
+  const key = backupLockKey(slug)
+  const owner = lockOwner(`backup of ${slug}`)
+  const got = await store.locks.acquire(key, {owner, ttlMs: LOCK_TTL_MS})
+  if (!got.acquired) throw busyError('BACKUP_BUSY', `A backup of "${slug}" is already running`, got.heldBy)
+  const renewal = setInterval(() => store.locks.renew(key, owner, LOCK_TTL_MS).catch(() => {}), LOCK_TTL_MS / 3)
+  renewal.unref()
+  try {
+    return await fn()
+  } finally {
+    clearInterval(renewal)
+    await store.locks.release(key, owner).catch(() => {})
+  }
+}
+
+/** One tenant: dump + filestore streamed side by side, manifest last, catalog entry only after all commits. */
+export async function backupTenant(env: BackupEnv, slug: string, targetName?: string, onBytes: (bytes: number) => void = () => {}): Promise<{entry: BackupEntry; swept: number}> {
+  const {store} = env
+  const tenant = await getTenant(store, slug)
+  if (!BACKUP_STATES.includes(tenant.state)) {
+    throw new OdoopsError('BACKUP_TENANT_NOT_READY', `Tenant "${slug}" is ${tenant.state}; only active or stopped tenants can be backed up.`, {
+      suggestions: [`odoops tenant show ${slug} says why; finish or clean up its operation first.`],
+    })
+  }
+  const targetRecord = await resolveTarget(env, targetName)
+  const target = openTarget(env, targetRecord)
+  return withBackupLock(store, slug, async () => {
+    const tenantLock = (await store.locks.list()).find((l) => l.key === tenantLockKey(slug))
+    if (tenantLock) throw busyError('TENANT_BUSY', `Tenant "${slug}" is being changed (create/remove/update)`, tenantLock)
+    const conn = await connectFor(env)(tenant.host)
+    const host = await store.hosts.get(tenant.host)
+    const shared = host?.services?.[tenant.series]
+    const dataDir = tenant.service?.dataDir ?? shared?.dataDir
+    if (!dataDir) throw new OdoopsError('BACKUP_TENANT_INCOMPLETE', `Tenant "${slug}" has no data directory recorded, so its filestore cannot be found.`, {suggestions: [`odoops tenant show ${slug}`]})
+
+    // Before any byte is written: pg_dump must be at least as new as the server (pg_dump refuses older servers' newer catalogs only partly).
+    const probe = parseProbe(await conn.run(probeCommand(), {root: true}))
+    const server = await serverVersion(conn)
+    if (!probe.pgDumpMajor) throw new OdoopsError('PG_DUMP_MISSING', `pg_dump was not found on ${tenant.host}.`, {suggestions: [`Install the PostgreSQL client: odoops host exec ${tenant.host} -- apt-get install -y postgresql-client`]})
+    if (probe.pgDumpMajor < serverMajor(server.versionNum)) {
+      throw new OdoopsError('PG_DUMP_TOO_OLD', `pg_dump ${probe.pgDumpVersion} on ${tenant.host} is older than the PostgreSQL ${server.version} server; its dump could be incomplete.`, {
+        suggestions: [`Install postgresql-client-${serverMajor(server.versionNum)} on ${tenant.host}.`],
+      })
+    }
+    const tools: HostTools = {zstd: probe.zstd, pigz: probe.pigz}
+    const codec: Codec = chooseCodec(tools)
+    const swept = await sweepLeftovers(store, target, slug)
+
+    const started = env.now?.() ?? new Date()
+    const id = backupId(slug, started, randomBytes(2).toString('hex'))
+    const committed: string[] = []
+    const local = new AbortController()
+    const onOuterAbort = () => local.abort(env.signal?.reason)
+    env.signal?.addEventListener('abort', onOuterAbort, {once: true})
+    if (env.signal?.aborted) onOuterAbort()
+    const progress = {database: 0, filestore: 0}
+    const report = () => onBytes(progress.database + progress.filestore)
+    try {
+      const artifact = async (role: BackupFile['role'], name: string, cmd: RemoteCommand, what: {code: string; label: string}): Promise<BackupFile> => {
+        const key = backupKey(slug, id, name)
+        try {
+          const content = await streamToTarget(conn, cmd, target, key, what, local.signal, (n) => {
+            progress[role] = n
+            report()
+          })
+          committed.push(key)
+          return {role, name, codec, ...content}
+        } catch (error) {
+          // The other stream stops too: a backup is whole or nothing.
+          local.abort(error)
+          throw error
+        }
+      }
+      const pgPort = shared?.pgPort
+      const settled = await Promise.allSettled([
+        artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),
+        artifact('filestore', filestoreFileName(codec), filestoreCommand(filestoreDir(dataDir, tenant.database), codec, tools), {code: 'BACKUP_FILESTORE_FAILED', label: `tar of the filestore of "${tenant.database}"`}),
+      ])
+      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+      // The first cause, not the abort it triggered in the other stream.
+      if (failure) throw firstCause(settled, env.signal)
+      const files = settled.map((s) => (s as PromiseFulfilledResult<BackupFile>).value)
+
+      const countsTakenAt = new Date().toISOString()
+      const facts = await databaseFacts(conn, tenant.database)
+      const filestore = parseFilestoreStats(await conn.run(filestoreStatsCommand(filestoreDir(dataDir, tenant.database)), {root: true}))
+      const finished = env.now?.() ?? new Date()
+      const manifest = buildManifest({
+        database: tenant.database,
+        modules: facts.modules,
+        serverVersionNum: server.versionNum,
+        odoops: {
+          format: 1,
+          backupId: id,
+          tenant: slug,
+          host: tenant.host,
+          mode: tenant.mode,
+          series: tenant.series,
+          ...(shared?.odooVersion ? {odooVersion: shared.odooVersion} : {}),
+          startedAt: started.toISOString(),
+          finishedAt: finished.toISOString(),
+          pgDumpVersion: probe.pgDumpVersion,
+          pgServerVersion: server.version,
+          files,
+          counts: facts.counts,
+          filestore,
+          newestWriteDate: facts.newestWriteDate,
+          countsTakenAt,
+        },
+      })
+      const manifestKey = backupKey(slug, id, MANIFEST_NAME)
+      const stored = await writeSmall(target, manifestKey, serializeManifest(manifest), local.signal)
+      committed.push(manifestKey)
+      const entry: BackupEntry = {
+        id,
+        tenant: slug,
+        target: targetRecord.id,
+        status: 'complete',
+        host: tenant.host,
+        database: tenant.database,
+        mode: tenant.mode,
+        series: tenant.series,
+        codec,
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationMs: finished.getTime() - started.getTime(),
+        files: [...files, {role: 'manifest', name: MANIFEST_NAME, ...stored}],
+        totalBytes: files.reduce((sum, f) => sum + f.size, stored.size),
+        pgDumpVersion: probe.pgDumpVersion,
+        pgServerVersion: server.version,
+        counts: facts.counts,
+        filestore,
+        newestWriteDate: facts.newestWriteDate,
+      }
+      local.signal.throwIfAborted()
+      await store.backups.insert(entry)
+      return {entry, swept}
+    } catch (error) {
+      // Committed files of an unfinished backup go too: no catalog entry, nothing on the target.
+      for (const key of committed) await target.delete(key).catch(() => {})
+      throw error
+    } finally {
+      env.signal?.removeEventListener('abort', onOuterAbort)
+    }
+  })
+}
+
+function firstCause(settled: PromiseSettledResult<unknown>[], outer?: AbortSignal): unknown {
+  if (outer?.aborted) return outer.reason
+  const reasons = settled.filter((s): s is PromiseRejectedResult => s.status === 'rejected').map((s) => s.reason as unknown)
+  return reasons.find((r) => !(r instanceof Error && r.name === 'AbortError')) ?? reasons[0]
+}
+
+/** Which tenants a run covers: the named ones (all must exist), or every active/stopped one. */
+export async function selectTenants(store: StateStore, selection: {slugs: string[]} | {all: true}): Promise<TenantRecord[]> {
+  if ('all' in selection) return (await store.tenants.list()).filter((t) => BACKUP_STATES.includes(t.state)).sort((a, b) => a.id.localeCompare(b.id))
+  if (selection.slugs.length === 0) throw usageError('BACKUP_SELECTION', 'Which tenants? Name them, or pass --all.', ['odoops backup run acme', 'odoops backup run --all'])
+  const tenants: TenantRecord[] = []
+  for (const slug of [...new Set(selection.slugs)]) tenants.push(await getTenant(store, slug))
+  return tenants
+}
+
+export function errorSummary(error: unknown): {code: string; message: string; suggestions: string[]} {
+  if (isOdoopsError(error)) return {code: error.code, message: error.message, suggestions: error.suggestions}
+  return {code: 'BACKUP_FAILED', message: messageOf(error), suggestions: []}
+}
+
+export function runExitCode(succeeded: number, failed: number, interrupted: boolean): ExitCode {
+  if (interrupted) return ExitCode.INTERRUPTED
+  if (failed === 0) return ExitCode.OK
+  return succeeded > 0 ? ExitCode.PARTIAL : ExitCode.FAILURE
+}
+
+/** Backs up several tenants: hosts in parallel, at most `perHost` tenants at once on each host. */
+export async function runBackups(env: BackupEnv, tenants: TenantRecord[], options: {target?: string; perHost?: number} = {}): Promise<BackupRunReport> {
+  const targetRecord = await resolveTarget(env, options.target)
+  const limits = new Map<string, ReturnType<typeof pLimit>>()
+  const limitOf = (host: string) => {
+    let limit = limits.get(host)
+    if (!limit) limits.set(host, (limit = pLimit(Math.max(1, options.perHost ?? DEFAULT_PER_HOST))))
+    return limit
+  }
+  const results = await Promise.all(
+    tenants.map((tenant) =>
+      limitOf(tenant.host)(async (): Promise<TenantBackupResult> => {
+        const startedAt = Date.now()
+        let bytes = 0
+        const progress = (phase: BackupProgress['phase']) => env.onProgress?.({tenant: tenant.id, bytes, phase})
+        if (env.signal?.aborted) {
+          return {tenant: tenant.id, host: tenant.host, ok: false, durationMs: 0, bytes: 0, swept: 0, error: errorSummary(env.signal.reason)}
+        }
+        progress('starting')
+        try {
+          const {entry, swept} = await backupTenant(env, tenant.id, targetRecord.id, (n) => {
+            bytes = n
+            progress('streaming')
+          })
+          bytes = entry.totalBytes
+          progress('done')
+          return {tenant: tenant.id, host: tenant.host, ok: true, durationMs: Date.now() - startedAt, bytes, backup: backupView(entry), swept}
+        } catch (error) {
+          progress('failed')
+          return {tenant: tenant.id, host: tenant.host, ok: false, durationMs: Date.now() - startedAt, bytes, swept: 0, error: errorSummary(error)}
+        }
+      }),
+    ),
+  )
+  const succeeded = results.filter((r) => r.ok).length
+  const failed = results.length - succeeded
+  return {target: targetRecord.id, results, succeeded, failed, exitCode: runExitCode(succeeded, failed, Boolean(env.signal?.aborted))}
+}

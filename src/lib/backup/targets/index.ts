@@ -1,0 +1,4 @@
+export * from './local.js'
+export * from './registry.js'
+export * from './sftp.js'
+export * from './target.js'

@@ -1,0 +1,172 @@
+import {PassThrough, type Readable} from 'node:stream'
+import {finished} from 'node:stream/promises'
+import {OdoopsError} from '../../errors.js'
+import {freeBytes} from '../../remote/disk.js'
+import type {ExecStream, SshConnection} from '../../ssh/connection.js'
+import {script, shell} from '../../ssh/quote.js'
+import {targetFullError} from './local.js'
+import {assertKey, assertPrefix, mismatchError, PARTIAL_SUFFIX, type BackupTarget, type TargetEntry, type TargetWrite} from './target.js'
+
+/** A backup file can take hours to write; the SSH layer's default command limit would cut it. */
+const WRITE_TIMEOUT_MS = 24 * 3_600_000
+
+function tail(stderr: Buffer): string {
+  return stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')
+}
+
+/**
+ * A directory on a registered host, reached over that host's SSH connection (type `sftp`).
+ * Bytes are written by `cat > <key>.partial` on an exec channel fed from our stream (flow
+ * control end to end), and checked there by `stat` and `sha256sum` before `mv` renames them:
+ * so the check reads what the host's disk holds, not what we sent. Runs as root (sudo -n for
+ * another login), so the directory may be root-owned.
+ */
+export class SftpTarget implements BackupTarget {
+  readonly type = 'sftp'
+
+  constructor(
+    readonly name: string,
+    readonly host: string,
+    readonly root: string,
+    private readonly connect: () => Promise<SshConnection>,
+  ) {}
+
+  get location(): string {
+    return `${this.host}:${this.root}`
+  }
+
+  private pathOf(key: string): string {
+    return `${this.root.replace(/\/+$/, '')}/${assertKey(key)}`
+  }
+
+  async openWrite(key: string): Promise<TargetWrite> {
+    const final = this.pathOf(key)
+    const partial = final + PARTIAL_SUFFIX
+    const dir = final.slice(0, final.lastIndexOf('/'))
+    const conn = await this.connect()
+    const stream = new PassThrough()
+    let handle: ExecStream | undefined
+    let ended = false
+    handle = await conn.execStream(script([shell`umask 077`, shell`mkdir -p -- ${dir}`, shell`cat > ${partial}`]), {root: true, stdin: stream, timeoutMs: WRITE_TIMEOUT_MS})
+    const remote = handle
+    remote.stdout.resume()
+    // If cat stops early (disk full, I/O error), fail the writer at once instead of letting it block on a closed channel.
+    const outcome = remote.done.then(
+      (result) => {
+        if (result.code !== 0 && !stream.destroyed) stream.destroy(this.writeError(key, tail(result.stderr)))
+        return result
+      },
+      (error: unknown) => {
+        if (!stream.destroyed) stream.destroy(error as Error)
+        throw error
+      },
+    )
+    outcome.catch(() => {})
+    const abort = async () => {
+      ended = true
+      if (!stream.destroyed) stream.destroy()
+      handle?.kill()
+      handle = undefined
+      await outcome.catch(() => {})
+      await conn.run(script([shell`rm -f -- ${partial}`, shell`rmdir --ignore-fail-on-non-empty -- ${dir} 2>/dev/null || true`]), {root: true}).catch(() => {})
+    }
+    return {
+      key,
+      stream,
+      abort,
+      commit: async (expected) => {
+        if (ended) throw new OdoopsError('BACKUP_WRITE_ENDED', `The write of ${key} was already committed or aborted.`)
+        try {
+          await finished(stream)
+          const result = await outcome
+          if (result.code !== 0) throw this.writeError(key, tail(result.stderr))
+          // sync FILE fsyncs it (coreutils >= 8.24); the rename is flushed by syncing the directory.
+          const out = await conn.run(script([shell`sync -- ${partial}`, shell`stat -c %s -- ${partial}`, shell`sha256sum -- ${partial} | cut -d ' ' -f 1`]), {root: true, timeoutMs: WRITE_TIMEOUT_MS})
+          const [size, sha256] = out.trim().split('\n')
+          const actual = {size: Number(size), sha256: (sha256 ?? '').trim()}
+          if (actual.size !== expected.size || actual.sha256 !== expected.sha256) throw mismatchError(this.name, key, expected, actual)
+          await conn.run(script([shell`mv -f -- ${partial} ${final}`, shell`sync -- ${dir}`]), {root: true})
+          ended = true
+        } catch (error) {
+          await abort()
+          throw error
+        }
+      },
+    }
+  }
+
+  private writeError(key: string, detail: string): OdoopsError {
+    if (/no space left/i.test(detail)) return targetFullError(this.name, this.location, new Error(detail))
+    return new OdoopsError('BACKUP_TARGET_WRITE_FAILED', `Writing ${key} to target "${this.name}" (${this.location}) failed: ${detail || 'the remote write ended early'}.`, {
+      suggestions: [`Check the directory on ${this.host}: odoops host exec ${this.host} -- ls -ld ${this.root}`],
+    })
+  }
+
+  async read(key: string): Promise<Readable> {
+    const path = this.pathOf(key)
+    const conn = await this.connect()
+    const exists = await conn.exec(shell`test -f ${path}`, {root: true})
+    if (exists.code !== 0) throw new OdoopsError('BACKUP_FILE_MISSING', `${key} is not on target "${this.name}" (${this.location}).`)
+    const handle = await conn.execStream(shell`cat -- ${path}`, {root: true, timeoutMs: WRITE_TIMEOUT_MS})
+    const out = new PassThrough()
+    handle.stdout.on('error', (error: Error) => out.destroy(error))
+    handle.stdout.pipe(out, {end: false})
+    // End the stream only once cat exited 0 AND its output was read: a failed read must never look like a short file.
+    let drained = false
+    let exitedOk = false
+    const maybeEnd = () => {
+      if (drained && exitedOk) out.end()
+    }
+    handle.stdout.once('end', () => {
+      drained = true
+      maybeEnd()
+    })
+    handle.done.then(
+      (result) => {
+        if (result.code !== 0) return out.destroy(new OdoopsError('BACKUP_TARGET_READ_FAILED', `Reading ${key} from target "${this.name}" failed: ${tail(result.stderr)}`))
+        exitedOk = true
+        maybeEnd()
+      },
+      (error: unknown) => out.destroy(error as Error),
+    )
+    out.on('close', () => {
+      if (drained) return
+      handle.kill()
+      // ssh2 emits the channel's close only after its data was read to the end.
+      handle.stdout.unpipe()
+      handle.stdout.resume()
+    })
+    return out
+  }
+
+  async list(prefix: string): Promise<TargetEntry[]> {
+    const dir = `${this.root.replace(/\/+$/, '')}/${assertPrefix(prefix)}`
+    const conn = await this.connect()
+    const out = await conn.run(script([shell`cd -- ${this.root} 2>/dev/null || exit 0`, shell`if [ -d ${dir} ]; then find ${dir} -type f -printf '%s\t%p\n'; fi`]), {root: true})
+    const rootPrefix = this.root.replace(/\/+$/, '') + '/'
+    const entries: TargetEntry[] = []
+    for (const line of out.split('\n')) {
+      const tab = line.indexOf('\t')
+      if (tab < 0) continue
+      const rel = line.slice(tab + 1).replace(/\/+/g, '/').slice(rootPrefix.replace(/\/+/g, '/').length)
+      const partial = rel.endsWith(PARTIAL_SUFFIX)
+      entries.push({key: partial ? rel.slice(0, -PARTIAL_SUFFIX.length) : rel, size: Number(line.slice(0, tab)), partial})
+    }
+    return entries.sort((a, b) => a.key.localeCompare(b.key))
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const path = key.endsWith(PARTIAL_SUFFIX) ? this.pathOf(key.slice(0, -PARTIAL_SUFFIX.length)) + PARTIAL_SUFFIX : this.pathOf(key)
+    const dir = path.slice(0, path.lastIndexOf('/'))
+    const conn = await this.connect()
+    const out = await conn.run(
+      script([shell`if [ -e ${path} ]; then echo yes; rm -f -- ${path}; fi`, shell`rmdir --ignore-fail-on-non-empty -- ${dir} 2>/dev/null || true`]),
+      {root: true},
+    )
+    return out.trim() === 'yes'
+  }
+
+  async freeBytes(): Promise<number | undefined> {
+    return freeBytes(await this.connect(), this.root)
+  }
+}

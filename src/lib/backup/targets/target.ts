@@ -1,0 +1,84 @@
+import type {Readable, Writable} from 'node:stream'
+import {OdoopsError} from '../../errors.js'
+
+/**
+ * Where backups are stored. Callers (backup run, and later verify, restore, prune, export)
+ * only ever use this interface, so a new kind of storage (S3-compatible object storage) is
+ * one more implementation, registered in ./open.ts.
+ *
+ * Keys are relative, `/`-separated paths (`acme/acme-20250101T120000Z-3f2a/manifest.json`).
+ * A write lands under `<key>.partial` and becomes `<key>` only in `commit`, after the size
+ * and SHA-256 were checked by reading the stored bytes back AT the target; a reader never
+ * sees an incomplete file under a final name.
+ */
+export interface BackupTarget {
+  readonly name: string
+  readonly type: string
+  /** For people: `/var/backups/odoops` or `backup1:/srv/odoops`. */
+  readonly location: string
+  /** Start writing `<key>.partial` (replacing a stale one). */
+  openWrite(key: string): Promise<TargetWrite>
+  /** The stored bytes of a committed key. */
+  read(key: string): Promise<Readable>
+  /** Committed and partial keys under a prefix (`acme/`), with their sizes. */
+  list(prefix: string): Promise<TargetEntry[]>
+  /** Removes a key (committed or partial); false when it did not exist. */
+  delete(key: string): Promise<boolean>
+  /** Bytes free for new backups, when the storage can tell. */
+  freeBytes(): Promise<number | undefined>
+}
+
+export interface TargetEntry {
+  key: string
+  size: number
+  /** True for a `<key>.partial` left by a write that never committed. */
+  partial: boolean
+}
+
+export interface ExpectedContent {
+  size: number
+  /** Hex SHA-256 of the bytes written. */
+  sha256: string
+}
+
+/** One write in progress. Exactly one of commit / abort ends it. */
+export interface TargetWrite {
+  readonly key: string
+  /** Write the bytes here, then end it (or let `pipeline` end it). */
+  readonly stream: Writable
+  /**
+   * After `stream` finished: flush to stable storage, re-read the stored bytes at the target,
+   * and rename to the final key only when size and SHA-256 match `expected` (else
+   * BACKUP_TARGET_MISMATCH, and the partial file is removed).
+   */
+  commit(expected: ExpectedContent): Promise<void>
+  /** Stop writing and remove the partial file (safe to call more than once, or after a failed commit). */
+  abort(): Promise<void>
+}
+
+export const PARTIAL_SUFFIX = '.partial'
+
+const KEY_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+
+/** Refuses keys that could leave the target's root (absolute, `..`, empty parts) or end in `.partial`. */
+export function assertKey(key: string): string {
+  const parts = key.split('/')
+  if (key.endsWith(PARTIAL_SUFFIX) || parts.some((p) => !KEY_PART.test(p) || p === '..' || p === '.')) {
+    throw new OdoopsError('BACKUP_KEY_INVALID', `"${key}" is not a valid backup key (relative path of letters, digits, dots, dashes and underscores).`)
+  }
+  return key
+}
+
+/** Keys under a prefix: a prefix is empty or ends with `/`. */
+export function assertPrefix(prefix: string): string {
+  if (prefix !== '') assertKey(prefix.replace(/\/$/, ''))
+  return prefix === '' || prefix.endsWith('/') ? prefix : prefix + '/'
+}
+
+export function mismatchError(target: string, key: string, expected: ExpectedContent, actual: ExpectedContent): OdoopsError {
+  return new OdoopsError(
+    'BACKUP_TARGET_MISMATCH',
+    `The copy of ${key} stored on target "${target}" does not match what was sent (size ${actual.size} vs ${expected.size}, sha256 ${actual.sha256.slice(0, 12)}… vs ${expected.sha256.slice(0, 12)}…). It was discarded.`,
+    {suggestions: ['Check the target\'s disk and file system (dmesg, SMART) and run the backup again.'], data: {target, key, expected, actual}},
+  )
+}

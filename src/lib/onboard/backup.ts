@@ -1,0 +1,50 @@
+import {OdoopsError} from '../errors.js'
+import type {StepChange} from '../plan/plan.js'
+import type {OnboardContext} from './context.js'
+
+/**
+ * The backup target of an onboarding, when one is configured: the run's own
+ * (--backup-target), else the `backup.defaultTarget` setting, else the only target
+ * registered with `backup target add`. The built-in local target alone does not count:
+ * a first backup on the machine running odoops is no backup plan.
+ */
+export async function configuredBackupTarget(ctx: Pick<OnboardContext, 'env' | 'run'>): Promise<string | undefined> {
+  if (ctx.run.backupTarget) return ctx.run.backupTarget
+  if (ctx.env.defaultBackupTarget) return ctx.env.defaultBackupTarget
+  const targets = await ctx.env.store.backupTargets.list()
+  return targets.length === 1 ? targets[0].id : undefined
+}
+
+/**
+ * The seam to src/lib/backup: `backupTenant(env, slug, target)` takes the backup; a
+ * `verifyBackup(env, id) → {status: 'verified'|'failed', reason?}` export, when the
+ * backups module has one, verifies it (until then the detail says it was not verified).
+ */
+interface BackupModule {
+  backupTenant?: (env: {store: unknown; dataDir: string; connect?: unknown; signal?: AbortSignal}, slug: string, target?: string) => Promise<{entry: {id: string}}>
+  verifyBackup?: (env: {store: unknown; dataDir: string; connect?: unknown; signal?: AbortSignal}, id: string) => Promise<{status: string; reason?: string}>
+}
+
+export async function runBackupStep(ctx: OnboardContext): Promise<{change: StepChange; detail: string}> {
+  const target = await configuredBackupTarget(ctx)
+  if (!target) return {change: 'unchanged', detail: 'skipped: no backup target configured (odoops backup target add, or --backup-target)'}
+  const backups = (await import('../backup/index.js')) as unknown as BackupModule
+  if (typeof backups.backupTenant !== 'function') return {change: 'unchanged', detail: 'skipped: backups are not available in this odoops'}
+  const env = {store: ctx.env.store, dataDir: ctx.env.dataDir, connect: ctx.env.connect, signal: ctx.env.signal}
+  let id = ctx.run.backupId
+  // Resumed after the backup was catalogued: verify that one rather than take another.
+  if (!id || !(await ctx.env.store.backups.get(id))) {
+    const {entry} = await backups.backupTenant(env, ctx.run.customer, target)
+    id = entry.id
+    await ctx.save({backupId: id})
+  }
+  if (typeof backups.verifyBackup !== 'function') return {change: 'changed', detail: `backup ${id} on ${target} (not verified: this odoops has no backup verification yet)`}
+  const verdict = await backups.verifyBackup(env, id)
+  if (verdict.status !== 'verified') {
+    throw new OdoopsError('ONBOARD_BACKUP_UNVERIFIED', `The initial backup ${id} failed verification: ${verdict.reason ?? verdict.status}.`, {
+      suggestions: [`odoops backup show ${id}`, `Then: odoops onboard --resume ${ctx.run.id}`],
+    })
+  }
+  return {change: 'changed', detail: `backup ${id} on ${target}, verified`}
+}
+

@@ -1,0 +1,5 @@
+export * from './catalog.js'
+export * from './load.js'
+export * from './refs.js'
+export * from './semantic.js'
+export * from './types.js'

@@ -1,0 +1,164 @@
+import {expect} from 'chai'
+import {execa} from 'execa'
+import {createHash, randomBytes} from 'node:crypto'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
+import {runCli} from '../helpers/cli.js'
+import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
+import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+
+const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
+
+/** Every file under a directory, relative paths. */
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir, {recursive: true, withFileTypes: true})
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1))
+    .sort()
+}
+
+/**
+ * backup run on a real sandbox tenant (fixture Odoo) holding generated attachments: files,
+ * manifest and catalog; an sftp target on the host; a pg_dump failing inside the remote
+ * pipeline and a full target each leave no catalog entry and no partial file, and a plain
+ * re-run then succeeds.
+ */
+describe('backup run on a prepared host @host', function () {
+  let a: PreparedHost
+  let env: Record<string, string>
+  const slug = `bk-${randomBytes(3).toString('hex')}`
+  const domain = `${slug}.backup.example.test`
+  const ATTACHMENTS = 40
+  const backupsDir = () => join(env.ODOOPS_DATA_DIR, 'backups')
+  const catalog = async (tenant: string) => (await runCli(['backup', 'list', tenant, '--json'], {env})).json.backups as {id: string}[]
+
+  before(async function () {
+    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
+    requireSandboxes(this)
+    a = await preparedHost('pa')
+    env = a.env
+    const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-bk-')), 'creds.txt')
+    const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env, timeoutMs: 300_000})
+    expect(created.code, created.stdout + created.stderr).to.equal(0)
+    // Attachments the way Odoo stores them: <data_dir>/filestore/<db>/<sha1[:2]>/<sha1>, a row in
+    // ir_attachment each; 64 KiB of random bytes apiece (poorly compressible: 2.5 MiB in all).
+    const store = `${a.prepare.service.dataDir}/filestore/${domain}`
+    const generate = [
+      'set -euo pipefail',
+      `for i in $(seq 1 ${ATTACHMENTS}); do`,
+      `  f=$(mktemp); head -c 65536 /dev/urandom > "$f"; s=$(sha1sum "$f" | cut -c1-40)`,
+      `  mkdir -p '${store}'/\${s:0:2}; mv "$f" '${store}'/\${s:0:2}/$s; chmod 0640 '${store}'/\${s:0:2}/$s`,
+      `  echo "INSERT INTO ir_attachment (name, type, store_fname, checksum, file_size, mimetype, create_date, write_date) VALUES ('gen-$i.bin', 'binary', '\${s:0:2}/$s', '$s', 65536, 'application/octet-stream', now() at time zone 'utc', now() at time zone 'utc');"`,
+      'done > /tmp/bk-rows.sql',
+      `chown -R odoo:odoo '${store}'`,
+      `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d '${domain}' -f /tmp/bk-rows.sql`,
+    ].join('\n')
+    const gen = await sshRun(a.sandbox, `echo ${Buffer.from(generate).toString('base64')} | base64 -d | bash`)
+    expect(gen.exitCode, gen.stderr).to.equal(0)
+  })
+
+  it('stores the dump, the filestore and the manifest, checked, and records them in the catalog', async function () {
+    this.timeout(300_000)
+    const run = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+    expect(run.code, run.stdout + run.stderr).to.equal(0)
+    expect(run.json).to.include({succeeded: 1, failed: 0, target: 'default'})
+    const backup = run.json.results[0].backup
+    expect(backup).to.include({tenant: slug, host: a.host, database: domain, status: 'complete'})
+    const dir = join(backupsDir(), slug, backup.id)
+    expect(filesUnder(dir)).to.deep.equal([...backup.files.map((f: {name: string}) => f.name)].sort())
+    for (const f of backup.files) expect(sha256File(join(dir, f.name)), f.name).to.equal(f.sha256)
+    for (const f of backup.files) expect(statSync(join(dir, f.name)).size, f.name).to.equal(f.size)
+
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))
+    expect(manifest).to.include({odoo_dump: '1', db_name: domain, version: '17.0', major_version: '17.0', pg_version: '15.0'})
+    expect(manifest.modules).to.have.property('base')
+    expect(manifest.odoops.counts.ir_attachment).to.be.at.least(ATTACHMENTS)
+    expect(manifest.odoops.counts.res_users_active).to.be.at.least(1)
+    expect(manifest.odoops.counts.res_company).to.equal(1)
+    expect(manifest.odoops.filestore.files).to.be.at.least(ATTACHMENTS)
+    expect(manifest.odoops.newestWriteDate).to.match(/^\d{4}-\d\d-\d\dT/)
+    expect(manifest.odoops.pgDumpVersion).to.match(/^15\./)
+
+    // The stored dump is pg_dump's custom format ("PGDMP" magic) once decompressed; the tar holds the attachments.
+    const dbFile = backup.files.find((f: {role: string}) => f.role === 'database')
+    const fsFile = backup.files.find((f: {role: string}) => f.role === 'filestore')
+    const unpack = backup.codec === 'zstd' ? 'zstd -d -q -c' : 'gzip -d -c'
+    const head = await execa('bash', ['-c', `${unpack} < '${join(dir, dbFile.name)}' | head -c 5`])
+    expect(head.stdout).to.equal('PGDMP')
+    const listing = await execa('bash', ['-c', `${unpack} < '${join(dir, fsFile.name)}' | tar -t | grep -c '^\\./../[0-9a-f]\\{40\\}$'`])
+    expect(Number(listing.stdout.trim())).to.be.at.least(ATTACHMENTS)
+
+    const shown = await runCli(['backup', 'show', backup.id, '--json'], {env})
+    expect(shown.code).to.equal(0)
+    expect(shown.json.backup.files).to.deep.equal(backup.files)
+    expect((await catalog(slug)).map((b) => b.id)).to.include(backup.id)
+  })
+
+  it('writes to an sftp target on a registered host, checked there', async function () {
+    this.timeout(300_000)
+    const added = await runCli(['backup', 'target', 'add', 'remote', '--type', 'sftp', '--host', a.host, '--path', '/srv/odoops-backups', '--json'], {env})
+    expect(added.code, added.stdout + added.stderr).to.equal(0)
+    const run = await runCli(['backup', 'run', slug, '--target', 'remote', '--json'], {env, timeoutMs: 240_000})
+    expect(run.code, run.stdout + run.stderr).to.equal(0)
+    const backup = run.json.results[0].backup
+    expect(backup.target).to.equal('remote')
+    const sums = await sshRun(a.sandbox, `cd /srv/odoops-backups/${slug}/${backup.id} && sha256sum * && ls -a`)
+    for (const f of backup.files) expect(sums.stdout).to.include(`${f.sha256}  ${f.name}`)
+    expect(sums.stdout).not.to.include('.partial')
+    const removed = await runCli(['backup', 'target', 'remove', 'remote', '--confirm', 'remote', '--json'], {env})
+    expect(removed.code, 'refused while backups are catalogued on it').to.equal(2)
+    expect(removed.json.error.code).to.equal('BACKUP_TARGET_IN_USE')
+  })
+
+  it('a pg_dump failing inside the remote pipeline leaves no catalog entry and no file; other tenants still succeed (exit 3)', async function () {
+    this.timeout(300_000)
+    // A tenant whose database does not exist: pg_dump fails after the pipeline started.
+    const ghost = `${slug}-ghost`
+    const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
+    try {
+      const real = await store.tenants.get(slug)
+      await store.tenants.insert({...real!, id: ghost, domain: `${ghost}.example.test`, database: `${ghost}_missing`, createdAt: undefined, updatedAt: undefined})
+    } finally {
+      await store.close()
+    }
+    const run = await runCli(['backup', 'run', slug, ghost, '--json'], {env, timeoutMs: 240_000})
+    expect(run.code, run.stdout + run.stderr).to.equal(3)
+    const failed = run.json.results.find((r: {tenant: string}) => r.tenant === ghost)
+    expect(failed.ok).to.equal(false)
+    expect(failed.error.code).to.equal('BACKUP_DUMP_FAILED')
+    expect(failed.error.message).to.match(/pg_dump.*does not exist/s)
+    expect(run.json.results.find((r: {tenant: string}) => r.tenant === slug).ok).to.equal(true)
+    expect(await catalog(ghost)).to.deep.equal([])
+    expect(filesUnder(join(backupsDir(), ghost))).to.deep.equal([])
+    const alone = await runCli(['backup', 'run', ghost, '--json'], {env, timeoutMs: 240_000})
+    expect(alone.code, 'all failed: exit 1').to.equal(1)
+  })
+
+  it('a full target fails cleanly (no partial file, no entry), then a plain re-run to a good target succeeds', async function () {
+    this.timeout(300_000)
+    const tiny = mkdtempSync(join(tmpdir(), 'odoops-tiny-'))
+    mkdirSync(tiny, {recursive: true})
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny])
+    try {
+      const added = await runCli(['backup', 'target', 'add', 'tiny', '--type', 'local', '--path', tiny, '--json'], {env})
+      expect(added.code, added.stderr).to.equal(0)
+      const before = (await catalog(slug)).length
+      const run = await runCli(['backup', 'run', slug, '--target', 'tiny', '--json'], {env, timeoutMs: 240_000})
+      expect(run.code, run.stdout + run.stderr).to.equal(1)
+      expect(run.json.results[0].error.code).to.equal('BACKUP_TARGET_FULL')
+      expect(filesUnder(tiny)).to.deep.equal([])
+      // The stopped pg_dump and tar did not linger on the host.
+      const left = await sshRun(a.sandbox, 'sleep 1; pgrep -x pg_dump; pgrep -x tar; true')
+      expect(left.stdout.trim()).to.equal('')
+      expect((await catalog(slug)).length).to.equal(before)
+      const again = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+      expect(again.code, again.stdout + again.stderr).to.equal(0)
+      expect((await catalog(slug)).length).to.equal(before + 1)
+    } finally {
+      await execa('umount', [tiny], {reject: false})
+    }
+  })
+})
