@@ -136,10 +136,3 @@ async function runCreatePlan(env: TenantEnv, slug: string, resumed: boolean): Pr
     return {tenant: finished, steps, url: `https://${finished.domain}`, adminPassword, resumed}
   })
 }
-
-/** How a tenant record should be read: `creating` with nobody holding its lock was interrupted. */
-export async function effectiveState(env: Pick<TenantEnv, 'store'>, tenant: TenantRecord): Promise<TenantRecord['state'] | 'interrupted'> {
-  if (tenant.state !== 'creating' && tenant.state !== 'removing') return tenant.state
-  const held = (await env.store.locks.list()).some((l) => l.key === `tenant:${tenant.id}`)
-  return held ? tenant.state : 'interrupted'
-}

@@ -7,7 +7,7 @@ import {tenantView, type TenantView} from './view.js'
 /**
  * How a tenant reads in `tenant list/show/status`: its recorded state, except that a
  * `creating`/`removing` record whose lock nobody holds was left by a process that died
- * (same rule as `effectiveState` in create.ts, computed here from one read of the locks).
+ * (computed from one read of the locks, so a whole list costs one query).
  */
 export type EffectiveTenantState = TenantState | 'interrupted'
 export const EFFECTIVE_STATES: readonly EffectiveTenantState[] = ['creating', 'active', 'stopped', 'failed', 'removing', 'moving', 'interrupted']
