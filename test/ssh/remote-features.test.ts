@@ -126,10 +126,10 @@ describe('ssh: users, sudo, tunnels, jump hosts @host', function () {
 
   describe('jump hosts (ProxyJump)', () => {
     /**
-     * Topology: sandboxes sit on separate veth subnets and this machine does not route
-     * between them (net.ipv4.ip_forward=0), so sandbox A cannot reach sandbox B. The jump
-     * test uses A as the jump host to reach A's own sshd on A's loopback (127.0.0.1:22),
-     * which only A can see. Against the local sshd, the same with its own port.
+     * Two topologies: A's own sshd on A's loopback (127.0.0.1:22), which only A can see,
+     * and (with sandboxes) a second host B on its own veth subnet reached through A (this
+     * machine routes between sandbox subnets while sandboxes run), where B must see the
+     * login coming from A's address rather than from this machine.
      */
     it('reaches a host only the jump host can see, over the jump connection', async () => {
       const before = pool.stats.connectionsOpened
@@ -141,6 +141,21 @@ describe('ssh: users, sudo, tunnels, jump hosts @host', function () {
       expect(sshConnection[0], 'the inner login comes from the jump host itself').to.equal('127.0.0.1')
       expect(sshConnection[3]).to.equal(String(host.port))
       expect((await conn.run(shell`printf '%s' ${"it's jumped"}`))).to.equal("it's jumped")
+      await conn.close()
+    })
+
+    it('reaches another host B through A: B sees the login coming from A', async function () {
+      if (host.kind !== 'sandbox') this.skip()
+      this.timeout(TEST_HOST_TIMEOUT_MS)
+      const b = await testHost(this, 'a')
+      const viaA = b.target({name: `${b.name}-via-${host.name}`, jump: host.target()})
+      const conn = await pool.connect(viaA)
+      const sshConnection = (await conn.run(shell`echo "$SSH_CONNECTION"`)).trim().split(' ')
+      expect(sshConnection[2], 'the login lands on B').to.equal(b.address)
+      expect(sshConnection[0], 'and comes from A, the jump host').to.equal(host.address)
+      const direct = await pool.connect(b.target())
+      const directFrom = (await direct.run(shell`echo "$SSH_CONNECTION"`)).trim().split(' ')[0]
+      expect(directFrom, 'a direct login comes from elsewhere (this machine)').to.not.equal(host.address)
       await conn.close()
     })
 
