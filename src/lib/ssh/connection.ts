@@ -451,6 +451,10 @@ export class SshConnection {
       // the channel may already be closing
     }
     channel.close()
+    // ssh2 emits the channel's 'close' only once its data has been read to the end: drain
+    // what is still in flight, or a killed stream nobody reads any more never settles.
+    channel.resume()
+    channel.stderr.resume()
   }
 
   private withSftp<T>(fn: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
