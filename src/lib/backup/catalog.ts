@@ -29,8 +29,8 @@ export interface BackupEntry extends BackupRecord {
   counts: RowCounts
   filestore: {files: number; bytes: number}
   newestWriteDate: string | null
-  /** Set by `backup verify` (a later step). */
-  verification?: {status: 'verified' | 'failed'; reason?: string; at: string; durationMs: number}
+  /** Set by `backup verify`: the latest verdict, and the host that ran the scratch restore. */
+  verification?: {status: 'verified' | 'failed'; reason?: string; at: string; durationMs: number; host?: string}
 }
 
 /** What list/show/run print and return (the entry as is, with the directory spelled out). */

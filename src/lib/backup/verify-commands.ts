@@ -1,0 +1,81 @@
+import {command, script, shell, type RemoteCommand} from '../ssh/quote.js'
+import {decompressor, killableScript, type Codec} from './commands.js'
+
+/**
+ * The commands `backup verify` runs on the verify host (pure builders). The backup's bytes
+ * arrive on stdin, so nothing but the scratch names is on a command line.
+ */
+
+/** Scratch names carry this prefix, so a leftover is recognisable (and never a tenant's). */
+export const SCRATCH_PREFIX = 'odoops_verify_'
+
+export function scratchDatabaseName(random: string): string {
+  return `${SCRATCH_PREFIX}${random}`
+}
+
+/** The filestore is unpacked under /var/tmp (not a tmpfs on Debian, survives nothing important). */
+export function scratchDirectory(random: string): string {
+  return `/var/tmp/${SCRATCH_PREFIX}${random}`
+}
+
+/**
+ * killableScript runs its pipeline in the background, and bash gives a background command
+ * without job control /dev/null as stdin (bash manual, "Lists of Commands"): the session's
+ * stdin is kept on fd 3 and the pipeline reads from there.
+ */
+const KEEP_STDIN = shell`exec 3<&0`
+
+/**
+ * stdin (the stored dump) → decompressor → `pg_restore --exit-on-error` into `database`, as
+ * postgres. pg_restore reads a custom-format archive from stdin when given no file name, in
+ * archive order (fine without -j). `--no-owner --no-privileges`: the verify host may lack the
+ * tenant's role; verification is about the data. pipefail (script()) makes a failing
+ * decompressor fail the command too (a truncated or corrupt stream).
+ */
+export function restoreCommand(database: string, codec: Codec): RemoteCommand {
+  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--exit-on-error', '--no-owner', '--no-privileges', '--dbname', database])
+  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
+}
+
+/** stdin (the stored filestore tar) → decompressor → tar -x into a new directory `dir`. */
+export function unpackCommand(dir: string, codec: Codec): RemoteCommand {
+  const tar = command(['tar', '--extract', '--file=-', '--no-same-owner', '--directory', dir])
+  return killableScript([shell`umask 077`, shell`mkdir -- ${dir}`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${tar}`)
+}
+
+/**
+ * Checks the unpacked filestore against the restored database, printing one line per problem
+ * (at most 50; then a count):
+ * - `missing <store_fname>`: an ir_attachment row whose file is not in the filestore;
+ * - `size <store_fname> <actual> <expected>`: file_size differs from the file's size;
+ * - `sha1 <path>`: a file stored under its SHA-1 (Odoo's `<sha1[:2]>/<sha1>` layout,
+ *   ir_attachment._get_path) whose content no longer hashes to its name.
+ * The row list streams from psql into the loop (flat memory on large tenants).
+ */
+export function filestoreCheckCommand(dir: string, database: string): RemoteCommand {
+  const rows = command([
+    'runuser', '-u', 'postgres', '--', 'psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', database,
+    '-c', "SELECT store_fname, coalesce(max(file_size), -1) FROM ir_attachment WHERE store_fname IS NOT NULL AND store_fname <> '' GROUP BY store_fname",
+  ])
+  return script([
+    shell`cd /`,
+    shell`problems=$(mktemp)`,
+    shell`trap 'rm -f -- "$problems"' EXIT`,
+    shell`${rows} | while IFS='|' read -r f s; do p=${dir}/"$f"; if [ ! -f "$p" ]; then echo "missing $f"; elif [ "$s" -ge 0 ] && [ "$(stat -c %s -- "$p")" != "$s" ]; then echo "size $f $(stat -c %s -- "$p") $s"; fi; done >> "$problems"`,
+    shell`cd -- ${dir}`,
+    shell`find . -regextype posix-extended -type f -regex '\\./[0-9a-f]{2}/[0-9a-f]{40}' -print0 | xargs -0 -r sha1sum | awk '{n = split($2, p, "/"); if (p[n] != $1) print "sha1 " substr($2, 3)}' >> "$problems"`,
+    shell`head -n 50 -- "$problems"`,
+    shell`echo "total $(wc -l < "$problems")"`,
+  ])
+}
+
+export interface FilestoreProblems {
+  lines: string[]
+  total: number
+}
+
+export function parseFilestoreCheck(output: string): FilestoreProblems {
+  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean)
+  const totalLine = lines.find((l) => l.startsWith('total '))
+  return {lines: lines.filter((l) => !l.startsWith('total ')), total: totalLine ? Number(totalLine.slice(6)) || 0 : 0}
+}

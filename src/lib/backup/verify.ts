@@ -1,0 +1,213 @@
+import {randomBytes} from 'node:crypto'
+import {pipeline} from 'node:stream/promises'
+import {OdoopsError, isOdoopsError, messageOf} from '../errors.js'
+import {connectHost} from '../hosts/connect.js'
+import {getHost} from '../hosts/targets.js'
+import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
+import {removeRemotePath} from '../remote/files.js'
+import type {SshConnection} from '../ssh/connection.js'
+import type {RemoteCommand} from '../ssh/quote.js'
+import type {StateStore} from '../state/store.js'
+import {getBackup, type BackupEntry} from './catalog.js'
+import {filestoreStatsCommand, parseFilestoreStats} from './commands.js'
+import {DigestStream} from './digest.js'
+import {databaseFacts} from './facts.js'
+import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest, type RowCounts} from './manifest.js'
+import {openTarget, resolveTarget, type BackupTarget, type TargetEnv} from './targets/index.js'
+import {filestoreCheckCommand, parseFilestoreCheck, restoreCommand, scratchDatabaseName, scratchDirectory, unpackCommand} from './verify-commands.js'
+
+/** A restore of a big tenant can take hours; the SSH layer's default command limit would cut it. */
+const RESTORE_TIMEOUT_MS = 24 * 3_600_000
+
+export interface VerifyEnv extends TargetEnv {
+  signal?: AbortSignal
+  now?: () => Date
+}
+
+export interface VerifyOptions {
+  /** Restore on this registered host instead of the tenant's. */
+  host?: string
+}
+
+export type VerifyCheckName = 'checksums' | 'restore' | 'counts' | 'modules' | 'filestore'
+
+export interface VerifyCheck {
+  name: VerifyCheckName
+  ok: boolean
+  detail: string
+}
+
+export interface VerifyResult {
+  id: string
+  tenant: string
+  status: 'verified' | 'failed'
+  /** Why it failed (the first failed check), naming the file or table concerned. */
+  reason?: string
+  /** The host that ran the scratch restore (absent when the checksums failed first). */
+  host?: string
+  at: string
+  durationMs: number
+  checks: VerifyCheck[]
+}
+
+/** A verification that found the backup bad (as opposed to an error that kept it from running). */
+class VerifyFailure extends Error {
+  constructor(
+    readonly check: VerifyCheckName,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+const connectFor = (env: VerifyEnv) => env.connect ?? ((host: string) => connectHost(env.store, host))
+
+/** Re-reads every stored file at the target and compares size and SHA-256 with the catalog. */
+async function checkChecksums(target: BackupTarget, entry: BackupEntry, signal?: AbortSignal): Promise<string> {
+  for (const file of entry.files) {
+    const key = backupKey(entry.tenant, entry.id, file.name)
+    let source
+    try {
+      source = await target.read(key)
+    } catch (error) {
+      if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new VerifyFailure('checksums', `${file.name} is missing on target "${target.name}"`)
+      throw error
+    }
+    const digest = new DigestStream()
+    await pipeline(source, digest, async (chunks: AsyncIterable<Buffer>) => {
+      for await (const _ of chunks) signal?.throwIfAborted()
+    })
+    const actual = digest.result()
+    if (actual.size !== file.size || actual.sha256 !== file.sha256) {
+      throw new VerifyFailure('checksums', `${file.name} does not match its checksum (size ${actual.size} vs ${file.size}, sha256 ${actual.sha256.slice(0, 12)}… vs ${file.sha256.slice(0, 12)}…)`)
+    }
+  }
+  return `${entry.files.length} files match their size and SHA-256`
+}
+
+async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<OdooManifest> {
+  const chunks: Buffer[] = []
+  for await (const chunk of await target.read(backupKey(entry.tenant, entry.id, MANIFEST_NAME))) chunks.push(chunk as Buffer)
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
+  } catch {
+    throw new VerifyFailure('checksums', `${MANIFEST_NAME} is not valid JSON`)
+  }
+}
+
+/** Streams a stored file from the target into a command's stdin on the verify host. */
+async function streamInto(conn: SshConnection, target: BackupTarget, entry: BackupEntry, file: BackupFile, cmd: RemoteCommand, check: VerifyCheckName, what: string): Promise<void> {
+  const source = await target.read(backupKey(entry.tenant, entry.id, file.name))
+  const result = await conn.exec(cmd, {root: true, stdin: source, timeoutMs: RESTORE_TIMEOUT_MS})
+  if (result.code !== 0) {
+    source.destroy()
+    const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
+    throw new VerifyFailure(check, `${what} of ${file.name} on ${conn.target.name} failed (exit ${result.code ?? result.signal})${tail ? `: ${tail}` : ''}`)
+  }
+}
+
+function compareCounts(expected: RowCounts, actual: RowCounts): string[] {
+  return (Object.keys(expected) as (keyof RowCounts)[]).filter((k) => expected[k] !== actual[k]).map((k) => `${k} ${actual[k]} restored vs ${expected[k]} in the manifest`)
+}
+
+function compareModules(expected: Record<string, string | null>, actual: Record<string, string | null>): string[] {
+  const names = [...new Set([...Object.keys(expected), ...Object.keys(actual)])].sort()
+  return names
+    .filter((n) => expected[n] !== actual[n])
+    .map((n) => (!(n in actual) ? `${n} missing` : !(n in expected) ? `${n} not in the manifest` : `${n} ${actual[n]} vs ${expected[n]}`))
+}
+
+/** The checks that need a host: scratch restore, counts, modules, filestore. Scratch removed whatever happens. */
+async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], signal?: AbortSignal): Promise<void> {
+  const random = randomBytes(6).toString('hex')
+  const database = scratchDatabaseName(random)
+  const dir = scratchDirectory(random)
+  const database_ = entry.files.find((f): f is BackupFile => f.role === 'database')
+  const filestore = entry.files.find((f): f is BackupFile => f.role === 'filestore')
+  if (!database_ || !filestore) throw new VerifyFailure('checksums', 'the catalog entry lists no database or no filestore file')
+  try {
+    signal?.throwIfAborted()
+    // template0: a copy of template1 would carry whatever was added there (pg_restore expects an empty database).
+    await psqlAsPostgres(conn, 'CREATE DATABASE :"db" TEMPLATE template0', {vars: {db: database}})
+    await streamInto(conn, target, entry, database_, restoreCommand(database, entry.codec), 'restore', 'pg_restore --exit-on-error')
+    checks.push({name: 'restore', ok: true, detail: `${database_.name} restored into scratch database ${database} on ${conn.target.name}`})
+
+    signal?.throwIfAborted()
+    const facts = await databaseFacts(conn, database)
+    const countDiff = compareCounts(entry.counts, facts.counts)
+    if (countDiff.length > 0) throw new VerifyFailure('counts', `row counts differ: ${countDiff.join(', ')}`)
+    checks.push({name: 'counts', ok: true, detail: Object.entries(facts.counts).map(([k, v]) => `${k}=${v}`).join(' ')})
+    const moduleDiff = compareModules(manifest.modules ?? {}, facts.modules)
+    if (moduleDiff.length > 0) throw new VerifyFailure('modules', `installed modules differ: ${moduleDiff.slice(0, 10).join(', ')}${moduleDiff.length > 10 ? ', …' : ''}`)
+    checks.push({name: 'modules', ok: true, detail: `${Object.keys(facts.modules).length} installed modules and versions match`})
+
+    signal?.throwIfAborted()
+    await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking')
+    const stats = parseFilestoreStats(await conn.run(filestoreStatsCommand(dir), {root: true}))
+    if (stats.files !== entry.filestore.files || stats.bytes !== entry.filestore.bytes) {
+      throw new VerifyFailure('filestore', `${filestore.name} holds ${stats.files} files / ${stats.bytes} bytes, the manifest ${entry.filestore.files} / ${entry.filestore.bytes}`)
+    }
+    const problems = parseFilestoreCheck(await conn.run(filestoreCheckCommand(dir, database), {root: true, timeoutMs: RESTORE_TIMEOUT_MS}))
+    if (problems.total > 0) throw new VerifyFailure('filestore', `${filestore.name}: ${problems.total} problem(s): ${problems.lines.slice(0, 5).join('; ')}${problems.total > 5 ? '; …' : ''}`)
+    checks.push({name: 'filestore', ok: true, detail: `${stats.files} files, ${stats.bytes} bytes; every attachment present with its size, every file matches its SHA-1 name`})
+  } finally {
+    // Cleanup must not hide the verdict; a leftover is named so the operator can remove it.
+    await dropDatabase(conn, database).catch(() => {})
+    await removeRemotePath(conn, dir).catch(() => {})
+  }
+}
+
+/**
+ * Proves a backup restorable without touching a live database: the stored files are re-read
+ * at the target and checked against the catalog; then, on the tenant's host (or
+ * `options.host`), the dump is restored into a scratch database and the filestore unpacked
+ * into a scratch directory, compared with the manifest, and both removed. The verdict is
+ * recorded on the catalog entry (`verification`). A bad backup gives `status: 'failed'` and
+ * a reason naming the file; an error that kept the verification from running (host
+ * unreachable, interrupted) is thrown and nothing is recorded.
+ */
+export async function verifyBackup(env: VerifyEnv, id: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const entry = await getBackup(env.store, id)
+  const started = env.now?.() ?? new Date()
+  const target = openTarget(env, await resolveTarget(env, entry.target))
+  const checks: VerifyCheck[] = []
+  const hostName = options.host ?? entry.host
+  let host: string | undefined
+  let failure: VerifyFailure | undefined
+  try {
+    checks.push({name: 'checksums', ok: true, detail: await checkChecksums(target, entry, env.signal)})
+    const manifest = await readManifest(target, entry)
+    if (options.host) await getHost(env.store, options.host)
+    const conn = await connectFor(env)(hostName)
+    host = hostName
+    await checkOnHost(conn, target, entry, manifest, checks, env.signal)
+  } catch (error) {
+    if (!(error instanceof VerifyFailure)) throw error
+    failure = error
+    checks.push({name: error.check, ok: false, detail: error.message})
+  }
+  const durationMs = (env.now?.() ?? new Date()).getTime() - started.getTime()
+  const at = started.toISOString()
+  const verification = failure ? {status: 'failed' as const, reason: failure.message, at, durationMs} : {status: 'verified' as const, at, durationMs}
+  await env.store.backups.update(id, (current) => ({...current, verification: {...verification, ...(host ? {host} : {})}}))
+  return {id, tenant: entry.tenant, ...verification, ...(host ? {host} : {}), checks}
+}
+
+/** Which backups a verify covers: one id, the newest of a tenant, or the newest of every tenant. */
+export async function selectBackupsToVerify(store: Pick<StateStore, 'backups'>, selection: {id: string} | {latest: string} | {all: true}): Promise<string[]> {
+  if ('id' in selection) return [(await getBackup(store, selection.id)).id]
+  const entries = (await store.backups.list('latest' in selection ? {tenant: selection.latest} : undefined)) as BackupEntry[]
+  const newest = new Map<string, BackupEntry>()
+  for (const e of entries) {
+    const seen = newest.get(e.tenant)
+    if (!seen || e.startedAt > seen.startedAt || (e.startedAt === seen.startedAt && e.id > seen.id)) newest.set(e.tenant, e)
+  }
+  if ('latest' in selection && newest.size === 0) {
+    throw new OdoopsError('BACKUP_NOT_FOUND', `Tenant "${selection.latest}" has no backup in the catalog.`, {suggestions: [`odoops backup run ${selection.latest}`]})
+  }
+  return [...newest.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)).map((e) => e.id)
+}
+
+export function verifyErrorSummary(error: unknown): {code: string; message: string} {
+  return isOdoopsError(error) ? {code: error.code, message: error.message} : {code: 'BACKUP_VERIFY_ERROR', message: messageOf(error)}
+}

@@ -1,0 +1,166 @@
+import {expect} from 'chai'
+import {execa} from 'execa'
+import {createHash, randomBytes} from 'node:crypto'
+import {mkdtempSync, openSync, readFileSync, readSync, statSync, writeSync, closeSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
+import {runCli} from '../helpers/cli.js'
+import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
+import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+
+interface StoredFile {
+  role: string
+  name: string
+  size: number
+  sha256: string
+}
+
+interface Backup {
+  id: string
+  codec: string
+  files: StoredFile[]
+}
+
+/** XOR one byte in the middle of a file (a bit-rotted disk, a bad copy). */
+function flipByte(path: string): void {
+  const fd = openSync(path, 'r+')
+  try {
+    const at = Math.floor(statSync(path).size / 2)
+    const byte = Buffer.alloc(1)
+    readSync(fd, byte, 0, 1, at)
+    byte[0] ^= 0xff
+    writeSync(fd, byte, 0, 1, at)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * backup verify on a real sandbox tenant (fixture Odoo) with generated attachments: a good
+ * backup verifies and leaves no scratch database or directory behind; a flipped byte in the
+ * stored dump or filestore archive fails naming that file; a filestore whose archive is
+ * intact but holds a corrupted attachment fails the filestore check.
+ */
+describe('backup verify on a prepared host @host', function () {
+  let a: PreparedHost
+  let env: Record<string, string>
+  const slug = `vf-${randomBytes(3).toString('hex')}`
+  const domain = `${slug}.verify.example.test`
+  const ATTACHMENTS = 12
+  const dirOf = (b: Backup) => join(env.ODOOPS_DATA_DIR, 'backups', slug, b.id)
+  const fileOf = (b: Backup, role: string) => b.files.find((f) => f.role === role) as StoredFile
+  const backup = async (): Promise<Backup> => {
+    const run = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+    expect(run.code, run.stdout + run.stderr).to.equal(0)
+    return run.json.results[0].backup as Backup
+  }
+  const verify = (id: string) => runCli(['backup', 'verify', id, '--json'], {env, timeoutMs: 300_000})
+  const scratchLeft = async () => {
+    const dbs = await sshRun(a.sandbox, "runuser -u postgres -- psql -X -At -c \"SELECT datname FROM pg_database WHERE datname LIKE 'odoops_verify_%'\"")
+    const dirs = await sshRun(a.sandbox, 'ls -d /var/tmp/odoops_verify_* 2>/dev/null; true')
+    return (dbs.stdout + dirs.stdout).trim()
+  }
+
+  before(async function () {
+    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
+    requireSandboxes(this)
+    a = await preparedHost('pa')
+    env = a.env
+    const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-vf-')), 'creds.txt')
+    const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env, timeoutMs: 300_000})
+    expect(created.code, created.stdout + created.stderr).to.equal(0)
+    // Attachments the way Odoo stores them (<sha1[:2]>/<sha1>, a row in ir_attachment each).
+    const store = `${a.prepare.service.dataDir}/filestore/${domain}`
+    const generate = [
+      'set -euo pipefail',
+      `for i in $(seq 1 ${ATTACHMENTS}); do`,
+      `  f=$(mktemp); head -c 20000 /dev/urandom > "$f"; s=$(sha1sum "$f" | cut -c1-40)`,
+      `  mkdir -p '${store}'/\${s:0:2}; mv "$f" '${store}'/\${s:0:2}/$s; chmod 0640 '${store}'/\${s:0:2}/$s`,
+      `  echo "INSERT INTO ir_attachment (name, type, store_fname, checksum, file_size, mimetype, create_date, write_date) VALUES ('vf-$i.bin', 'binary', '\${s:0:2}/$s', '$s', 20000, 'application/octet-stream', now() at time zone 'utc', now() at time zone 'utc');"`,
+      'done > /tmp/vf-rows.sql',
+      `chown -R odoo:odoo '${store}'`,
+      `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d '${domain}' -f /tmp/vf-rows.sql`,
+    ].join('\n')
+    const gen = await sshRun(a.sandbox, `echo ${Buffer.from(generate).toString('base64')} | base64 -d | bash`)
+    expect(gen.exitCode, gen.stderr).to.equal(0)
+  })
+
+  it('verifies a good backup by a scratch restore, records it, and leaves no scratch database or directory', async function () {
+    this.timeout(600_000)
+    const b = await backup()
+    const result = await verify(b.id)
+    expect(result.code, result.stdout + result.stderr).to.equal(0)
+    const item = result.json.results[0].result
+    expect(item).to.include({id: b.id, status: 'verified', host: a.host})
+    expect(item.checks.map((c: {name: string; ok: boolean}) => `${c.name}:${c.ok}`)).to.deep.equal(['checksums:true', 'restore:true', 'counts:true', 'modules:true', 'filestore:true'])
+    expect(await scratchLeft()).to.equal('')
+    const shown = await runCli(['backup', 'show', b.id, '--json'], {env})
+    expect(shown.json.backup.verification).to.include({status: 'verified', host: a.host})
+    // --latest picks the same (newest) backup.
+    const latest = await runCli(['backup', 'verify', '--latest', slug, '--json'], {env, timeoutMs: 300_000})
+    expect(latest.code, latest.stderr).to.equal(0)
+    expect(latest.json.results.map((r: {id: string}) => r.id)).to.deep.equal([b.id])
+  })
+
+  it('fails a backup whose stored dump has one flipped byte, naming the dump (exit 1)', async function () {
+    this.timeout(600_000)
+    const b = await backup()
+    const dump = fileOf(b, 'database')
+    flipByte(join(dirOf(b), dump.name))
+    const result = await verify(b.id)
+    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    const item = result.json.results[0].result
+    expect(item.status).to.equal('failed')
+    expect(item.reason).to.include(dump.name).and.to.match(/checksum/)
+    expect(item).not.to.have.property('host')
+    const shown = await runCli(['backup', 'show', b.id, '--json'], {env})
+    expect(shown.json.backup.verification.status).to.equal('failed')
+    expect(shown.json.backup.verification.reason).to.include(dump.name)
+    expect(await scratchLeft()).to.equal('')
+  })
+
+  it('fails a backup whose stored filestore archive has one flipped byte, naming the filestore', async function () {
+    this.timeout(600_000)
+    const b = await backup()
+    const fsFile = fileOf(b, 'filestore')
+    flipByte(join(dirOf(b), fsFile.name))
+    const result = await verify(b.id)
+    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    expect(result.json.results[0].result.status).to.equal('failed')
+    expect(result.json.results[0].result.reason).to.include(fsFile.name)
+  })
+
+  it('fails a filestore whose archive checksums but holds an attachment with a flipped byte (SHA-1 ≠ name), and cleans up', async function () {
+    this.timeout(600_000)
+    const b = await backup()
+    const fsFile = fileOf(b, 'filestore')
+    const path = join(dirOf(b), fsFile.name)
+    // Corruption that happened before the backup hashed it: rebuild the archive with one
+    // attachment altered, and record the new archive's checksum in the catalog.
+    const work = mkdtempSync(join(tmpdir(), 'odoops-vf-fs-'))
+    const unpack = b.codec === 'zstd' ? 'zstd -d -q -c' : 'gzip -d -c'
+    const pack = b.codec === 'zstd' ? 'zstd -q -c' : 'gzip -c'
+    await execa('bash', ['-c', `${unpack} < '${path}' | tar -x -C '${work}'`])
+    const victim = (await execa('bash', ['-c', `cd '${work}' && find . -type f | sort | head -n 1`])).stdout.trim()
+    expect(victim).to.match(/^\.\/[0-9a-f]{2}\/[0-9a-f]{40}$/)
+    flipByte(join(work, victim))
+    await execa('bash', ['-c', `tar -c -C '${work}' . | ${pack} > '${path}'`])
+    const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex')
+    const size = statSync(path).size
+    const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
+    try {
+      await store.backups.update(b.id, (current) => ({...current, files: (current.files as StoredFile[]).map((f) => (f.role === 'filestore' ? {...f, size, sha256} : f))}))
+    } finally {
+      await store.close()
+    }
+    const result = await verify(b.id)
+    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    const item = result.json.results[0].result
+    expect(item.status).to.equal('failed')
+    expect(item.checks.find((c: {name: string}) => c.name === 'checksums').ok).to.equal(true)
+    expect(item.checks.find((c: {name: string}) => c.name === 'restore').ok).to.equal(true)
+    expect(item.reason).to.include(fsFile.name).and.to.include(`sha1 ${victim.slice(2)}`)
+    expect(await scratchLeft()).to.equal('')
+  })
+})
