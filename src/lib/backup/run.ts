@@ -1,3 +1,4 @@
+import {withHeldLock} from '../state/with-lock.js'
 import {randomBytes} from 'node:crypto'
 import {PassThrough, Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
@@ -159,19 +160,12 @@ async function sweepLeftovers(store: StateStore, target: BackupTarget, slug: str
   return swept
 }
 
-async function withBackupLock<R>(store: StateStore, slug: string, fn: () => Promise<R>): Promise<R> {
-  const key = backupLockKey(slug)
-  const owner = lockOwner(`backup of ${slug}`)
-  const got = await store.locks.acquire(key, {owner, ttlMs: LOCK_TTL_MS})
-  if (!got.acquired) throw busyError('BACKUP_BUSY', `A backup of "${slug}" is already running`, got.heldBy)
-  const renewal = setInterval(() => store.locks.renew(key, owner, LOCK_TTL_MS).catch(() => {}), LOCK_TTL_MS / 3)
-  renewal.unref()
-  try {
-    return await fn()
-  } finally {
-    clearInterval(renewal)
-    await store.locks.release(key, owner).catch(() => {})
-  }
+function withBackupLock<R>(store: StateStore, slug: string, fn: () => Promise<R>): Promise<R> {
+  return withHeldLock(
+    store,
+    {key: backupLockKey(slug), owner: lockOwner(`backup of ${slug}`), ttlMs: LOCK_TTL_MS, busy: (holder) => busyError('BACKUP_BUSY', `A backup of "${slug}" is already running`, holder)},
+    fn,
+  )
 }
 
 /** One tenant: dump + filestore streamed side by side, manifest last, catalog entry only after all commits. */

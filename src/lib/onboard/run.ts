@@ -1,3 +1,4 @@
+import {withHeldLock} from '../state/with-lock.js'
 import {randomBytes} from 'node:crypto'
 import {ExitCode, isOdoopsError, OdoopsError, usageError} from '../errors.js'
 import {PlanFailedError, runPlan, type StepRecord} from '../plan/plan.js'
@@ -181,19 +182,12 @@ export async function resumeOnboarding(env: OnboardEnv, runId: string): Promise<
   return executeRun(env, runId, true)
 }
 
-async function withRunLock<R>(store: StateStore, slug: string, fn: () => Promise<R>): Promise<R> {
-  const key = onboardLockKey(slug)
-  const owner = lockOwner('onboard')
-  const got = await store.locks.acquire(key, {owner, ttlMs: LOCK_TTL_MS})
-  if (!got.acquired) throw busyError('ONBOARD_BUSY', `The onboarding of "${slug}" is running`, got.heldBy)
-  const renewal = setInterval(() => store.locks.renew(key, owner, LOCK_TTL_MS).catch(() => {}), LOCK_TTL_MS / 3)
-  renewal.unref()
-  try {
-    return await fn()
-  } finally {
-    clearInterval(renewal)
-    await store.locks.release(key, owner).catch(() => {})
-  }
+function withRunLock<R>(store: StateStore, slug: string, fn: () => Promise<R>): Promise<R> {
+  return withHeldLock(
+    store,
+    {key: onboardLockKey(slug), owner: lockOwner('onboard'), ttlMs: LOCK_TTL_MS, busy: (holder) => busyError('ONBOARD_BUSY', `The onboarding of "${slug}" is running`, holder)},
+    fn,
+  )
 }
 
 async function credentialsOf(env: OnboardEnv, run: OnboardingRun): Promise<OnboardResult['credentials']> {

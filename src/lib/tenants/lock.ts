@@ -1,3 +1,4 @@
+import {withHeldLock} from '../state/with-lock.js'
 import {hostname, userInfo} from 'node:os'
 import {ExitCode, OdoopsError} from '../errors.js'
 import type {StateStore} from '../state/store.js'
@@ -29,19 +30,10 @@ export function busyError(code: string, what: string, holder: LockInfo): OdoopsE
 }
 
 /** Run `fn` holding the tenant's lock (exit 4 when another run holds it). */
-export async function withTenantLock<R>(store: StateStore, slug: string, what: string, fn: () => Promise<R>): Promise<R> {
-  const key = tenantLockKey(slug)
-  const owner = lockOwner(what)
-  const got = await store.locks.acquire(key, {owner, ttlMs: TENANT_LOCK_TTL_MS})
-  if (!got.acquired) throw busyError('TENANT_BUSY', `Tenant "${slug}" is busy`, got.heldBy)
-  const renewal = setInterval(() => {
-    store.locks.renew(key, owner, TENANT_LOCK_TTL_MS).catch(() => {})
-  }, TENANT_LOCK_TTL_MS / 3)
-  renewal.unref()
-  try {
-    return await fn()
-  } finally {
-    clearInterval(renewal)
-    await store.locks.release(key, owner).catch(() => {})
-  }
+export function withTenantLock<R>(store: StateStore, slug: string, what: string, fn: () => Promise<R>): Promise<R> {
+  return withHeldLock(
+    store,
+    {key: tenantLockKey(slug), owner: lockOwner(what), ttlMs: TENANT_LOCK_TTL_MS, busy: (holder) => busyError('TENANT_BUSY', `Tenant "${slug}" is busy`, holder)},
+    fn,
+  )
 }
