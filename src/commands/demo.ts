@@ -40,7 +40,7 @@ export default class Demo extends OdoopsCommand<DemoResult> {
         {what: 'Host', value: `${result.sandbox.name} (${result.sandbox.address}), ${result.tenant.mode} service`},
         {what: 'Database', value: result.tenant.database},
         {what: 'Users created', value: result.usersCreated.join(', ') || 'none'},
-        {what: 'Initial backup', value: result.backup ? `${result.backup.id}, ${result.backup.files} files, ${formatBytes(result.backup.totalBytes)}` : 'none'},
+        {what: 'Initial backup', value: result.backup ? `${result.backup.id}, ${result.backup.files} files, ${formatBytes(result.backup.totalBytes)}, ${result.backup.verified ? 'verified by a test restore' : result.backup.verified === false ? 'VERIFICATION FAILED' : 'not verified'}` : 'none'},
         {what: 'Health (through nginx)', value: result.health.detail},
         {what: 'Took', value: `${(result.durationMs / 1000).toFixed(1)} s (${result.phases.map((p) => `${p.name} ${(p.durationMs / 1000).toFixed(1)} s`).join(', ')})`},
       ],
@@ -53,7 +53,7 @@ export default class Demo extends OdoopsCommand<DemoResult> {
       ui.log(`Kept. Explore with: odoops --state ${result.state} tenant status --all`)
       ui.log(`Remove with: odoops sandbox down --name ${result.sandbox.name} --state ${result.state}`)
     } else ui.log('The sandbox and everything the demo created have been removed (--keep to explore).')
-    if (!result.health.ok) process.exitCode = 1
+    if (!result.health.ok || result.backup?.verified === false) process.exitCode = 1
     return result
   }
 }
