@@ -23,7 +23,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FIXTURE_APT_SOURCE} from '../src/lib/sandbox/sandbox.js'
 import {loadTemplate} from '../src/lib/templates/index.js'
-import {BIN, isolatedEnv} from '../test/helpers/cli.js'
+import {isolatedEnv} from '../test/helpers/cli.js'
+import {median, s, timedCli as cli, type StepTiming} from './timed-cli.js'
 import {downAllSandboxes, sandboxesAvailable, sharedSandbox, sshArgs} from '../test/helpers/sandbox.js'
 
 const RUNS = Number(process.env.ODOOPS_BENCH_RUNS ?? 1)
@@ -48,21 +49,8 @@ function waitingOnOdooMs(stderr: string): {ms: number; requests: number} {
   return {ms, requests: intervals.length}
 }
 
-interface StepTiming {
-  name: string
-  durationMs: number
-}
 
-async function cli(env: Record<string, string>, args: string[]) {
-  const started = performance.now()
-  const result = await execa('node', [BIN, ...args, '--json'], {env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
-  const ms = performance.now() - started
-  if (result.exitCode !== 0) throw new Error(`odoops ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`)
-  return {ms, json: JSON.parse(result.stdout), stderr: result.stderr}
-}
 
-const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]
-const s = (ms: number) => (ms / 1000).toFixed(2)
 
 async function main(): Promise<void> {
   const support = sandboxesAvailable()

@@ -14,28 +14,16 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FIXTURE_APT_SOURCE} from '../src/lib/sandbox/sandbox.js'
-import {BIN, isolatedEnv} from '../test/helpers/cli.js'
+import {isolatedEnv} from '../test/helpers/cli.js'
+import {median, s, timedCli as cli, type StepTiming} from './timed-cli.js'
 import {downAllSandboxes, sandboxesAvailable, sharedSandbox, sshArgs} from '../test/helpers/sandbox.js'
 
 const RUNS = Number(process.env.ODOOPS_BENCH_RUNS ?? 3)
 const MODULES = process.env.ODOOPS_BENCH_MODULES ?? 'crm'
 const TARGET_OVERHEAD_S = 10
 
-interface StepTiming {
-  name: string
-  durationMs: number
-}
 
-async function cli(env: Record<string, string>, args: string[]) {
-  const started = performance.now()
-  const result = await execa('node', [BIN, ...args, '--json'], {env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
-  const ms = performance.now() - started
-  if (result.exitCode !== 0) throw new Error(`odoops ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`)
-  return {ms, json: JSON.parse(result.stdout)}
-}
 
-const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]
-const s = (ms: number) => (ms / 1000).toFixed(2)
 
 async function main(): Promise<void> {
   const support = sandboxesAvailable()
