@@ -43,9 +43,9 @@ describe('odoops sandbox @host', function () {
 
   it('up --count 2 boots two registered hosts with their own addresses and pinned keys', async () => {
     const started = Date.now()
-    const up = await runCli(['sandbox', 'up', '--count', '2', '--json'], {env, timeoutMs: 300_000})
+    const up = await runCli(['sandbox', 'up', '--count', '2', '--json'], {env, timeoutMs: 540_000})
     upSeconds = (Date.now() - started) / 1000
-    expect(up.code, up.stderr).to.equal(0)
+    expect(up.code, up.stderr + up.stdout).to.equal(0)
     sandboxes = up.json.sandboxes
     expect(sandboxes.map((s) => s.name)).to.deep.equal(['sbx-1', 'sbx-2'])
     expect(new Set(sandboxes.map((s) => s.address)).size).to.equal(2)
@@ -155,7 +155,7 @@ describe('odoops sandbox @host', function () {
   it('a sandbox whose nspawn was killed is cleaned up by list: no orphan container, no ephemeral copy', async () => {
     const dataDir = env.ODOOPS_DATA_DIR
     const up = await runCli(['sandbox', 'up', '--name', 'victim', '--no-register', '--json'], {env})
-    expect(up.code, up.stderr).to.equal(0)
+    expect(up.code, up.stderr + up.stdout).to.equal(0)
     const victim = up.json.sandboxes[0] as SandboxInfo
     const record = JSON.parse(readFileSync(join(dataDir, 'sandboxes/victim.json'), 'utf8'))
     expect(record.initPid).to.be.a('number')
@@ -171,7 +171,7 @@ describe('odoops sandbox @host', function () {
 
   it('--fixture-odoo mounts a local apt repository holding the stand-in odoo package', async () => {
     const up = await runCli(['sandbox', 'up', '--name', 'fixture', '--fixture-odoo', '--no-register'], {env})
-    expect(up.code, up.stderr).to.equal(0)
+    expect(up.code, up.stderr + up.stdout).to.equal(0)
     expect(up.stdout).to.match(/FIXTURE Odoo: a small stand-in/)
     const list = await sandboxList({dataDir: env.ODOOPS_DATA_DIR})
     const sandbox = list.sandboxes.find((s) => s.name === 'fixture')!

@@ -130,6 +130,13 @@ async function refuseForeignHost(store: StateStore, name: string): Promise<void>
   }
 }
 
+/**
+ * `--ephemeral` on a file system without reflinks (ext4) copies the whole image before the
+ * container boots: 270–570 MB, several at once under `--count`, on a 2-core machine busy with
+ * other sandboxes. Seen over 90 s in CI; a dead container is still noticed at once (`stillRunning`).
+ */
+export const DEFAULT_BOOT_TIMEOUT_MS = 300_000
+
 interface BootOptions extends SandboxUpOptions {
   register: boolean
   fixtureOdoo?: string
@@ -201,7 +208,7 @@ async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo
     } catch (error) {
       throw bootFailed(record, messageOf(error))
     }
-    const ready = await waitForSsh(record.address, 22, {timeoutMs: options.bootTimeoutMs ?? 90_000, stillRunning: alive, signal: options.signal})
+    const ready = await waitForSsh(record.address, 22, {timeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, stillRunning: alive, signal: options.signal})
     if ('failure' in ready) {
       const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
       throw bootFailed(record, why)
