@@ -32,14 +32,21 @@ export interface PreparedHost {
 }
 
 const prepared = new Map<string, {series: string; promise: Promise<PreparedHost>}>()
+/** State stores by name: hosts prepared with the same `store` option share one (a move needs two hosts in one fleet). */
+const stores = new Map<string, Record<string, string>>()
+
+function storeEnv(key: string): Record<string, string> {
+  let env = stores.get(key)
+  if (!env) stores.set(key, (env = isolatedEnv()))
+  return env
+}
 
 function failed(what: string, result: CliResult): Error {
   return new Error(`${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`)
 }
 
-async function prepare(name: string, series: FixtureSeries): Promise<PreparedHost> {
+async function prepare(name: string, series: FixtureSeries, env: Record<string, string>): Promise<PreparedHost> {
   const sandbox = await sharedSandbox(name, {image: 'postgres-nginx', fixtureOdoo: series})
-  const env = isolatedEnv()
   const add = await runCli(['host', 'add', name, '--address', sandbox.address, '--port', String(sandbox.port), '--user', sandbox.user, '--identity', sandbox.identityFile, '--host-key', sandbox.hostKey, '--json'], {env})
   if (add.code !== 0) throw failed(`odoops host add ${name}`, add)
   const result = await runCli(['host', 'prepare', name, '--odoo', series, '--apt-source', FIXTURE_APT_SOURCE, '--json'], {env, timeoutMs: 900_000})
@@ -48,14 +55,14 @@ async function prepare(name: string, series: FixtureSeries): Promise<PreparedHos
 }
 
 /** The prepared host `name` (default 'pa', series 17.0), prepared once per mocha run. */
-export function preparedHost(name = 'pa', options: {series?: FixtureSeries} = {}): Promise<PreparedHost> {
+export function preparedHost(name = 'pa', options: {series?: FixtureSeries; store?: string} = {}): Promise<PreparedHost> {
   const series = options.series ?? '17.0'
   const existing = prepared.get(name)
   if (existing) {
     if (existing.series !== series) throw new Error(`prepared host "${name}" runs Odoo ${existing.series}, not ${series}: use another name for ${series}`)
     return existing.promise
   }
-  const promise = prepare(name, series)
+  const promise = prepare(name, series, storeEnv(options.store ?? name))
   // A failure is not cached: the next suite tries again and reports its own failure.
   promise.catch(() => prepared.delete(name))
   prepared.set(name, {series, promise})

@@ -1,6 +1,7 @@
-import {writeFile} from 'node:fs/promises'
 import {Args, Flags} from '@oclif/core'
+import {deliverAdminLogin, type AdminLoginDelivery} from '../../cli/admin-credentials.js'
 import {OdoopsCommand} from '../../cli/base-command.js'
+import {restoreSourceForResume} from '../../lib/backup/restore.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {usageError} from '../../lib/errors.js'
 import {SIZES} from '../../lib/provision/odoo-config.js'
@@ -14,7 +15,7 @@ export interface TenantCreateOutput {
   resumed: boolean
   steps: StepRecord[]
   /** Where the admin login went: a 0600 file (--credentials-file), or shown once on the terminal. Never in JSON. */
-  adminLogin: {login: 'admin'; file?: string; shown: boolean}
+  adminLogin: AdminLoginDelivery
 }
 
 export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
@@ -54,10 +55,14 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
       // JSON output never carries the password, so without a file it would be lost.
       throw usageError('CREDENTIALS_FILE_REQUIRED', 'With --json the admin password is not printed: say where to write it.', ['Add --credentials-file <path> (written with mode 0600).'])
     }
-    const env = {store: await this.state(), box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui)}
+    const store = await this.state()
+    const env = {store, box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui)}
     let result: TenantCreateResult
     if (flags.resume) {
-      result = await resumeTenantCreate(env, args.slug)
+      // A restored tenant (backup restore, tenant move) resumes from the same backup.
+      const restoredFrom = (await store.tenants.get(args.slug))?.restoredFrom
+      const restoreSource = restoredFrom ? await restoreSourceForResume({store, dataDir: this.dirs.dataDir}, restoredFrom) : undefined
+      result = await resumeTenantCreate({...env, restoreSource}, args.slug)
     } else {
       if (!flags.host) throw usageError('MISSING_VALUE', 'Which host? tenant create needs --host.', ['Pass --host <name> (odoops host list shows the prepared hosts).'])
       if (!flags.domain) throw usageError('MISSING_VALUE', 'Which domain? tenant create needs --domain.', ['Pass --domain <fqdn>, e.g. --domain acme.erp.example.com'])
@@ -79,20 +84,12 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
       result = await createTenant(env, input)
     }
     this.auditContext = {tenant: result.tenant.id, host: result.tenant.host, details: {mode: result.tenant.mode, domain: result.tenant.domain, resumed: result.resumed}}
-    const adminLogin: TenantCreateOutput['adminLogin'] = {login: 'admin', shown: false}
-    const file = flags['credentials-file']
-    if (file) {
-      const text = `url=${result.url}\ndatabase=${result.tenant.database}\nlogin=admin\npassword=${result.adminPassword}\n`
-      await writeFile(file, text, {mode: 0o600})
-      adminLogin.file = file
-    }
     this.ui.log(`Tenant ${result.tenant.id} is active: ${result.url} (${result.tenant.mode} on ${result.tenant.host}, Odoo ${result.tenant.series}).`)
-    if (file) this.ui.log(`Admin login written to ${file} (mode 0600).`)
-    else if (!this.ui.json) {
-      // Shown once, on purpose: written past the redaction layer, never logged or audited.
-      process.stdout.write(`Admin login (shown once, store it now): admin / ${result.adminPassword}\n`)
-      adminLogin.shown = true
-    }
+    const adminLogin = await deliverAdminLogin(
+      this.ui,
+      {url: result.url, database: result.tenant.database, login: result.tenant.adminLogin ?? 'admin', password: result.adminPassword},
+      flags['credentials-file'],
+    )
     return {tenant: tenantView(result.tenant), url: result.url, resumed: result.resumed, steps: result.steps, adminLogin}
   }
 }

@@ -169,7 +169,17 @@ function withBackupLock<R>(store: StateStore, slug: string, fn: () => Promise<R>
 }
 
 /** One tenant: dump + filestore streamed side by side, manifest last, catalog entry only after all commits. */
-export async function backupTenant(env: BackupEnv, slug: string, targetName?: string, onBytes: (bytes: number) => void = () => {}): Promise<{entry: BackupEntry; swept: number}> {
+/**
+ * `options.tenantLockOwner`: the caller (a restore in place, a move) holds the tenant's lock
+ * under this owner and backs up as part of its own change; anyone else's tenant lock refuses.
+ */
+export async function backupTenant(
+  env: BackupEnv,
+  slug: string,
+  targetName?: string,
+  onBytes: (bytes: number) => void = () => {},
+  options: {tenantLockOwner?: string} = {},
+): Promise<{entry: BackupEntry; swept: number}> {
   const {store} = env
   const tenant = await getTenant(store, slug)
   if (!BACKUP_STATES.includes(tenant.state)) {
@@ -181,7 +191,7 @@ export async function backupTenant(env: BackupEnv, slug: string, targetName?: st
   const target = openTarget(env, targetRecord)
   return withBackupLock(store, slug, async () => {
     const tenantLock = (await store.locks.list()).find((l) => l.key === tenantLockKey(slug))
-    if (tenantLock) throw busyError('TENANT_BUSY', `Tenant "${slug}" is being changed (create/remove/update)`, tenantLock)
+    if (tenantLock && tenantLock.owner !== options.tenantLockOwner) throw busyError('TENANT_BUSY', `Tenant "${slug}" is being changed (create/remove/update)`, tenantLock)
     const conn = await connectFor(env)(tenant.host)
     const host = await store.hosts.get(tenant.host)
     const shared = host?.services?.[tenant.series]

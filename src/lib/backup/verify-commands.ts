@@ -23,7 +23,7 @@ export function scratchDirectory(random: string): string {
  * without job control /dev/null as stdin (bash manual, "Lists of Commands"): the session's
  * stdin is kept on fd 3 and the pipeline reads from there.
  */
-const KEEP_STDIN = shell`exec 3<&0`
+export const KEEP_STDIN = shell`exec 3<&0`
 
 /**
  * stdin (the stored dump) → decompressor → `pg_restore --exit-on-error` into `database`, as
@@ -32,8 +32,10 @@ const KEEP_STDIN = shell`exec 3<&0`
  * tenant's role; verification is about the data. pipefail (script()) makes a failing
  * decompressor fail the command too (a truncated or corrupt stream).
  */
-export function restoreCommand(database: string, codec: Codec): RemoteCommand {
-  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--exit-on-error', '--no-owner', '--no-privileges', '--dbname', database])
+export function restoreCommand(database: string, codec: Codec, options: {role?: string} = {}): RemoteCommand {
+  // --role: a real restore (backup restore) creates every object as the tenant's role, which must own them.
+  const role = options.role ? ['--role', options.role] : []
+  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--exit-on-error', '--no-owner', '--no-privileges', ...role, '--dbname', database])
   return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
 }
 

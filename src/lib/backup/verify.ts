@@ -8,6 +8,8 @@ import {removeRemotePath} from '../remote/files.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {RemoteCommand} from '../ssh/quote.js'
 import type {StateStore} from '../state/store.js'
+import {withHeldLock} from '../state/with-lock.js'
+import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry} from './catalog.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './commands.js'
 import {DigestStream} from './digest.js'
@@ -18,6 +20,7 @@ import {filestoreCheckCommand, parseFilestoreCheck, restoreCommand, scratchDatab
 
 /** A restore of a big tenant can take hours; the SSH layer's default command limit would cut it. */
 const RESTORE_TIMEOUT_MS = 24 * 3_600_000
+const VERIFY_LOCK_TTL_MS = 5 * 60_000
 
 export interface VerifyEnv extends TargetEnv {
   signal?: AbortSignal
@@ -167,6 +170,17 @@ async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: Bac
  * unreachable, interrupted) is thrown and nothing is recorded.
  */
 export async function verifyBackup(env: VerifyEnv, id: string, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const tenant = (await getBackup(env.store, id)).tenant
+  // Under the tenant's backup lock: a prune must not delete the backup while it is restored.
+  return withHeldLock(
+    env.store,
+    {key: backupLockKey(tenant), owner: lockOwner(`backup verify of ${id}`), ttlMs: VERIFY_LOCK_TTL_MS, busy: (holder) => busyError('BACKUP_BUSY', `A backup, verification or prune of tenant "${tenant}" is running`, holder)},
+    () => verifyLocked(env, id, options),
+  )
+}
+
+async function verifyLocked(env: VerifyEnv, id: string, options: VerifyOptions): Promise<VerifyResult> {
+  // Read again under the lock: it may have been pruned meanwhile.
   const entry = await getBackup(env.store, id)
   const started = env.now?.() ?? new Date()
   const target = openTarget(env, await resolveTarget(env, entry.target))

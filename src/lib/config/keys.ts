@@ -22,6 +22,8 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'ssh.commandTimeout': {type: 'integer', default: 3600, check: positive, description: 'Seconds a remote command may run before it is stopped'},
   'ssh.maxSessions': {type: 'integer', default: 8, check: (v) => (typeof v === 'number' && v >= 1 && v <= 9 ? undefined : 'must be 1 to 9 (below OpenSSH MaxSessions 10)'), description: 'Concurrent channels per host over one connection'},
   'backup.defaultTarget': {type: 'string', description: 'Backup target used when --target is not given'},
+  'backup.retention': {type: 'string', default: '7/4/12', check: (v) => (typeof v === 'string' && /^\d{1,4}\/\d{1,4}\/\d{1,4}$/.test(v) ? undefined : 'must be daily/weekly/monthly counts such as 7/4/12'), description: 'Backups kept by `backup prune`: newest of each of the last N days / ISO weeks / months (daily/weekly/monthly)'},
+  'backup.retentionByPlan': {type: 'list', default: [], check: (v) => (Array.isArray(v) && v.every((i) => /^[^=\s]+=\d{1,4}\/\d{1,4}\/\d{1,4}$/.test(String(i))) ? undefined : 'must be <plan>=daily/weekly/monthly items such as premium=30/12/24'), description: 'Retention per tenant plan tier, overriding backup.retention (e.g. premium=30/12/24,basic=7/4/6)'},
   'partner.name': {type: 'string', description: "The partner's (seller's) legal name on invoices"},
   'partner.vat': {type: 'string', description: "The partner's VAT identifier"},
   'partner.street': {type: 'string', description: "The partner's street address"},

@@ -71,6 +71,8 @@ export interface TenantRecord extends BaseRecord {
   tls?: {certificate: string; key: string; selfSigned: boolean}
   /** The recorded plan of the last create/remove/update run (see src/lib/plan). */
   operation?: TenantOperation
+  /** Login of the user with xml id base.user_admin, when not `admin` (restored databases). */
+  adminLogin?: string
   [key: string]: unknown
 }
 
@@ -86,7 +88,7 @@ export interface TenantServiceInfo {
 }
 
 export interface TenantOperation {
-  kind: 'create' | 'remove' | 'update'
+  kind: 'create' | 'remove' | 'update' | 'move'
   steps: {name: string; state: string; change?: string; startedAt?: string; durationMs?: number; error?: string; detail?: string}[]
   startedAt: string
   finishedAt?: string

@@ -1,3 +1,4 @@
+import type {RestoreSource} from '../backup/restore-source.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {HostRecord, SharedServiceRecord, TenantRecord} from '../state/records.js'
@@ -12,6 +13,8 @@ export interface TenantEnv {
   observer?: StepObserver
   /** The SSH connection of a registered host (default: the pooled `connectHost`). */
   connect?: (host: string) => Promise<SshConnection>
+  /** Where a restored tenant's data comes from (`backup restore`, `backup import`, `tenant move`). */
+  restoreSource?: RestoreSource
 }
 
 /** What every step of a tenant plan sees. `tenant` is re-read after each record change. */
@@ -22,4 +25,6 @@ export interface TenantStepContext {
   tenant: TenantRecord
   /** The host's shared service of the tenant's series (shared tenants only). */
   shared?: SharedServiceRecord
+  /** Where steps record changes of `tenant` (default: its store record; see save-tenant.ts). */
+  saveTenant?: (change: Partial<TenantRecord>) => Promise<TenantRecord>
 }

@@ -17,6 +17,8 @@ import {dbNamesOf, withDbNames} from './db-names.js'
 import {checkTenantThroughNginx} from './health.js'
 import {odooFailureSummary, odooRunCommand} from './odoo-cli.js'
 import {withServiceClient} from './odoo-session.js'
+import {restoreDataSteps} from './restore-steps.js'
+import {saveTenant} from './save-tenant.js'
 
 /** Time `odoo -i` may take: real installs of many modules take minutes. */
 const ODOO_INIT_TIMEOUT_MS = 45 * 60_000
@@ -28,9 +30,6 @@ function service(tenant: TenantRecord) {
   return tenant.service
 }
 
-async function saveTenant(ctx: TenantStepContext, change: Partial<TenantRecord>): Promise<void> {
-  ctx.tenant = await ctx.env.store.tenants.update(ctx.tenant.id, change)
-}
 
 const role: Step = {
   name: 'role',
@@ -268,6 +267,11 @@ const health: Step = {
     }
     return {change: 'unchanged', detail: report.detail}
   },
+}
+
+/** A tenant whose data comes from a backup or an Odoo zip: the same plan, with the data loaded instead of `odoo -i`. */
+export function restoreSteps(mode: 'shared' | 'dedicated'): Step[] {
+  return mode === 'dedicated' ? [role, directories, config, unit, ...restoreDataSteps, start, tls, vhost, health] : [...restoreDataSteps, sharedDbList, tls, vhost, health]
 }
 
 export function createSteps(mode: 'shared' | 'dedicated'): Step[] {

@@ -6,7 +6,7 @@ import {PlanFailedError, runPlan, type StepRecord} from '../plan/plan.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
 import type {TenantOperation, TenantRecord} from '../state/records.js'
 import type {TenantEnv, TenantStepContext} from './context.js'
-import {createSteps} from './create-steps.js'
+import {createSteps, restoreSteps} from './create-steps.js'
 import {databaseNameFor, type TenantCreateInput} from './input.js'
 import {withTenantLock} from './lock.js'
 import {checkFleetUnique, pickSeries, preflight, recordedPorts} from './preflight.js'
@@ -80,6 +80,7 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
       ...(input.country ? {country: input.country} : {}),
       ...(input.plan ? {plan: input.plan} : {}),
       ...(input.tls ? {tlsSource: input.tls} : {}),
+      ...(input.restore ? {restore: {asCopy: input.restore.asCopy, neutralize: input.restore.neutralize}, restoredFrom: input.restore.from} : {}),
     })
   })
   return runCreatePlan(env, input.slug, false)
@@ -112,7 +113,7 @@ async function runCreatePlan(env: TenantEnv, slug: string, resumed: boolean): Pr
     if (resumed) await store.tenants.update(slug, {state: 'creating', operation: {...tenant.operation!, failedStep: undefined, error: undefined}})
     let steps: StepRecord[]
     try {
-      steps = await runPlan(createSteps(tenant.mode), context, {
+      steps = await runPlan(tenant.restoredFrom ? restoreSteps(tenant.mode) : createSteps(tenant.mode), context, {
         previous: tenant.operation?.steps as StepRecord[] | undefined,
         signal: env.signal,
         observer: env.observer,

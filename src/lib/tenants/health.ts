@@ -23,7 +23,7 @@ export interface NginxHealthReport {
  */
 export async function checkTenantThroughNginx(
   conn: SshConnection,
-  tenant: Pick<TenantRecord, 'domain' | 'database'>,
+  tenant: Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'>,
   options: {password?: string; waitMs?: number} = {},
 ): Promise<NginxHealthReport> {
   const deadline = Date.now() + (options.waitMs ?? 0)
@@ -36,7 +36,7 @@ export async function checkTenantThroughNginx(
   }
 }
 
-async function checkOnce(conn: SshConnection, tenant: Pick<TenantRecord, 'domain' | 'database'>, password: string | undefined): Promise<NginxHealthReport> {
+async function checkOnce(conn: SshConnection, tenant: Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'>, password: string | undefined): Promise<NginxHealthReport> {
   const transport = await hostTransport(conn, {port: 443, tls: true, hostHeader: tenant.domain})
   try {
     let http: NginxHealthReport['http']
@@ -47,13 +47,15 @@ async function checkOnce(conn: SshConnection, tenant: Pick<TenantRecord, 'domain
     }
     if (!http.ok || password === undefined) return {ok: http.ok, http, detail: http.ok ? '/web/health passes' : `/web/health: ${http.detail}`}
     const client = new OdooClient(transport)
+    // A restored database keeps its admin user's login, which may not be `admin`.
+    const adminLogin = tenant.adminLogin ?? 'admin'
     let login: boolean
     try {
-      login = Boolean(await client.authenticate(tenant.database, 'admin', password))
+      login = Boolean(await client.authenticate(tenant.database, adminLogin, password))
     } catch (error) {
       return {ok: false, http, login: false, detail: `login through nginx failed: ${messageOf(error)}`}
     }
-    const defaultPasswordRefused = !(await client.authenticate(tenant.database, 'admin', 'admin'))
+    const defaultPasswordRefused = !(await client.authenticate(tenant.database, adminLogin, 'admin'))
     const ok = login && defaultPasswordRefused
     const detail = !login ? 'the stored admin password is refused' : !defaultPasswordRefused ? 'admin/admin is still accepted' : '/web/health passes, login ok, admin/admin refused'
     return {ok, http, login, defaultPasswordRefused, detail}

@@ -1,7 +1,9 @@
 import {usageError} from '../errors.js'
 import {majorOf, validateDomain, validateSlug} from '../provision/names.js'
 import {SIZES, type Size} from '../provision/odoo-config.js'
+import type {RestoredFrom} from '../backup/restore-source.js'
 import type {TenantMode} from '../state/records.js'
+import type {RestoreSpec} from './restore-steps.js'
 
 /** What `tenant create` is asked for, validated and normalised before anything runs. */
 export interface TenantCreateInput {
@@ -18,6 +20,8 @@ export interface TenantCreateInput {
   plan?: string
   size: Size
   tls?: {certificateFile: string; keyFile: string}
+  /** Data from a backup or an Odoo zip instead of a new database (`env.restoreSource` loads it). */
+  restore?: RestoreSpec & {from: RestoredFrom}
 }
 
 const MODULE_NAME = /^[a-z0-9_]{1,64}$/

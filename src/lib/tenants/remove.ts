@@ -107,6 +107,11 @@ const secrets: Step = {
   },
 }
 
+/** What a move leaves behind on the old host: everything of the tenant there, but its secrets (the new copy uses them). */
+export function retireSteps(mode: TenantRecord['mode']): Step[] {
+  return removeSteps(mode).filter((step) => step !== secrets)
+}
+
 function removeSteps(mode: TenantRecord['mode']): Step[] {
   return mode === 'dedicated' ? [vhost, tls, service, database, files, role, secrets] : [vhost, tls, sharedDbList, database, files, secrets]
 }

@@ -1,0 +1,186 @@
+import {randomBytes} from 'node:crypto'
+import {ExitCode, OdoopsError, messageOf} from '../errors.js'
+import {getHost} from '../hosts/targets.js'
+import type {StepRecord} from '../plan/plan.js'
+import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
+import {ensureUnitActive, ensureUnitStopped} from '../remote/systemd.js'
+import {readSecret, secretIds} from '../secrets/vault.js'
+import type {SshConnection} from '../ssh/connection.js'
+import {script, shell} from '../ssh/quote.js'
+import type {TenantRecord} from '../state/records.js'
+import {connectFor} from '../tenants/create.js'
+import {checkTenantThroughNginx} from '../tenants/health.js'
+import {getTenant} from '../tenants/listing.js'
+import {lockOwner, withTenantLock} from '../tenants/lock.js'
+import {neutralizeDatabase, setRestoredIdentity} from '../tenants/restore-steps.js'
+import {filestoreDir} from './commands.js'
+import type {RestoreEnv} from './restore.js'
+import {backupSource} from './restore-source.js'
+import {backupTenant} from './run.js'
+import {verifyBackup, type VerifyResult} from './verify.js'
+
+export interface RestoreInPlaceInput {
+  backup: string
+  tenant: string
+  force: boolean
+  asCopy: boolean
+  neutralize: boolean
+}
+
+export interface RestoreInPlaceResult {
+  backup: string
+  verification: VerifyResult
+  safetyBackup: string
+  tenant: TenantRecord
+  steps: StepRecord[]
+}
+
+/** Staging names live beside the tenant's, with a prefix no tenant database can have. */
+const STAGING_PREFIX = 'odoops_restore_'
+
+/** Renames need the database free of sessions; Odoo reconnects quickly, so a few tries. */
+async function renameDatabase(conn: SshConnection, from: string, to: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await psqlAsPostgres(
+        conn,
+        `ALTER DATABASE :"from" ALLOW_CONNECTIONS false;
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'from' AND pid <> pg_backend_pid();
+SELECT pg_sleep(0.2);
+ALTER DATABASE :"from" RENAME TO :"to";
+ALTER DATABASE :"to" ALLOW_CONNECTIONS true;`,
+        {vars: {from, to}},
+      )
+      return
+    } catch (error) {
+      if (attempt >= 5) {
+        await psqlAsPostgres(conn, 'ALTER DATABASE :"from" ALLOW_CONNECTIONS true', {vars: {from}}).catch(() => {})
+        throw error
+      }
+    }
+  }
+}
+
+async function moveDirectory(conn: SshConnection, from: string, to: string): Promise<void> {
+  await conn.run(script([shell`if [ -e ${from} ]; then mv -T -- ${from} ${to}; else install -d -o odoo -g odoo -m 0750 -- ${to}; fi`]), {root: true})
+}
+
+/**
+ * `backup restore <id> --tenant <slug> --force`: replaces a tenant's data, never blindly.
+ * Under the tenant's lock: the backup is verified on the tenant's host, a safety backup of
+ * the current data is taken, and the backup is restored BESIDE the live database
+ * (odoops_restore_<random>) while the tenant keeps serving. Only then the service pauses
+ * (dedicated: stopped; shared: the database's sessions closed) for two renames, the
+ * service restarts and the tenant is checked through nginx; an unhealthy result swaps the
+ * old data back. The old database and filestore are removed once the new ones answer.
+ */
+export async function restoreInPlace(env: RestoreEnv, input: RestoreInPlaceInput): Promise<RestoreInPlaceResult> {
+  const tenant = await getTenant(env.store, input.tenant)
+  const source = await backupSource(env, input.backup)
+  const {entry} = source
+  if (entry.series !== tenant.series) {
+    throw new OdoopsError('RESTORE_SERIES_MISMATCH', `Backup ${entry.id} is of Odoo ${entry.series}; tenant ${tenant.id} runs ${tenant.series}.`, {
+      exit: ExitCode.USAGE,
+      suggestions: [`Restore it as a new tenant on a host prepared for ${entry.series}: --new-tenant <slug> --host <h>`],
+    })
+  }
+  if (!input.force) {
+    throw new OdoopsError('RESTORE_WOULD_OVERWRITE', `Tenant ${tenant.id} has a database (${tenant.database}); restoring over it replaces its data.`, {
+      exit: ExitCode.USAGE,
+      suggestions: [`Add --force (a safety backup of the current data is taken first)`, `Or restore beside it: --new-tenant ${tenant.id}-restored --host ${tenant.host} --domain <other domain>`],
+    })
+  }
+  if (tenant.state !== 'active' && tenant.state !== 'stopped') {
+    throw new OdoopsError('TENANT_NOT_READY', `Tenant ${tenant.id} is ${tenant.state}.`, {exit: ExitCode.USAGE, suggestions: [`odoops tenant show ${tenant.id}`]})
+  }
+  const what = 'backup restore'
+  return withTenantLock(env.store, tenant.id, what, async () => {
+    const steps: StepRecord[] = []
+    // Reported like a plan's steps (progress lines, JSON), though not resumable: a failure puts the old data back.
+    const step = async <T>(title: string, fn: () => Promise<T>): Promise<T> => {
+      const started = new Date()
+      const info = {name: title, title}
+      env.observer?.started?.(info)
+      try {
+        const value = await fn()
+        const record: StepRecord = {name: title, state: 'done', change: 'changed', startedAt: started.toISOString(), durationMs: Date.now() - started.getTime()}
+        steps.push(record)
+        env.observer?.finished?.(info, record)
+        return value
+      } catch (error) {
+        const record: StepRecord = {name: title, state: 'failed', startedAt: started.toISOString(), durationMs: Date.now() - started.getTime(), error: messageOf(error)}
+        steps.push(record)
+        env.observer?.finished?.(info, record)
+        throw error
+      }
+    }
+    const conn = await connectFor(env)(tenant.host)
+    const host = await getHost(env.store, tenant.host)
+    const svc = tenant.service
+    if (!svc) throw new OdoopsError('TENANT_INCOMPLETE', `Tenant ${tenant.id} has no service recorded.`, {suggestions: [`odoops tenant show ${tenant.id}`]})
+    const shared = tenant.mode === 'shared' ? host.services?.[tenant.series] : undefined
+
+    const verification = await step('verify', () => verifyBackup(env, entry.id, {host: tenant.host}))
+    if (verification.status !== 'verified') {
+      throw new OdoopsError('BACKUP_VERIFY_FAILED', `Backup ${entry.id} failed verification (${verification.reason}). Tenant ${tenant.id} was not touched.`, {
+        suggestions: [`Restore an older backup: odoops backup list ${entry.tenant}`],
+        data: {verification},
+      })
+    }
+    const safety = await step('safety-backup', () => backupTenant(env, tenant.id, undefined, () => {}, {tenantLockOwner: lockOwner(what)}))
+
+    const staging = `${STAGING_PREFIX}${randomBytes(6).toString('hex')}`
+    const old = `${STAGING_PREFIX}${randomBytes(6).toString('hex')}_old`
+    const liveDir = filestoreDir(svc.dataDir, tenant.database)
+    const stagingDir = filestoreDir(svc.dataDir, staging)
+    const oldDir = filestoreDir(svc.dataDir, old)
+    let swapped = false
+    try {
+      await step('restore-beside', async () => {
+        await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: staging, role: svc.role}})
+        await source.loadDatabase(conn, staging, svc.role, env.signal)
+        await source.loadFilestore(conn, stagingDir, env.signal)
+        const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
+        if (!password) throw new OdoopsError('TENANT_SECRET_MISSING', `The admin password of ${tenant.id} is not stored.`, {suggestions: [`odoops tenant show ${tenant.id}`]})
+        const login = await setRestoredIdentity(conn, staging, {password, domain: tenant.domain, asCopy: input.asCopy})
+        if (input.neutralize) await neutralizeDatabase(conn, svc.config, staging)
+        return login
+      })
+      env.signal?.throwIfAborted()
+      const unit = shared ? shared.unit : svc.unit
+      await step('swap', async () => {
+        if (!shared) await ensureUnitStopped(conn, unit)
+        await renameDatabase(conn, tenant.database, old)
+        await moveDirectory(conn, liveDir, oldDir)
+        swapped = true
+        await renameDatabase(conn, staging, tenant.database)
+        await moveDirectory(conn, stagingDir, liveDir)
+        // The shared service caches each database's registry: a restart makes it load the new one.
+        await ensureUnitActive(conn, unit, {restart: true})
+      })
+      const password = (await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id)))!
+      const health = await step('health', () => checkTenantThroughNginx(conn, tenant, {password, waitMs: 60_000}))
+      if (!health.ok) throw new OdoopsError('TENANT_UNHEALTHY', `${tenant.domain} is not healthy after the restore: ${health.detail}. The previous data was put back.`, {suggestions: ['odoops backup verify ' + entry.id, `odoops tenant status ${tenant.id}`]})
+    } catch (error) {
+      // Put back what was there, and leave no staging copy behind.
+      if (swapped) {
+        const unit = shared ? shared.unit : svc.unit
+        if (!shared) await ensureUnitStopped(conn, unit).catch(() => {})
+        await dropDatabase(conn, tenant.database).catch(() => {})
+        await renameDatabase(conn, old, tenant.database).catch(() => {})
+        await conn.run(script([shell`rm -rf -- ${liveDir}`]), {root: true}).catch(() => {})
+        await moveDirectory(conn, oldDir, liveDir).catch(() => {})
+        await ensureUnitActive(conn, unit, {restart: true}).catch(() => {})
+      }
+      await dropDatabase(conn, staging).catch(() => {})
+      await conn.run(script([shell`rm -rf -- ${stagingDir} ${stagingDir}.restoring`]), {root: true}).catch(() => {})
+      throw error instanceof OdoopsError ? error : new OdoopsError('RESTORE_FAILED', `Restoring ${entry.id} over ${tenant.id} failed: ${messageOf(error)}. The tenant keeps its previous data.`, {cause: error})
+    }
+    await step('cleanup', async () => {
+      await dropDatabase(conn, old)
+      await conn.run(script([shell`rm -rf -- ${oldDir}`]), {root: true})
+    })
+    const updated = await env.store.tenants.update(tenant.id, (current) => ({...current, lastRestore: {backup: entry.id, safetyBackup: safety.entry.id, at: new Date().toISOString()}}))
+    return {backup: entry.id, verification, safetyBackup: safety.entry.id, tenant: updated, steps}
+  })
+}

@@ -1,0 +1,65 @@
+import {OdoopsError} from '../errors.js'
+import type {SshConnection} from '../ssh/connection.js'
+import type {RemoteCommand} from '../ssh/quote.js'
+import {getBackup, type BackupEntry} from './catalog.js'
+import {filestoreRestoreCommand} from './restore-commands.js'
+import {backupKey, type BackupFile} from './manifest.js'
+import {openTarget, resolveTarget, type TargetEnv} from './targets/index.js'
+import {restoreCommand} from './verify-commands.js'
+
+/** A restore of a big tenant can take hours; the SSH layer's default command limit would cut it. */
+export const RESTORE_STREAM_TIMEOUT_MS = 24 * 3_600_000
+
+/**
+ * Where a restored tenant's data comes from: a catalogued backup on a target, or an Odoo
+ * database-manager zip (`backup import`). The tenant's restore steps only call these two
+ * loads; both stream, nothing is staged on the operator's machine.
+ */
+export interface RestoreSource {
+  /** For people and the tenant record: `backup acme-20261123T…` or `zip /path/acme.zip`. */
+  readonly description: string
+  /** Load the database into `database` (exists, empty, owned by `role`) on the host. */
+  loadDatabase(conn: SshConnection, database: string, role: string, signal?: AbortSignal): Promise<void>
+  /** Put the filestore at `dir` (`<data_dir>/filestore/<db>`), replacing what is there. */
+  loadFilestore(conn: SshConnection, dir: string, signal?: AbortSignal): Promise<void>
+}
+
+/** What a tenant record keeps of its source, so `tenant create --resume` can reopen it. */
+export type RestoredFrom = {kind: 'backup'; id: string} | {kind: 'zip'; path: string}
+
+export function restoreFailed(what: string, conn: SshConnection, result: {code: number | null; signal: string | null; stderr: Buffer}): OdoopsError {
+  const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
+  return new OdoopsError('RESTORE_LOAD_FAILED', `${what} on ${conn.target.name} failed (exit ${result.code ?? result.signal})${tail ? `: ${tail}` : ''}.`, {
+    suggestions: ['Nothing is served from the half-restored copy: fix the cause, then resume (odoops tenant create --resume <slug>) or remove the new tenant.'],
+    data: {host: conn.target.name, exitCode: result.code, signal: result.signal, stderr: tail},
+  })
+}
+
+/** Streams one stored file of a backup into a command's stdin on the host. */
+async function streamFile(env: TargetEnv, entry: BackupEntry, file: BackupFile, conn: SshConnection, cmd: RemoteCommand, what: string): Promise<void> {
+  const target = openTarget(env, await resolveTarget(env, entry.target))
+  const source = await target.read(backupKey(entry.tenant, entry.id, file.name))
+  const result = await conn.exec(cmd, {root: true, stdin: source, timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+  if (result.code !== 0) {
+    source.destroy()
+    throw restoreFailed(what, conn, result)
+  }
+}
+
+function fileOf(entry: BackupEntry, role: 'database' | 'filestore'): BackupFile {
+  const file = entry.files.find((f): f is BackupFile => f.role === role)
+  if (!file) throw new OdoopsError('BACKUP_INCOMPLETE', `Backup ${entry.id} lists no ${role} file.`, {suggestions: ['odoops backup verify ' + entry.id]})
+  return file
+}
+
+/** A catalogued backup as a restore source (its files streamed from the target to the host). */
+export async function backupSource(env: TargetEnv, id: string): Promise<RestoreSource & {entry: BackupEntry}> {
+  const entry = await getBackup(env.store, id)
+  return {
+    entry,
+    description: `backup ${entry.id}`,
+    loadDatabase: (conn, database, role) =>
+      streamFile(env, entry, fileOf(entry, 'database'), conn, restoreCommand(database, entry.codec, {role}), 'pg_restore --exit-on-error of ' + fileOf(entry, 'database').name),
+    loadFilestore: (conn, dir) => streamFile(env, entry, fileOf(entry, 'filestore'), conn, filestoreRestoreCommand(dir, entry.codec), 'unpacking ' + fileOf(entry, 'filestore').name),
+  }
+}
