@@ -19,7 +19,7 @@ describe('tenant move between hosts @host', function () {
   let env: Record<string, string>
   let tenant: TenantWithData
 
-  const show = async () => (await runCli(['tenant', 'show', tenant.slug, '--json'], {env})).json.tenant
+  const show = async () => (await runCli(['tenant', 'show', tenant.slug, '--json'], {env})).json
   const servesOn = async (host: PreparedHost, database: string) => {
     const probe = await probeTenant(host.sandbox, tenant.domain, database, tenant.password)
     return probe.health[0] === 200 && typeof probe.uid === 'number'

@@ -161,4 +161,36 @@ describe('backup run on a prepared host @host', function () {
       await execa('umount', [tiny], {reject: false})
     }
   })
+  it('the SSH connection cut mid-stream (the session\'s sshd killed) leaves no entry, no partial file, no pg_dump; a re-run succeeds', async function () {
+    this.timeout(300_000)
+    const before = (await catalog(slug)).length
+    // Hold a lock pg_dump must wait for, so the dump is surely mid-stream when the cut comes.
+    const holder = sshRun(a.sandbox, `cd / && runuser -u postgres -- psql -X -q -d '${domain}' -c "BEGIN; LOCK TABLE res_partner IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT;"`, {timeoutMs: 180_000})
+    const run = runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+    // Walk up from the waiting pg_dump to the sshd process serving odoops' connection, and kill it.
+    const cut = await sshRun(
+      a.sandbox,
+      [
+        // pgrep -x matches the process name only (a -f pattern would match this very script).
+        'pid=; for i in $(seq 1 100); do for p in $(pgrep -x pg_dump); do grep -qF -- "' + domain + '" /proc/$p/cmdline && pid=$p; done; [ -n "$pid" ] && break; sleep 0.2; done',
+        '[ -n "$pid" ] || { echo "no pg_dump"; exit 1; }',
+        'while [ "$pid" -gt 1 ]; do case "$(ps -o args= -p "$pid")" in "sshd: root@notty"*) kill -9 "$pid"; echo killed; exit 0;; esac; pid=$(ps -o ppid= -p "$pid" | tr -d " "); done',
+        'echo "no sshd session"; exit 1',
+      ].join('\n'),
+    )
+    expect(cut.stdout.trim(), cut.stderr).to.equal('killed')
+    const result = await run
+    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    expect(result.json.results[0].ok).to.equal(false)
+    expect(filesUnder(backupsDir()).filter((f) => f.endsWith('.partial'))).to.deep.equal([])
+    expect((await catalog(slug)).length).to.equal(before)
+    // The cut session's pipeline died with it (the script's HUP trap): nothing waits on the host.
+    await sshRun(a.sandbox, `cd / && runuser -u postgres -- psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${domain}' AND query LIKE '%pg_sleep%'"`)
+    await holder
+    const left = await sshRun(a.sandbox, 'sleep 1; pgrep -x pg_dump; true')
+    expect(left.stdout.trim()).to.equal('')
+    const again = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+    expect(again.code, again.stdout + again.stderr).to.equal(0)
+    expect((await catalog(slug)).length).to.equal(before + 1)
+  })
 })

@@ -169,7 +169,7 @@ describe('onboard from the distribution template on a prepared host @host', func
     return stderr
   }
 
-  it('killed at several steps, --resume completes with no duplicate user, contact or tenant', async function () {
+  it('killed at each step in turn, --resume completes with no duplicate user, contact or tenant', async function () {
     this.timeout(ONBOARD_TIMEOUT_MS * 3)
     const file = join(dir, 'killed.yaml')
     const domain = 'killed-negoce.example.test'
@@ -187,8 +187,10 @@ describe('onboard from the distribution template on a prepared host @host', func
     expect(twice.json.error.suggestions.join(' ')).to.include(`--resume ${run.id}`)
 
     const resume = ['onboard', '--resume', run.id, '--yes', '--credentials-file', file]
-    await killAt(resume, 'users', 1500)
-    await killAt(resume, 'post-main-contact', 0)
+    // Then at every later step in turn, each run resuming the one killed before it.
+    for (const [step, delayMs] of [['create-tenant:health', 0], ['company', 0], ['settings', 0], ['users', 1500], ['plan', 0], ['post-main-contact', 0], ['backup', 0], ['health', 0]] as const) {
+      await killAt(resume, step, delayMs)
+    }
     const done = await runCli([...resume, '--json'], {env, timeoutMs: ONBOARD_TIMEOUT_MS})
     expect(done.code, done.stdout + done.stderr).to.equal(0)
     expect(done.json).to.include({resumed: true, existing: false, state: 'done'})

@@ -6,6 +6,7 @@ import type {TenantEnv} from '../tenants/context.js'
 import {normalizeCreateInput} from '../tenants/input.js'
 import {checkFleetUnique, pickSeries} from '../tenants/preflight.js'
 import {pgRestoreVersionCommand} from './restore-commands.js'
+import {odooZipSource} from './odoo-zip-source.js'
 import {backupSource} from './restore-source.js'
 import type {TargetEnv} from './targets/index.js'
 import {verifyBackup, type VerifyResult} from './verify.js'
@@ -86,7 +87,8 @@ export async function restoreAsNewTenant(env: RestoreEnv, input: RestoreAsNewTen
 
 /** Reopens the source of a restored tenant for `tenant create --resume`. */
 export async function restoreSourceForResume(env: TargetEnv, restoredFrom: unknown) {
-  const from = restoredFrom as {kind?: string; id?: string} | undefined
+  const from = restoredFrom as {kind?: string; id?: string; path?: string} | undefined
   if (from?.kind === 'backup' && from.id) return backupSource(env, from.id)
+  if (from?.kind === 'zip' && from.path) return odooZipSource(from.path)
   return undefined
 }

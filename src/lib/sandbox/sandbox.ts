@@ -11,7 +11,7 @@ import {cleanContainerTrace, isOurNspawn, startNspawn, stopNspawn, traceContaine
 import {isProcessAlive, tailOf} from './processes.js'
 import {ensureProxy, stopProxy} from './proxy.js'
 import {SANDBOX_NAME, SandboxRegistry, type SandboxRecord} from './registry.js'
-import {waitForSsh} from './ssh-ready.js'
+import {waitForLogin, waitForSsh} from './ssh-ready.js'
 import {assertSandboxSupport} from './support.js'
 
 /**
@@ -208,9 +208,15 @@ async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo
     } catch (error) {
       throw bootFailed(record, messageOf(error))
     }
-    const ready = await waitForSsh(record.address, 22, {timeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, stillRunning: alive, signal: options.signal})
+    const waitOptions = {timeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, stillRunning: alive, signal: options.signal}
+    const ready = await waitForSsh(record.address, 22, waitOptions)
     if ('failure' in ready) {
       const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
+      throw bootFailed(record, why)
+    }
+    const login = await waitForLogin({address: record.address, port: 22, user: 'root', privateKey: readFileSync(record.identityFile), hostKey: record.hostKey}, waitOptions)
+    if ('failure' in login) {
+      const why = {timeout: `sshd on ${record.address}:22 answered but refused logins`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[login.failure]
       throw bootFailed(record, why)
     }
     record.bootSeconds = secondsSince(bootStarted)

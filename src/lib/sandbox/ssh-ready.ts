@@ -1,4 +1,6 @@
+import {createHash} from 'node:crypto'
 import {connect} from 'node:net'
+import ssh2 from 'ssh2'
 import {sleep} from './processes.js'
 
 /** One attempt: does `address:port` answer with an SSH identification line ("SSH-2.0-…")? */
@@ -38,5 +40,45 @@ export async function waitForSsh(address: string, port: number, options: WaitOpt
     if (!options.stillRunning()) return {failure: 'exited'}
     if (Date.now() > deadline) return {failure: 'timeout'}
     await sleep(200)
+  }
+}
+
+/**
+ * One login attempt with the sandbox's key, the host key checked against the pinned one.
+ * A banner alone is not enough: under load sshd was seen answering it and then dropping the
+ * connection before the key exchange (systemd still starting the unit's dependencies).
+ */
+export function sshLogin(target: {address: string; port: number; user: string; privateKey: Buffer; hostKey: string}, timeoutMs = 5000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const client = new ssh2.Client()
+    const done = (ok: boolean) => {
+      client.removeAllListeners()
+      client.on('error', () => {})
+      client.end()
+      resolve(ok)
+    }
+    client.on('ready', () => done(true))
+    client.on('error', () => done(false))
+    client.on('close', () => done(false))
+    client.connect({
+      host: target.address,
+      port: target.port,
+      username: target.user,
+      privateKey: target.privateKey,
+      readyTimeout: timeoutMs,
+      hostVerifier: (key: Buffer) => `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}` === target.hostKey,
+    })
+  })
+}
+
+/** Wait until a real login works (after `waitForSsh` saw the banner). */
+export async function waitForLogin(target: Parameters<typeof sshLogin>[0], options: WaitOptions): Promise<{ok: true} | {failure: 'timeout' | 'exited' | 'aborted'}> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    if (options.signal?.aborted) return {failure: 'aborted'}
+    if (await sshLogin(target)) return {ok: true}
+    if (!options.stillRunning()) return {failure: 'exited'}
+    if (Date.now() > deadline) return {failure: 'timeout'}
+    await sleep(500)
   }
 }

@@ -1,0 +1,23 @@
+import {command, shell, type RemoteCommand} from '../ssh/quote.js'
+import {decompressor, killableScript, type Codec} from './commands.js'
+import {KEEP_STDIN} from './verify-commands.js'
+
+/**
+ * Host-side halves of `backup export --format odoo-zip` (pure builders): the stored
+ * files arrive on stdin and leave on stdout, so the conversion needs no disk on the host.
+ */
+
+/**
+ * stdin (a stored custom-format dump) → plain SQL on stdout, as Odoo's own zip holds it
+ * (`pg_dump --no-owner` plain, odoo/service/db.py dump_db). pg_restore without --dbname
+ * writes the script instead of restoring (pg_restore docs: `-f -` is stdout).
+ */
+export function plainSqlCommand(codec: Codec): RemoteCommand {
+  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--no-owner', '--no-privileges', '--file=-'])
+  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
+}
+
+/** stdin (a stored compressed filestore tar) → the plain tar on stdout. */
+export function decompressCommand(codec: Codec): RemoteCommand {
+  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3`)
+}

@@ -1,0 +1,110 @@
+import {createWriteStream} from 'node:fs'
+import {open, rename, rm} from 'node:fs/promises'
+import {Readable} from 'node:stream'
+import {finished, pipeline} from 'node:stream/promises'
+import {extract as tarExtract} from 'tar-stream'
+import yazl from 'yazl'
+import {OdoopsError} from '../errors.js'
+import {connectHost} from '../hosts/connect.js'
+import type {SshConnection} from '../ssh/connection.js'
+import {getBackup, type BackupEntry} from './catalog.js'
+import {DigestStream} from './digest.js'
+import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest} from './manifest.js'
+import {decompressCommand, plainSqlCommand} from './odoo-zip-commands.js'
+import {restoreFailed, RESTORE_STREAM_TIMEOUT_MS} from './restore-source.js'
+import {openTarget, resolveTarget, type BackupTarget, type TargetEnv} from './targets/index.js'
+
+export interface OdooZipExportResult {
+  id: string
+  file: string
+  bytes: number
+  sha256: string
+  /** The host that converted the dump to plain SQL. */
+  via: string
+  filestoreFiles: number
+}
+
+/** Odoo's manifest fields only (dump_db_manifest); odoops' own stay in the backup. */
+function odooManifestOf(manifest: OdooManifest): Omit<OdooManifest, 'odoops'> {
+  const {odoo_dump, db_name, version, version_info, major_version, pg_version, modules} = manifest
+  return {odoo_dump, db_name, version, version_info, major_version, pg_version, modules}
+}
+
+async function readJson(target: BackupTarget, key: string): Promise<OdooManifest> {
+  const chunks: Buffer[] = []
+  for await (const chunk of await target.read(key)) chunks.push(chunk as Buffer)
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
+}
+
+function fileOf(entry: BackupEntry, role: 'database' | 'filestore'): BackupFile {
+  const file = entry.files.find((f): f is BackupFile => f.role === role)
+  if (!file) throw new OdoopsError('BACKUP_INCOMPLETE', `Backup ${entry.id} lists no ${role} file.`, {suggestions: ['odoops backup verify ' + entry.id]})
+  return file
+}
+
+/**
+ * `backup export <id> --format odoo-zip`: a zip that Odoo's database manager restores, laid
+ * out as Odoo's own backup (odoo/service/db.py dump_db): `dump.sql` (plain SQL, first),
+ * `manifest.json` (Odoo's fields), `filestore/<xx>/<sha1>`. The stored files stream
+ * through a host (`via`, default the tenant's) that turns the custom dump into plain SQL
+ * and decompresses the filestore tar; the zip is written under `<file>.partial`, fsynced
+ * and renamed only when complete. Nothing is held in memory or staged on disk.
+ */
+export async function exportOdooZip(env: TargetEnv & {signal?: AbortSignal}, id: string, options: {output: string; via?: string}): Promise<OdooZipExportResult> {
+  const entry = await getBackup(env.store, id)
+  const target = openTarget(env, await resolveTarget(env, entry.target))
+  const manifest = await readJson(target, backupKey(entry.tenant, entry.id, MANIFEST_NAME))
+  const via = options.via ?? entry.host
+  const conn: SshConnection = await (env.connect ?? ((h: string) => connectHost(env.store, h)))(via)
+  const partial = `${options.output}.partial`
+  const zip = new yazl.ZipFile()
+  const digest = new DigestStream()
+  // yazl's typings call its output a plain ReadableStream; it is a stream.Readable (PassThrough).
+  const output = zip.outputStream as unknown as Readable
+  const written = pipeline(output, digest, createWriteStream(partial, {mode: 0o600}))
+  written.catch(() => {})
+  let filestoreFiles = 0
+  try {
+    // dump.sql first, as Odoo writes it (zip_dir sorts dump.sql before the rest).
+    const sql = await conn.execStream(plainSqlCommand(entry.codec), {root: true, stdin: await target.read(backupKey(entry.tenant, entry.id, fileOf(entry, 'database').name)), timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+    zip.addReadStream(sql.stdout, 'dump.sql', {compress: true})
+    const sqlDone = await sql.done
+    if (sqlDone.code !== 0) throw restoreFailed('pg_restore to plain SQL', conn, sqlDone)
+    env.signal?.throwIfAborted()
+    zip.addBuffer(Buffer.from(JSON.stringify(odooManifestOf(manifest), null, 4)), 'manifest.json')
+
+    const files = await conn.execStream(decompressCommand(entry.codec), {root: true, stdin: await target.read(backupKey(entry.tenant, entry.id, fileOf(entry, 'filestore').name)), timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+    const extract = tarExtract()
+    files.stdout.pipe(extract)
+    for await (const item of extract) {
+      const name = item.header.name.replace(/^\.\//, '')
+      if (item.header.type !== 'file' || name === '') {
+        item.resume()
+        continue
+      }
+      // Attachments are mostly compressed already (images, PDFs): stored, as deflate would gain little.
+      // tar-stream entries are streamx streams: wrapped as a stream.Readable for yazl.
+      const file = Readable.from(item)
+      zip.addReadStream(file, `filestore/${name}`, {compress: false, mtime: item.header.mtime ?? new Date()})
+      await finished(file)
+      filestoreFiles++
+      env.signal?.throwIfAborted()
+    }
+    const filesDone = await files.done
+    if (filesDone.code !== 0) throw restoreFailed('decompressing the filestore', conn, filesDone)
+    if (filestoreFiles !== entry.filestore.files) {
+      throw new OdoopsError('BACKUP_EXPORT_MISMATCH', `The filestore of ${entry.id} gave ${filestoreFiles} files, the manifest says ${entry.filestore.files}.`, {suggestions: [`odoops backup verify ${entry.id}`]})
+    }
+    zip.end()
+    await written
+    const handle = await open(partial, 'r')
+    await handle.sync().finally(() => handle.close())
+    await rename(partial, options.output)
+    const {size, sha256} = digest.result()
+    return {id: entry.id, file: options.output, bytes: size, sha256, via, filestoreFiles}
+  } catch (error) {
+    output.destroy()
+    await rm(partial, {force: true})
+    throw error
+  }
+}
