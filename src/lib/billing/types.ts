@@ -43,7 +43,10 @@ export interface LineSource {
   plan: string
   planVersion: number
   metric?: string
-  aggregation?: 'max' | 'latest' | 'average'
+  /** `sum` adds per-day counts (e.g. invoices posted in the day) over the days in force. */
+  aggregation?: 'max' | 'latest' | 'average' | 'sum'
+  /** The aggregated value of the metric, before minimums, thresholds, bands and proration. */
+  measured?: string
   /** Snapshot ids used (or the first and last when many). */
   snapshots?: string[]
   /** Days of the period the plan was in force for this tenant, and the days in the period. */
@@ -55,12 +58,12 @@ export interface InvoiceLine {
   /** 1-based, stable within an invoice. */
   position: number
   description: string
-  /** Decimal string; may be fractional after proration. */
+  /** Decimal string, already prorated (12 users for 14 of 30 days: 5.6); up to 6 decimals. */
   quantity: string
   /** UN/ECE rec. 20 unit code: `C62` (one), `MON` (month), `GB` (gigabyte)… */
   unitCode: string
   unitPrice: string
-  /** quantity × unitPrice × proration, rounded half-up to the currency's minor unit. */
+  /** The exact (prorated) quantity × unitPrice, rounded half-up to the currency's minor unit. */
   netAmount: string
   /** Tax category (UNCL5305: S standard, Z zero, E exempt, AE reverse charge…) and percent. */
   taxCategory: string

@@ -1,0 +1,94 @@
+/**
+ * `odoops invoice export`: the selected invoices as one CSV or JSON file, or as one validated
+ * UBL document per issued invoice. Every UBL document is built and validated before the first
+ * file is written, so a refused export writes nothing.
+ */
+import {createHash} from 'node:crypto'
+import {join, resolve} from 'node:path'
+import {OdoopsError} from '../../errors.js'
+import type {StateStore} from '../../state/store.js'
+import type {Invoice} from '../types.js'
+import {renderCsv} from './csv.js'
+import {renderJson} from './json.js'
+import {describeSelection, selectInvoices, type InvoiceSelection} from './select.js'
+import {documentFileName, renderUbl} from './ubl.js'
+import {UblValidationError, validateUbl} from './validate.js'
+import {writeFileAtomic} from './write.js'
+
+export const EXPORT_FORMATS = ['csv', 'json', 'ubl'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
+export interface ExportedFile {
+  path: string
+  /** Invoice numbers (or draft ids) in the file. */
+  invoices: string[]
+  bytes: number
+  sha256: string
+}
+
+export interface ExportResult {
+  format: ExportFormat
+  selection: string
+  outputDir: string
+  files: ExportedFile[]
+  /** Invoices left out, and why (drafts have no UBL form). */
+  skipped: {invoice: string; reason: string}[]
+  /** Schematron warnings of written UBL documents (they do not refuse a document). */
+  warnings: {invoice: string; ruleId: string; message: string}[]
+}
+
+export interface ExportOptions {
+  format: ExportFormat
+  outputDir: string
+  /** Called before each UBL document is validated (validation takes seconds). */
+  onValidate?: (invoice: string, index: number, total: number) => void
+}
+
+function label(invoice: Invoice): string {
+  return invoice.number ?? invoice.id
+}
+
+function selectionFileName(selection: InvoiceSelection, extension: string): string {
+  return 'period' in selection ? `invoices-${selection.period}.${extension}` : `${selection.number.replace(/[^A-Za-z0-9._-]+/g, '_')}.${extension}`
+}
+
+/** Render (and for UBL validate) every document first; return what to write. */
+export async function renderExport(invoices: Invoice[], selection: InvoiceSelection, options: Omit<ExportOptions, 'outputDir'>): Promise<{documents: {name: string; content: string; invoices: string[]}[]; skipped: ExportResult['skipped']; warnings: ExportResult['warnings']}> {
+  if (options.format === 'csv') return {documents: [{name: selectionFileName(selection, 'csv'), content: renderCsv(invoices), invoices: invoices.map(label)}], skipped: [], warnings: []}
+  if (options.format === 'json') return {documents: [{name: selectionFileName(selection, 'json'), content: renderJson(invoices), invoices: invoices.map(label)}], skipped: [], warnings: []}
+  const skipped: ExportResult['skipped'] = []
+  const warnings: ExportResult['warnings'] = []
+  const documents: {name: string; content: string; invoices: string[]}[] = []
+  const issued = invoices.filter((invoice) => {
+    if (invoice.status === 'issued') return true
+    skipped.push({invoice: label(invoice), reason: 'draft: only issued invoices are exported as UBL (odoops invoice issue)'})
+    return false
+  })
+  for (const [index, invoice] of issued.entries()) {
+    const xml = renderUbl(invoice)
+    options.onValidate?.(label(invoice), index, issued.length)
+    const validation = await validateUbl(xml, invoice.kind)
+    if (!validation.valid) throw new UblValidationError(`${invoice.kind === 'credit-note' ? 'Credit note' : 'Invoice'} ${label(invoice)}`, validation)
+    for (const w of validation.warnings) warnings.push({invoice: label(invoice), ruleId: w.id, message: w.message})
+    documents.push({name: documentFileName(invoice, 'xml'), content: xml, invoices: [label(invoice)]})
+  }
+  return {documents, skipped, warnings}
+}
+
+export async function exportInvoices(store: Pick<StateStore, 'invoices'>, selection: InvoiceSelection, options: ExportOptions): Promise<ExportResult> {
+  const invoices = await selectInvoices(store, selection)
+  const outputDir = resolve(options.outputDir)
+  if (invoices.length === 0) {
+    throw new OdoopsError('INVOICE_NONE_SELECTED', `No invoices for ${describeSelection(selection)}.`, {
+      suggestions: ['Generate them first: odoops invoice generate --period YYYY-MM', 'List what exists: odoops invoice list'],
+    })
+  }
+  const {documents, skipped, warnings} = await renderExport(invoices, selection, options)
+  const files: ExportedFile[] = []
+  for (const doc of documents) {
+    const path = join(outputDir, doc.name)
+    const bytes = await writeFileAtomic(path, doc.content)
+    files.push({path, invoices: doc.invoices, bytes, sha256: createHash('sha256').update(doc.content, 'utf8').digest('hex')})
+  }
+  return {format: options.format, selection: describeSelection(selection), outputDir, files, skipped, warnings}
+}
