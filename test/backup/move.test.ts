@@ -63,7 +63,7 @@ describe('tenant move between hosts @host', function () {
     expect(aborted.code, aborted.stdout + aborted.stderr).to.equal(0)
     expect(aborted.json.outcome).to.equal('aborted')
     expect(await databasesOn(mb)).to.equal('')
-    const unit = await sandboxScript(mb.sandbox, [`systemctl list-unit-files 'odoops-${tenant.slug}*' --no-legend | wc -l`])
+    const unit = await sandboxScript(mb.sandbox, [`{ systemctl list-unit-files 'odoops-${tenant.slug}*' --no-legend || true; } | wc -l`])
     expect(unit.trim()).to.equal('0')
     expect(await servesOn(ma, tenant.database)).to.equal(true)
   })
@@ -81,9 +81,11 @@ describe('tenant move between hosts @host', function () {
     expect(await servesOn(mb, tenant.slug)).to.equal(true)
     // Nothing of it is left on ma: database, filestore, vhost.
     expect(await databasesOn(ma)).to.equal('')
-    const left = await sandboxScript(ma.sandbox, [`ls -d '${tenant.filestore}' /etc/nginx/sites-enabled/*${tenant.slug}* 2>/dev/null | wc -l`])
+    const left = await sandboxScript(ma.sandbox, [`{ ls -d '${tenant.filestore}' /etc/nginx/sites-enabled/*${tenant.slug}* 2>/dev/null || true; } | wc -l`])
     expect(left.trim()).to.equal('0')
-    expect((await probeTenant(ma.sandbox, tenant.domain, tenant.database, tenant.password)).uid).to.equal(false)
+    // ma's nginx no longer knows the domain: its catch-all refuses the TLS handshake.
+    const refused = await probeTenant(ma.sandbox, tenant.domain, tenant.database, tenant.password).then(() => 'served', (error: Error) => error.message)
+    expect(refused).to.match(/UNRECOGNIZED_NAME/)
     // Backups follow the tenant to its new host.
     const backup = await runCli(['backup', 'run', tenant.slug, '--json'], {env, timeoutMs: 240_000})
     expect(backup.code, backup.stdout + backup.stderr).to.equal(0)

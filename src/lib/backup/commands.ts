@@ -82,8 +82,10 @@ export const LOCK_WAIT_TIMEOUT_S = 300
  * `set -o pipefail` (script()) makes a pg_dump failure fail the whole command although the
  * compressor exits 0. The database name is passed after `--` (never read as an option).
  */
-export function dumpCommand(database: string, codec: Codec, tools: HostTools, options: {port?: number} = {}): RemoteCommand {
+export function dumpCommand(database: string, codec: Codec, tools: HostTools, options: {port?: number; snapshot?: string} = {}): RemoteCommand {
   const port = options.port ? ['--port', String(options.port)] : []
+  // --snapshot: the dump sees exactly the data of an exported snapshot (see snapshot.ts).
+  if (options.snapshot) port.push(`--snapshot=${options.snapshot}`)
   const dump = command(['runuser', '-u', 'postgres', '--', 'pg_dump', '--format=custom', '--no-owner', '-Z0', `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT_S}s`, ...port, '--', database])
   return killableScript([shell`cd /`], shell`${dump} | ${compressor(codec, tools)}`)
 }

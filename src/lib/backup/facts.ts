@@ -31,8 +31,11 @@ export interface DatabaseFacts {
  * The SQL names only tables from the constant list above, and only those that exist
  * (to_regclass), so a database without accounting still answers.
  */
-export async function databaseFacts(conn: SshConnection, database: string): Promise<DatabaseFacts> {
-  const present = (await psqlAsPostgres(conn, "SELECT t FROM unnest(:'tables'::text[]) AS t WHERE to_regclass('public.' || quote_ident(t)) IS NOT NULL", {database, vars: {tables: `{${KNOWN_TABLES.join(',')}}`}}))
+/** Runs SQL (psql variables allowed) against the tenant database; psql's unaligned output. */
+export type SqlRunner = (sql: string, vars?: Record<string, string>) => Promise<string>
+
+export async function databaseFacts(conn: SshConnection, database: string, run: SqlRunner = (sql, vars) => psqlAsPostgres(conn, sql, {database, vars})): Promise<DatabaseFacts> {
+  const present = (await run("SELECT t FROM unnest(:'tables'::text[]) AS t WHERE to_regclass('public.' || quote_ident(t)) IS NOT NULL", {tables: `{${KNOWN_TABLES.join(',')}}`}))
     .split('\n')
     .map((l) => l.trim())
     .filter((l): l is KnownTable => (KNOWN_TABLES as readonly string[]).includes(l))
@@ -48,7 +51,7 @@ export async function databaseFacts(conn: SshConnection, database: string): Prom
     'modules', ${has('ir_module_module') ? "(SELECT coalesce(json_object_agg(name, latest_version ORDER BY name), '{}'::json) FROM ir_module_module WHERE state = 'installed')" : "'{}'::json"},
     'newest_write_date', ${writeDates.length > 0 ? `(SELECT to_char(max(d), 'YYYY-MM-DD"T"HH24:MI:SS"Z"') FROM (${writeDates.join(' UNION ALL ')}) AS w)` : 'NULL'}
   )`
-  const row = JSON.parse((await psqlAsPostgres(conn, sql, {database})).trim()) as {
+  const row = JSON.parse((await run(sql)).trim()) as {
     res_users_active: number
     res_users_share: number
     res_company: number

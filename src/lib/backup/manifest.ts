@@ -57,7 +57,7 @@ export interface OdoopsManifest {
   filestore: {files: number; bytes: number}
   /** Newest write_date over the key tables (UTC, ISO), null on an empty database. */
   newestWriteDate: string | null
-  /** Row counts are read right after the dump, outside its snapshot: on a busy tenant they may be slightly ahead of it. */
+  /** When the snapshot shared by pg_dump and the counts was taken (pg_export_snapshot): the counts describe exactly the dump. */
   countsTakenAt: string
 }
 

@@ -14,7 +14,8 @@ import {getTenant} from '../tenants/listing.js'
 import {backupView, type BackupEntry, type BackupView} from './catalog.js'
 import {chooseCodec, dumpCommand, filestoreCommand, filestoreDir, filestoreStatsCommand, parseFilestoreStats, parseProbe, probeCommand, serverMajor, type Codec, type HostTools} from './commands.js'
 import {DigestStream} from './digest.js'
-import {databaseFacts, serverVersion} from './facts.js'
+import {databaseFacts, serverVersion, type DatabaseFacts} from './facts.js'
+import {HeldSnapshot} from './snapshot.js'
 import {backupId, backupKey, buildManifest, databaseFileName, filestoreFileName, MANIFEST_NAME, serializeManifest, type BackupFile} from './manifest.js'
 import {openTarget, resolveTarget, targetFullError, type BackupTarget, type TargetEnv} from './targets/index.js'
 
@@ -237,17 +238,29 @@ export async function backupTenant(
         }
       }
       const pgPort = shared?.pgPort
-      const settled = await Promise.allSettled([
-        artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),
-        artifact('filestore', filestoreFileName(codec), filestoreCommand(filestoreDir(dataDir, tenant.database), codec, tools), {code: 'BACKUP_FILESTORE_FAILED', label: `tar of the filestore of "${tenant.database}"`}),
-      ])
-      const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-      // The first cause, not the abort it triggered in the other stream.
-      if (failure) throw firstCause(settled, env.signal)
-      const files = settled.map((s) => (s as PromiseFulfilledResult<BackupFile>).value)
-
+      // The dump and the manifest's counts share one snapshot: the counts describe exactly the dumped data.
+      const snapshot = await HeldSnapshot.open(conn, tenant.database, {port: pgPort}).catch((error: unknown) => {
+        throw new OdoopsError('BACKUP_DUMP_FAILED', `pg_dump of database "${tenant.database}" on ${tenant.host} could not start: ${messageOf(error)}`, {
+          suggestions: ['Nothing was kept: fix the cause and run the backup again.'],
+          cause: error,
+        })
+      })
       const countsTakenAt = new Date().toISOString()
-      const facts = await databaseFacts(conn, tenant.database)
+      let facts: DatabaseFacts
+      let files: BackupFile[]
+      try {
+        const settled = await Promise.allSettled([
+          artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort, snapshot: snapshot.id}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),
+          artifact('filestore', filestoreFileName(codec), filestoreCommand(filestoreDir(dataDir, tenant.database), codec, tools), {code: 'BACKUP_FILESTORE_FAILED', label: `tar of the filestore of "${tenant.database}"`}),
+        ])
+        const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+        // The first cause, not the abort it triggered in the other stream.
+        if (failure) throw firstCause(settled, env.signal)
+        files = settled.map((s) => (s as PromiseFulfilledResult<BackupFile>).value)
+        facts = await databaseFacts(conn, tenant.database, (sql, vars) => snapshot.query(sql, vars))
+      } finally {
+        await snapshot.close()
+      }
       const filestore = parseFilestoreStats(await conn.run(filestoreStatsCommand(filestoreDir(dataDir, tenant.database)), {root: true}))
       const finished = env.now?.() ?? new Date()
       const manifest = buildManifest({
