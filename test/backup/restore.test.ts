@@ -1,9 +1,10 @@
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
-import {closeSync, mkdtempSync, openSync, readSync, statSync, writeSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../helpers/cli.js'
+import {flipByte} from '../helpers/corrupt.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {requireSandboxes} from '../helpers/sandbox.js'
 import {addData, dataFingerprint, sandboxScript, tenantWithData, type TenantWithData} from '../helpers/tenant-with-data.js'
@@ -14,18 +15,6 @@ interface Backup {
   files: {role: string; name: string}[]
 }
 
-function flipByte(path: string): void {
-  const fd = openSync(path, 'r+')
-  try {
-    const at = Math.floor(statSync(path).size / 2)
-    const byte = Buffer.alloc(1)
-    readSync(fd, byte, 0, 1, at)
-    byte[0] ^= 0xff
-    writeSync(fd, byte, 0, 1, at)
-  } finally {
-    closeSync(fd)
-  }
-}
 
 /**
  * backup restore on a real sandbox (fixture Odoo): a backup of a tenant holding generated

@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import {runCli} from '../helpers/cli.js'
+import {flipByte} from '../helpers/corrupt.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
 
@@ -22,19 +23,6 @@ interface Backup {
   files: StoredFile[]
 }
 
-/** XOR one byte in the middle of a file (a bit-rotted disk, a bad copy). */
-function flipByte(path: string): void {
-  const fd = openSync(path, 'r+')
-  try {
-    const at = Math.floor(statSync(path).size / 2)
-    const byte = Buffer.alloc(1)
-    readSync(fd, byte, 0, 1, at)
-    byte[0] ^= 0xff
-    writeSync(fd, byte, 0, 1, at)
-  } finally {
-    closeSync(fd)
-  }
-}
 
 /**
  * backup verify on a real sandbox tenant (fixture Odoo) with generated attachments: a good

@@ -214,7 +214,7 @@ async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo
       const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
       throw bootFailed(record, why)
     }
-    const login = await waitForLogin({address: record.address, port: 22, user: 'root', privateKey: readFileSync(record.identityFile), hostKey: record.hostKey}, waitOptions)
+    const login = await waitForLogin({address: record.address, port: 22, user: 'root', identityFile: record.identityFile, hostKey: record.hostKey}, waitOptions)
     if ('failure' in login) {
       const why = {timeout: `sshd on ${record.address}:22 answered but refused logins`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[login.failure]
       throw bootFailed(record, why)

@@ -1,6 +1,6 @@
-import {createHash} from 'node:crypto'
 import {connect} from 'node:net'
-import ssh2 from 'ssh2'
+import {SshConnection} from '../ssh/connection.js'
+import {DEFAULT_SSH_OPTIONS} from '../ssh/options.js'
 import {sleep} from './processes.js'
 
 /** One attempt: does `address:port` answer with an SSH identification line ("SSH-2.0-…")? */
@@ -44,31 +44,18 @@ export async function waitForSsh(address: string, port: number, options: WaitOpt
 }
 
 /**
- * One login attempt with the sandbox's key, the host key checked against the pinned one.
- * A banner alone is not enough: under load sshd was seen answering it and then dropping the
- * connection before the key exchange (systemd still starting the unit's dependencies).
+ * One login through odoops' own SSH layer with the sandbox's key, the host key checked
+ * against the pinned one. A banner alone is not enough: under load sshd was seen answering
+ * it and then dropping the connection before the key exchange.
  */
-export function sshLogin(target: {address: string; port: number; user: string; privateKey: Buffer; hostKey: string}, timeoutMs = 5000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const client = new ssh2.Client()
-    const done = (ok: boolean) => {
-      client.removeAllListeners()
-      client.on('error', () => {})
-      client.end()
-      resolve(ok)
-    }
-    client.on('ready', () => done(true))
-    client.on('error', () => done(false))
-    client.on('close', () => done(false))
-    client.connect({
-      host: target.address,
-      port: target.port,
-      username: target.user,
-      privateKey: target.privateKey,
-      readyTimeout: timeoutMs,
-      hostVerifier: (key: Buffer) => `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}` === target.hostKey,
-    })
-  })
+export async function sshLogin(target: {address: string; port: number; user: string; identityFile: string; hostKey: string}, timeoutMs = 5000): Promise<boolean> {
+  try {
+    const conn = await SshConnection.open({name: target.address, ...target}, {...DEFAULT_SSH_OPTIONS, connectTimeoutMs: timeoutMs})
+    await conn.close()
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Wait until a real login works (after `waitForSsh` saw the banner). */

@@ -10,7 +10,6 @@ import {dropDatabase, ensureLoginRole, pgCluster} from '../remote/postgres-admin
 import {ensureUnitActive, ensureUnitFile} from '../remote/systemd.js'
 import {ensureSelfSignedCertificate, installCertificate} from '../remote/tls.js'
 import {ensureSecret, readSecret, secretIds} from '../secrets/vault.js'
-import type {TenantRecord} from '../state/records.js'
 import type {TenantStepContext} from './context.js'
 import {inspectDatabase, missingModules} from './database.js'
 import {dbNamesOf, withDbNames} from './db-names.js'
@@ -18,17 +17,12 @@ import {checkTenantThroughNginx} from './health.js'
 import {odooFailureSummary, odooRunCommand} from './odoo-cli.js'
 import {withServiceClient} from './odoo-session.js'
 import {restoreDataSteps} from './restore-steps.js'
-import {saveTenant} from './save-tenant.js'
+import {saveTenant, serviceOf} from './save-tenant.js'
 
 /** Time `odoo -i` may take: real installs of many modules take minutes. */
 const ODOO_INIT_TIMEOUT_MS = 45 * 60_000
 
 type Step = PlanStep<TenantStepContext>
-
-function service(tenant: TenantRecord) {
-  if (!tenant.service) throw new Error(`tenant ${tenant.id} has no service recorded`)
-  return tenant.service
-}
 
 
 const role: Step = {
@@ -36,7 +30,7 @@ const role: Step = {
   title: 'PostgreSQL role (login, CREATEDB, not a superuser)',
   async run(ctx) {
     const password = await ensureSecret(ctx.env.store, ctx.env.box, secretIds.tenantDbPassword(ctx.tenant.id))
-    return ensureLoginRole(ctx.conn, service(ctx.tenant).role, password, {createdb: true})
+    return ensureLoginRole(ctx.conn, serviceOf(ctx.tenant).role, password, {createdb: true})
   },
 }
 
@@ -44,7 +38,7 @@ const directories: Step = {
   name: 'directories',
   title: 'data directory',
   async run(ctx) {
-    return ensureDirectory(ctx.conn, service(ctx.tenant).dataDir, {mode: 0o750, owner: 'odoo', group: 'odoo'})
+    return ensureDirectory(ctx.conn, serviceOf(ctx.tenant).dataDir, {mode: 0o750, owner: 'odoo', group: 'odoo'})
   },
 }
 
@@ -52,7 +46,7 @@ const config: Step = {
   name: 'config',
   title: 'Odoo configuration',
   async run(ctx) {
-    const svc = service(ctx.tenant)
+    const svc = serviceOf(ctx.tenant)
     const {store, box} = ctx.env
     const cluster = await pgCluster(ctx.conn)
     const size = SIZES[(svc.size ?? 'small') as Size]
@@ -81,7 +75,7 @@ const unit: Step = {
   name: 'unit',
   title: 'systemd unit',
   async run(ctx) {
-    const svc = service(ctx.tenant)
+    const svc = serviceOf(ctx.tenant)
     const logFile = `/var/log/odoops/${ctx.tenant.id}.log`
     return ensureUnitFile(ctx.conn, svc.unit, renderOdooUnit({description: `Odoo ${ctx.tenant.series} for odoops tenant ${ctx.tenant.id}`, config: svc.config, logFile}))
   },
@@ -106,7 +100,7 @@ const database: Step = {
     if (missing.length === 0) return change
     signal.throwIfAborted()
     const result = await conn.exec(
-      odooRunCommand({config: service(tenant).config, database: tenant.database, install: state.exists ? missing : ['base', ...modules], lang: tenant.lang}),
+      odooRunCommand({config: serviceOf(tenant).config, database: tenant.database, install: state.exists ? missing : ['base', ...modules], lang: tenant.lang}),
       {root: true, timeoutMs: ODOO_INIT_TIMEOUT_MS},
     )
     const output = result.stdout.toString() + result.stderr.toString()
@@ -131,7 +125,7 @@ const start: Step = {
   name: 'service',
   title: 'service enabled and running',
   async run(ctx) {
-    return ensureUnitActive(ctx.conn, service(ctx.tenant).unit)
+    return ensureUnitActive(ctx.conn, serviceOf(ctx.tenant).unit)
   },
 }
 
@@ -143,7 +137,7 @@ const adminPassword: Step = {
     const {tenant, env} = ctx
     // Stored before it is set in Odoo, so a crash in between never loses it.
     const password = await ensureSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
-    return withServiceClient(ctx.conn, service(tenant).httpPort, async (client) => {
+    return withServiceClient(ctx.conn, serviceOf(tenant).httpPort, async (client) => {
       if (await client.authenticate(tenant.database, 'admin', password)) return 'unchanged'
       const uid = await client.authenticate(tenant.database, 'admin', 'admin')
       if (!uid) {
@@ -165,7 +159,7 @@ const company: Step = {
     const {tenant, env} = ctx
     const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
     if (!password) throw new Error('the admin password is not stored')
-    return withServiceClient(ctx.conn, service(tenant).httpPort, async (client) => {
+    return withServiceClient(ctx.conn, serviceOf(tenant).httpPort, async (client) => {
       const session = await client.session(tenant.database, 'admin', password)
       const changes: string[] = []
       const [current] = (await session.call('res.company', 'read', [[1], ['name', 'country_id']])) as {name: string; country_id: [number, string] | false}[]
@@ -245,7 +239,7 @@ const vhost: Step = {
   title: 'nginx virtual host',
   async run(ctx) {
     const {tenant} = ctx
-    const svc = service(tenant)
+    const svc = serviceOf(tenant)
     if (!tenant.tls) throw new Error('no TLS certificate recorded')
     const text = renderVhost({slug: tenant.id, domain: tenant.domain, series: tenant.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: tenant.tls.certificate, certificateKey: tenant.tls.key})
     return applyNginxSite(ctx.conn, vhostFileName(tenant.id), text)
@@ -262,7 +256,7 @@ const health: Step = {
     const report = await checkTenantThroughNginx(ctx.conn, ctx.tenant, {password, waitMs: 60_000})
     if (!report.ok) {
       throw new OdoopsError('TENANT_UNHEALTHY', `${ctx.tenant.domain} is not healthy through nginx: ${report.detail}.`, {
-        suggestions: [`Look at the service (journalctl -u ${service(ctx.tenant).unit}) and nginx logs on ${ctx.host.id}, then: odoops tenant create --resume ${ctx.tenant.id}`],
+        suggestions: [`Look at the service (journalctl -u ${serviceOf(ctx.tenant).unit}) and nginx logs on ${ctx.host.id}, then: odoops tenant create --resume ${ctx.tenant.id}`],
       })
     }
     return {change: 'unchanged', detail: report.detail}

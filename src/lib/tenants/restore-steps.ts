@@ -7,10 +7,9 @@ import {odooPasswordHash} from '../odoo/password-hash.js'
 import type {PlanStep} from '../plan/plan.js'
 import {databaseExists, dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
 import {ensureSecret, secretIds} from '../secrets/vault.js'
-import type {TenantRecord} from '../state/records.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {TenantStepContext} from './context.js'
-import {saveTenant} from './save-tenant.js'
+import {saveTenant, serviceOf} from './save-tenant.js'
 
 /**
  * The steps that give a new tenant its data from a backup or an Odoo zip instead of
@@ -34,11 +33,6 @@ function sourceOf(ctx: TenantStepContext): RestoreSource {
     })
   }
   return ctx.env.restoreSource
-}
-
-function serviceOf(tenant: TenantRecord) {
-  if (!tenant.service) throw new Error(`tenant ${tenant.id} has no service recorded`)
-  return tenant.service
 }
 
 const restoreDatabase: Step = {

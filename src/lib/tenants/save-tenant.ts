@@ -9,3 +9,9 @@ import type {TenantStepContext} from './context.js'
 export async function saveTenant(ctx: TenantStepContext, change: Partial<TenantRecord>): Promise<void> {
   ctx.tenant = ctx.saveTenant ? await ctx.saveTenant(change) : await ctx.env.store.tenants.update(ctx.tenant.id, change)
 }
+
+/** The service a tenant runs on (its own, or its host's shared one), recorded at creation. */
+export function serviceOf(tenant: TenantRecord): NonNullable<TenantRecord['service']> {
+  if (!tenant.service) throw new Error(`tenant ${tenant.id} has no service recorded`)
+  return tenant.service
+}

@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core'
+import {OdoopsCommand} from '../../cli/base-command.js'
+import {ExitCode} from '../../lib/errors.js'
+import {fleetStatus, humanAge, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
+import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {formatBytes} from '../../lib/output/format.js'
+
+export type FleetStatusOutput = FleetStatusReport
+
+export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
+  static override summary = 'every tenant at a glance: health, service, disk, backups against the RPO, fair use, a score (exit 1 on breaches)'
+  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, its usage against its plan's fair-use thresholds, and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
+  static override flags = {
+    host: Flags.string({description: 'only the tenants on this host'}),
+  }
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --host web1', '<%= config.bin %> <%= command.id %> --json']
+
+  async run(): Promise<FleetStatusOutput> {
+    const {flags} = await this.parse(FleetStatus)
+    configureSshForCommand(this.settings, this.ui)
+    const report = await fleetStatus({store: await this.state(), rpo: rpoConfig((key) => this.settings.get(key))}, {host: flags.host})
+    const c = this.ui.color
+    const statusText = (r: FleetTenantRow) => (r.status === 'ok' ? c.green('ok') : r.status === 'warning' ? c.yellow('warning') : c.red('BREACH'))
+    this.ui.table(report.tenants, [
+      {header: 'Tenant', get: (r) => r.tenant},
+      {header: 'Host', get: (r) => r.host},
+      {header: 'Score', get: (r) => String(r.score), align: 'right'},
+      {header: 'Status', get: statusText},
+      {header: 'Health', get: (r) => (r.http ? (r.http.ok ? 'ok' : `fail ${r.http.status || ''}`.trim()) : r.verdict === 'healthy' ? '' : r.verdict)},
+      {header: 'Service', get: (r) => r.service?.active ?? ''},
+      {header: 'Disk free', get: (r) => (r.diskFreeBytes === null ? '' : formatBytes(r.diskFreeBytes)), align: 'right'},
+      {header: 'Backup', get: (r) => humanAge(r.backups.newest?.ageHours ?? null)},
+      {header: 'Verified', get: (r) => humanAge(r.backups.newestVerified?.ageHours ?? null)},
+      {header: 'RPO', get: (r) => `${r.rpo.hours} h`},
+      {header: 'Last verify', get: (r) => r.backups.lastVerification?.status ?? ''},
+      {header: 'Fair use', get: (r) => (r.usage ? r.usage.checks.map((u) => `${u.metric} ${u.value}/${u.threshold}${u.over ? '!' : ''}`).join(', ') : '')},
+    ])
+    const unreachable = report.hosts.filter((h) => !h.reachable)
+    for (const h of unreachable) this.ui.warn(`host ${h.host} unreachable (${h.tenants} tenants marked): ${h.error}`)
+    const withDeductions = report.tenants.filter((r) => r.deductions.length > 0)
+    if (withDeductions.length > 0) {
+      this.ui.log('')
+      this.ui.log(c.bold('Deductions:'))
+      for (const r of withDeductions) for (const d of r.deductions) this.ui.log(`  ${r.tenant}  -${d.points}  ${d.breach ? c.red(d.code) : c.yellow(d.code)}: ${d.reason}`)
+    }
+    this.ui.log('')
+    this.ui.log(`${report.tenants.length} tenants: ${report.counts.ok} ok, ${report.counts.warning} warning, ${report.counts.breach} in breach.`)
+    if (report.breaches > 0) process.exitCode = ExitCode.FAILURE
+    return report
+  }
+}

@@ -1,0 +1,165 @@
+import type {EffectiveTenantState} from '../tenants/listing.js'
+import type {TenantVerdict} from '../tenants/status.js'
+import {MIN_FREE_BYTES} from '../tenants/preflight.js'
+import type {TenantBackupFacts} from './backups.js'
+import type {ResolvedRpo} from './rpo.js'
+import type {TenantUsage} from './usage.js'
+
+/**
+ * The health score of one tenant: 100 minus the points of each deduction (never below 0).
+ * A deduction marked `breach` makes the tenant a breach (`fleet status` exits 1); the
+ * others only lower the score (warnings). The table is documented in docs/fleet.md.
+ */
+export type DeductionCode =
+  | 'host-unreachable'
+  | 'tenant-failed'
+  | 'service-down'
+  | 'service-mismatch'
+  | 'health-failed'
+  | 'database-missing'
+  | 'probe-failed'
+  | 'unhealthy'
+  | 'disk-low'
+  | 'disk-warn'
+  | 'no-backup'
+  | 'no-backup-yet'
+  | 'backup-stale'
+  | 'no-verified-backup'
+  | 'verified-stale'
+  | 'verification-failed'
+  | 'fair-use-over'
+  | 'fair-use-unmeasured'
+
+export interface Deduction {
+  code: DeductionCode
+  points: number
+  breach: boolean
+  /** Why, for people: names the unit, backup, metric and the limit crossed. */
+  reason: string
+}
+
+export const DEDUCTION_POINTS: Record<DeductionCode, {points: number; breach: boolean}> = {
+  'host-unreachable': {points: 50, breach: true},
+  'tenant-failed': {points: 50, breach: true},
+  'service-down': {points: 40, breach: true},
+  'service-mismatch': {points: 10, breach: true},
+  'health-failed': {points: 30, breach: true},
+  'database-missing': {points: 40, breach: true},
+  'probe-failed': {points: 10, breach: true},
+  unhealthy: {points: 30, breach: true},
+  'disk-low': {points: 20, breach: true},
+  'disk-warn': {points: 5, breach: false},
+  'no-backup': {points: 40, breach: true},
+  'no-backup-yet': {points: 5, breach: false},
+  'backup-stale': {points: 20, breach: true},
+  'no-verified-backup': {points: 25, breach: true},
+  'verified-stale': {points: 15, breach: true},
+  'verification-failed': {points: 15, breach: true},
+  'fair-use-over': {points: 10, breach: true},
+  'fair-use-unmeasured': {points: 5, breach: false},
+}
+
+/** Below this much free space (and above MIN_FREE_BYTES, where tenant create refuses) a warning. */
+export const DISK_WARN_BYTES = 5 * 1024 ** 3
+
+export type FleetTenantStatus = 'ok' | 'warning' | 'breach'
+
+export interface ScoreInput {
+  state: EffectiveTenantState
+  /** The `tenant status` verdict. */
+  verdict: TenantVerdict
+  /** Set when the tenant's host could not be reached (the message). */
+  unreachable?: string
+  service: {unit: string; active: string} | null
+  http: {ok: boolean; status: number; detail: string} | null
+  databaseBytes: number | null
+  diskFreeBytes: number | null
+  /** The `tenant status` problems (reasons for what the fields above cannot tell). */
+  problems: string[]
+  /** Hours since the tenant record was created (null when unknown). */
+  tenantAgeHours: number | null
+  backups: TenantBackupFacts
+  rpo: ResolvedRpo
+  usage: TenantUsage | null
+}
+
+export interface TenantScore {
+  score: number
+  status: FleetTenantStatus
+  deductions: Deduction[]
+}
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`
+const hours = (h: number) => (h >= 48 ? `${(h / 24).toFixed(1)} days` : h < 1 ? `${Math.round(h * 60)} min` : `${h.toFixed(1)} h`)
+
+function deduct(list: Deduction[], code: DeductionCode, reason: string): void {
+  list.push({code, ...DEDUCTION_POINTS[code], reason})
+}
+
+/** What the host showed: service, health through nginx, database, disk. */
+function remoteDeductions(input: ScoreInput, out: Deduction[]): void {
+  const {state} = input
+  const problem = (pattern: RegExp) => input.problems.find((p) => pattern.test(p))
+  if (state === 'failed' || state === 'interrupted') deduct(out, 'tenant-failed', problem(/failed|interrupted/) ?? `the tenant is ${state}`)
+  if (input.unreachable !== undefined) {
+    deduct(out, 'host-unreachable', `host unreachable: ${input.unreachable}`)
+    return
+  }
+  const probed = state === 'active' || state === 'stopped'
+  if (!probed) return
+  const before = out.length
+  if (input.service === null) deduct(out, 'probe-failed', problem(/could not read the state/) ?? 'the state of its service could not be read')
+  else if (state === 'active' && input.service.active !== 'active') deduct(out, 'service-down', problem(/does not exist/) ?? `${input.service.unit} is ${input.service.active}`)
+  else if (state === 'stopped' && input.service.active !== 'inactive' && input.service.active !== 'failed') deduct(out, 'service-mismatch', `recorded as stopped but ${input.service.unit} is ${input.service.active}`)
+  if (state === 'active') {
+    if (input.http === null) deduct(out, 'probe-failed', problem(/web\/health/) ?? '/web/health through nginx could not be checked')
+    else if (!input.http.ok) deduct(out, 'health-failed', `/web/health through nginx: ${input.http.detail}`)
+  }
+  if (input.databaseBytes === null) deduct(out, 'database-missing', problem(/database/) ?? 'its database was not found')
+  if (input.diskFreeBytes === null) deduct(out, 'probe-failed', problem(/free space/) ?? 'the free disk space could not be read')
+  else if (input.diskFreeBytes < MIN_FREE_BYTES) deduct(out, 'disk-low', `only ${gib(input.diskFreeBytes)} free on the host (less than ${gib(MIN_FREE_BYTES)})`)
+  else if (input.diskFreeBytes < DISK_WARN_BYTES) deduct(out, 'disk-warn', `${gib(input.diskFreeBytes)} free on the host (less than ${gib(DISK_WARN_BYTES)})`)
+  // Anything tenant status judged unhealthy that the fields above do not explain.
+  if (input.verdict === 'unhealthy' && out.length === before) deduct(out, 'unhealthy', input.problems.join('; ') || 'tenant status reports it unhealthy')
+}
+
+/** Backups against the RPO: the newest, the newest verified, the last verification verdict. */
+function backupDeductions(input: ScoreInput, out: Deduction[]): void {
+  const {backups, rpo} = input
+  const limit = `RPO ${rpo.hours} h (${rpo.source})`
+  if (!backups.newest) {
+    // A tenant younger than its RPO may not have had its first nightly backup yet.
+    if (input.tenantAgeHours !== null && input.tenantAgeHours < rpo.hours) deduct(out, 'no-backup-yet', `no backup yet (tenant created ${hours(input.tenantAgeHours)} ago, ${limit})`)
+    else deduct(out, 'no-backup', `no backup in the catalog (${limit})`)
+    return
+  }
+  if (backups.newest.ageHours > rpo.hours) deduct(out, 'backup-stale', `newest backup ${backups.newest.id} is ${hours(backups.newest.ageHours)} old, over the ${limit}`)
+  if (!backups.newestVerified) {
+    if (!(input.tenantAgeHours !== null && input.tenantAgeHours < rpo.hours)) deduct(out, 'no-verified-backup', `no verified backup (odoops backup verify --latest <tenant>; ${limit})`)
+  } else if (backups.newestVerified.ageHours > rpo.hours) {
+    deduct(out, 'verified-stale', `newest verified backup ${backups.newestVerified.id} is ${hours(backups.newestVerified.ageHours)} old, over the ${limit}`)
+  }
+  const last = backups.lastVerification
+  if (last?.status === 'failed') deduct(out, 'verification-failed', `verification of ${last.backup} failed at ${last.at}${last.reason ? `: ${last.reason}` : ''}`)
+}
+
+function usageDeductions(input: ScoreInput, out: Deduction[]): void {
+  const usage = input.usage
+  if (!usage) return
+  for (const c of usage.checks) {
+    if (c.over) deduct(out, 'fair-use-over', `${c.metric} ${c.value} over the fair-use threshold ${c.threshold} of plan ${usage.plan}@${usage.planVersion} (${c.action}, ${usage.date})`)
+  }
+  for (const n of usage.notMeasured) deduct(out, 'fair-use-unmeasured', `${n.metric} not measured: ${n.reason}`)
+}
+
+/** Pure: the score, status and deductions of one tenant. */
+export function scoreTenant(input: ScoreInput): TenantScore {
+  const deductions: Deduction[] = []
+  remoteDeductions(input, deductions)
+  // A tenant being created or removed has no backups to judge.
+  if (input.state !== 'creating' && input.state !== 'removing') backupDeductions(input, deductions)
+  usageDeductions(input, deductions)
+  const score = Math.max(0, 100 - deductions.reduce((t, d) => t + d.points, 0))
+  const status: FleetTenantStatus = deductions.some((d) => d.breach) ? 'breach' : deductions.length > 0 ? 'warning' : 'ok'
+  return {score, status, deductions}
+}
