@@ -5,9 +5,14 @@
  * beside `node -e 0` (the floor: Node's own start-up on this machine), after one
  * unmeasured warm-up run of each. Prints PASS when both odoops medians are within the
  * target, FAIL (exit 1) otherwise. Runs in throwaway config/data dirs.
+ *
+ * Then plugin packs (issue 9): `odoops --help` with both first-party packs linked
+ * (plugins/wholesale, plugins/ecommerce, built) against without, interleaved run by run;
+ * PASS when the median difference is within --packs-target seconds (default 0.1). Skipped
+ * when the packs are not built (cd plugins/<pack> && npm run build).
  */
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -42,9 +47,9 @@ const cases: Case[] = [
   {label: 'odoops config list --json', args: [BIN, 'config', 'list', '--json'], judged: true},
 ]
 
-function timeOnce(args: string[]): number {
+function timeOnce(args: string[], runEnv: NodeJS.ProcessEnv = env): number {
   const started = performance.now()
-  const result = spawnSync(process.execPath, args, {env, stdio: ['ignore', 'pipe', 'pipe']})
+  const result = spawnSync(process.execPath, args, {env: runEnv, stdio: ['ignore', 'pipe', 'pipe']})
   const seconds = (performance.now() - started) / 1000
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr.toString()}`)
   return seconds
@@ -77,6 +82,39 @@ try {
       '\n',
   )
   if (failed.length > 0) process.exitCode = 1
+  benchPacks()
 } finally {
   rmSync(base, {recursive: true, force: true})
+}
+
+/** `odoops --help` with both first-party packs linked vs without: the packs must cost (almost) nothing there. */
+function benchPacks(): void {
+  const packs = ['wholesale', 'ecommerce'].map((name) => join(ROOT, 'plugins', name))
+  if (!packs.every((dir) => existsSync(join(dir, 'oclif.manifest.json')))) {
+    process.stdout.write('\npacks: skipped (build them first: cd plugins/<pack> && npm run build)\n')
+    return
+  }
+  const packsTarget = option('packs-target', 0.1)
+  const withPacks = {...env, ODOOPS_DATA_DIR: join(base, 'data-packs')}
+  for (const dir of packs) {
+    const linked = spawnSync(process.execPath, [BIN, 'plugins', 'link', dir, '--no-install'], {env: withPacks, stdio: ['ignore', 'pipe', 'pipe']})
+    if (linked.status !== 0) throw new Error(`plugins link ${dir}: ${linked.stderr.toString()}`)
+  }
+  const args = [BIN, '--help']
+  timeOnce(args)
+  timeOnce(args, withPacks)
+  const without: number[] = []
+  const linked: number[] = []
+  for (let i = 0; i < runs; i++) {
+    without.push(timeOnce(args))
+    linked.push(timeOnce(args, withPacks))
+  }
+  const delta = median(linked) - median(without)
+  process.stdout.write(
+    `\nodoops --help, ${runs} runs each (interleaved)\n` +
+      `  without packs          ${median(without).toFixed(3)} s (min ${Math.min(...without).toFixed(3)} s)\n` +
+      `  wholesale + ecommerce  ${median(linked).toFixed(3)} s (min ${Math.min(...linked).toFixed(3)} s)\n` +
+      `${delta <= packsTarget ? 'PASS' : 'FAIL'}: packs add ${delta >= 0 ? '+' : ''}${delta.toFixed(3)} s (target ≤ ${packsTarget.toFixed(2)} s)\n`,
+  )
+  if (delta > packsTarget) process.exitCode = 1
 }

@@ -24,6 +24,8 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'backup.defaultTarget': {type: 'string', description: 'Backup target used when --target is not given'},
   'backup.retention': {type: 'string', default: '7/4/12', check: (v) => (typeof v === 'string' && /^\d{1,4}\/\d{1,4}\/\d{1,4}$/.test(v) ? undefined : 'must be daily/weekly/monthly counts such as 7/4/12'), description: 'Backups kept by `backup prune`: newest of each of the last N days / ISO weeks / months (daily/weekly/monthly)'},
   'backup.retentionByPlan': {type: 'list', default: [], check: (v) => (Array.isArray(v) && v.every((i) => /^[^=\s]+=\d{1,4}\/\d{1,4}\/\d{1,4}$/.test(String(i))) ? undefined : 'must be <plan>=daily/weekly/monthly items such as premium=30/12/24'), description: 'Retention per tenant plan tier, overriding backup.retention (e.g. premium=30/12/24,basic=7/4/6)'},
+  'fleet.rpoHours': {type: 'integer', default: 24, check: positive, description: 'Recovery point objective in hours for `fleet status`: the newest backup and the newest verified backup must be younger (tenants whose plan has no fleet.rpoByPlan entry)'},
+  'fleet.rpoByPlan': {type: 'list', default: [], check: (v) => (Array.isArray(v) && v.every((i) => /^[^=\s]+=[1-9]\d{0,5}$/.test(String(i))) ? undefined : 'must be <plan>=<hours> items such as business-unlimited=4,per-user=24'), description: 'RPO in hours per tenant plan tier, overriding fleet.rpoHours (e.g. managed-gold=4,per-user=24)'},
   'partner.name': {type: 'string', description: "The partner's (seller's) legal name on invoices"},
   'partner.vat': {type: 'string', description: "The partner's VAT identifier"},
   'partner.street': {type: 'string', description: "The partner's street address"},

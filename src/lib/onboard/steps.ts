@@ -11,6 +11,7 @@ import {withServiceClient} from '../tenants/odoo-session.js'
 import {renderValue, wholeAnswerRef} from '../templates/refs.js'
 import type {AnsweredUser, TemplateCompany, TemplatePostStep} from '../templates/types.js'
 import {runBackupStep} from './backup.js'
+import {withExtraSteps} from './extra-steps.js'
 import {scopeOf, tenantOf, withAdminSession, type OnboardContext} from './context.js'
 import {userPasswordSecret, type OnboardedUser} from './record.js'
 import {placeTenant} from './placement.js'
@@ -304,5 +305,7 @@ const healthStep: Step = {
 }
 
 export function onboardSteps(ctx: Pick<OnboardContext, 'template'>): Step[] {
-  return [place, createTenantStep, companyStep, settingsStep, usersStep, planStep, ...(ctx.template.post_steps ?? []).map(postStep), backupStep, healthStep]
+  const core = [place, createTenantStep, companyStep, settingsStep, usersStep, planStep, ...(ctx.template.post_steps ?? []).map(postStep), backupStep, healthStep]
+  // Plugin packs' steps at their declared positions (src/lib/plugins registers them).
+  return withExtraSteps(core, ctx.template)
 }

@@ -1,6 +1,7 @@
 import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {basename, join, resolve} from 'node:path'
 import {OdoopsError, usageError} from '../errors.js'
+import {templateSources, withExtraQuestions} from './contributions.js'
 import {CORE_TEMPLATE_DIR, formatIssue, parseTemplate} from './load.js'
 import type {Template, TemplateIssue} from './types.js'
 
@@ -15,9 +16,9 @@ export interface TemplateEntry {
 
 const TEMPLATE_FILE = /^([a-z][a-z0-9-]{1,40})\.ya?ml$/
 
-/** Template directories: the package's own, then extra ones (plugin packs add theirs). */
-export function templateDirs(extra: string[] = []): {dir: string; source: string}[] {
-  return [{dir: CORE_TEMPLATE_DIR, source: 'core'}, ...extra.map((dir) => ({dir, source: dir}))]
+/** Template directories: the package's own, then extra ones, then plugin packs' (named `<namespace>/<name>`). */
+export function templateDirs(extra: string[] = []): {dir: string; source: string; namespace?: string}[] {
+  return [{dir: CORE_TEMPLATE_DIR, source: 'core'}, ...extra.map((dir) => ({dir, source: dir})), ...templateSources()]
 }
 
 export function readTemplateFile(file: string, source = 'file'): TemplateEntry {
@@ -35,11 +36,17 @@ export function readTemplateFile(file: string, source = 'file'): TemplateEntry {
 /** Every template in the directories (later directories cannot shadow core names). */
 export function listTemplates(extraDirs: string[] = []): TemplateEntry[] {
   const found = new Map<string, TemplateEntry>()
-  for (const {dir, source} of templateDirs(extraDirs)) {
+  for (const {dir, source, namespace} of templateDirs(extraDirs)) {
     if (!existsSync(dir)) continue
     for (const file of readdirSync(dir).sort()) {
       if (!TEMPLATE_FILE.test(file)) continue
       const entry = readTemplateFile(join(dir, file), source)
+      if (namespace) {
+        // A pack's template is `<namespace>/<name>` everywhere, the onboarding record included.
+        entry.name = `${namespace}/${entry.name}`
+        if (entry.template) entry.template = {...entry.template, name: entry.name}
+      }
+      if (entry.template) entry.template = withExtraQuestions(entry.template)
       if (!found.has(entry.name)) found.set(entry.name, entry)
     }
   }
@@ -48,7 +55,9 @@ export function listTemplates(extraDirs: string[] = []): TemplateEntry[] {
 
 /** A path (contains a slash or ends in .yaml/.yml and exists) or a template name. */
 export function findTemplate(nameOrFile: string, extraDirs: string[] = []): TemplateEntry {
-  const looksLikeFile = /[/\\]/.test(nameOrFile) || /\.ya?ml$/.test(nameOrFile)
+  // `wholesale/wholesale` is a pack's template name unless such a file exists.
+  const packName = /^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]{1,40}$/.test(nameOrFile) && !existsSync(nameOrFile)
+  const looksLikeFile = !packName && (/[/\\]/.test(nameOrFile) || /\.ya?ml$/.test(nameOrFile))
   if (looksLikeFile) {
     const file = resolve(nameOrFile)
     if (!existsSync(file) || !statSync(file).isFile()) throw usageError('TEMPLATE_NOT_FOUND', `No template file ${nameOrFile}.`, ['Check the path, or name a template: odoops template list'])

@@ -1,0 +1,84 @@
+import {expect} from 'chai'
+import {fileURLToPath} from 'node:url'
+import {checkMetric, checkTemplateFile, type PackStepContext} from 'odoops'
+import {parseCsv} from '../src/csv.js'
+import {metrics} from '../src/metrics.js'
+import {planImport, readPriceRows} from '../src/pricelist.js'
+import {warehousesStep} from '../src/steps.js'
+import {parseWarehouses} from '../src/warehouses.js'
+
+/** An XML-RPC session double: answers from `data`, records writes. */
+function fakeOdoo(answer: (model: string, method: string, args: unknown[]) => unknown) {
+  const calls: {model: string; method: string; args: unknown[]}[] = []
+  return {
+    calls,
+    odoo: {
+      db: 'test',
+      uid: 2,
+      async call<T>(model: string, method: string, args: readonly unknown[] = []): Promise<T> {
+        calls.push({model, method, args: [...args]})
+        return answer(model, method, [...args]) as T
+      },
+    },
+  }
+}
+
+describe('@odoops/wholesale', () => {
+  it('its template passes the core schema and checks', async () => {
+    const checked = await checkTemplateFile(fileURLToPath(new URL('../templates/wholesale.yaml', import.meta.url)))
+    expect(checked).to.deep.equal({name: 'wholesale', valid: true, problems: []})
+  })
+
+  it('its metrics are valid in the wholesale namespace', async () => {
+    for (const metric of metrics) expect(await checkMetric(metric, 'wholesale'), metric.name).to.equal(undefined)
+  })
+
+  describe('warehouses answer', () => {
+    it('reads CODE Name entries, upper-cases codes, refuses duplicates and long codes', () => {
+      expect(parseWarehouses('bru Bruxelles, ANR Anvers port;\nGNT Gent')).to.deep.equal({
+        warehouses: [{code: 'BRU', name: 'Bruxelles'}, {code: 'ANR', name: 'Anvers port'}, {code: 'GNT', name: 'Gent'}],
+        problems: [],
+      })
+      expect(parseWarehouses('TOOLONG Name, BRU A, BRU B').problems).to.have.length(2)
+      expect(parseWarehouses('').warehouses).to.deep.equal([])
+    })
+
+    it('the step creates what is missing, reactivates and renames, and repeats nothing', async () => {
+      const {odoo, calls} = fakeOdoo((model, method) => (method === 'search_read' ? [{id: 7, code: 'ANR', name: 'Old name', active: false}] : 99))
+      const ctx = {odoo, answers: {warehouses: 'BRU Bruxelles, ANR Anvers'}} as unknown as PackStepContext
+      expect(await warehousesStep.run(ctx)).to.deep.equal({change: 'changed', detail: 'created BRU, updated ANR'})
+      expect(calls.filter((c) => c.method !== 'search_read').map((c) => [c.method, c.args])).to.deep.equal([
+        ['create', [{name: 'Bruxelles', code: 'BRU'}]],
+        ['write', [[7], {active: true, name: 'Anvers'}]],
+      ])
+      const done = fakeOdoo(() => [{id: 1, code: 'BRU', name: 'Bruxelles', active: true}])
+      expect(await warehousesStep.run({...ctx, odoo: done.odoo, answers: {warehouses: 'BRU Bruxelles'}} as unknown as PackStepContext)).to.include({change: 'unchanged'})
+    })
+  })
+
+  describe('pricelist file', () => {
+    it('parses RFC 4180 CSV: quotes, doubled quotes, CRLF, BOM', () => {
+      expect(parseCsv('\uFEFFa,b\r\n"x, ""y""",2\r\n').map((r) => r.fields)).to.deep.equal([['a', 'b'], ['x, "y"', '2']])
+    })
+
+    it('lists every problem with its line', () => {
+      const {rows, issues} = readPriceRows('pricelist,product_code,min_quantity,price\nGold,A,0,1.5\nGold,,x,1.234\nGold,A,0,2\n')
+      expect(rows).to.have.length(1)
+      expect(issues.map((i) => i.line)).to.deep.equal([3, 4])
+      expect(readPriceRows('pricelist,sku,price\n').issues[0].message).to.include('unknown column(s) sku').and.include('missing column(s) product_code')
+    })
+
+    it('plans creates, updates and unchanged prices from what Odoo holds; unknown products are issues', async () => {
+      const {rows} = readPriceRows('pricelist,product_code,min_quantity,price\nGold,A,0,10\nGold,A,5,9\nSilver,B,0,3\nGold,C,0,1\n')
+      const {odoo} = fakeOdoo((model) => {
+        if (model === 'product.pricelist') return [{id: 1, name: 'Gold', active: true}]
+        if (model === 'product.product') return [{id: 11, default_code: 'A', product_tmpl_id: [21, 'A']}, {id: 12, default_code: 'B', product_tmpl_id: [22, 'B']}]
+        return [{id: 5, pricelist_id: [1, 'Gold'], product_tmpl_id: [21, 'A'], min_quantity: 0, fixed_price: 10}, {id: 6, pricelist_id: [1, 'Gold'], product_tmpl_id: [21, 'A'], min_quantity: 5, fixed_price: 9.5}]
+      })
+      const plan = await planImport(odoo, rows)
+      expect(plan.newPricelists).to.deep.equal(['Silver'])
+      expect(plan.changes.map((c) => [c.line, c.action])).to.deep.equal([[2, 'unchanged'], [3, 'update'], [4, 'create']])
+      expect(plan.issues).to.deep.equal([{line: 5, message: 'no product with Internal Reference "C" in Odoo'}])
+    })
+  })
+})

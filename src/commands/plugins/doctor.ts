@@ -1,0 +1,51 @@
+import {Flags} from '@oclif/core'
+import {OdoopsCommand} from '../../cli/base-command.js'
+import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import type {DoctorReport, PackReport} from '../../lib/plugins/doctor.js'
+
+export type PluginsDoctorResult = DoctorReport
+
+export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
+  static override summary = "check the installed vertical packs: what each contributes, and every problem by pack"
+  static override description = `Loads every pack's contributions as the commands that use them would: templates (checked with the core template schema), metrics (checked like the core's; with --tenant also measured on that tenant, read-only, nothing stored), onboarding steps and their positions, extra questions, fleet checks; and lists its commands. A pack that throws while loading, has an invalid template or a failing metric is named with the problem. Exit 1 when any pack has a problem. See docs/plugins.md.`
+  static override flags = {
+    tenant: Flags.string({description: "also measure the packs' metrics on this tenant (read-only; nothing is stored)"}),
+  }
+  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --tenant acme --json']
+
+  async run(): Promise<PluginsDoctorResult> {
+    const {flags} = await this.parse(PluginsDoctor)
+    const [{diagnosePacks}, {pluginDescriptors}] = await Promise.all([import('../../lib/plugins/doctor.js'), import('../../lib/plugins/oclif.js')])
+    let options = {}
+    if (flags.tenant) {
+      configureSshForCommand(this.settings, this.ui)
+      const store = await this.state()
+      const {getTenant} = await import('../../lib/tenants/listing.js')
+      options = {tenant: await getTenant(store, flags.tenant), store, box: await this.secretBox()}
+    }
+    const report = await diagnosePacks(pluginDescriptors(this.config), options)
+    this.render(report.packs)
+    if (report.packs.length === 0) this.ui.log('No packs installed (odoops plugins install <pack>, or plugins link <dir> for development).')
+    else this.ui.log(report.broken.length ? `${report.broken.length} of ${report.packs.length} pack(s) have problems: ${report.broken.join(', ')}.` : `${report.packs.length} pack(s), no problems.`)
+    if (report.broken.length) process.exitCode = 1
+    return report
+  }
+
+  private render(packs: PackReport[]): void {
+    this.ui.table(packs, [
+      {header: 'Pack', get: (p) => `${p.name}@${p.version}`},
+      {header: 'Type', get: (p) => p.type},
+      {header: 'API', get: (p) => p.apiVersion ?? ''},
+      {header: 'Templates', get: (p) => p.templates.map((t) => (t.valid ? t.name : `${t.name} (invalid)`)).join(', ')},
+      {header: 'Metrics', get: (p) => p.metrics.map((m) => m.name).join(', ')},
+      {header: 'Steps', get: (p) => p.steps.map((s) => `${s.name} (${s.position})`).join(', ')},
+      {header: 'Commands', get: (p) => p.commands.join(', ')},
+      {header: 'State', get: (p) => (p.ok ? this.ui.color.green('ok') : this.ui.color.red(`${p.problems.length} problem(s)`))},
+    ])
+    if (this.ui.json) return
+    for (const pack of packs.filter((p) => !p.ok)) {
+      process.stderr.write(`${this.ui.color.red('Problems of')} ${pack.name}:\n`)
+      for (const problem of pack.problems) process.stderr.write(`  ${problem.area}${problem.subject ? ` ${problem.subject}` : ''}: ${problem.message}\n`)
+    }
+  }
+}
