@@ -8,6 +8,7 @@ import {join} from 'node:path'
 import {BIN, isolatedEnv, runCli} from '../helpers/cli.js'
 import {freshDatabase, pgCluster} from '../helpers/pg-cluster.js'
 import {LocalStore} from '../../src/lib/state/local-store.js'
+import {PG_SCHEMA_VERSION} from '../../src/lib/state/pg-migrations.js'
 
 /** Every file under `dir` with its content, to prove nothing changed. */
 function snapshot(dir: string): Record<string, string> {
@@ -167,7 +168,7 @@ describe('odoops state (e2e)', function () {
     const url = await freshDatabase('cli_migrate')
     const result = await runCli(['state', 'migrate', '--json', '--state', url], {env})
     expect(result.code, result.stderr).to.equal(0)
-    expect(result.json).to.deep.include({backend: 'postgres', from: 1, to: 1, applied: []})
+    expect(result.json).to.deep.include({backend: 'postgres', from: PG_SCHEMA_VERSION, to: PG_SCHEMA_VERSION, applied: []})
     const audit = await runCli(['audit', 'list', '--json', '--state', url], {env})
     expect(audit.json.events.map((e: {command: string}) => e.command)).to.deep.equal(['state:migrate'])
   })

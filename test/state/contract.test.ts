@@ -20,6 +20,7 @@ function sample(name: CollectionName, id: string, extra: Record<string, unknown>
     invoices: {customer: 'c1', period: '2024-05', status: 'draft'},
     onboardingRuns: {template: 'basic', state: 'running'},
     secrets: {value: 'v1:ciphertext'},
+    schedules: {schedule: {version: 1, jobs: []}},
   }
   return {id, ...base[name], ...extra}
 }

@@ -57,6 +57,7 @@ export class LocalStore implements StateStore {
   readonly invoices!: Collection<CollectionTypes['invoices']>
   readonly onboardingRuns!: Collection<CollectionTypes['onboardingRuns']>
   readonly secrets!: Collection<CollectionTypes['secrets']>
+  readonly schedules!: Collection<CollectionTypes['schedules']>
 
   private constructor(readonly location: string) {
     for (const name of COLLECTIONS) {

@@ -25,6 +25,7 @@ export const COLLECTION_TABLES: Readonly<Record<CollectionName, string>> = {
   invoices: 'invoices',
   onboardingRuns: 'onboarding_runs',
   secrets: 'secrets',
+  schedules: 'schedules',
 }
 
 const collectionTable = (table: string) => [
@@ -64,6 +65,11 @@ export const MIGRATIONS: readonly Migration[] = [
         expires_at timestamptz NOT NULL
       )`,
     ],
+  },
+  {
+    version: 2,
+    description: 'schedules (schedule apply)',
+    statements: collectionTable('schedules'),
   },
 ]
 

@@ -50,6 +50,7 @@ export class PostgresStore implements StateStore {
   readonly invoices!: Collection<CollectionTypes['invoices']>
   readonly onboardingRuns!: Collection<CollectionTypes['onboardingRuns']>
   readonly secrets!: Collection<CollectionTypes['secrets']>
+  readonly schedules!: Collection<CollectionTypes['schedules']>
 
   private constructor(
     private readonly pool: pg.Pool,

@@ -139,6 +139,16 @@ export interface OnboardingRunRecord extends BaseRecord {
   [key: string]: unknown
 }
 
+/** A schedule stored by `schedule apply` (id `default`): the parsed file and its source text. */
+export interface ScheduleRecord extends BaseRecord {
+  /** The schedule as parsed and validated (src/lib/schedule/types.ts ScheduleFile). */
+  schedule: Record<string, unknown>
+  /** The YAML applied, kept for `schedule list --source`. */
+  text?: string
+  file?: string
+  [key: string]: unknown
+}
+
 /** An encrypted secret (`value` is SecretBox output, never plain text). */
 export interface SecretRecord extends BaseRecord {
   value: string
@@ -181,6 +191,7 @@ export interface CollectionTypes {
   invoices: InvoiceRecord
   onboardingRuns: OnboardingRunRecord
   secrets: SecretRecord
+  schedules: ScheduleRecord
 }
 export type CollectionName = keyof CollectionTypes
 
@@ -194,4 +205,5 @@ export const COLLECTIONS: readonly CollectionName[] = [
   'invoices',
   'onboardingRuns',
   'secrets',
+  'schedules',
 ]

@@ -1,0 +1,7 @@
+export * from './types.js'
+export * from './retry.js'
+export * from './message.js'
+export * from './webhook.js'
+export * from './email.js'
+export * from './secrets.js'
+export * from './notifier.js'

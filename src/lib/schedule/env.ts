@@ -1,0 +1,15 @@
+import type {SecretBox} from '../secrets/secret-box.js'
+import type {SshConnection} from '../ssh/connection.js'
+import type {StateStore} from '../state/store.js'
+
+/** What jobs need from their surroundings (a command builds it; tests build their own). */
+export interface JobEnv {
+  store: StateStore
+  dataDir: string
+  /** A setting (backup.retention, partner.*, backup.defaultTarget…); undefined when unset. */
+  setting: (key: string) => unknown
+  /** Opened on first use (metering needs tenants' database passwords; channels may name vault secrets). */
+  box?: () => Promise<SecretBox>
+  connect?: (host: string) => Promise<SshConnection>
+  now?: () => Date
+}

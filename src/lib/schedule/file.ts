@@ -1,0 +1,172 @@
+import {existsSync, readFileSync, statSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
+import {LineCounter, parseDocument} from 'yaml'
+import {usageError} from '../errors.js'
+import {locate} from '../templates/locate.js'
+import {cronProblem, timeZoneProblem} from './cron.js'
+import {SCHEDULE_SCHEMA} from './schema.js'
+import type {ScheduleFile} from './types.js'
+
+/** A problem in a schedule file: its JSON path and, when it can be placed, line and column. */
+export interface ScheduleIssue {
+  kind: 'syntax' | 'schema' | 'rule'
+  path: string
+  message: string
+  line?: number
+  column?: number
+}
+
+export interface ParsedSchedule {
+  schedule?: ScheduleFile
+  issues: ScheduleIssue[]
+}
+
+let validator: ValidateFunction | undefined
+function schemaValidator(): ValidateFunction {
+  validator ??= new Ajv({allErrors: true, strict: false, discriminator: true}).compile(SCHEDULE_SCHEMA)
+  return validator
+}
+
+function schemaIssue(error: ErrorObject): {path: string; message: string; key: boolean} | undefined {
+  const params = error.params as Record<string, unknown>
+  const path = error.instancePath
+  // if/then and anyOf report a summary besides the real error; the branches of `select` are summarized once.
+  // `discriminator` repeats the enum on `type`; propertyNames repeats its inner pattern error.
+  if (error.keyword === 'if' || error.keyword === 'oneOf' || error.keyword === 'discriminator') return undefined
+  if (error.schemaPath.includes('/select/anyOf/') || error.schemaPath.includes('/propertyNames/')) return undefined
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return {path: `${path}/${String(params.additionalProperty)}`, message: `unknown property "${String(params.additionalProperty)}"`, key: true}
+    case 'required':
+      return {path, message: `missing property "${String(params.missingProperty)}"`, key: false}
+    case 'enum':
+      return {path, message: `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`, key: false}
+    case 'const':
+      return {path, message: `must be ${JSON.stringify(params.allowedValue)}`, key: false}
+    case 'anyOf':
+      return {path, message: 'must be "all" or an object with plan, host, tag and/or tenants', key: false}
+    case 'propertyNames':
+      return {path: `${path}/${String(params.propertyName)}`, message: 'a channel name is lower case letters, digits and dashes, starting with a letter', key: true}
+    case 'pattern':
+      if (/\/(id|host|target)$/.test(path) || /\/(failures|summaries|tenants)\/\d+$/.test(path)) return {path, message: 'must be lower case letters, digits and dashes, starting with a letter', key: false}
+      if (/Env$/.test(path)) return {path, message: 'must be an environment variable name', key: false}
+      if (/\/period$/.test(path)) return {path, message: 'must be previous, current or YYYY-MM', key: false}
+      if (/\/url$/.test(path)) return {path, message: 'must be an http:// or https:// URL', key: false}
+      if (/\/to\/\d+$/.test(path)) return {path, message: 'must be an e-mail address', key: false}
+      return {path, message: error.message ?? 'does not match its pattern', key: false}
+    default:
+      return {path, message: error.message ?? error.keyword, key: false}
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Checks across fields that a schema cannot express (run on malformed data too: every error at once). */
+export function scheduleRuleIssues(schedule: ScheduleFile): {path: string; message: string}[] {
+  const issues: {path: string; message: string}[] = []
+  if (typeof schedule.timezone === 'string') {
+    const problem = timeZoneProblem(schedule.timezone)
+    if (problem) issues.push({path: '/timezone', message: problem})
+  }
+  const channels = isObject(schedule.channels) ? schedule.channels : {}
+  for (const [name, channel] of Object.entries(channels)) {
+    const base = `/channels/${name}`
+    if (!isObject(channel)) continue
+    if (channel.type === 'webhook') {
+      const given = [channel.url, channel.urlEnv, channel.urlSecret].filter((v) => v !== undefined).length
+      if (given !== 1) issues.push({path: base, message: 'a webhook needs exactly one of url, urlEnv, urlSecret'})
+      if (channel.tokenEnv && channel.tokenSecret) issues.push({path: base, message: 'give tokenEnv or tokenSecret, not both'})
+    } else if (channel.type === 'email') {
+      if (channel.passwordEnv && channel.passwordSecret) issues.push({path: base, message: 'give passwordEnv or passwordSecret, not both'})
+      if ((channel.passwordEnv || channel.passwordSecret) && !channel.user) issues.push({path: `${base}/user`, message: 'a password goes with a user'})
+    }
+  }
+  const routes = (routing: ScheduleFile['notify'], at: string) => {
+    for (const list of ['failures', 'summaries'] as const) {
+      const names = isObject(routing) && Array.isArray(routing[list]) ? routing[list] : []
+      for (const [i, name] of names.entries()) {
+        if (!(name in channels)) issues.push({path: `${at}/${list}/${i}`, message: `no channel "${name}" under channels`})
+      }
+    }
+  }
+  routes(schedule.notify, '/notify')
+  const seen = new Map<string, number>()
+  for (const [i, job] of (Array.isArray(schedule.jobs) ? schedule.jobs : []).entries()) {
+    const at = `/jobs/${i}`
+    if (!isObject(job)) continue
+    if (typeof job.id !== 'string') {
+      // reported by the schema
+    } else if (seen.has(job.id)) issues.push({path: `${at}/id`, message: `job id "${job.id}" is used by /jobs/${seen.get(job.id)} already`})
+    else seen.set(job.id, i)
+    const cron = typeof job.cron === 'string' ? cronProblem(job.cron) : undefined
+    if (cron) issues.push({path: `${at}/cron`, message: `${JSON.stringify(job.cron)}: ${cron}`})
+    if (typeof job.timezone === 'string') {
+      const problem = timeZoneProblem(job.timezone)
+      if (problem) issues.push({path: `${at}/timezone`, message: problem})
+    }
+    if (job.kind === 'invoice-generate' && job.select !== undefined && job.select !== 'all') {
+      issues.push({path: `${at}/select`, message: 'invoice-generate drafts one invoice per customer for the whole fleet: leave select out (or "all")'})
+    }
+    routes(job.notify, `${at}/notify`)
+  }
+  return issues
+}
+
+/** Parse and check a schedule: YAML syntax, the JSON Schema (every error), then the rules across fields. */
+export function parseSchedule(text: string): ParsedSchedule {
+  const counter = new LineCounter()
+  const doc = parseDocument(text, {lineCounter: counter, prettyErrors: false, uniqueKeys: true})
+  if (doc.errors.length > 0) {
+    return {
+      issues: doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0])
+        return {kind: 'syntax', path: '', line: pos.line, column: pos.col, message: e.message.split('\n')[0]}
+      }),
+    }
+  }
+  const data: unknown = doc.toJS()
+  const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
+  const check = schemaValidator()
+  const issues: ScheduleIssue[] = []
+  const seen = new Set<string>()
+  if (!check(data)) {
+    for (const error of check.errors ?? []) {
+      const found = schemaIssue(error)
+      if (!found || seen.has(`${found.path}\0${found.message}`)) continue
+      seen.add(`${found.path}\0${found.message}`)
+      issues.push({kind: 'schema', path: found.path, message: found.message, ...place(found.path, found.key)})
+    }
+  }
+  if (isObject(data)) {
+    for (const i of scheduleRuleIssues(data as unknown as ScheduleFile)) issues.push({kind: 'rule', ...i, ...place(i.path)})
+  }
+  return issues.length > 0 ? {issues} : {schedule: data as unknown as ScheduleFile, issues}
+}
+
+export interface ScheduleFileRead extends ParsedSchedule {
+  file: string
+  text: string
+}
+
+export function readScheduleFile(path: string): ScheduleFileRead {
+  const file = resolve(path)
+  if (!existsSync(file) || !statSync(file).isFile()) throw usageError('SCHEDULE_FILE_NOT_FOUND', `No schedule file ${path}.`, ['Give the path of a schedule YAML file; docs/unattended.md has an example.'])
+  const text = readFileSync(file, 'utf8')
+  return {file, text, ...parseSchedule(text)}
+}
+
+/** `file:line:column path: message`, the form editors and CI annotate. */
+export function formatScheduleIssue(source: string, issue: ScheduleIssue): string {
+  const where = issue.line ? `${source}:${issue.line}:${issue.column}` : source
+  return `${where} ${issue.path || '/'}: ${issue.message}`
+}
+
+export function invalidSchedule(file: string, issues: ScheduleIssue[]) {
+  return usageError(
+    'SCHEDULE_INVALID',
+    `${file} is not a valid schedule (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => '  ' + formatScheduleIssue(file, i)).join('\n')}`,
+    ['Fix each issue above, then run odoops schedule validate <file> again. The format is in docs/unattended.md.'],
+    {issues},
+  )
+}

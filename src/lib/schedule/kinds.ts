@@ -1,0 +1,138 @@
+import type {BackupEntry} from '../backup/catalog.js'
+import {pruneBackups} from '../backup/prune.js'
+import {parsePlanRetention, parseRetentionRules, type RetentionRules} from '../backup/retention.js'
+import {runBackups} from '../backup/run.js'
+import {verifyBackup} from '../backup/verify.js'
+import {generateInvoices} from '../billing/generate.js'
+import {sellerFromSettings} from '../billing/tenant-billing.js'
+import {OdoopsError} from '../errors.js'
+import {collectUsage} from '../meter/collect.js'
+import {meterDay} from '../meter/day.js'
+import type {JobEnv} from './env.js'
+import type {JobUnit} from './select.js'
+import type {JobSpec} from './types.js'
+
+/** What a unit (one tenant, or the fleet) of a job did; recorded in its audit event. */
+export type UnitDetail = Record<string, unknown>
+
+export interface UnitContext {
+  env: JobEnv
+  job: JobSpec
+  unit: JobUnit
+  slot: string
+  signal: AbortSignal
+}
+
+const HOUR_MS = 3_600_000
+
+function failure(code: string, message: string, data?: Record<string, unknown>): OdoopsError {
+  return new OdoopsError(code, message, {data})
+}
+
+function stringSetting(env: JobEnv, key: string): string | undefined {
+  const v = env.setting(key)
+  return typeof v === 'string' && v !== '' ? v : undefined
+}
+
+async function backupUnit({env, job, unit, signal}: UnitContext): Promise<UnitDetail> {
+  const tenant = await env.store.tenants.get(unit.id)
+  if (!tenant) throw failure('TENANT_NOT_FOUND', `Tenant "${unit.id}" was removed before its backup started.`)
+  const target = job.options?.target ?? stringSetting(env, 'backup.defaultTarget')
+  // One tenant per call: the job lock, audit event and notice are per tenant; runBackups cleans up on abort.
+  const report = await runBackups({store: env.store, dataDir: env.dataDir, connect: env.connect, signal, now: env.now}, [tenant], {target, perHost: 1})
+  const result = report.results[0]
+  if (!result.ok) throw new OdoopsError(result.error?.code ?? 'BACKUP_FAILED', result.error?.message ?? 'backup failed', {suggestions: result.error?.suggestions ?? []})
+  return {target: report.target, backup: result.backup?.id, bytes: result.bytes, swept: result.swept}
+}
+
+async function verifyUnit({env, job, unit, signal}: UnitContext): Promise<UnitDetail> {
+  if (!unit.backup) throw failure('BACKUP_NOT_FOUND', `Tenant "${unit.id}" has no backup to verify.`)
+  const result = await verifyBackup({store: env.store, dataDir: env.dataDir, connect: env.connect, signal, now: env.now}, unit.backup, job.options?.host ? {host: job.options.host} : {})
+  if (result.status !== 'verified') throw failure('BACKUP_VERIFY_FAILED', `Backup ${result.id} of ${result.tenant} failed verification: ${result.reason}`, {backup: result.id})
+  return {backup: result.id, verifiedOn: result.host, durationMs: result.durationMs}
+}
+
+async function pruneUnit({env, job, unit, signal}: UnitContext): Promise<UnitDetail> {
+  const o = job.options ?? {}
+  const overrides: Partial<RetentionRules> = {}
+  if (o.keepDaily !== undefined) overrides.daily = o.keepDaily
+  if (o.keepWeekly !== undefined) overrides.weekly = o.keepWeekly
+  if (o.keepMonthly !== undefined) overrides.monthly = o.keepMonthly
+  const byPlan = env.setting('backup.retentionByPlan')
+  const retention = {
+    defaults: parseRetentionRules(stringSetting(env, 'backup.retention') ?? '7/4/12', 'backup.retention'),
+    byPlan: parsePlanRetention(Array.isArray(byPlan) ? byPlan.map(String) : []),
+    overrides,
+  }
+  const report = await pruneBackups({store: env.store, dataDir: env.dataDir, connect: env.connect, signal, now: env.now}, [unit.id], {dryRun: o.dryRun === true, retention})
+  const t = report.tenants[0]
+  if (!t) throw failure('INTERRUPTED', 'Interrupted before the prune started.')
+  if (t.error) throw new OdoopsError(t.error.code, t.error.message, {suggestions: t.error.suggestions})
+  const detail = {dryRun: report.dryRun, kept: t.kept.length, deleted: t.deleted.map((b) => b.id), freedBytes: t.freedBytes}
+  if (t.failed.length > 0) throw failure('BACKUP_PRUNE_INCOMPLETE', `${t.failed.length} backup(s) of ${unit.id} could not be deleted: ${t.failed.map((b) => `${b.id} (${b.error.code})`).join(', ')}`, detail)
+  return detail
+}
+
+async function meterUnit({env, job, unit, signal}: UnitContext): Promise<UnitDetail> {
+  const tenant = await env.store.tenants.get(unit.id)
+  if (!tenant) throw failure('TENANT_NOT_FOUND', `Tenant "${unit.id}" was removed before it was measured.`)
+  if (!env.box) throw failure('SECRET_KEY_MISSING', 'Metering needs the secret key (tenant database passwords).')
+  const now = env.now?.() ?? new Date()
+  const report = await collectUsage({store: env.store, box: await env.box(), connect: env.connect, signal, now: env.now}, [tenant], {day: meterDay(undefined, now), metrics: job.options?.metrics})
+  const result = report.results[0]
+  if (!result?.ok) {
+    const failed = (result?.metrics ?? []).filter((m) => m.error).map((m) => `${m.metric}: ${m.error}`)
+    throw failure(result?.error?.code ?? 'METER_FAILED', result?.error?.message ?? `Some metrics of ${unit.id} could not be measured: ${failed.join('; ')}`, {stored: result?.stored ?? 0})
+  }
+  return {date: report.date, snapshots: result.stored}
+}
+
+/** `previous` (default): last month; `current`: this month so far; or YYYY-MM. */
+export function periodFor(option: string | undefined, now: Date): string {
+  if (option && /^\d{4}-\d{2}$/.test(option)) return option
+  const back = option === 'current' ? 0 : 1
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - back, 1))
+  return d.toISOString().slice(0, 7)
+}
+
+async function invoiceUnit({env, job}: UnitContext): Promise<UnitDetail> {
+  const now = env.now?.() ?? new Date()
+  const report = await generateInvoices(env.store, {period: periodFor(job.options?.period, now), dryRun: job.options?.dryRun === true, seller: sellerFromSettings(env.setting), now})
+  const detail = {period: report.period, dryRun: report.dryRun, drafts: report.invoices.map((i) => i.id), skipped: report.skipped.length, removedDrafts: report.removedDrafts.length}
+  if (report.problems.length > 0) {
+    throw failure('INVOICE_RATING_PROBLEMS', `${report.problems.length} customer problem(s) in ${report.period}: ${report.problems.map((p) => `${p.customer}: ${p.message}`).join('; ')}`, detail)
+  }
+  return detail
+}
+
+/**
+ * Status from the records alone (no host is contacted): the tenant's state and the age of
+ * its newest complete and newest verified backup, against the job's thresholds.
+ */
+async function statusUnit({env, job, unit}: UnitContext): Promise<UnitDetail> {
+  const tenant = await env.store.tenants.get(unit.id)
+  if (!tenant) throw failure('TENANT_NOT_FOUND', `Tenant "${unit.id}" is gone.`)
+  const now = (env.now?.() ?? new Date()).getTime()
+  const backups = ((await env.store.backups.list({tenant: unit.id})) as BackupEntry[]).filter((b) => b.status === 'complete')
+  const newest = backups.reduce<BackupEntry | undefined>((a, b) => (!a || b.startedAt > a.startedAt ? b : a), undefined)
+  const verified = backups.filter((b) => b.verification?.status === 'verified').reduce<BackupEntry | undefined>((a, b) => (!a || b.startedAt > a.startedAt ? b : a), undefined)
+  const ageHours = (b?: BackupEntry) => (b ? Math.round(((now - Date.parse(b.startedAt)) / HOUR_MS) * 10) / 10 : null)
+  const detail = {state: tenant.state, host: tenant.host, newestBackup: newest?.id ?? null, backupAgeHours: ageHours(newest), newestVerified: verified?.id ?? null, verifiedAgeHours: ageHours(verified)}
+  const problems: string[] = []
+  if (tenant.state === 'failed') problems.push(`its last operation failed${tenant.operation?.error ? ` (${tenant.operation.error})` : ''}`)
+  const maxBackup = job.options?.maxBackupAgeHours
+  if (maxBackup !== undefined && (detail.backupAgeHours === null || detail.backupAgeHours > maxBackup)) problems.push(detail.backupAgeHours === null ? 'it has no backup' : `its newest backup is ${detail.backupAgeHours} h old (limit ${maxBackup} h)`)
+  const maxVerified = job.options?.maxVerifiedAgeHours
+  if (maxVerified !== undefined && (detail.verifiedAgeHours === null || detail.verifiedAgeHours > maxVerified)) problems.push(detail.verifiedAgeHours === null ? 'it has no verified backup' : `its newest verified backup is ${detail.verifiedAgeHours} h old (limit ${maxVerified} h)`)
+  if (problems.length > 0) throw failure('TENANT_STATUS_BREACH', `Tenant ${unit.id}: ${problems.join('; ')}.`, detail)
+  return detail
+}
+
+export const UNIT_RUNNERS: Record<JobSpec['kind'], (ctx: UnitContext) => Promise<UnitDetail>> = {
+  backup: backupUnit,
+  verify: verifyUnit,
+  prune: pruneUnit,
+  meter: meterUnit,
+  'invoice-generate': invoiceUnit,
+  status: statusUnit,
+}
