@@ -1,21 +1,12 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
-import {resolve} from 'node:path'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
-import {LineCounter, parseDocument} from 'yaml'
 import {usageError} from '../errors.js'
-import {locate} from '../templates/locate.js'
+import {checkYamlDocument, commonSchemaIssue, formatDocumentIssue, invalidDocument, readUserFile, type DocumentIssue, type SchemaIssue} from '../yaml-document.js'
 import {PLAN_SCHEMA} from './plan-schema.js'
 import {planRuleIssues} from './plan-rules.js'
 import type {PlanDefinition} from './plan-types.js'
 
 /** A problem in a plan file, with its JSON path and, when it can be placed, line and column. */
-export interface PlanIssue {
-  kind: 'syntax' | 'schema' | 'rule'
-  path: string
-  message: string
-  line?: number
-  column?: number
-}
+export type PlanIssue = DocumentIssue
 
 export interface ParsedPlan {
   plan?: PlanDefinition
@@ -29,20 +20,14 @@ function schemaValidator(): ValidateFunction {
   return validator
 }
 
-function schemaIssue(error: ErrorObject): {path: string; message: string; key: boolean} | undefined {
+function schemaIssue(error: ErrorObject): SchemaIssue | undefined {
   const params = error.params as Record<string, unknown>
   const path = error.instancePath
   // anyOf reports each branch (its summary is enough); propertyNames repeats its inner pattern error.
   if (error.schemaPath.includes('/anyOf/') || error.schemaPath.includes('/propertyNames/')) return undefined
+  const common = commonSchemaIssue(error)
+  if (common) return common
   switch (error.keyword) {
-    case 'additionalProperties':
-      return {path: `${path}/${String(params.additionalProperty)}`, message: `unknown property "${String(params.additionalProperty)}"`, key: true}
-    case 'required':
-      return {path, message: `missing property "${String(params.missingProperty)}"`, key: false}
-    case 'enum':
-      return {path, message: `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`, key: false}
-    case 'const':
-      return {path, message: `must be ${JSON.stringify(params.allowedValue)}`, key: false}
     case 'discriminator':
       return {path: `${path}/type`, message: 'type must be one of flat, per-user, fair-use, bands, addon', key: false}
     case 'propertyNames':
@@ -63,33 +48,8 @@ function schemaIssue(error: ErrorObject): {path: string; message: string; key: b
  * then the rules across fields. A plan comes back only when there is no issue at all.
  */
 export function parsePlan(text: string): ParsedPlan {
-  const counter = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: counter, prettyErrors: false, uniqueKeys: true})
-  if (doc.errors.length > 0) {
-    return {
-      issues: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0])
-        return {kind: 'syntax', path: '', line: pos.line, column: pos.col, message: e.message.split('\n')[0]}
-      }),
-    }
-  }
-  const data: unknown = doc.toJS()
-  const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
-  const check = schemaValidator()
-  if (!check(data)) {
-    const seen = new Set<string>()
-    const issues: PlanIssue[] = []
-    for (const error of check.errors ?? []) {
-      const found = schemaIssue(error)
-      if (!found || seen.has(`${found.path}\0${found.message}`)) continue
-      seen.add(`${found.path}\0${found.message}`)
-      issues.push({kind: 'schema', path: found.path, message: found.message, ...place(found.path, found.key)})
-    }
-    return {issues}
-  }
-  const plan = data as PlanDefinition
-  const issues: PlanIssue[] = planRuleIssues(plan).map((i) => ({kind: 'rule', ...i, ...place(i.path)}))
-  return issues.length > 0 ? {issues} : {plan, issues}
+  const {value, issues} = checkYamlDocument<PlanDefinition>(text, {validate: schemaValidator(), describe: schemaIssue, rules: planRuleIssues})
+  return value ? {plan: value, issues} : {issues}
 }
 
 export interface PlanFile extends ParsedPlan {
@@ -98,24 +58,13 @@ export interface PlanFile extends ParsedPlan {
 }
 
 export function readPlanFile(path: string): PlanFile {
-  const file = resolve(path)
-  if (!existsSync(file) || !statSync(file).isFile()) throw usageError('PLAN_FILE_NOT_FOUND', `No plan file ${path}.`, ['Give the path of a plan YAML file, e.g. templates/plans/per-user.yaml.'])
-  const text = readFileSync(file, 'utf8')
+  const {file, text} = readUserFile(path, () => usageError('PLAN_FILE_NOT_FOUND', `No plan file ${path}.`, ['Give the path of a plan YAML file, e.g. templates/plans/per-user.yaml.']))
   return {file, text, ...parsePlan(text)}
 }
 
-/** `file:line:column path: message`, the form editors and CI annotate. */
-export function formatPlanIssue(source: string, issue: PlanIssue): string {
-  const where = issue.line ? `${source}:${issue.line}:${issue.column}` : source
-  return `${where} ${issue.path || '/'}: ${issue.message}`
-}
+export const formatPlanIssue = formatDocumentIssue
 
 /** The error for a plan file with issues: exit 2, every issue in the message and in data. */
 export function invalidPlan(file: string, issues: PlanIssue[]) {
-  return usageError(
-    'PLAN_INVALID',
-    `${file} is not a valid plan (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => '  ' + formatPlanIssue(file, i)).join('\n')}`,
-    ['Fix each issue above, then run odoops plan validate <file> again. The format is in docs/billing.md.'],
-    {issues},
-  )
+  return invalidDocument('PLAN_INVALID', 'plan', file, issues, 'Fix each issue above, then run odoops plan validate <file> again. The format is in docs/billing.md.')
 }

@@ -1,21 +1,12 @@
-import {existsSync, readFileSync, statSync} from 'node:fs'
-import {resolve} from 'node:path'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
-import {LineCounter, parseDocument} from 'yaml'
 import {usageError} from '../errors.js'
-import {locate} from '../templates/locate.js'
+import {checkYamlDocument, commonSchemaIssue, formatDocumentIssue, invalidDocument, readUserFile, type DocumentIssue, type SchemaIssue} from '../yaml-document.js'
 import {cronProblem, timeZoneProblem} from './cron.js'
 import {SCHEDULE_SCHEMA} from './schema.js'
 import type {ScheduleFile} from './types.js'
 
 /** A problem in a schedule file: its JSON path and, when it can be placed, line and column. */
-export interface ScheduleIssue {
-  kind: 'syntax' | 'schema' | 'rule'
-  path: string
-  message: string
-  line?: number
-  column?: number
-}
+export type ScheduleIssue = DocumentIssue
 
 export interface ParsedSchedule {
   schedule?: ScheduleFile
@@ -28,22 +19,16 @@ function schemaValidator(): ValidateFunction {
   return validator
 }
 
-function schemaIssue(error: ErrorObject): {path: string; message: string; key: boolean} | undefined {
+function schemaIssue(error: ErrorObject): SchemaIssue | undefined {
   const params = error.params as Record<string, unknown>
   const path = error.instancePath
   // if/then and anyOf report a summary besides the real error; the branches of `select` are summarized once.
   // `discriminator` repeats the enum on `type`; propertyNames repeats its inner pattern error.
   if (error.keyword === 'if' || error.keyword === 'oneOf' || error.keyword === 'discriminator') return undefined
   if (error.schemaPath.includes('/select/anyOf/') || error.schemaPath.includes('/propertyNames/')) return undefined
+  const common = commonSchemaIssue(error)
+  if (common) return common
   switch (error.keyword) {
-    case 'additionalProperties':
-      return {path: `${path}/${String(params.additionalProperty)}`, message: `unknown property "${String(params.additionalProperty)}"`, key: true}
-    case 'required':
-      return {path, message: `missing property "${String(params.missingProperty)}"`, key: false}
-    case 'enum':
-      return {path, message: `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`, key: false}
-    case 'const':
-      return {path, message: `must be ${JSON.stringify(params.allowedValue)}`, key: false}
     case 'anyOf':
       return {path, message: 'must be "all" or an object with plan, host, tag and/or tenants', key: false}
     case 'propertyNames':
@@ -115,33 +100,8 @@ export function scheduleRuleIssues(schedule: ScheduleFile): {path: string; messa
 
 /** Parse and check a schedule: YAML syntax, the JSON Schema (every error), then the rules across fields. */
 export function parseSchedule(text: string): ParsedSchedule {
-  const counter = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: counter, prettyErrors: false, uniqueKeys: true})
-  if (doc.errors.length > 0) {
-    return {
-      issues: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0])
-        return {kind: 'syntax', path: '', line: pos.line, column: pos.col, message: e.message.split('\n')[0]}
-      }),
-    }
-  }
-  const data: unknown = doc.toJS()
-  const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
-  const check = schemaValidator()
-  const issues: ScheduleIssue[] = []
-  const seen = new Set<string>()
-  if (!check(data)) {
-    for (const error of check.errors ?? []) {
-      const found = schemaIssue(error)
-      if (!found || seen.has(`${found.path}\0${found.message}`)) continue
-      seen.add(`${found.path}\0${found.message}`)
-      issues.push({kind: 'schema', path: found.path, message: found.message, ...place(found.path, found.key)})
-    }
-  }
-  if (isObject(data)) {
-    for (const i of scheduleRuleIssues(data as unknown as ScheduleFile)) issues.push({kind: 'rule', ...i, ...place(i.path)})
-  }
-  return issues.length > 0 ? {issues} : {schedule: data as unknown as ScheduleFile, issues}
+  const {value, issues} = checkYamlDocument<ScheduleFile>(text, {validate: schemaValidator(), describe: schemaIssue, rules: scheduleRuleIssues, rulesDespiteSchemaErrors: true})
+  return value ? {schedule: value, issues} : {issues}
 }
 
 export interface ScheduleFileRead extends ParsedSchedule {
@@ -150,23 +110,12 @@ export interface ScheduleFileRead extends ParsedSchedule {
 }
 
 export function readScheduleFile(path: string): ScheduleFileRead {
-  const file = resolve(path)
-  if (!existsSync(file) || !statSync(file).isFile()) throw usageError('SCHEDULE_FILE_NOT_FOUND', `No schedule file ${path}.`, ['Give the path of a schedule YAML file; docs/unattended.md has an example.'])
-  const text = readFileSync(file, 'utf8')
+  const {file, text} = readUserFile(path, () => usageError('SCHEDULE_FILE_NOT_FOUND', `No schedule file ${path}.`, ['Give the path of a schedule YAML file; docs/unattended.md has an example.']))
   return {file, text, ...parseSchedule(text)}
 }
 
-/** `file:line:column path: message`, the form editors and CI annotate. */
-export function formatScheduleIssue(source: string, issue: ScheduleIssue): string {
-  const where = issue.line ? `${source}:${issue.line}:${issue.column}` : source
-  return `${where} ${issue.path || '/'}: ${issue.message}`
-}
+export const formatScheduleIssue = formatDocumentIssue
 
 export function invalidSchedule(file: string, issues: ScheduleIssue[]) {
-  return usageError(
-    'SCHEDULE_INVALID',
-    `${file} is not a valid schedule (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => '  ' + formatScheduleIssue(file, i)).join('\n')}`,
-    ['Fix each issue above, then run odoops schedule validate <file> again. The format is in docs/unattended.md.'],
-    {issues},
-  )
+  return invalidDocument('SCHEDULE_INVALID', 'schedule', file, issues, 'Fix each issue above, then run odoops schedule validate <file> again. The format is in docs/unattended.md.')
 }
