@@ -193,3 +193,35 @@ export async function removeVeth(index: number): Promise<boolean> {
   await execa('ip', ['link', 'delete', name], {reject: false})
   return true
 }
+
+/** The container's init: the first child of its systemd-nspawn process. */
+function containerLeader(nspawnPid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${nspawnPid}/task/${nspawnPid}/children`, 'utf8').trim().split(/\s+/)[0]
+    return first ? Number(first) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * What odoops-net.service does inside the sandbox (address and default route on host0), done
+ * from the host in the container's network namespace when sshd is not reachable yet and host0
+ * has no address: seen in about one in ten parallel boots, host0 up with only its link-local
+ * address. Returns whether anything had to be set.
+ */
+export async function ensureGuestAddress(nspawnPid: number, index: number): Promise<boolean> {
+  const leader = containerLeader(nspawnPid)
+  if (!leader) return false
+  const {address, hostAddress} = subnetAddresses(index)
+  // Only once the guest's own unit has run (or failed): while it has not, setting the address would make it fail.
+  const unit = await execa('nsenter', ['-t', String(leader), '-a', 'systemctl', 'show', '-p', 'ActiveState', '--value', 'odoops-net.service'], {reject: false})
+  if (!['active', 'failed'].includes(unit.stdout.trim())) return false
+  const inNetns = (args: string[]) => execa('nsenter', ['-t', String(leader), '-n', 'ip', ...args], {reject: false})
+  const shown = await inNetns(['-o', '-4', 'addr', 'show', 'dev', 'host0'])
+  if (shown.exitCode !== 0 || shown.stdout.includes(`inet ${address}/`)) return false
+  await inNetns(['link', 'set', 'host0', 'up'])
+  await inNetns(['addr', 'replace', `${address}/24`, 'dev', 'host0'])
+  await inNetns(['route', 'replace', 'default', 'via', hostAddress])
+  return true
+}
