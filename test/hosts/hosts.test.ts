@@ -8,16 +8,7 @@ import {SshPool} from '../../src/lib/ssh/pool.js'
 import {LocalStore} from '../../src/lib/state/local-store.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {testHost, TEST_HOST_TIMEOUT_MS, type TestHost} from '../ssh/test-host.js'
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
+import {failure} from '../helpers/failure.js'
 
 function freshStore(): StateStore {
   return LocalStore.open(mkdtempSync(join(tmpdir(), 'odoops-hosts-')))

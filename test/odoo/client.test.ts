@@ -3,20 +3,10 @@ import {chmodSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {ResultPromise} from 'execa'
-import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
 import {checkHealth, OdooClient, OdooRpcError, urlTransport, type HttpTransport} from '../../src/lib/odoo/index.js'
 import {BUILD_DATE, extractedFixture, freePort, runOdoo, startOdoo, waitHealthy, writeConfig} from '../fixture-odoo/helpers.js'
 import {pgCluster} from '../helpers/pg-cluster.js'
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
+import {failure} from '../helpers/failure.js'
 
 // The client against the fixture Odoo run locally (from its extracted package) on the throwaway PostgreSQL.
 describe('odoo: XML-RPC client and health against the fixture Odoo (local)', function () {

@@ -3,22 +3,12 @@ import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {syncBuiltinESMExports} from 'node:module'
 import nock from 'nock'
-import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
 import {hostTransport, urlTransport} from '../../src/lib/odoo/transport.js'
 import type {SshConnection} from '../../src/lib/ssh/connection.js'
 import {SshPool} from '../../src/lib/ssh/pool.js'
 import {script, shell} from '../../src/lib/ssh/quote.js'
 import {requireSandboxes, sharedSandbox, SANDBOX_BOOT_TIMEOUT_MS} from '../helpers/sandbox.js'
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
+import {failure} from '../helpers/failure.js'
 
 describe('odoo: HTTP transports', function () {
   this.timeout(60_000)

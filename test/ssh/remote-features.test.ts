@@ -1,6 +1,5 @@
 import {expect} from 'chai'
 import pg from 'pg'
-import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
 import {SshPool} from '../../src/lib/ssh/pool.js'
 import {script, shell} from '../../src/lib/ssh/quote.js'
 import type {SshConnection} from '../../src/lib/ssh/connection.js'
@@ -9,16 +8,7 @@ import {sharedLocalSshd} from '../helpers/local-sshd.js'
 import {pgCluster} from '../helpers/pg-cluster.js'
 import {hostileStrings} from './hostile-strings.js'
 import {testHost, TEST_HOST_TIMEOUT_MS, type TestHost} from './test-host.js'
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
+import {failure} from '../helpers/failure.js'
 
 describe('ssh: users, sudo, tunnels, jump hosts @host', function () {
   let host: TestHost

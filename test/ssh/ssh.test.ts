@@ -5,22 +5,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Readable, Writable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
-import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
 import {SshPool} from '../../src/lib/ssh/pool.js'
 import {shell, script, command} from '../../src/lib/ssh/quote.js'
 import type {SshConnection} from '../../src/lib/ssh/connection.js'
 import {asFileName, hostileStrings} from './hostile-strings.js'
 import {testHost, TEST_HOST_TIMEOUT_MS, type TestHost} from './test-host.js'
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
+import {failure} from '../helpers/failure.js'
 
 /** Client-side TCP connections from this machine to address:port. */
 function tcpConnectionsTo(address: string, port: number): number {

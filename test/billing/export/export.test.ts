@@ -4,8 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {exportInvoices} from '../../../src/lib/billing/export/index.js'
 import type {Invoice} from '../../../src/lib/billing/types.js'
-import {isOdoopsError, type OdoopsError} from '../../../src/lib/errors.js'
 import {creditNote, standardInvoice} from './invoices.js'
+import {failure} from '../../helpers/failure.js'
 
 /** The part of the state store an export reads: the `invoices` collection with equality filters. */
 function storeOf(invoices: Invoice[]) {
@@ -16,16 +16,6 @@ function storeOf(invoices: Invoice[]) {
       },
     },
   } as never
-}
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
 }
 
 describe('billing export: exportInvoices', function () {

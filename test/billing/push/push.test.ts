@@ -1,19 +1,9 @@
 import {expect} from 'chai'
 import {connectOdoo, pushInvoices, productCode} from '../../../src/lib/billing/push/index.js'
-import {isOdoopsError, type OdoopsError} from '../../../src/lib/errors.js'
 import {redact} from '../../../src/lib/secrets/redact.js'
 import {creditNote, mixedRatesInvoice, standardInvoice} from '../export/invoices.js'
 import {FakeOdoo, ODOO_URL} from './fake-odoo.js'
-
-async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
-  try {
-    await promise
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
+import {failure} from '../../helpers/failure.js'
 
 const invoices = () => [standardInvoice(), mixedRatesInvoice(), creditNote()]
 
