@@ -161,6 +161,8 @@ describe('odoops sandbox @host', function () {
     expect(record.initPid).to.be.a('number')
     expect(existsSync(record.ephemeralDir)).to.equal(true)
     process.kill(victim.pid, 'SIGKILL')
+    // SIGKILL is delivered asynchronously: list only once the process is really gone.
+    for (let i = 0; i < 50 && isRunning(victim.pid); i++) await new Promise((r) => setTimeout(r, 100))
     const listed = await sandboxList({dataDir})
     expect(listed.cleaned).to.deep.equal(['victim'])
     expect(isRunning(record.initPid)).to.equal(false)

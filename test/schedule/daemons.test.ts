@@ -146,7 +146,9 @@ describe('schedule run: two daemons per store, each (tenant, run) once', functio
       expect(skipped.length).to.be.at.least(RUNS * TENANTS - 2 * TENANTS)
       const held = skipped.filter((e) => /held by/.test(e.reason)).length
       console.log(`      ${name}: ${slots.length} complete runs, executions per daemon ${ran.join(' + ')}, skipped ${held} held by / ${skipped.length - held} done by, stops ${fleet.stops.map((s) => `${s.ms} ms`).join(', ')}`)
-      expect(skipped.every((e) => /^skipped: (held by schedule run every-minute@\S+ by \S+ pid \d+|done by .+)$/.test(e.reason))).to.equal(true)
+      // `interrupted`: a run that was starting when the test stopped the daemons (SIGTERM).
+      const unexpected = skipped.filter((e) => !/^(skipped: (held by schedule run every-minute@\S+ by \S+ pid \d+|done by .+)|interrupted)$/.test(e.reason))
+      expect(unexpected.map((e) => e.reason)).to.deep.equal([])
       // The audit events name the daemon that ran each one; both fleets' events come from the two pids.
       const owners = new Set(fleet.events.map((e) => String(e.details?.owner).replace(/.* pid /, '')))
       expect(owners.size).to.be.within(1, 2)

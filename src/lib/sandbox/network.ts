@@ -205,23 +205,32 @@ function containerLeader(nspawnPid: number): number | undefined {
 }
 
 /**
- * What odoops-net.service does inside the sandbox (address and default route on host0), done
- * from the host in the container's network namespace when sshd is not reachable yet and host0
- * has no address: seen in about one in ten parallel boots, host0 up with only its link-local
- * address. Returns whether anything had to be set.
+ * Repairs the guest's network from the host when sshd is not reachable yet. systemd inside a
+ * container sometimes fails to spawn odoops-net.service ("Failed at step CGROUP spawning
+ * /usr/sbin/ip: No such file or directory", seen in about one in ten parallel boots): the unit
+ * is then started again inside the container. A unit that ran but left host0 without its
+ * address gets the address and default route set in the container's network namespace.
+ * Nothing is done while the unit has not run yet (a slow boot). Returns what was done.
  */
-export async function ensureGuestAddress(nspawnPid: number, index: number): Promise<boolean> {
+export async function ensureGuestNetwork(nspawnPid: number, index: number): Promise<'restarted-unit' | 'set-address' | undefined> {
   const leader = containerLeader(nspawnPid)
-  if (!leader) return false
+  if (!leader) return undefined
+  const inGuest = (args: string[]) => execa('nsenter', ['-t', String(leader), '-a', ...args], {reject: false})
+  const state = (await inGuest(['systemctl', 'show', '-p', 'ActiveState', '--value', 'odoops-net.service'])).stdout.trim()
+  if (state === 'failed') {
+    const restarted = await inGuest(['systemctl', 'restart', 'odoops-net.service'])
+    if (restarted.exitCode === 0) return 'restarted-unit'
+  } else if (state !== 'active') {
+    return undefined
+  }
   const {address, hostAddress} = subnetAddresses(index)
-  // Only once the guest's own unit has run (or failed): while it has not, setting the address would make it fail.
-  const unit = await execa('nsenter', ['-t', String(leader), '-a', 'systemctl', 'show', '-p', 'ActiveState', '--value', 'odoops-net.service'], {reject: false})
-  if (!['active', 'failed'].includes(unit.stdout.trim())) return false
   const inNetns = (args: string[]) => execa('nsenter', ['-t', String(leader), '-n', 'ip', ...args], {reject: false})
   const shown = await inNetns(['-o', '-4', 'addr', 'show', 'dev', 'host0'])
-  if (shown.exitCode !== 0 || shown.stdout.includes(`inet ${address}/`)) return false
+  if (shown.exitCode !== 0 || shown.stdout.includes(`inet ${address}/`)) return undefined
   await inNetns(['link', 'set', 'host0', 'up'])
   await inNetns(['addr', 'replace', `${address}/24`, 'dev', 'host0'])
   await inNetns(['route', 'replace', 'default', 'via', hostAddress])
-  return true
+  // The guest's view of itself must agree: a failed unit left behind would make it "degraded".
+  await inGuest(['systemctl', 'reset-failed', 'odoops-net.service'])
+  return 'set-address'
 }

@@ -6,7 +6,7 @@ import type {StateStore} from '../state/store.js'
 import {GUEST_PATHS} from './image-recipe.js'
 import {ensureImage, imagesDirFor, resolveImage, type ImageInfo} from './image.js'
 import {generateKeyPair} from './keys.js'
-import {claimSubnet, configureHostSide, ensureGuestAddress, machineName, recordClaimPid, releaseSubnet, removeVeth, subnetAddresses} from './network.js'
+import {claimSubnet, configureHostSide, ensureGuestNetwork, machineName, recordClaimPid, releaseSubnet, removeVeth, subnetAddresses} from './network.js'
 import {cleanContainerTrace, isOurNspawn, startNspawn, stopNspawn, traceContainer, type Bind, type StopOutcome} from './nspawn.js'
 import {isProcessAlive, tailOf} from './processes.js'
 import {ensureProxy, stopProxy} from './proxy.js'
@@ -136,8 +136,8 @@ async function refuseForeignHost(store: StateStore, name: string): Promise<void>
  * other sandboxes. Seen over 90 s in CI; a dead container is still noticed at once (`stillRunning`).
  */
 export const DEFAULT_BOOT_TIMEOUT_MS = 300_000
-/** How long sshd may stay unreachable before the guest's address is checked from the host. */
-const GUEST_NETWORK_CHECK_MS = 20_000
+/** How long sshd may stay unreachable before (and between) checks of the guest's network from the host. */
+const GUEST_NETWORK_CHECK_MS = 8_000
 
 interface BootOptions extends SandboxUpOptions {
   register: boolean
@@ -211,11 +211,13 @@ async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo
       throw bootFailed(record, messageOf(error))
     }
     const waitOptions = {timeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, stillRunning: alive, signal: options.signal}
+    // sshd unreachable after a while: check the guest's network unit between waits (see ensureGuestNetwork).
+    const deadline = Date.now() + waitOptions.timeoutMs
     let ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.min(GUEST_NETWORK_CHECK_MS, waitOptions.timeoutMs)})
-    if ('failure' in ready && ready.failure === 'timeout' && alive()) {
-      // sshd unreachable for a while: if host0 came up without its address, set it from the host.
-      if (await ensureGuestAddress(record.pid, claim.index)) options.onProgress?.(`${name}: host0 had no address after ${GUEST_NETWORK_CHECK_MS / 1000} s; set it from the host`)
-      ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.max(0, waitOptions.timeoutMs - GUEST_NETWORK_CHECK_MS)})
+    while ('failure' in ready && ready.failure === 'timeout' && alive() && Date.now() < deadline) {
+      const repaired = await ensureGuestNetwork(record.pid, claim.index)
+      if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
+      ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.max(0, Math.min(GUEST_NETWORK_CHECK_MS, deadline - Date.now()))})
     }
     if ('failure' in ready) {
       const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
