@@ -212,21 +212,26 @@ function containerLeader(nspawnPid: number): number | undefined {
  * address gets the address and default route set in the container's network namespace.
  * Nothing is done while the unit has not run yet (a slow boot). Returns what was done.
  */
-export async function ensureGuestNetwork(nspawnPid: number, index: number): Promise<'restarted-unit' | 'set-address' | undefined> {
+export async function ensureGuestNetwork(nspawnPid: number, index: number, options: {settleMs?: number} = {}): Promise<'restarted-unit' | 'set-address' | undefined> {
   const leader = containerLeader(nspawnPid)
   if (!leader) return undefined
   const inGuest = (args: string[]) => execa('nsenter', ['-t', String(leader), '-a', ...args], {reject: false})
-  const state = (await inGuest(['systemctl', 'show', '-p', 'ActiveState', '--value', 'odoops-net.service'])).stdout.trim()
+  const readState = async () => (await inGuest(['systemctl', 'show', '-p', 'ActiveState', '--value', 'odoops-net.service'])).stdout.trim()
+  let state = await readState()
+  // `settleMs`: sshd already answers, so the unit is about to finish: wait for its outcome.
+  for (const until = Date.now() + (options.settleMs ?? 0); !['active', 'failed'].includes(state) && Date.now() < until; state = await readState()) await sleep(250)
   if (state === 'failed') {
     const restarted = await inGuest(['systemctl', 'restart', 'odoops-net.service'])
     if (restarted.exitCode === 0) return 'restarted-unit'
+    // It failed part-way (the address set, not the route): its `ip addr add` now fails; finish it here.
   } else if (state !== 'active') {
     return undefined
   }
   const {address, hostAddress} = subnetAddresses(index)
   const inNetns = (args: string[]) => execa('nsenter', ['-t', String(leader), '-n', 'ip', ...args], {reject: false})
   const shown = await inNetns(['-o', '-4', 'addr', 'show', 'dev', 'host0'])
-  if (shown.exitCode !== 0 || shown.stdout.includes(`inet ${address}/`)) return undefined
+  const route = await inNetns(['-4', 'route', 'show', 'default'])
+  if (state === 'active' && (shown.exitCode !== 0 || (shown.stdout.includes(`inet ${address}/`) && route.stdout.includes(`via ${hostAddress}`)))) return undefined
   await inNetns(['link', 'set', 'host0', 'up'])
   await inNetns(['addr', 'replace', `${address}/24`, 'dev', 'host0'])
   await inNetns(['route', 'replace', 'default', 'via', hostAddress])

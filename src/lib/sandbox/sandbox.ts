@@ -219,6 +219,11 @@ async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo
       if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
       ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.max(0, Math.min(GUEST_NETWORK_CHECK_MS, deadline - Date.now()))})
     }
+    if (!('failure' in ready)) {
+      // sshd answers, but the unit may have failed after the address (no default route, a "degraded" guest).
+      const repaired = await ensureGuestNetwork(record.pid, claim.index, {settleMs: 5000})
+      if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
+    }
     if ('failure' in ready) {
       const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
       throw bootFailed(record, why)
