@@ -65,9 +65,9 @@ export function requireSandboxes(context: Mocha.Context): void {
   context.skip()
 }
 
-async function boot(name: string, image: string, fixtureOdoo?: FixtureSeries): Promise<SandboxInfo> {
+async function boot(name: string, image: string, fixtureOdoo?: FixtureSeries, aptRepo?: string): Promise<SandboxInfo> {
   const {dataDir, cacheDir} = dirs()
-  const repo = fixtureOdoo ? await fixtureRepo(fixtureOdoo) : undefined
+  const repo = aptRepo ?? (fixtureOdoo ? await fixtureRepo(fixtureOdoo) : undefined)
   const result = await sandboxUp({dataDir, cacheDir, name, image, register: false, fixtureOdoo: repo})
   const info = result.sandboxes[0]
   started.set(name, info)
@@ -95,6 +95,8 @@ export interface SandboxOptions {
   image?: string
   /** Mount the fixture Odoo's apt repository (true = series 17.0); install it with --apt-source FIXTURE_APT_SOURCE. */
   fixtureOdoo?: boolean | FixtureSeries
+  /** A flat apt repository directory to mount instead (real Odoo packages, test/helpers/real-odoo.ts); same apt source. */
+  aptRepo?: string
 }
 
 function fixtureSeriesOf(option: SandboxOptions['fixtureOdoo']): FixtureSeries | undefined {
@@ -105,13 +107,13 @@ function fixtureSeriesOf(option: SandboxOptions['fixtureOdoo']): FixtureSeries |
 export function sharedSandbox(name = 'a', options: SandboxOptions = {}): Promise<SandboxInfo> {
   const image = options.image ?? 'base'
   const fixture = fixtureSeriesOf(options.fixtureOdoo)
-  const key = `${image}${fixture ? ` with the ${fixture} fixture Odoo` : ''}`
+  const key = `${image}${options.aptRepo ? ` with the apt repository ${options.aptRepo}` : fixture ? ` with the ${fixture} fixture Odoo` : ''}`
   const existing = shared.get(name)
   if (existing) {
     if (existing.image !== key) throw new Error(`shared sandbox "${name}" was booted from image ${existing.image}, not ${key}: use another name`)
     return existing.info
   }
-  const info = boot(name, image, fixture)
+  const info = boot(name, image, fixture, options.aptRepo)
   // A failed boot is not cached: the next test may try again (and report its own failure).
   info.catch(() => shared.delete(name))
   shared.set(name, {image: key, info})
@@ -129,7 +131,7 @@ export interface DedicatedSandbox extends SandboxInfo {
 /** A sandbox for one test that will break it. Down it when done (the run's end downs it otherwise). */
 export async function dedicatedSandbox(options: SandboxOptions & {name?: string} = {}): Promise<DedicatedSandbox> {
   const name = options.name ?? `own-${process.pid}-${++dedicatedCount}`
-  const info = await boot(name, options.image ?? 'base', fixtureSeriesOf(options.fixtureOdoo))
+  const info = await boot(name, options.image ?? 'base', fixtureSeriesOf(options.fixtureOdoo), options.aptRepo)
   return {
     ...info,
     regenerateHostKey: async () => (await regenerateHostKey(dirs().dataDir, name)).hostKey,
@@ -163,8 +165,8 @@ export function sshArgs(info: SandboxInfo): string[] {
 }
 
 /** Run a shell command in the sandbox with the system `ssh` client (for test assertions). */
-export async function sshRun(info: SandboxInfo, command: string, options: {timeoutMs?: number} = {}) {
-  return execa('ssh', [...sshArgs(info), command], {reject: false, stdin: 'ignore', timeout: options.timeoutMs ?? 120_000})
+export async function sshRun(info: SandboxInfo, command: string, options: {timeoutMs?: number; input?: string} = {}) {
+  return execa('ssh', [...sshArgs(info), command], {reject: false, ...(options.input === undefined ? {stdin: 'ignore' as const} : {input: options.input}), timeout: options.timeoutMs ?? 120_000})
 }
 
 /** Down every sandbox this process started and remove the helper's directories. */

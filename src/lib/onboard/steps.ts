@@ -191,6 +191,20 @@ async function roleGroups(session: OdooSession, ctx: OnboardContext, roles: stri
 }
 
 /**
+ * The name of res.users' groups field, asked of the server: `groups_id` up to 18.0, renamed
+ * `group_ids` in 19.0 (odoo/addons/base/models/res_users.py). fields_get answers only fields
+ * that exist, so this holds for whichever series comes next.
+ */
+export async function userGroupsField(session: OdooSession): Promise<'group_ids' | 'groups_id'> {
+  const fields = await session.call<Record<string, unknown>>('res.users', 'fields_get', [['group_ids', 'groups_id']], {attributes: ['type']})
+  if (fields.group_ids) return 'group_ids'
+  if (fields.groups_id) return 'groups_id'
+  throw new OdoopsError('ODOO_USER_GROUPS_FIELD_UNKNOWN', "This Odoo's res.users has neither group_ids (19.0+) nor groups_id (up to 18.0): odoops cannot set users' roles on it.", {
+    suggestions: ['Check the series this tenant runs (odoops tenant show) against the support matrix in docs/odoo-versions.md.'],
+  })
+}
+
+/**
  * Users with their role's groups. Searched by login first (archived ones too), so a
  * resume after a kill never creates a user twice. The initial password is stored
  * (sealed) before the user is created, for the same reason.
@@ -204,17 +218,18 @@ const usersStep: Step = {
     const lang = renderedCompany(ctx).languages?.find(Boolean)
     return withAdminSession(ctx, async (session, tenant) => {
       const groups = await roleGroups(session, ctx, [...new Set(users.map((u) => u.role))])
+      const groupsField = await userGroupsField(session)
       const done: OnboardedUser[] = [...ctx.run.users]
       const changes: string[] = []
       for (const user of users) {
         const wanted = groups.get(user.role)!
         const secretId = userPasswordSecret(tenant.id, user.login)
-        const found = await session.call<{id: number; groups_id: number[]}[]>('res.users', 'search_read', [[['login', '=', user.login]]], {fields: ['groups_id'], context: {active_test: false}})
+        const found = await session.call<({id: number} & Record<string, number[]>)[]>('res.users', 'search_read', [[['login', '=', user.login]]], {fields: [groupsField], context: {active_test: false}})
         let record: OnboardedUser
         if (found.length) {
-          const missing = wanted.filter((g) => !found[0].groups_id.includes(g))
+          const missing = wanted.filter((g) => !found[0][groupsField].includes(g))
           if (missing.length) {
-            await session.call('res.users', 'write', [[found[0].id], {groups_id: missing.map((g) => [4, g])}])
+            await session.call('res.users', 'write', [[found[0].id], {[groupsField]: missing.map((g) => [4, g])}])
             changes.push(`${user.login} groups`)
           }
           // A stored password means this run created it before it was interrupted.
@@ -224,7 +239,7 @@ const usersStep: Step = {
           const password = await ensureSecret(ctx.env.store, ctx.env.box, secretId, 18)
           registerSecret(password)
           const uid = await session.call<number>('res.users', 'create', [
-            {name: user.name, login: user.login, email: user.email ?? false, password, ...(lang ? {lang} : {}), groups_id: [[6, 0, wanted]]},
+            {name: user.name, login: user.login, email: user.email ?? false, password, ...(lang ? {lang} : {}), [groupsField]: [[6, 0, wanted]]},
           ])
           changes.push(user.login)
           record = {login: user.login, name: user.name, role: user.role, uid, created: true}

@@ -10,6 +10,25 @@ export const RECIPE_VERSION = 2
 // libnss-myhostname: the sandbox's own name resolves without DNS (sudo looks it up; there is no resolver inside).
 export const BASE_PACKAGES = ['systemd', 'systemd-sysv', 'dbus', 'openssh-server', 'iproute2', 'sudo', 'ca-certificates', 'python3', 'libnss-myhostname']
 
+/** What a host prepared by odoops runs besides Odoo (`host prepare` installs the same). */
+export const POSTGRES_NGINX_PACKAGES = ['postgresql', 'nginx', 'openssl', 'zstd']
+
+/**
+ * The `Depends` of Odoo's own Debian package (debian/control), identical for 17.0, 18.0 and
+ * 19.0 (read from the Packages index of each series' package); alternatives resolved to the
+ * first. The `odoo-deps` image has them installed so a real `apt-get install odoo` is quick.
+ */
+export const ODOO_DEBIAN_DEPENDS = [
+  'adduser', 'postgresql-client', 'python3', 'fonts-dejavu-core', 'fonts-font-awesome', 'fonts-inconsolata', 'fonts-roboto-unhinted', 'gsfonts',
+  'libjs-underscore', 'python3-asn1crypto', 'python3-babel', 'python3-cbor2', 'python3-chardet', 'python3-cryptography', 'python3-dateutil',
+  'python3-decorator', 'python3-docutils', 'python3-freezegun', 'python3-geoip2', 'python3-gevent', 'python3-greenlet', 'python3-idna',
+  'python3-jinja2', 'python3-libsass', 'python3-lxml', 'python3-magic', 'python3-markupsafe', 'python3-num2words', 'python3-ofxparse',
+  'python3-openpyxl', 'python3-openssl', 'python3-passlib', 'python3-pil', 'python3-polib', 'python3-psutil', 'python3-psycopg2',
+  'python3-pydot', 'python3-pypdf2', 'python3-qrcode', 'python3-renderpm', 'python3-reportlab', 'python3-requests', 'python3-rjsmin',
+  'python3-serial', 'python3-stdnum', 'python3-tz', 'python3-urllib3', 'python3-usb', 'python3-vobject', 'python3-werkzeug',
+  'python3-xlrd', 'python3-xlsxwriter', 'python3-xlwt', 'python3-zeep',
+]
+
 /** /etc/hosts as Debian's installer writes it (debootstrap leaves none): localhost resolves without DNS. */
 export const ETC_HOSTS = `127.0.0.1\tlocalhost
 ::1\t\tlocalhost ip6-localhost ip6-loopback

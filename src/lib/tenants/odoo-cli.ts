@@ -1,15 +1,19 @@
+import {noDemoFlags} from '../series/odoo-series.js'
 import {shell, type RemoteCommand} from '../ssh/quote.js'
 
 /**
  * `odoo` command lines run on a host as the service user. A database is created and
  * modules installed with `odoo -c <conf> -d <db> -i <mods> --stop-after-init --no-http
- * --without-demo=all` (Odoo CLI reference, cli.rst); upgrades with `-u`. `flock` on a
+ * --without-demo=all` (Odoo CLI reference, cli.rst; from 19.0 no demo data is the default and
+ * the flag is left out, src/lib/series/odoo-series.ts); upgrades with `-u`. `flock` on a
  * per-database lock file keeps a resumed run from racing an `odoo -i` that outlived
  * the odoops process which started it (sshd does not kill a command when the client dies).
  */
 export interface OdooRunSpec {
   config: string
   database: string
+  /** The tenant's series ("17.0"): flags that changed between series depend on it. */
+  series: string
   install?: string[]
   update?: string[]
   lang?: string
@@ -23,7 +27,7 @@ export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
   if (spec.lang && spec.lang !== 'en_US') args.push(`--load-language=${spec.lang}`)
   // --no-http: with workers > 0 Odoo binds its HTTP port even with --stop-after-init
   // (PreforkServer.run starts before preloading), which the running service already holds.
-  args.push('--stop-after-init', '--no-http', '--without-demo=all')
+  args.push('--stop-after-init', '--no-http', ...noDemoFlags(spec.series))
   return shell`runuser -u odoo -- flock ${lockFile} odoo ${args}`
 }
 

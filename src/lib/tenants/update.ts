@@ -101,7 +101,7 @@ const modules: Step = {
     }
     const {install, update} = splitInstallUpdate(ctx.asked, before.modules)
     signal.throwIfAborted()
-    const result = await conn.exec(odooRunCommand({config: ctx.service.config, database: tenant.database, install, update}), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
+    const result = await conn.exec(odooRunCommand({config: ctx.service.config, database: tenant.database, series: tenant.series, install, update}), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
     if (result.code !== 0) {
       const output = result.stdout.toString() + result.stderr.toString()
       throw new OdoopsError('ODOO_UPDATE_FAILED', `odoo ${install.length ? `-i ${install.join(',')} ` : ''}${update.length ? `-u ${update.join(',')} ` : ''}failed on ${tenant.database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(output)}`, {

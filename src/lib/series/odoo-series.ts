@@ -1,0 +1,34 @@
+/**
+ * What differs between the Odoo series odoops runs, in one place (docs/odoo-versions.md).
+ * Facts that the server can tell (a field's name, a decimal precision) are asked of the
+ * server where they are used; only what must be known before Odoo runs lives here.
+ */
+import {usageError} from '../errors.js'
+
+/** Series the real-Odoo test tier proves end to end (test/real/); others are refused or warned. */
+export const PROVEN_SERIES = ['17.0', '18.0', '19.0'] as const
+
+/** 17 for "17.0", 19 for "19.0" (also "saas~18.2" → 18, "17.0-20240709" → 17). */
+export function odooMajor(series: string): number {
+  const match = /^(?:saas~)?(\d+)\./.exec(series)
+  if (!match) throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series.`, ['Use a series such as 17.0, 18.0 or 19.0.'])
+  return Number(match[1])
+}
+
+/** The first major whose external API is JSON-2 (`/json/2/<model>/<method>`, bearer API key): 19.0. */
+export const JSON2_FIRST_MAJOR = 19
+
+/** True where odoops calls the tenant through JSON-2 (and keeps an API key for it). */
+export function usesJson2(series: string): boolean {
+  return odooMajor(series) >= JSON2_FIRST_MAJOR
+}
+
+/**
+ * Command-line flags that keep demo data out of a new database. Before 19.0 Odoo loads demo
+ * data unless told `--without-demo=all` (cli.rst); from 19.0 it loads none unless told
+ * `--with-demo`, and `--without-demo` takes a boolean (odoo/tools/config.py
+ * `_check_without_demo` warns "since 19.0, invalid boolean value" for `all`).
+ */
+export function noDemoFlags(series: string): string[] {
+  return odooMajor(series) >= 19 ? [] : ['--without-demo=all']
+}
