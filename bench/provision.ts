@@ -6,6 +6,7 @@
  *
  *   npm run build && node --import tsx bench/provision.ts      (root, sandboxes needed)
  *   ODOOPS_BENCH_RUNS=5 ODOOPS_BENCH_MODULES=crm,sale_management node --import tsx bench/provision.ts
+ *   node --import tsx bench/provision.ts --real 19.0      (the real Odoo package of ../shared/odoo/19.0)
  *
  * Target: overhead <= 10 s per tenant (median), shared and dedicated.
  */
@@ -14,6 +15,8 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FIXTURE_APT_SOURCE} from '../src/lib/sandbox/sandbox.js'
+import {noDemoFlags} from '../src/lib/series/odoo-series.js'
+import {realSeries} from '../test/helpers/real-odoo.js'
 import {isolatedEnv} from '../test/helpers/cli.js'
 import {median, s, timedCli as cli, type StepTiming} from './timed-cli.js'
 import {downAllSandboxes, sandboxesAvailable, sharedSandbox, sshArgs} from '../test/helpers/sandbox.js'
@@ -28,13 +31,20 @@ const TARGET_OVERHEAD_S = 10
 async function main(): Promise<void> {
   const support = sandboxesAvailable()
   if (!support.ok) throw new Error(`bench/provision needs sandboxes: ${support.reason}`)
-  const info = await sharedSandbox('benchprov', {image: 'postgres-nginx', fixtureOdoo: true})
+  const realIndex = process.argv.indexOf('--real')
+  const realWanted = realIndex > 0 ? process.argv[realIndex + 1] : undefined
+  const real = realWanted ? realSeries().present.find((p) => p.series === realWanted) : undefined
+  if (realWanted && !real) throw new Error(`no real Odoo ${realWanted} package under ../shared/odoo (or ODOOPS_REAL_ODOO_DIR)`)
+  const series = real?.series ?? '17.0'
+  const info = real
+    ? await sharedSandbox('benchprov', {image: 'odoo-deps', aptRepo: real.dir})
+    : await sharedSandbox('benchprov', {image: 'postgres-nginx', fixtureOdoo: true})
   const env = isolatedEnv()
   const creds = mkdtempSync(join(tmpdir(), 'odoops-bench-'))
   try {
     await cli(env, ['host', 'add', 'bench', '--address', info.address, '--identity', info.identityFile, '--host-key', info.hostKey])
-    await cli(env, ['host', 'prepare', 'bench', '--odoo', '17.0', '--apt-source', FIXTURE_APT_SOURCE])
-    process.stdout.write(`Sandbox ${info.address}, fixture Odoo 17.0, modules base,${MODULES}, ${RUNS} runs per mode.\n\n`)
+    await cli(env, ['host', 'prepare', 'bench', '--odoo', series, '--apt-source', FIXTURE_APT_SOURCE])
+    process.stdout.write(`Sandbox ${info.address}, ${real ? 'REAL' : 'fixture'} Odoo ${series}, modules base,${MODULES}, ${RUNS} runs per mode.\n\n`)
     const rows: string[] = []
     for (const mode of ['shared', 'dedicated'] as const) {
       const walls: number[] = []
@@ -49,7 +59,7 @@ async function main(): Promise<void> {
         const config = created.json.tenant.service.config
         const raw = `raw_${mode}_${i}`
         const started = performance.now()
-        await execa('ssh', [...sshArgs(info), `runuser -u odoo -- odoo -c ${config} -d ${raw} -i base,${MODULES} --stop-after-init --no-http --without-demo=all`], {stdin: 'ignore'})
+        await execa('ssh', [...sshArgs(info), `runuser -u odoo -- odoo -c ${config} -d ${raw} -i base,${MODULES} --stop-after-init --no-http ${noDemoFlags(series).join(' ')}`], {stdin: 'ignore'})
         raws.push(performance.now() - started)
       }
       const overhead = walls.map((w, i) => w - raws[i])

@@ -63,3 +63,23 @@ for t in tables:
         out[t] = env.cr.fetchone()[0]
 print_json(out)
 `
+
+/**
+ * The HTTP status of GET https://<domain><path> through the host's nginx, with the domain in
+ * the TLS handshake (SNI: nginx's default TLS server refuses unknown names), as
+ * `curl --resolve <domain>:443:127.0.0.1` would; Python's standard library only (no curl on the image).
+ */
+export async function httpsStatus(sandbox: SandboxInfo, domain: string, path: string): Promise<number> {
+  const script = `
+import http.client, socket, ssl, sys
+domain, path = sys.argv[1], sys.argv[2]
+real = socket.create_connection
+socket.create_connection = lambda address, *a, **k: real(('127.0.0.1', address[1]), *a, **k)
+c = http.client.HTTPSConnection(domain, 443, context=ssl._create_unverified_context(), timeout=30)
+c.request('GET', path)
+print(c.getresponse().status)
+`
+  const result = await sshRun(sandbox, `python3 - '${domain}' '${path}'`, {input: script})
+  if (result.exitCode !== 0) throw new Error(`GET https://${domain}${path} failed: ${result.stderr.slice(-1000)}`)
+  return Number(result.stdout.trim())
+}

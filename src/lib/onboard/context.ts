@@ -1,10 +1,8 @@
 import type {OdooSession} from '../odoo/client.js'
-import {readSecret, secretIds} from '../secrets/vault.js'
-import {registerSecret} from '../secrets/redact.js'
 import type {TenantRecord} from '../state/records.js'
 import type {TenantEnv} from '../tenants/context.js'
 import {connectFor} from '../tenants/create.js'
-import {withServiceClient} from '../tenants/odoo-session.js'
+import {withStoredTenantSession} from '../tenants/odoo-session.js'
 import type {Scope} from '../templates/refs.js'
 import type {Template} from '../templates/types.js'
 import type {Answers} from './answers.js'
@@ -43,15 +41,13 @@ export function scopeOf(ctx: Pick<OnboardContext, 'answers' | 'run'>, tenant?: T
 }
 
 /**
- * Run `fn` with an XML-RPC session as the tenant's admin, on the service port through
- * the SSH connection (the same path tenant creation uses, so no DNS is needed).
+ * Run `fn` with a session as the tenant's admin, on the service port through the SSH connection
+ * (the same path tenant creation uses, so no DNS is needed): XML-RPC with the admin password
+ * before 19.0, JSON-2 with odoops' API key from 19.0 on (src/lib/tenants/odoo-session.ts).
  */
 export async function withAdminSession<R>(ctx: OnboardContext, fn: (session: OdooSession, tenant: TenantRecord) => Promise<R>): Promise<R> {
   const tenant = await tenantOf(ctx)
   if (!tenant.service) throw new Error(`tenant ${tenant.id} has no service recorded`)
-  const password = await readSecret(ctx.env.store, ctx.env.box, secretIds.tenantAdminPassword(tenant.id))
-  if (!password) throw new Error(`the admin password of ${tenant.id} is not stored`)
-  registerSecret(password)
   const conn = await connectFor(ctx.env)(tenant.host)
-  return withServiceClient(conn, tenant.service.httpPort, async (client) => fn(await client.session(tenant.database, 'admin', password), tenant))
+  return withStoredTenantSession(ctx.env.store, ctx.env.box, conn, tenant, (session) => fn(session, tenant))
 }

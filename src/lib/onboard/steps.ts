@@ -7,7 +7,9 @@ import {ensureSecret, readSecret, secretIds} from '../secrets/vault.js'
 import {connectFor, createTenant, resumeTenantCreate} from '../tenants/create.js'
 import {checkTenantThroughNginx} from '../tenants/health.js'
 import {normalizeCreateInput} from '../tenants/input.js'
-import {withServiceClient} from '../tenants/odoo-session.js'
+import {withTenantTransport} from '../tenants/odoo-session.js'
+import {checkPasswordLogin} from '../odoo/session.js'
+import {odooMajor} from '../series/odoo-series.js'
 import {renderValue, wholeAnswerRef} from '../templates/refs.js'
 import type {AnsweredUser, TemplateCompany, TemplatePostStep} from '../templates/types.js'
 import {runBackupStep} from './backup.js'
@@ -308,10 +310,12 @@ const healthStep: Step = {
     if (!report.ok) throw new OdoopsError('TENANT_UNHEALTHY', `${tenant.domain} is not healthy: ${report.detail}.`, {suggestions: [`odoops tenant status ${tenant.id}`, `Then: odoops onboard --resume ${ctx.run.id}`]})
     const created = ctx.run.users.filter((u) => u.created)
     const refused: string[] = []
-    await withServiceClient(conn, tenant.service!.httpPort, async (client) => {
+    // XML-RPC authenticate before 19.0, the web client's own login route from 19.0 (no /xmlrpc, gone in 20).
+    const major = odooMajor(tenant.series)
+    await withTenantTransport(conn, tenant, async (transport) => {
       for (const user of created) {
         const secret = await readSecret(ctx.env.store, ctx.env.box, userPasswordSecret(tenant.id, user.login))
-        if (secret && !(await client.authenticate(tenant.database, user.login, secret))) refused.push(user.login)
+        if (secret && !(await checkPasswordLogin(transport, major, tenant.database, user.login, secret))) refused.push(user.login)
       }
     })
     if (refused.length) throw new OdoopsError('ONBOARD_USER_LOGIN_FAILED', `Odoo refuses the initial password of ${refused.join(', ')}.`, {suggestions: ['Someone changed it already, or the user was archived: check in Odoo.']})

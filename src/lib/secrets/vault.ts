@@ -40,4 +40,6 @@ export const secretIds = {
   tenantMasterPassword: (slug: string) => `tenant/${slug}/admin-passwd`,
   /** The Odoo `admin` user's password (replaces admin/admin at creation). */
   tenantAdminPassword: (slug: string) => `tenant/${slug}/admin-password`,
+  /** odoops' own API key on the tenant's Odoo (19.0+: JSON-2), owned by base.user_admin, named `odoops` there. */
+  tenantApiKey: (slug: string) => `tenant/${slug}/api-key`,
 }

@@ -4,23 +4,13 @@
  * server where they are used; only what must be known before Odoo runs lives here.
  */
 import {usageError} from '../errors.js'
+import {majorOfSeries} from '../odoo/session.js'
 
-/** Series the real-Odoo test tier proves end to end (test/real/); others are refused or warned. */
-export const PROVEN_SERIES = ['17.0', '18.0', '19.0'] as const
-
-/** 17 for "17.0", 19 for "19.0" (also "saas~18.2" → 18, "17.0-20240709" → 17). */
+/** 17 for "17.0", 19 for "19.0" (also "saas~18.2" → 18); a usage error for anything else. */
 export function odooMajor(series: string): number {
-  const match = /^(?:saas~)?(\d+)\./.exec(series)
-  if (!match) throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series.`, ['Use a series such as 17.0, 18.0 or 19.0.'])
-  return Number(match[1])
-}
-
-/** The first major whose external API is JSON-2 (`/json/2/<model>/<method>`, bearer API key): 19.0. */
-export const JSON2_FIRST_MAJOR = 19
-
-/** True where odoops calls the tenant through JSON-2 (and keeps an API key for it). */
-export function usesJson2(series: string): boolean {
-  return odooMajor(series) >= JSON2_FIRST_MAJOR
+  const major = majorOfSeries(series)
+  if (major === undefined) throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series.`, ['Use a series such as 17.0, 18.0 or 19.0.'])
+  return major
 }
 
 /**

@@ -9,13 +9,16 @@ import {applyNginxSite} from '../remote/nginx.js'
 import {dropDatabase, ensureLoginRole, pgCluster} from '../remote/postgres-admin.js'
 import {ensureUnitActive, ensureUnitFile} from '../remote/systemd.js'
 import {ensureSelfSignedCertificate, installCertificate} from '../remote/tls.js'
+import {checkPasswordLogin, usesJson2} from '../odoo/session.js'
 import {ensureSecret, readSecret, secretIds} from '../secrets/vault.js'
 import type {TenantStepContext} from './context.js'
 import {inspectDatabase, missingModules} from './database.js'
 import {dbNamesOf, withDbNames} from './db-names.js'
 import {checkTenantThroughNginx} from './health.js'
 import {odooFailureSummary, odooRunCommand} from './odoo-cli.js'
-import {withServiceClient} from './odoo-session.js'
+import {apiKeyStep} from './api-key.js'
+import {adminPasswordScript, runOdooShell} from './odoo-shell.js'
+import {tenantMajor, withServiceClient, withStoredTenantSession, withTenantTransport} from './odoo-session.js'
 import {restoreDataSteps} from './restore-steps.js'
 import {saveTenant, serviceOf} from './save-tenant.js'
 
@@ -100,7 +103,7 @@ const database: Step = {
     if (missing.length === 0) return change
     signal.throwIfAborted()
     const result = await conn.exec(
-      odooRunCommand({config: serviceOf(tenant).config, database: tenant.database, install: state.exists ? missing : ['base', ...modules], lang: tenant.lang}),
+      odooRunCommand({config: serviceOf(tenant).config, database: tenant.database, series: tenant.series, install: state.exists ? missing : ['base', ...modules], lang: tenant.lang}),
       {root: true, timeoutMs: ODOO_INIT_TIMEOUT_MS},
     )
     const output = result.stdout.toString() + result.stderr.toString()
@@ -129,7 +132,12 @@ const start: Step = {
   },
 }
 
-/** Replace admin/admin at once (cli.rst: "change it at once"), through XML-RPC on the service port. */
+/**
+ * Replace admin/admin at once (cli.rst: "change it at once"). Before 19.0 over XML-RPC on the
+ * service port; from 19.0 (no XML-RPC from 20 on, and JSON-2 only takes API keys, which the
+ * next step makes) the logins are checked with /web/session/authenticate and the password is
+ * set with Odoo's own code in `odoo shell` (the res.users password setter hashes it).
+ */
 const adminPassword: Step = {
   name: 'admin-password',
   title: 'replace the default admin password',
@@ -137,14 +145,25 @@ const adminPassword: Step = {
     const {tenant, env} = ctx
     // Stored before it is set in Odoo, so a crash in between never loses it.
     const password = await ensureSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
+    const unknown = () =>
+      new OdoopsError('TENANT_ADMIN_PASSWORD_UNKNOWN', `The admin user of ${tenant.database} accepts neither the default password nor the one odoops stored.`, {
+        suggestions: [`Someone changed it outside odoops. Remove the tenant (odoops tenant remove ${tenant.id} --confirm ${tenant.id}) and create it again.`],
+      })
+    const major = tenantMajor(tenant)
+    if (major !== undefined && usesJson2(major)) {
+      const accepted = await withTenantTransport(ctx.conn, tenant, async (transport) => {
+        if (await checkPasswordLogin(transport, major, tenant.database, 'admin', password)) return 'stored'
+        return (await checkPasswordLogin(transport, major, tenant.database, 'admin', 'admin')) ? 'default' : 'neither'
+      })
+      if (accepted === 'stored') return 'unchanged'
+      if (accepted === 'neither') throw unknown()
+      await runOdooShell(ctx.conn, {config: serviceOf(tenant).config, database: tenant.database}, adminPasswordScript(password), 'set the admin password')
+      return 'changed'
+    }
     return withServiceClient(ctx.conn, serviceOf(tenant).httpPort, async (client) => {
       if (await client.authenticate(tenant.database, 'admin', password)) return 'unchanged'
       const uid = await client.authenticate(tenant.database, 'admin', 'admin')
-      if (!uid) {
-        throw new OdoopsError('TENANT_ADMIN_PASSWORD_UNKNOWN', `The admin user of ${tenant.database} accepts neither the default password nor the one odoops stored.`, {
-          suggestions: [`Someone changed it outside odoops. Remove the tenant (odoops tenant remove ${tenant.id} --confirm ${tenant.id}) and create it again.`],
-        })
-      }
+      if (!uid) throw unknown()
       await client.executeKw(tenant.database, uid, 'admin', 'res.users', 'write', [[uid], {password}])
       return 'changed'
     })
@@ -157,10 +176,7 @@ const company: Step = {
   title: 'company name, country and base URL',
   async run(ctx) {
     const {tenant, env} = ctx
-    const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
-    if (!password) throw new Error('the admin password is not stored')
-    return withServiceClient(ctx.conn, serviceOf(tenant).httpPort, async (client) => {
-      const session = await client.session(tenant.database, 'admin', password)
+    return withStoredTenantSession(env.store, env.box, ctx.conn, tenant, async (session) => {
       const changes: string[] = []
       const [current] = (await session.call('res.company', 'read', [[1], ['name', 'country_id']])) as {name: string; country_id: [number, string] | false}[]
       const values: Record<string, unknown> = {}
@@ -265,11 +281,13 @@ const health: Step = {
 
 /** A tenant whose data comes from a backup or an Odoo zip: the same plan, with the data loaded instead of `odoo -i`. */
 export function restoreSteps(mode: 'shared' | 'dedicated'): Step[] {
-  return mode === 'dedicated' ? [role, directories, config, unit, ...restoreDataSteps, start, tls, vhost, health] : [...restoreDataSteps, sharedDbList, tls, vhost, health]
+  return mode === 'dedicated'
+    ? [role, directories, config, unit, ...restoreDataSteps, start, apiKeyStep, tls, vhost, health]
+    : [...restoreDataSteps, apiKeyStep, sharedDbList, tls, vhost, health]
 }
 
 export function createSteps(mode: 'shared' | 'dedicated'): Step[] {
   return mode === 'dedicated'
-    ? [role, directories, config, unit, database, start, adminPassword, company, tls, vhost, health]
-    : [database, adminPassword, company, sharedDbList, tls, vhost, health]
+    ? [role, directories, config, unit, database, start, adminPassword, apiKeyStep, company, tls, vhost, health]
+    : [database, adminPassword, apiKeyStep, company, sharedDbList, tls, vhost, health]
 }

@@ -1,6 +1,6 @@
 import {messageOf} from '../errors.js'
-import {OdooClient} from '../odoo/client.js'
 import {checkHealth} from '../odoo/health.js'
+import {checkPasswordLogin, detectOdooMajor, majorOfSeries} from '../odoo/session.js'
 import {hostTransport} from '../odoo/transport.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {TenantRecord} from '../state/records.js'
@@ -9,7 +9,10 @@ export interface NginxHealthReport {
   ok: boolean
   /** `/web/health` through nginx with the tenant's Host header. */
   http: {ok: boolean; status: number; detail: string}
-  /** XML-RPC authenticate through nginx with the stored admin password (when checked). */
+  /**
+   * A login through nginx with the stored admin password (when checked): XML-RPC authenticate
+   * before 19.0, POST /web/session/authenticate from 19.0 (src/lib/odoo/session.ts checkPasswordLogin).
+   */
   login?: boolean
   /** admin/admin refused (when checked). */
   defaultPasswordRefused?: boolean
@@ -23,7 +26,7 @@ export interface NginxHealthReport {
  */
 export async function checkTenantThroughNginx(
   conn: SshConnection,
-  tenant: Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'>,
+  tenant: NginxCheckTarget,
   options: {password?: string; waitMs?: number} = {},
 ): Promise<NginxHealthReport> {
   const deadline = Date.now() + (options.waitMs ?? 0)
@@ -36,7 +39,10 @@ export async function checkTenantThroughNginx(
   }
 }
 
-async function checkOnce(conn: SshConnection, tenant: Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'>, password: string | undefined): Promise<NginxHealthReport> {
+/** The series picks the login check; without it the running Odoo is asked (GET /web/version). */
+export type NginxCheckTarget = Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'> & {series?: string}
+
+async function checkOnce(conn: SshConnection, tenant: NginxCheckTarget, password: string | undefined): Promise<NginxHealthReport> {
   const transport = await hostTransport(conn, {port: 443, tls: true, hostHeader: tenant.domain})
   try {
     let http: NginxHealthReport['http']
@@ -46,16 +52,17 @@ async function checkOnce(conn: SshConnection, tenant: Pick<TenantRecord, 'domain
       http = {ok: false, status: 0, detail: messageOf(error)}
     }
     if (!http.ok || password === undefined) return {ok: http.ok, http, detail: http.ok ? '/web/health passes' : `/web/health: ${http.detail}`}
-    const client = new OdooClient(transport)
     // A restored database keeps its admin user's login, which may not be `admin`.
     const adminLogin = tenant.adminLogin ?? 'admin'
     let login: boolean
+    let major: number
     try {
-      login = Boolean(await client.authenticate(tenant.database, adminLogin, password))
+      major = majorOfSeries(tenant.series) ?? (await detectOdooMajor(transport))
+      login = await checkPasswordLogin(transport, major, tenant.database, adminLogin, password)
     } catch (error) {
       return {ok: false, http, login: false, detail: `login through nginx failed: ${messageOf(error)}`}
     }
-    const defaultPasswordRefused = !(await client.authenticate(tenant.database, adminLogin, 'admin'))
+    const defaultPasswordRefused = !(await checkPasswordLogin(transport, major, tenant.database, adminLogin, 'admin'))
     const ok = login && defaultPasswordRefused
     const detail = !login ? 'the stored admin password is refused' : !defaultPasswordRefused ? 'admin/admin is still accepted' : '/web/health passes, login ok, admin/admin refused'
     return {ok, http, login, defaultPasswordRefused, detail}

@@ -7,8 +7,7 @@
  * - XML-RPC (`/xmlrpc/2/object` execute_kw, every version; deprecated from 19.0), through
  *   src/lib/odoo's OdooClient, with positional arguments as Odoo's own examples use them.
  */
-import {OdoopsError} from '../../errors.js'
-import type {HttpTransport, OdooSession} from '../../odoo/index.js'
+import {json2Call, type HttpTransport, type OdooSession} from '../../odoo/index.js'
 
 export type Domain = (string | [string, string, unknown])[]
 
@@ -20,6 +19,14 @@ export interface OdooApi {
   create(model: string, values: Record<string, unknown>): Promise<number>
   /** A method on records (`action_post`). */
   callOnRecords(model: string, method: string, ids: number[]): Promise<unknown>
+  /**
+   * `fields_get(allfields, attributes)`: the description of some fields, by name (a field the
+   * user may not read is left out). Float fields answer `digits: [precision, scale]`, or false
+   * when the column keeps every digit (odoo/fields.py `_description_digits`).
+   */
+  fieldsGet(model: string, fields: string[], attributes: string[]): Promise<Record<string, Record<string, unknown>>>
+  /** `unlink` of records (a draft move this run created). */
+  unlink(model: string, ids: number[]): Promise<unknown>
 }
 
 export class XmlRpcApi implements OdooApi {
@@ -39,12 +46,18 @@ export class XmlRpcApi implements OdooApi {
   async callOnRecords(model: string, method: string, ids: number[]): Promise<unknown> {
     return this.session.call(model, method, [ids])
   }
+
+  async fieldsGet(model: string, fields: string[], attributes: string[]): Promise<Record<string, Record<string, unknown>>> {
+    return this.session.call(model, 'fields_get', [fields], {attributes})
+  }
+
+  async unlink(model: string, ids: number[]): Promise<unknown> {
+    return this.session.call(model, 'unlink', [ids])
+  }
 }
 
-interface Json2Error {
-  name?: string
-  message?: string
-}
+/** Suggestions for a refused key here: the partner's own key, given on the command line. */
+const PUSH_AUTH_SUGGESTIONS = ['Create an API key in Odoo (Preferences → Account Security → New API Key) and pass it with --api-key or ODOOPS_ODOO_API_KEY; keys expire (at most 3 months).']
 
 export class Json2Api implements OdooApi {
   readonly protocol = 'json-2' as const
@@ -54,35 +67,9 @@ export class Json2Api implements OdooApi {
     private readonly apiKey: string,
   ) {}
 
+  /** One JSON-2 call (src/lib/odoo/json2.ts: HTTP, and Odoo's errors as ODOO_AUTH_FAILED / ODOO_JSON2_ERROR). */
   async call<T>(model: string, method: string, body: Record<string, unknown>): Promise<T> {
-    const path = `/json/2/${model}/${method}`
-    const response = await this.transport.request(path, {
-      method: 'POST',
-      headers: {'Content-Type': 'application/json; charset=utf-8', Authorization: `bearer ${this.apiKey}`, 'X-Odoo-Database': this.db},
-      body: JSON.stringify(body),
-    })
-    const text = response.body.toString('utf8')
-    let parsed: unknown
-    try {
-      parsed = text === '' ? null : JSON.parse(text)
-    } catch {
-      throw new OdoopsError('ODOO_JSON2_INVALID_RESPONSE', `${this.transport.description ?? 'Odoo'} answered HTTP ${response.status} to POST ${path} with something that is not JSON: ${text.slice(0, 160)}`, {
-        suggestions: ['Check that the URL leads to Odoo 19 or later (the JSON-2 API starts with 19.0).'],
-      })
-    }
-    if (response.status === 200) return parsed as T
-    const error = (parsed ?? {}) as Json2Error
-    const message = error.message ?? `HTTP ${response.status}`
-    if (response.status === 401 || response.status === 403) {
-      throw new OdoopsError('ODOO_AUTH_FAILED', `Odoo refused the API key for database "${this.db}" at ${this.transport.description ?? 'Odoo'} (HTTP ${response.status}): ${message}`, {
-        suggestions: ['Create an API key in Odoo (Preferences → Account Security → New API Key) and pass it with --api-key or ODOOPS_ODOO_API_KEY; keys expire (at most 3 months).'],
-        data: {status: response.status, call: `${model}.${method}`},
-      })
-    }
-    throw new OdoopsError('ODOO_JSON2_ERROR', `Odoo refused ${model}.${method} on database "${this.db}" (HTTP ${response.status}, ${error.name ?? 'error'}): ${message}`, {
-      suggestions: ["The full traceback is in the Odoo server log (and in the answer's debug field)."],
-      data: {status: response.status, call: `${model}.${method}`, exception: error.name},
-    })
+    return json2Call<T>(this.transport, {db: this.db, apiKey: this.apiKey, authSuggestions: PUSH_AUTH_SUGGESTIONS}, model, method, body)
   }
 
   async searchRead<T extends {id: number}>(model: string, domain: Domain, fields: string[], options: {limit?: number; context?: Record<string, unknown>} = {}): Promise<T[]> {
@@ -96,5 +83,13 @@ export class Json2Api implements OdooApi {
 
   async callOnRecords(model: string, method: string, ids: number[]): Promise<unknown> {
     return this.call(model, method, {ids})
+  }
+
+  async fieldsGet(model: string, fields: string[], attributes: string[]): Promise<Record<string, Record<string, unknown>>> {
+    return this.call(model, 'fields_get', {allfields: fields, attributes})
+  }
+
+  async unlink(model: string, ids: number[]): Promise<unknown> {
+    return this.call(model, 'unlink', {ids})
   }
 }

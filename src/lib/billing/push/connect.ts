@@ -6,12 +6,12 @@
  * in place of the password since 14.0, res_users.py `_check_credentials`).
  */
 import {OdoopsError} from '../../errors.js'
-import {OdooClient, urlTransport, type HttpTransport, type OdooVersion} from '../../odoo/index.js'
+import {JSON2_SINCE_MAJOR, OdooClient, urlTransport, type HttpTransport, type OdooVersion} from '../../odoo/index.js'
 import {registerSecret} from '../../secrets/redact.js'
 import {Json2Api, XmlRpcApi, type OdooApi} from './api.js'
 
-/** The first major version with the JSON-2 API. */
-export const JSON2_SINCE_MAJOR = 19
+/** The first major version with the JSON-2 API (defined with the JSON-2 client in src/lib/odoo). */
+export {JSON2_SINCE_MAJOR}
 
 export interface OdooTarget {
   url: string

@@ -1,0 +1,321 @@
+import {expect} from 'chai'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {parse, stringify} from 'yaml'
+import {connectOdoo, pushInvoices} from '../../src/lib/billing/push/index.js'
+import {hostTransport} from '../../src/lib/odoo/index.js'
+import {SshPool} from '../../src/lib/ssh/pool.js'
+import type {Invoice} from '../../src/lib/billing/types.js'
+import {creditNote, line, mixedRatesInvoice, standardInvoice} from '../billing/export/invoices.js'
+import {runCli} from '../helpers/cli.js'
+import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
+import {httpsStatus, odooProbe, odooPython, realSeries, ROW_COUNTS_SCRIPT} from '../helpers/real-odoo.js'
+import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {passwordFrom, traces} from '../tenants/remote-checks.js'
+
+/**
+ * The @real tier: the whole lifecycle on the REAL Odoo community package of each series in
+ * ../shared/odoo (test/helpers/real-odoo.ts), installed by `host prepare --apt-source` on
+ * sandboxes exactly as on a partner's host. Every assertion reads the result back with the
+ * host's own Odoo code (odoo shell as the odoo user) or the system's tools, never with odoops.
+ * Steps of one series share two hosts and run in order; a failed step fails the later ones.
+ */
+const {present, missing, root} = realSeries()
+
+describe('real Odoo: supported series present @real', function () {
+  it('has a package for every supported series, or names the missing ones', function () {
+    if (missing.length) console.warn(`\n  NOTICE: real Odoo ${missing.join(', ')} not found under ${root ?? '../shared/odoo'}: that part of the @real tier is skipped.\n`)
+    expect(present.length + missing.length).to.equal(3)
+  })
+})
+
+const USERS_SCRIPT = `
+import json as j
+p = j.loads(${'%PARAMS%'})
+Users = env['res.users'].with_context(active_test=False)
+field = 'all_group_ids' if 'all_group_ids' in Users._fields else 'groups_id'
+out = {'field': field, 'users': {}, 'roles': {}}
+for login in p['logins']:
+    u = Users.search([('login', '=', login)])
+    out['users'][login] = {'count': len(u), 'lang': u[:1].lang, 'groups': sorted(x for x in u[:1][field].get_external_id().values() if x)}
+out['langs'] = sorted(env['res.lang'].search([]).mapped('code'))
+c = env['res.company'].browse(1)
+out['company'] = {'name': c.name, 'country': c.country_id.code, 'currency': c.currency_id.name, 'email': c.email}
+print_json(out)
+`
+
+function usersScript(params: unknown): string {
+  return USERS_SCRIPT.replace("${'%PARAMS%'}", JSON.stringify(JSON.stringify(params)))
+}
+
+/** Odoo's own user statistics (addons/mail/models/update.py, the publisher-warranty message). */
+const WARRANTY_SCRIPT = `
+m = env['publisher_warranty.contract']._get_message()
+print_json({k: m.get(k) for k in ('nbr_users', 'nbr_active_users', 'nbr_share_users', 'nbr_active_share_users', 'apps')})
+`
+
+for (const {series, dir} of present) {
+  const major = series.split('.')[0]
+  describe(`real Odoo ${series}: the lifecycle on the real package @real @host`, function () {
+    const work = mkdtempSync(join(tmpdir(), `odoops-real-${major}-`))
+    const store = `real${major}`
+    let a: PreparedHost
+    let b: Promise<PreparedHost>
+    const shared = {slug: `shr${major}`, domain: `shared-${major}.real.example.test`, database: '', password: ''}
+    const dedicated = {slug: `ded${major}`, domain: `dedicated-${major}.real.example.test`, database: '', password: ''}
+    const env = () => a.env
+    const cli = (args: string[], timeoutMs = 600_000) => runCli([...args, '--json'], {env: env(), timeoutMs})
+    const ok = (r: {code: number; stdout: string; stderr: string}) => expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0)
+
+    before(async function () {
+      this.timeout(2 * PREPARED_HOST_TIMEOUT_MS)
+      requireSandboxes(this)
+      // The second host (for the move) boots and prepares while the first one's steps run.
+      b = preparedHost(`r${major}b`, {real: {series, dir}, store})
+      b.catch(() => {})
+      a = await preparedHost(`r${major}a`, {real: {series, dir}, store})
+    })
+
+    it('host prepare installed the real package; a second prepare changes nothing', async function () {
+      this.timeout(600_000)
+      expect(a.prepare.odooVersion.startsWith(series), a.prepare.odooVersion).to.equal(true)
+      const again = await cli(['host', 'prepare', a.host, '--odoo', series, '--apt-source', 'deb [trusted=yes] file:/srv/odoops-fixture-apt ./'])
+      ok(again)
+      expect(again.json.changed, JSON.stringify(again.json.steps)).to.equal(0)
+      const version = await sshRun(a.sandbox, 'dpkg-query -W -f=\'${Version}\' odoo')
+      expect(version.stdout.startsWith(series)).to.equal(true)
+    })
+
+    it('creates a shared tenant (sale_management, account) and a dedicated one, served through nginx only with their own passwords', async function () {
+      this.timeout(900_000)
+      for (const [t, mode, modules] of [[shared, 'shared', 'sale_management,account'], [dedicated, 'dedicated', 'base']] as const) {
+        const credentials = join(work, `${t.slug}.txt`)
+        const created = await cli(['tenant', 'create', t.slug, '--host', a.host, '--mode', mode, '--domain', t.domain, '--modules', modules, '--country', 'BE', '--credentials-file', credentials], 900_000)
+        ok(created)
+        t.database = created.json.tenant.database
+        t.password = passwordFrom(credentials)
+        // SNI: nginx's default TLS server refuses unknown names, so the name must travel in the handshake.
+        expect(await httpsStatus(a.sandbox, t.domain, '/web/health')).to.equal(200)
+        expect([403, 404]).to.include(await httpsStatus(a.sandbox, t.domain, '/web/database/manager'))
+        const status = await cli(['tenant', 'status', t.slug])
+        ok(status)
+      }
+      // The default password is refused and the stored one works, asked of Odoo itself.
+      const check = await odooProbe(a.sandbox, a.prepare.service.config, shared.database, `
+from odoo.exceptions import AccessDenied
+def works(pw):
+    try:
+        env['res.users'].with_user(env.ref('base.user_admin'))._check_credentials({'type': 'password', 'password': pw} if ${major} >= 18 else pw, {'interactive': True})
+        return True
+    except AccessDenied:
+        return False
+print_json({'admin': works('admin'), 'stored': works(${JSON.stringify(shared.password)})})
+`)
+      expect(check).to.deep.equal({admin: false, stored: true})
+    })
+
+    for (const template of ['distribution', 'services', 'starter']) {
+      it(`onboards from the ${template} template: every role's groups, language and company as asked`, async function () {
+        this.timeout(900_000)
+        const shown = await cli(['template', 'show', template])
+        ok(shown)
+        const templateRoles = shown.json.template.roles as Record<string, {groups: string[]}>
+        const roles = Object.keys(templateRoles)
+        expect(roles.length).to.be.greaterThan(0)
+        const domain = `${template}-${major}.real.example.test`
+        const questions: {id: string; default?: unknown}[] = shown.json.template.questions
+        const answers: Record<string, unknown> = {}
+        for (const q of questions) if (q.default !== undefined) answers[q.id] = q.default
+        Object.assign(answers, {
+          company_name: `Négoce "${template}" ${major} & Fils`,
+          domain,
+          admin_email: `contact@${domain}`,
+          country: 'FR',
+          language: 'fr_FR',
+          users: roles.map((role, i) => ({name: `User ${role} ${i}`, login: `${role}@${domain}`, role})),
+        })
+        const file = join(work, `${template}.yaml`)
+        writeFileSync(file, stringify(Object.fromEntries(Object.entries(answers).filter(([k]) => questions.some((q) => q.id === k)))))
+        const credentials = join(work, `${template}-credentials.yaml`)
+        const run = await cli(['onboard', '--template', template, '--answers', file, '--host', a.host, '--credentials-file', credentials, '--yes'], 900_000)
+        ok(run)
+        const database = run.json.tenant.database as string
+        const facts = await odooProbe<{users: Record<string, {count: number; lang: string; groups: string[]}>; langs: string[]; company: Record<string, string>}>(
+          a.sandbox,
+          a.prepare.service.config,
+          database,
+          usersScript({logins: roles.map((r) => `${r}@${domain}`)}),
+        )
+        for (const role of roles) {
+          const user = facts.users[`${role}@${domain}`]
+          expect(user.count, role).to.equal(1)
+          expect(user.lang).to.equal('fr_FR')
+          for (const group of templateRoles[role].groups) expect(user.groups, `${role} in ${group}`).to.include(group)
+        }
+        expect(facts.langs).to.include('fr_FR')
+        expect(facts.company).to.include({name: answers.company_name, country: 'FR', email: `contact@${domain}`})
+        const creds = parse(readFileSync(credentials, 'utf8')) as {logins: {login: string; password: string}[]}
+        expect(creds.logins.length).to.equal(roles.length + 1)
+      })
+    }
+
+    let backupId = ''
+    it('backs up, verifies, and restores as a neutralized copy (crons off, new uuid)', async function () {
+      this.timeout(900_000)
+      const run = await cli(['backup', 'run', shared.slug])
+      ok(run)
+      backupId = run.json.results[0].backup.id
+      ok(await cli(['backup', 'verify', backupId]))
+      const slug = `cpy${major}`
+      const credentials = join(work, `${slug}.txt`)
+      const restored = await cli(['backup', 'restore', backupId, '--new-tenant', slug, '--host', a.host, '--domain', `copy-${major}.real.example.test`, '--as-copy', '--neutralize', '--credentials-file', credentials], 900_000)
+      ok(restored)
+      const facts = (db: string) =>
+        odooProbe(a.sandbox, a.prepare.service.config, db, `
+P = env['ir.config_parameter'].sudo()
+print_json({'uuid': P.get_param('database.uuid'), 'neutralized': P.get_param('database.is_neutralized'),
+  'crons': env['ir.cron'].search_count([('active', '=', True)]), 'users': env['res.users'].search_count([])})`)
+      const [original, copy] = [await facts(shared.database), await facts(restored.json.tenant.database)]
+      expect(copy.uuid).to.not.equal(original.uuid)
+      expect(String(copy.neutralized).toLowerCase()).to.equal('true')
+      expect(copy.crons).to.equal(0)
+      expect(copy.users).to.equal(original.users)
+      ok(await cli(['tenant', 'remove', slug, '--confirm', slug]))
+    })
+
+    it("exports an Odoo zip that Odoo's own restore_db restores with the same rows; backup import takes it too", async function () {
+      this.timeout(900_000)
+      const zip = join(work, 'export.zip')
+      ok(await cli(['backup', 'export', backupId, '--format', 'odoo-zip', '--output', zip]))
+      const remoteZip = `/tmp/odoops-export-${major}.zip`
+      const upload = await sshRun(a.sandbox, `cat > ${remoteZip} && chmod 644 ${remoteZip}`, {input: readFileSync(zip) as unknown as string})
+      expect(upload.exitCode, upload.stderr).to.equal(0)
+      const restoredName = `restore_db_${major}`
+      // As the database manager does (odoo/service/db.py restore_db), with list_db enabled for the call.
+      const restore = await odooPython(a.sandbox, `
+from odoo.tools import config
+config.parse_config(['-c', ${JSON.stringify(a.prepare.service.config)}])
+config['list_db'] = True
+from odoo.service import db
+db.restore_db(${JSON.stringify(restoredName)}, ${JSON.stringify(remoteZip)}, copy=True)
+print('restored')`)
+      expect(restore.code, restore.stderr.slice(-2000)).to.equal(0)
+      const [before, after] = [
+        await odooProbe(a.sandbox, a.prepare.service.config, shared.database, ROW_COUNTS_SCRIPT),
+        await odooProbe(a.sandbox, a.prepare.service.config, restoredName, ROW_COUNTS_SCRIPT),
+      ]
+      expect(after).to.deep.equal(before)
+      await sshRun(a.sandbox, `runuser -u postgres -- dropdb --if-exists ${restoredName}; rm -rf /var/lib/odoo/.local/share/Odoo/filestore/${restoredName}`)
+      const slug = `imp${major}`
+      const imported = await cli(['backup', 'import', zip, '--new-tenant', slug, '--host', a.host, '--domain', `import-${major}.real.example.test`, '--credentials-file', join(work, `${slug}.txt`)], 900_000)
+      ok(imported)
+      expect(await odooProbe(a.sandbox, a.prepare.service.config, imported.json.tenant.database, ROW_COUNTS_SCRIPT)).to.deep.equal(before)
+      ok(await cli(['tenant', 'remove', slug, '--confirm', slug]))
+    })
+
+    it("meters users and apps exactly as Odoo's publisher-warranty message counts them (portal users, logins older and newer than 15 days)", async function () {
+      this.timeout(600_000)
+      await odooProbe(a.sandbox, a.prepare.service.config, shared.database, `
+portal = env.ref('base.group_portal')
+internal = env.ref('base.group_user')
+field = 'group_ids' if 'group_ids' in env['res.users']._fields else 'groups_id'
+made = []
+for i in range(3):
+    made.append(env['res.users'].create({'name': 'Portal %d' % i, 'login': 'portal%d@real.example.test' % i, field: [(6, 0, [portal.id])]}))
+for i in range(2):
+    made.append(env['res.users'].create({'name': 'Staff %d' % i, 'login': 'staff%d@real.example.test' % i, field: [(6, 0, [internal.id])]}))
+# Logins: one portal user and one internal user recently, one internal user 20 days ago.
+for user, days in ((made[0], 2), (made[3], 3), (made[4], 20)):
+    env.cr.execute("INSERT INTO res_users_log (create_uid, write_uid, create_date, write_date) VALUES (%s, %s, now() - make_interval(days => %s), now() - make_interval(days => %s))", [user.id, user.id, days, days])
+env.cr.commit()
+print_json(True)`)
+      const collected = await cli(['meter', 'collect', shared.slug])
+      ok(collected)
+      const shown = await cli(['meter', 'show', shared.slug])
+      ok(shown)
+      const latest = new Map<string, number>()
+      for (const s of shown.json.snapshots as {metric: string; value: number; date: string}[]) latest.set(s.metric, s.value)
+      const odoo = await odooProbe(a.sandbox, a.prepare.service.config, shared.database, WARRANTY_SCRIPT)
+      expect({
+        nbr_users: latest.get('users.active'),
+        nbr_active_users: latest.get('users.active_15d'),
+        nbr_share_users: latest.get('users.share'),
+        apps: latest.get('apps.installed'),
+      }).to.deep.equal({nbr_users: odoo.nbr_users, nbr_active_users: odoo.nbr_active_users, nbr_share_users: odoo.nbr_share_users, apps: odoo.apps.length})
+    })
+
+    it('pushes issued invoices (prorated, fractional, multi-line, credit note) with totals equal to the cent, twice without duplicates', async function () {
+      this.timeout(600_000)
+      // The partner's accountant: EUR active, sales taxes at the rates the invoices use.
+      await odooProbe(a.sandbox, a.prepare.service.config, shared.database, `
+env['res.currency'].with_context(active_test=False).search([('name', '=', 'EUR')]).write({'active': True})
+for rate in (21, 6):
+    if not env['account.tax'].search([('type_tax_use', '=', 'sale'), ('amount', '=', rate), ('amount_type', '=', 'percent'), ('price_include', '=', False)], limit=1):
+        env['account.tax'].create({'name': 'odoops test %d%%' % rate, 'amount': rate, 'amount_type': 'percent', 'type_tax_use': 'sale'})
+env.cr.commit()
+print_json(True)`)
+      // One prorated per-user line: 2.806452 users × 24.90 = 69.88 + 21 % = 84.55 (real 17.0 once posted 84.66).
+      const prorated = standardInvoice({
+        id: 'INV-2026-00009',
+        number: 'INV-2026-00009',
+        lines: [line(1, {description: 'Odoo users (prorated)', quantity: '2.806452', unitPrice: '24.90', netAmount: '69.88'})],
+        taxSubtotals: [{taxCategory: 'S', taxPercent: '21', taxableAmount: '69.88', taxAmount: '14.67'}],
+        totalNet: '69.88',
+        totalTax: '14.67',
+        totalGross: '84.55',
+      })
+      const invoices = [standardInvoice(), mixedRatesInvoice(), creditNote(), prorated].map((inv, i) => ({...inv, number: `${inv.number}-R${major}-${i}`}) as Invoice)
+      const pool = new SshPool({agentSocket: null})
+      const s = a.sandbox
+      const conn = await pool.connect({name: s.name, address: s.address, port: s.port, user: 'root', identityFile: s.identityFile, hostKey: s.hostKey})
+      try {
+        for (let run = 0; run < 2; run++) {
+          const connection = await connectOdoo({url: 'http://127.0.0.1', db: shared.database, login: 'admin', password: shared.password}, {transport: await hostTransport(conn, {port: a.prepare.service.httpPort})})
+          try {
+            const report = await pushInvoices(connection.api, invoices, {post: true})
+            expect(report.results.map((r) => r.action)).to.deep.equal(invoices.map(() => (run === 0 ? 'created' : 'existing')))
+          } finally {
+            await connection.close()
+          }
+        }
+      } finally {
+        await pool.closeAll()
+      }
+      const moves = await odooProbe<{ref: string; state: string; untaxed: number; tax: number; total: number}[]>(a.sandbox, a.prepare.service.config, shared.database, `
+refs = ${JSON.stringify(invoices.map((i) => i.number))}
+print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax': m.amount_tax, 'total': m.amount_total} for m in env['account.move'].search([('ref', 'in', refs)], order='id')])`)
+      expect(moves.map((m) => m.ref)).to.deep.equal(invoices.map((i) => i.number))
+      for (const [i, move] of moves.entries()) {
+        const ours = invoices[i]
+        expect(move.state).to.equal('posted')
+        // Credit notes are stored with negative amounts; Odoo's out_refund shows them positive.
+        const cents = (v: string) => Math.abs(Math.round(Number(v) * 100))
+        expect([move.untaxed, move.tax, move.total].map((v) => Math.round(v * 100)), move.ref).to.deep.equal([cents(ours.totalNet), cents(ours.totalTax), cents(ours.totalGross)])
+      }
+    })
+
+    it('installs and upgrades modules with tenant update', async function () {
+      this.timeout(900_000)
+      ok(await cli(['tenant', 'update', dedicated.slug, '--modules', 'contacts'], 900_000))
+      ok(await cli(['tenant', 'update', dedicated.slug, '--modules', 'contacts'], 900_000))
+      const state = await odooProbe(a.sandbox, a.prepare.service.config, dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
+      expect(state).to.equal('installed')
+    })
+
+    it('moves the dedicated tenant to a second host, then removes it: nothing left on either host', async function () {
+      this.timeout(1_200_000)
+      const target = await b
+      const moved = await cli(['tenant', 'move', dedicated.slug, '--to-host', target.host], 1_200_000)
+      ok(moved)
+      expect(await httpsStatus(target.sandbox, dedicated.domain, '/web/health')).to.equal(200)
+      const rows = await odooProbe(target.sandbox, target.prepare.service.config, dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
+      expect(rows).to.equal('installed')
+      ok(await cli(['tenant', 'remove', dedicated.slug, '--confirm', dedicated.slug]))
+      for (const host of [a, target]) {
+        const left = await traces(host.sandbox, {slug: dedicated.slug, database: dedicated.database})
+        expect(left, host.host).to.deep.include({database: 0, unit: 0, vhost: 0, dataDir: 0})
+      }
+    })
+  })
+}
