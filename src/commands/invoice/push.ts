@@ -16,7 +16,7 @@ export interface InvoicePushResult extends PushReport {
 
 export default class InvoicePush extends OdoopsCommand<InvoicePushResult> {
   static override summary = "create issued invoices in the partner's own Odoo as customer invoices / credit notes (account.move)"
-  static override description = `Each issued invoice becomes an account.move (out_invoice; credit notes out_refund) with ref = the odoops number: the customer is found by VAT number, then by name, or created; each line gets a product (found or created by Internal Reference ODOOPS-…) and the sales tax of its rate (which must exist in that Odoo). A move whose ref already exists is not created again, so pushing twice is safe; --post validates the moves (a draft found by a retry is posted too). Odoo 19+ with an API key is reached over the JSON-2 API, older versions (or a password) over XML-RPC. Give the secret in ODOOPS_ODOO_API_KEY or ODOOPS_ODOO_PASSWORD rather than on the command line. See docs/invoice-export.md.`
+  static override description = `Each issued invoice becomes an account.move (out_invoice; credit notes out_refund) with ref = the odoops number: the customer is found by VAT number, then by name, or created; each line gets a product (found or created by Internal Reference ODOOPS-…) and the sales tax of its rate (which must exist in that Odoo). A line Odoo would round (a prorated quantity beyond its decimal precision) is sent as one unit at its net amount; each move's totals are read back and compared with the invoice's, and a move that differs is not posted (a draft just created is deleted) and fails with INVOICE_PUSH_MISMATCH. A move whose ref already exists is not created again, so pushing twice is safe; --post validates the moves (a draft found by a retry is posted too). Odoo 19+ with an API key is reached over the JSON-2 API, older versions (or a password) over XML-RPC. Give the secret in ODOOPS_ODOO_API_KEY or ODOOPS_ODOO_PASSWORD rather than on the command line. See docs/invoice-export.md.`
   static override audited = true
   static override args = {number: Args.string({description: 'one invoice or credit note by number (INV-2026-00042)'})}
   static override flags = {
@@ -69,11 +69,12 @@ export default class InvoicePush extends OdoopsCommand<InvoicePushResult> {
       {header: 'Type', get: (r) => r.moveType},
       {header: 'Odoo move', get: (r) => `${r.moveId} ${r.name}`},
       {header: 'State', get: (r) => r.state},
+      {header: 'Odoo total', get: (r) => `${r.amounts.total} ${r.amounts.currency}`},
       {header: 'Result', get: (r) => r.action},
     ])
     for (const s of report.skipped) this.ui.warn(`${s.invoice} skipped: ${s.reason}`)
     for (const c of report.createdRecords) this.ui.log(`Created ${c.model} ${c.id}: ${c.name}`)
-    this.auditContext.details = {...this.auditContext.details, protocol: connection.api.protocol, moves: report.results.map((r) => ({invoice: r.invoice, moveId: r.moveId, action: r.action, state: r.state}))}
+    this.auditContext.details = {...this.auditContext.details, protocol: connection.api.protocol, moves: report.results.map((r) => ({invoice: r.invoice, moveId: r.moveId, action: r.action, state: r.state, total: r.amounts.total}))}
     return {selection: describeSelection(selection), url: url.origin, db: flags.db, protocol: connection.api.protocol, odooVersion: connection.version, ...report}
   }
 }

@@ -16,6 +16,32 @@ export interface ResolvedTax {
   name: string
 }
 
+/**
+ * Decimals Odoo keeps of an `account.move.line`'s quantity and unit price: it rounds each value
+ * half-up to them when writing (Float.convert_to_column), then recomputes the subtotal. `null`:
+ * the column keeps every digit (`digits` false, e.g. 19.0's price_unit, a plain numeric).
+ */
+export interface LinePrecision {
+  quantity: number | null
+  priceUnit: number | null
+  /** Fields whose digits fields_get did not give, taken as 2 decimals. */
+  assumed: string[]
+}
+
+/**
+ * When fields_get says nothing about a field's digits (a field hidden from the user, an unusual
+ * server), 2 decimals: the default of both "Product Unit of Measure" (19.0: "Product Unit") and
+ * "Product Price" decimal precisions. The read-back of the move's totals still catches a wrong guess.
+ */
+const ASSUMED_SCALE = 2
+
+function scaleOf(description: Record<string, unknown> | undefined): number | null | undefined {
+  const digits = description?.digits
+  if (Array.isArray(digits) && typeof digits[1] === 'number') return digits[1]
+  if (digits === false || digits === 0) return null
+  return undefined
+}
+
 export class OdooResolver {
   private readonly cache = new Map<string, Promise<unknown>>()
   /** What this run created, for the report. */
@@ -31,6 +57,21 @@ export class OdooResolver {
       this.cache.set(key, value)
     }
     return value
+  }
+
+  /** The precision of a move line's quantity and unit price, asked once per run with fields_get. */
+  linePrecision(): Promise<LinePrecision> {
+    return this.once('precision:account.move.line', async () => {
+      const fields = await this.api.fieldsGet('account.move.line', ['quantity', 'price_unit'], ['digits'])
+      const assumed: string[] = []
+      const scale = (name: string) => {
+        const value = scaleOf(fields[name])
+        if (value !== undefined) return value
+        assumed.push(name)
+        return ASSUMED_SCALE
+      }
+      return {quantity: scale('quantity'), priceUnit: scale('price_unit'), assumed}
+    })
   }
 
   async findOne(model: string, domain: Domain, context?: Record<string, unknown>): Promise<{id: number; [key: string]: unknown} | undefined> {
