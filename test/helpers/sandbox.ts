@@ -120,6 +120,16 @@ export function sharedSandbox(name = 'a', options: SandboxOptions = {}): Promise
   return info
 }
 
+/** Down shared sandboxes a suite no longer needs (the @real tier frees each series' hosts before the next). */
+export async function downSharedSandboxes(names: string[]): Promise<void> {
+  const booted = names.filter((name) => started.has(name))
+  if (booted.length) await sandboxDown({dataDir: dirs().dataDir, names: booted})
+  for (const name of names) {
+    started.delete(name)
+    shared.delete(name)
+  }
+}
+
 let dedicatedCount = 0
 
 export interface DedicatedSandbox extends SandboxInfo {

@@ -11,7 +11,7 @@ import {creditNote, line, mixedRatesInvoice, standardInvoice} from '../billing/e
 import {runCli} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {httpsStatus, odooProbe, odooPython, realSeries, ROW_COUNTS_SCRIPT} from '../helpers/real-odoo.js'
-import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {downSharedSandboxes, requireSandboxes, sshRun} from '../helpers/sandbox.js'
 import {passwordFrom, traces} from '../tenants/remote-checks.js'
 
 /**
@@ -32,7 +32,7 @@ describe('real Odoo: supported series present @real', function () {
 
 const USERS_SCRIPT = `
 import json as j
-p = j.loads(${'%PARAMS%'})
+p = j.loads(%PARAMS%)
 Users = env['res.users'].with_context(active_test=False)
 field = 'all_group_ids' if 'all_group_ids' in Users._fields else 'groups_id'
 out = {'field': field, 'users': {}, 'roles': {}}
@@ -46,7 +46,7 @@ print_json(out)
 `
 
 function usersScript(params: unknown): string {
-  return USERS_SCRIPT.replace("${'%PARAMS%'}", JSON.stringify(JSON.stringify(params)))
+  return USERS_SCRIPT.replace('%PARAMS%', JSON.stringify(JSON.stringify(params)))
 }
 
 /** Odoo's own user statistics (addons/mail/models/update.py, the publisher-warranty message). */
@@ -67,6 +67,12 @@ for (const {series, dir} of present) {
     const env = () => a.env
     const cli = (args: string[], timeoutMs = 600_000) => runCli([...args, '--json'], {env: env(), timeoutMs})
     const ok = (r: {code: number; stdout: string; stderr: string}) => expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0)
+    /** The Odoo config a tenant's service runs with (a dedicated tenant's database belongs to its own role). */
+    const configOf = async (slug: string): Promise<string> => {
+      const shown = await cli(['tenant', 'show', slug])
+      ok(shown)
+      return shown.json.service.config as string
+    }
 
     before(async function () {
       this.timeout(2 * PREPARED_HOST_TIMEOUT_MS)
@@ -75,6 +81,13 @@ for (const {series, dir} of present) {
       b = preparedHost(`r${major}b`, {real: {series, dir}, store})
       b.catch(() => {})
       a = await preparedHost(`r${major}a`, {real: {series, dir}, store})
+    })
+
+    after(async function () {
+      this.timeout(180_000)
+      // Wait for the second host's prepare (it may still run when an early step failed), then free both.
+      await b?.catch(() => undefined)
+      await downSharedSandboxes([`r${major}a`, `r${major}b`])
     })
 
     it('host prepare installed the real package; a second prepare changes nothing', async function () {
@@ -113,6 +126,22 @@ def works(pw):
 print_json({'admin': works('admin'), 'stored': works(${JSON.stringify(shared.password)})})
 `)
       expect(check).to.deep.equal({admin: false, stored: true})
+    })
+
+    it(Number(major) >= 19 ? 'tenant rotate-key replaces the JSON-2 key, and odoops reaches the tenant with the new one' : 'tenant rotate-key is refused before 19.0 (XML-RPC with the password there)', async function () {
+      this.timeout(300_000)
+      const rotated = await cli(['tenant', 'rotate-key', shared.slug])
+      if (Number(major) < 19) {
+        expect(rotated.code).to.equal(2)
+        expect(rotated.json.error.code).to.equal('TENANT_SERIES_NO_API_KEY')
+        return
+      }
+      ok(rotated)
+      expect(rotated.json).to.include({tenant: shared.slug, series, check: 'passed'})
+      const keys = await odooProbe(a.sandbox, a.prepare.service.config, shared.database, `print_json(env['res.users.apikeys'].search_count([('name', '=', 'odoops')]))`)
+      expect(keys).to.equal(1)
+      // The next command that calls into the tenant uses the new key (JSON-2): company data through the session.
+      ok(await cli(['tenant', 'update', shared.slug, '--modules', 'sale_management'], 900_000))
     })
 
     for (const template of ['distribution', 'services', 'starter']) {
@@ -175,11 +204,13 @@ print_json({'admin': works('admin'), 'stored': works(${JSON.stringify(shared.pas
         odooProbe(a.sandbox, a.prepare.service.config, db, `
 P = env['ir.config_parameter'].sudo()
 print_json({'uuid': P.get_param('database.uuid'), 'neutralized': P.get_param('database.is_neutralized'),
-  'crons': env['ir.cron'].search_count([('active', '=', True)]), 'users': env['res.users'].search_count([])})`)
+  'crons': sorted(x for x in env['ir.cron'].search([('active', '=', True)]).get_external_id().values()), 'users': env['res.users'].search_count([])})`)
       const [original, copy] = [await facts(shared.database), await facts(restored.json.tenant.database)]
       expect(copy.uuid).to.not.equal(original.uuid)
       expect(String(copy.neutralized).toLowerCase()).to.equal('true')
-      expect(copy.crons).to.equal(0)
+      // Odoo's neutralize keeps only the autovacuum job (addons/base/data/neutralize.sql).
+      expect(copy.crons).to.deep.equal(['base.autovacuum_job'])
+      expect(original.crons.length).to.be.greaterThan(1)
       expect(copy.users).to.equal(original.users)
       ok(await cli(['tenant', 'remove', slug, '--confirm', slug]))
     })
@@ -266,13 +297,27 @@ print_json(True)`)
         totalGross: '84.55',
       })
       const invoices = [standardInvoice(), mixedRatesInvoice(), creditNote(), prorated].map((inv, i) => ({...inv, number: `${inv.number}-R${major}-${i}`}) as Invoice)
+      // On 19.0+ the partner pushes with an API key (Preferences → Account Security), as a partner would: JSON-2.
+      const partnerKey =
+        Number(major) >= 19
+          ? await odooProbe<string>(a.sandbox, a.prepare.service.config, shared.database, `
+admin = env.ref('base.user_admin')
+key = env['res.users.apikeys'].with_user(admin).sudo()._generate(None, 'partner books', None)
+env.cr.commit()
+print_json(key)`)
+          : undefined
       const pool = new SshPool({agentSocket: null})
       const s = a.sandbox
       const conn = await pool.connect({name: s.name, address: s.address, port: s.port, user: 'root', identityFile: s.identityFile, hostKey: s.hostKey})
       try {
         for (let run = 0; run < 2; run++) {
-          const connection = await connectOdoo({url: 'http://127.0.0.1', db: shared.database, login: 'admin', password: shared.password}, {transport: await hostTransport(conn, {port: a.prepare.service.httpPort})})
+          const connection = await connectOdoo(
+            {url: 'http://127.0.0.1', db: shared.database, login: 'admin', ...(partnerKey ? {apiKey: partnerKey} : {password: shared.password})},
+            // Host = the tenant's domain: the shared service's dbfilter (^%h$) must accept X-Odoo-Database.
+            {transport: await hostTransport(conn, {port: a.prepare.service.httpPort, hostHeader: shared.domain})},
+          )
           try {
+            expect(connection.api.protocol).to.equal(partnerKey ? 'json-2' : 'xml-rpc')
             const report = await pushInvoices(connection.api, invoices, {post: true})
             expect(report.results.map((r) => r.action)).to.deep.equal(invoices.map(() => (run === 0 ? 'created' : 'existing')))
           } finally {
@@ -295,11 +340,22 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
       }
     })
 
+    if (Number(major) >= 19) {
+      it('never called the /xmlrpc or /jsonrpc endpoints (deprecated in 19.0, removed in 20): no deprecation notice in the service log', async function () {
+        this.timeout(60_000)
+        const log = await sshRun(a.sandbox, `cat /var/log/odoops/*.log`)
+        expect(log.exitCode, log.stderr).to.equal(0)
+        expect(log.stdout.length).to.be.greaterThan(0)
+        const notices = log.stdout.split('\n').filter((l) => /endpoints are deprecated in Odoo 19/.test(l))
+        expect(notices, notices.slice(0, 3).join('\n')).to.deep.equal([])
+      })
+    }
+
     it('installs and upgrades modules with tenant update', async function () {
       this.timeout(900_000)
       ok(await cli(['tenant', 'update', dedicated.slug, '--modules', 'contacts'], 900_000))
       ok(await cli(['tenant', 'update', dedicated.slug, '--modules', 'contacts'], 900_000))
-      const state = await odooProbe(a.sandbox, a.prepare.service.config, dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
+      const state = await odooProbe(a.sandbox, await configOf(dedicated.slug), dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
       expect(state).to.equal('installed')
     })
 
@@ -309,7 +365,7 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
       const moved = await cli(['tenant', 'move', dedicated.slug, '--to-host', target.host], 1_200_000)
       ok(moved)
       expect(await httpsStatus(target.sandbox, dedicated.domain, '/web/health')).to.equal(200)
-      const rows = await odooProbe(target.sandbox, target.prepare.service.config, dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
+      const rows = await odooProbe(target.sandbox, await configOf(dedicated.slug), dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
       expect(rows).to.equal('installed')
       ok(await cli(['tenant', 'remove', dedicated.slug, '--confirm', dedicated.slug]))
       for (const host of [a, target]) {

@@ -11,7 +11,7 @@ export default class SandboxUp extends OdoopsCommand<SandboxUpResult> {
   static override flags = {
     name: Flags.string({description: 'sandbox name (with --count: the prefix of <name>-1 … <name>-k); default sbx-<i>'}),
     count: Flags.integer({description: 'how many sandboxes to boot', default: 1, min: 1, max: 20}),
-    image: Flags.string({description: 'image: base, postgres-nginx (PostgreSQL and nginx preinstalled), or a cached image name', default: 'base'}),
+    image: Flags.string({description: 'image: base, postgres-nginx (PostgreSQL and nginx preinstalled), odoo-deps (also the Debian dependencies of real Odoo), or a cached image name', default: 'base'}),
     'fixture-odoo': Flags.boolean({description: 'mount a local apt repository with the fixture odoo package (a small stand-in, not the real Odoo)'}),
     'fixture-series': Flags.string({description: 'Odoo series of the fixture package', options: ['16.0', '17.0', '18.0'], default: '17.0'}),
     register: Flags.boolean({description: 'register each sandbox as a host (--no-register to skip)', default: true, allowNo: true}),

@@ -9,6 +9,7 @@ import type {SshConnection} from '../ssh/connection.js'
 import {script, shell} from '../ssh/quote.js'
 import type {TenantRecord} from '../state/records.js'
 import {connectFor} from '../tenants/create.js'
+import {ensureTenantApiKey} from '../tenants/api-key.js'
 import {checkTenantThroughNginx} from '../tenants/health.js'
 import {getTenant} from '../tenants/listing.js'
 import {lockOwner, withTenantLock} from '../tenants/lock.js'
@@ -158,6 +159,8 @@ export async function restoreInPlace(env: RestoreEnv, input: RestoreInPlaceInput
         // The shared service caches each database's registry: a restart makes it load the new one.
         await ensureUnitActive(conn, unit, {restart: true})
       })
+      // 19.0+: the restored database holds the API keys of the backup's time; the stored key may be newer.
+      await step('api-key', () => ensureTenantApiKey(env, conn, tenant))
       const password = (await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id)))!
       const health = await step('health', () => checkTenantThroughNginx(conn, tenant, {password, waitMs: 60_000}))
       if (!health.ok) throw new OdoopsError('TENANT_UNHEALTHY', `${tenant.domain} is not healthy after the restore: ${health.detail}. The previous data was put back.`, {suggestions: ['odoops backup verify ' + entry.id, `odoops tenant status ${tenant.id}`]})

@@ -99,18 +99,25 @@ export const apiKeyStep: PlanStep<TenantStepContext> = {
   name: 'api-key',
   title: "odoops' API key (Odoo 19+, JSON-2)",
   async run(ctx) {
-    const {tenant, env, conn} = ctx
-    const major = tenantMajor(tenant)
-    if (major === undefined || !usesJson2(major)) return {change: 'unchanged', detail: `none needed: ${NO_KEY_BEFORE_19}`}
-    const stored = await readSecret(env.store, env.box, secretIds.tenantApiKey(tenant.id))
-    registerSecret(stored)
-    if (stored !== undefined && (await apiKeyOwner(conn, tenant, stored)) !== false) return {change: 'unchanged', detail: 'the stored key works'}
-    const key = await makeTenantApiKey(conn, tenant)
-    // Stored at once: Odoo holds only its hash, and the next run would replace it anyway.
-    await writeSecret(env.store, env.box, secretIds.tenantApiKey(tenant.id), key)
-    await requireKeyWorks(conn, tenant, key)
-    return {change: 'changed', detail: stored === undefined ? 'made and stored' : 'the stored key was refused: a new one replaces it'}
+    return ensureTenantApiKey(ctx.env, ctx.conn, ctx.tenant)
   },
+}
+
+/**
+ * A working API key for odoops on a 19.0+ tenant: the stored one if Odoo accepts it, else a new
+ * one (also after an in-place restore brought back an older key table). Before 19.0: nothing.
+ */
+export async function ensureTenantApiKey(env: {store: RotateKeyEnv['store']; box: RotateKeyEnv['box']}, conn: SshConnection, tenant: TenantOdooTarget & Pick<TenantRecord, 'service'>): Promise<{change: 'changed' | 'unchanged'; detail: string}> {
+  const major = tenantMajor(tenant)
+  if (major === undefined || !usesJson2(major)) return {change: 'unchanged', detail: `none needed: ${NO_KEY_BEFORE_19}`}
+  const stored = await readSecret(env.store, env.box, secretIds.tenantApiKey(tenant.id))
+  registerSecret(stored)
+  if (stored !== undefined && (await apiKeyOwner(conn, tenant, stored)) !== false) return {change: 'unchanged', detail: 'the stored key works'}
+  const key = await makeTenantApiKey(conn, tenant)
+  // Stored at once: Odoo holds only its hash, and the next run would replace it anyway.
+  await writeSecret(env.store, env.box, secretIds.tenantApiKey(tenant.id), key)
+  await requireKeyWorks(conn, tenant, key)
+  return {change: 'changed', detail: stored === undefined ? 'made and stored' : 'the stored key was refused: a new one replaces it'}
 }
 
 /** `odoops tenant rotate-key --json` (schemas/tenant-rotate-key.json). */
