@@ -10,3 +10,14 @@ export async function failure(promise: Promise<unknown>): Promise<OdoopsError> {
   }
   throw new Error('expected an OdoopsError')
 }
+
+/** The OdoopsError a synchronous call throws (anything else, or no throw, fails the test). */
+export function thrownBy(fn: () => unknown): OdoopsError {
+  try {
+    fn()
+  } catch (error) {
+    if (isOdoopsError(error)) return error
+    throw error
+  }
+  throw new Error('expected an OdoopsError')
+}

@@ -11,20 +11,9 @@ import {
   type HttpTransport,
 } from '../../src/lib/odoo/index.js'
 import {parseMethodCall, serializeMethodResponse} from '../../src/lib/odoo/xmlrpc.js'
-import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
-import {failure} from '../helpers/failure.js'
+import {failure, thrownBy} from '../helpers/failure.js'
 
 const KEY = '0123456789abcdef0123456789abcdef01234567'
-
-function thrown(fn: () => unknown): OdoopsError {
-  try {
-    fn()
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
 
 interface Seen {
   method: string
@@ -83,7 +72,7 @@ describe('odoo: JSON-2 argument mapping (positional → named)', () => {
       signature.params.forEach((name, i) => (expected[name] = values[i]))
       expect(body, method).to.deep.equal(expected)
       // One positional argument too many is refused, naming the method.
-      const error = thrown(() => json2Request('some.model', method, [...args, 'extra']))
+      const error = thrownBy(() => json2Request('some.model', method, [...args, 'extra']))
       expect(error.code, method).to.equal('ODOO_JSON2_POSITIONAL_ARGS')
       expect(error.message).to.contain(`some.model.${method}`)
     }
@@ -111,21 +100,21 @@ describe('odoo: JSON-2 argument mapping (positional → named)', () => {
   it('passes kwargs through, context included, and refuses one given twice', () => {
     const {body} = json2Request('res.users', 'search_read', [[['login', '=', 'x']]], {fields: ['login'], context: {active_test: false}, order: 'id'})
     expect(body).to.deep.equal({domain: [['login', '=', 'x']], fields: ['login'], context: {active_test: false}, order: 'id'})
-    expect(thrown(() => json2Request('res.users', 'search_read', [[]], {domain: []})).code).to.equal('ODOO_JSON2_POSITIONAL_ARGS')
+    expect(thrownBy(() => json2Request('res.users', 'search_read', [[]], {domain: []})).code).to.equal('ODOO_JSON2_POSITIONAL_ARGS')
   })
 
   it('takes the ids of any other method by position (a list of integers, or one), nothing else', () => {
     expect(json2Request('account.move', 'action_post', [[12, 13]]).body).to.deep.equal({ids: [12, 13]})
     expect(json2Request('account.move', 'action_post', [12]).body).to.deep.equal({ids: [12]})
     expect(json2Request('account.move', 'action_post', [], {context: {lang: 'fr_FR'}}).body).to.deep.equal({context: {lang: 'fr_FR'}})
-    const extra = thrown(() => json2Request('account.move', 'action_register_payment', [[12], 'now']))
+    const extra = thrownBy(() => json2Request('account.move', 'action_register_payment', [[12], 'now']))
     expect(extra.code).to.equal('ODOO_JSON2_POSITIONAL_ARGS')
     expect(extra.message).to.contain('account.move.action_register_payment').and.contain('action_register_payment')
     expect(extra.suggestions.join(' ')).to.contain('kwargs')
     // A first argument that is not ids (a domain) of an unknown method.
-    expect(thrown(() => json2Request('x.model', 'custom_search', [[['a', '=', 1]]])).code).to.equal('ODOO_JSON2_POSITIONAL_ARGS')
+    expect(thrownBy(() => json2Request('x.model', 'custom_search', [[['a', '=', 1]]])).code).to.equal('ODOO_JSON2_POSITIONAL_ARGS')
     // A table record method whose first argument is not ids.
-    expect(thrown(() => json2Request('res.partner', 'write', [{name: 'x'}])).message).to.contain("records' ids")
+    expect(thrownBy(() => json2Request('res.partner', 'write', [{name: 'x'}])).message).to.contain("records' ids")
   })
 })
 

@@ -2,8 +2,8 @@ import {expect} from 'chai'
 import {execa} from 'execa'
 import {OdooRpcError} from '../../src/lib/odoo/errors.js'
 import {parseMethodCall, parseMethodResponse, serializeFault, serializeMethodCall, serializeMethodResponse, type XmlRpcValue} from '../../src/lib/odoo/xmlrpc.js'
-import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
 import {hostileStrings} from '../ssh/hostile-strings.js'
+import {thrownBy} from '../helpers/failure.js'
 
 // Python's own xmlrpc.client is the reference: Odoo serves XML-RPC with it (odoo/addons/base/controllers/rpc.py).
 // Values are compared through a tagged form both sides compute the same way: [type, value].
@@ -86,16 +86,6 @@ function tag(value: XmlRpcValue): Tag {
   return ['struct', Object.entries(value).map(([k, v]) => [k, tag(v)])]
 }
 
-function failure(fn: () => unknown): OdoopsError {
-  try {
-    fn()
-  } catch (error) {
-    if (isOdoopsError(error)) return error
-    throw error
-  }
-  throw new Error('expected an OdoopsError')
-}
-
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/
 const STRINGS = [
   ...hostileStrings().filter((s) => !XML_INVALID.test(s)),
@@ -143,7 +133,7 @@ describe('odoo: XML-RPC against Python xmlrpc.client', function () {
       expect(xml).to.contain('<i8>2147483648</i8>')
       const read = await python<{params: Tag}>('load', xml)
       expect(read.params).to.deep.equal(['array', [['int', '2147483648'], ['int', '-2147483649'], ['int', '9007199254740991'], ['int', '9223372036854775807'], ['int', '-9223372036854775808']]])
-      expect(failure(() => serializeMethodCall('m', [2n ** 63n])).code).to.equal('XMLRPC_UNSERIALIZABLE')
+      expect(thrownBy(() => serializeMethodCall('m', [2n ** 63n])).code).to.equal('XMLRPC_UNSERIALIZABLE')
     })
 
     it('drops undefined struct members, sends undefined/null elsewhere as <nil/>, and truncates dates to the second in UTC', async () => {
@@ -152,17 +142,17 @@ describe('odoo: XML-RPC against Python xmlrpc.client', function () {
     })
 
     it('refuses what XML-RPC cannot carry, naming where it is', () => {
-      const control = failure(() => serializeMethodCall('m', [{lines: [{name: 'bad\u0001char'}]}]))
+      const control = thrownBy(() => serializeMethodCall('m', [{lines: [{name: 'bad\u0001char'}]}]))
       expect(control.code).to.equal('XMLRPC_UNSERIALIZABLE')
       expect(control.message).to.contain('params[0].lines[0].name').and.contain('U+0001')
-      expect(failure(() => serializeMethodCall('m', ['\ud800 lone surrogate'])).message).to.contain('U+D800')
-      expect(failure(() => serializeMethodCall('m', [new Map()])).message).to.contain('a Map instance')
-      expect(failure(() => serializeMethodCall('m', [() => 1])).message).to.contain('no function type')
-      expect(failure(() => serializeMethodCall('m', [new Date('x')])).message).to.contain('invalid Date')
+      expect(thrownBy(() => serializeMethodCall('m', ['\ud800 lone surrogate'])).message).to.contain('U+D800')
+      expect(thrownBy(() => serializeMethodCall('m', [new Map()])).message).to.contain('a Map instance')
+      expect(thrownBy(() => serializeMethodCall('m', [() => 1])).message).to.contain('no function type')
+      expect(thrownBy(() => serializeMethodCall('m', [new Date('x')])).message).to.contain('invalid Date')
       const cyclic: Record<string, unknown> = {}
       cyclic.self = cyclic
-      expect(failure(() => serializeMethodCall('m', [cyclic])).message).to.contain('params[0].self').and.contain('cycle')
-      expect(failure(() => serializeMethodCall('bad name', [])).code).to.equal('XMLRPC_UNSERIALIZABLE')
+      expect(thrownBy(() => serializeMethodCall('m', [cyclic])).message).to.contain('params[0].self').and.contain('cycle')
+      expect(thrownBy(() => serializeMethodCall('bad name', [])).code).to.equal('XMLRPC_UNSERIALIZABLE')
     })
   })
 
@@ -227,7 +217,7 @@ describe('odoo: XML-RPC against Python xmlrpc.client', function () {
         '<html><body>502 Bad Gateway</body></html>',
         '',
         Buffer.from([0x3c, 0x61, 0xff, 0x3e]),
-      ].map((body) => failure(() => parseMethodResponse(body, 'common.version')))
+      ].map((body) => thrownBy(() => parseMethodResponse(body, 'common.version')))
       for (const error of errors) expect(error.code, error.message).to.equal('XMLRPC_INVALID_RESPONSE')
       expect(errors[0].message).to.contain('DOCTYPE').and.not.contain('aaaa')
       expect(errors[1].message).to.match(/^The answer to common\.version is not valid XML-RPC/)
@@ -238,7 +228,7 @@ describe('odoo: XML-RPC against Python xmlrpc.client', function () {
   describe('faults', () => {
     it('turns an Odoo fault into OdooRpcError: code 3 is ODOO_ACCESS_DENIED', async () => {
       const {xml} = await python<{xml: string}>('fault', '3 Access Denied')
-      const error = failure(() => parseMethodResponse(xml, 'res.partner.search on database "a"'))
+      const error = thrownBy(() => parseMethodResponse(xml, 'res.partner.search on database "a"'))
       expect(error).to.be.instanceOf(OdooRpcError)
       expect(error.code).to.equal('ODOO_ACCESS_DENIED')
       expect(error.message).to.equal('Odoo refused res.partner.search on database "a": Access Denied')
@@ -247,7 +237,7 @@ describe('odoo: XML-RPC against Python xmlrpc.client', function () {
 
     it('summarizes a traceback fault by its final exception line, keeping the whole text', async () => {
       const {xml, string} = await python<{xml: string; string: string}>('fault', '1 traceback')
-      const error = failure(() => parseMethodResponse(xml)) as OdooRpcError
+      const error = thrownBy(() => parseMethodResponse(xml)) as OdooRpcError
       expect(error.code).to.equal('ODOO_RPC_FAULT')
       expect(error.message).to.equal('Odoo answered with a fault: RuntimeError: wrapped')
       expect(error.faultString).to.equal(string)
@@ -255,7 +245,7 @@ describe('odoo: XML-RPC against Python xmlrpc.client', function () {
     })
 
     it('reads our own fault and response documents (for fakes) the same way Python does', async () => {
-      expect(failure(() => parseMethodResponse(serializeFault(2, 'You can not have two users with the same login!'))).message).to.equal(
+      expect(thrownBy(() => parseMethodResponse(serializeFault(2, 'You can not have two users with the same login!'))).message).to.equal(
         'Odoo answered with a fault: You can not have two users with the same login!',
       )
       expect(parseMethodResponse(serializeMethodResponse({ok: [1, 'x']}))).to.deep.equal({ok: [1, 'x']})
