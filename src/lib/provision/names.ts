@@ -56,6 +56,6 @@ export function sharedNames(series: string) {
 
 export function majorOf(series: string): number {
   const major = Number.parseInt(series, 10)
-  if (!Number.isFinite(major)) throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series.`, ['Use a series such as 16.0, 17.0 or 18.0.'])
+  if (!Number.isFinite(major)) throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series.`, ['Use a series such as 17.0, 18.0 or 19.0.'])
   return major
 }

@@ -83,7 +83,7 @@ export function defaultAptSource(series: string): string {
 export function validateSeries(series: string): string {
   const match = /^(\d{2})\.0$/.exec(series)
   if (!match || Number(match[1]) < 14) {
-    throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series odoops can prepare.`, ['Use a major series such as 16.0, 17.0 or 18.0 (--odoo 17.0).'])
+    throw usageError('ODOO_SERIES_INVALID', `"${series}" is not an Odoo series odoops can prepare.`, ['Use a major series such as 17.0, 18.0 or 19.0 (--odoo 19.0).'])
   }
   return series
 }

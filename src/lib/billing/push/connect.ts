@@ -1,7 +1,7 @@
 /**
- * Connect to the partner's own Odoo and pick the API: its version comes from XML-RPC
- * `common.version` (every version up to the announced removal), else from `GET /web/version`
- * (JSON `{version, version_info}`, Odoo 19's unauthenticated version route). Odoo 19+ with an
+ * Connect to the partner's own Odoo and pick the API: its version comes from `GET /web/version`
+ * (JSON `{version, version_info}`, Odoo 19's unauthenticated version route), else from XML-RPC
+ * `common.version` (every version before 20). Odoo 19+ with an
  * API key uses JSON-2; anything older, or a password, uses XML-RPC (which also accepts an API key
  * in place of the password since 14.0, res_users.py `_check_credentials`).
  */
@@ -50,15 +50,13 @@ async function webVersion(transport: HttpTransport): Promise<{version: string; m
 }
 
 async function detectVersion(client: OdooClient, transport: HttpTransport): Promise<{version: string; major: number}> {
-  try {
-    const v = await client.version()
-    return {version: v.server_version, major: majorOf(v)}
-  } catch (error) {
-    // No /xmlrpc (a version without it, or a proxy blocking it): ask the JSON route.
-    const fallback = await webVersion(transport).catch(() => undefined)
-    if (fallback) return fallback
-    throw error
-  }
+  // The JSON route first: it logs nothing, while every XML-RPC call into 19.0 logs a deprecation
+  // notice (addons/rpc/controllers/xmlrpc.py) and 20 drops it. Before 19.0 /web/version is a
+  // JSON-RPC route that a GET does not reach, so XML-RPC's common.version answers there.
+  const web = await webVersion(transport).catch(() => undefined)
+  if (web) return web
+  const v = await client.version()
+  return {version: v.server_version, major: majorOf(v)}
 }
 
 export async function connectOdoo(target: OdooTarget, options: {transport?: HttpTransport} = {}): Promise<OdooConnection> {
