@@ -86,7 +86,7 @@ export function scaffoldPack(options: ScaffoldOptions): ScaffoldFile[] {
 name: ${namespace}
 title: ${namespace} — sales and invoicing for a small business
 version: 1
-series: ["17.0", "18.0"]
+series: ["17.0", "18.0", "19.0"]
 hosting:
   mode: shared
 customer:
