@@ -9,6 +9,7 @@ import {applyNginxSite} from '../remote/nginx.js'
 import {dropDatabase, ensureLoginRole, pgCluster} from '../remote/postgres-admin.js'
 import {ensureUnitActive, ensureUnitFile} from '../remote/systemd.js'
 import {ensureSelfSignedCertificate, installCertificate} from '../remote/tls.js'
+import {OdooClient} from '../odoo/client.js'
 import {checkPasswordLogin, usesJson2} from '../odoo/session.js'
 import {ensureSecret, readSecret, secretIds} from '../secrets/vault.js'
 import type {TenantStepContext} from './context.js'
@@ -18,7 +19,7 @@ import {checkTenantThroughNginx} from './health.js'
 import {odooFailureSummary, odooRunCommand} from './odoo-cli.js'
 import {apiKeyStep} from './api-key.js'
 import {adminPasswordScript, runOdooShell} from './odoo-shell.js'
-import {tenantMajor, withServiceClient, withStoredTenantSession, withTenantTransport} from './odoo-session.js'
+import {tenantMajor, withStoredTenantSession, withTenantTransport} from './odoo-session.js'
 import {restoreDataSteps} from './restore-steps.js'
 import {saveTenant, serviceOf} from './save-tenant.js'
 
@@ -160,7 +161,8 @@ const adminPassword: Step = {
       await runOdooShell(ctx.conn, {config: serviceOf(tenant).config, database: tenant.database}, adminPasswordScript(password), 'set the admin password')
       return 'changed'
     }
-    return withServiceClient(ctx.conn, serviceOf(tenant).httpPort, async (client) => {
+    return withTenantTransport(ctx.conn, tenant, async (transport) => {
+      const client = new OdooClient(transport)
       if (await client.authenticate(tenant.database, 'admin', password)) return 'unchanged'
       const uid = await client.authenticate(tenant.database, 'admin', 'admin')
       if (!uid) throw unknown()

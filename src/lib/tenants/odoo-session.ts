@@ -129,18 +129,3 @@ export async function withStoredTenantSession<R>(
   }
   return withTenantSession(conn, tenant, credentials, fn, options)
 }
-
-/**
- * An XML-RPC client of a tenant's Odoo service on the host's loopback through the SSH
- * connection. Kept for callers that still need raw XML-RPC (logins of other users before 19.0);
- * tenant sessions go through withTenantSession, which also speaks JSON-2 on 19.0+.
- */
-export async function withServiceClient<R>(conn: SshConnection, port: number, fn: (client: OdooClient) => Promise<R>, options: {waitMs?: number} = {}): Promise<R> {
-  const transport: HttpTransport = hostTransport(conn, {port})
-  try {
-    await waitReady(transport, undefined, options.waitMs ?? 60_000)
-    return await fn(new OdooClient(transport))
-  } finally {
-    await transport.close().catch(() => {})
-  }
-}
