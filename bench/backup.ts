@@ -37,8 +37,8 @@ import {BIN, runCli} from '../test/helpers/cli.js'
 import {preparedHost, type PreparedHost} from '../test/helpers/prepared-host.js'
 import {downAllSandboxes, sandboxesAvailable, sshArgs, sshRun, type SandboxInfo} from '../test/helpers/sandbox.js'
 import {DigestStream} from '../src/lib/backup/digest.js'
-import {compressor, dumpCommand, filestoreStatsCommand} from '../src/lib/backup/commands.js'
-import {filestoreCheckCommand, restoreCommand, unpackCommand} from '../src/lib/backup/verify-commands.js'
+import {compressor, dumpCommand, filestoreStatsCommand} from '../src/lib/backup/shell/pipeline.js'
+import {filestoreCheckCommand, restoreCommand, unpackCommand} from '../src/lib/backup/shell/verify.js'
 import {median} from './timed-cli.js'
 
 /** Tenant sizes in MB (database text ≈ 78 %, attachments ≈ 22 %). */

@@ -38,7 +38,7 @@ export type {Settings} from './lib/config/settings.js'
 
 /** SSH as the user configured it (timeouts, sessions; passphrase prompts on a terminal), for a command that reaches hosts. */
 export async function configureSsh(settings: import('./lib/config/settings.js').Settings, ui: import('./lib/output/ui.js').Ui): Promise<void> {
-  const {configureSshForCommand} = await import('./lib/hosts/cli-support.js')
+  const {configureSshForCommand} = await import('./cli/ssh-setup.js')
   configureSshForCommand(settings, ui)
 }
 export type {SecretBox} from './lib/secrets/secret-box.js'

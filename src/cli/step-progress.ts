@@ -1,6 +1,6 @@
 import type {Progress} from '../lib/output/progress.js'
 import type {Ui} from '../lib/output/ui.js'
-import type {StepObserver} from '../lib/plan/plan.js'
+import type {StepObserver} from '../lib/steps/runner.js'
 
 /**
  * Progress of a recorded plan on stderr: one spinner per step on a terminal, and without

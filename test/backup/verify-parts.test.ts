@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {parseFilestoreCheck, restoreCommand, scratchDatabaseName, scratchDirectory, unpackCommand} from '../../src/lib/backup/verify-commands.js'
+import {parseFilestoreCheck, restoreCommand, scratchDatabaseName, scratchDirectory, unpackCommand} from '../../src/lib/backup/shell/verify.js'
 
 describe('backup verify parts', () => {
   it('names scratch databases and directories with a recognisable prefix', () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {buildDraft} from '../../src/lib/billing/build.js'
 import {parsePeriod} from '../../src/lib/billing/period.js'
-import type {PlanDefinition, PlanVersionRecord} from '../../src/lib/billing/plan-types.js'
+import type {PlanDefinition, PlanVersionRecord} from '../../src/lib/billing/plans/types.js'
 import {planIntervals, rateTenant, type TaxChoice} from '../../src/lib/billing/rate.js'
 import type {PlanAssignment} from '../../src/lib/billing/tenant-billing.js'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'

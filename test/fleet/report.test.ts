@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import type {BackupEntry} from '../../src/lib/backup/catalog.js'
-import type {PlanVersionRecord} from '../../src/lib/billing/plan-types.js'
+import type {PlanVersionRecord} from '../../src/lib/billing/plans/types.js'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'
 import {computeReport, durationStats, periodBounds, type ReportInput} from '../../src/lib/fleet/report.js'
 import {scoreTenant} from '../../src/lib/fleet/score.js'

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import type {BackupEntry} from '../../src/lib/backup/catalog.js'
-import type {PlanVersionRecord} from '../../src/lib/billing/plan-types.js'
+import type {PlanVersionRecord} from '../../src/lib/billing/plans/types.js'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'
 import {backupFacts} from '../../src/lib/fleet/backups.js'
 import {parseRpoByPlan, resolveRpo, rpoConfig} from '../../src/lib/fleet/rpo.js'

@@ -1,7 +1,7 @@
 /**
  * A throwaway PostgreSQL cluster for tests.
  *
- *   import {pgCluster, freshDatabase} from '../helpers/pg-cluster.js'
+ *   import {pgCluster, freshDatabase} from './pg-cluster.js'
  *   const cluster = await pgCluster()          // started once per test process, lazily
  *   const url = await freshDatabase('contract') // CREATE DATABASE <unique name>, returns its URL
  *   cluster.url('postgres')                     // URL of any database in the cluster

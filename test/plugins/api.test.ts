@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {clearOnboardSteps, registerOnboardStep, withExtraSteps} from '../../src/lib/onboard/extra-steps.js'
-import type {PlanStep} from '../../src/lib/plan/plan.js'
+import type {Step} from '../../src/lib/steps/runner.js'
 import {discoverPacks, type PluginDescriptor} from '../../src/lib/plugins/discover.js'
 import {preinstall} from '../../src/lib/plugins/preinstall.js'
 import {satisfies} from '../../src/lib/plugins/semver-range.js'
@@ -26,7 +26,7 @@ describe('pack API pieces', () => {
   })
 
   it('places contributed steps before/after core steps, after post-steps for plan, in registration order', () => {
-    const step = (name: string): PlanStep<never> => ({name, title: name, run: async () => {}})
+    const step = (name: string): Step<never> => ({name, title: name, run: async () => {}})
     const core = ['place', 'create-tenant', 'company', 'settings', 'users', 'plan', 'post-a', 'backup', 'health'].map(step)
     {
       clearOnboardSteps()

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
-import {dedicatedNames, sharedNames, validateDomain, validateSlug} from '../../src/lib/provision/names.js'
+import {dedicatedNames, sharedNames, validateDomain, validateSlug} from '../../src/lib/provision/service-names.js'
 import {parseOdooConfig, renderOdooConfig, SIZES} from '../../src/lib/provision/odoo-config.js'
-import {renderVhost} from '../../src/lib/provision/nginx.js'
-import {allocatePortPair, parseListeningPorts} from '../../src/lib/provision/ports.js'
+import {renderVhost} from '../../src/lib/provision/vhost.js'
+import {allocatePortPair, parseListeningPorts} from '../../src/lib/provision/port-allocation.js'
 import {OdoopsError} from '../../src/lib/errors.js'
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -104,7 +104,7 @@ describe('port allocation', () => {
 
 describe('nginx default TLS server', () => {
   it('is used only where nginx has ssl_reject_handshake (1.19.4+)', async () => {
-    const {supportsRejectHandshake, DEFAULT_TLS_SERVER} = await import('../../src/lib/provision/nginx.js')
+    const {supportsRejectHandshake, DEFAULT_TLS_SERVER} = await import('../../src/lib/provision/vhost.js')
     expect(supportsRejectHandshake('nginx version: nginx/1.22.1')).to.equal(true)
     expect(supportsRejectHandshake('nginx version: nginx/1.19.4')).to.equal(true)
     expect(supportsRejectHandshake('nginx version: nginx/1.19.3')).to.equal(false)

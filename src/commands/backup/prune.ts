@@ -3,7 +3,7 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {pruneBackups, selectPruneTenants, type PruneReport} from '../../lib/backup/prune.js'
 import {parsePlanRetention, parseRetentionRules, type RetentionRules} from '../../lib/backup/retention.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes} from '../../lib/output/format.js'
 
 export type BackupPruneOutput = PruneReport

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
 import {runBackups, selectTenants, type BackupProgress, type BackupRunReport} from '../../lib/backup/index.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes, formatDuration} from '../../lib/output/format.js'
 import type {Progress} from '../../lib/output/progress.js'
 

@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {selectBackupsToVerify, verifyBackup, verifyErrorSummary, type VerifyResult} from '../../lib/backup/index.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatDuration} from '../../lib/output/format.js'
 
 export interface BackupVerifyItem {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {fleetStatus, humanAge, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes} from '../../lib/output/format.js'
 
 export type FleetStatusOutput = FleetStatusReport

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {addHost, type AddHostResult} from '../../lib/hosts/index.js'
-import {configureSshForCommand, hostKeyConfirmer} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand, hostKeyConfirmer} from '../../cli/ssh-setup.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 
 export default class HostAdd extends OdoopsCommand<AddHostResult> {

@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {checkHost, type HostCheckResult} from '../../lib/hosts/index.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {ExitCode} from '../../lib/errors.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 

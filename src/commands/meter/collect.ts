@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {collectUsage, meterDay, selectMeterTenants, type MeterCollectReport, type TenantMeterResult} from '../../lib/meter/index.js'
 import {formatBytes, formatDuration} from '../../lib/output/format.js'
 

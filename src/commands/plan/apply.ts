@@ -1,7 +1,7 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {invalidPlan, readPlanFile} from '../../lib/billing/plan-file.js'
-import {applyPlan, type ApplyPlanResult} from '../../lib/billing/plans.js'
+import {invalidPlan, readPlanFile} from '../../lib/billing/plans/file.js'
+import {applyPlan, type ApplyPlanResult} from '../../lib/billing/plans/store.js'
 
 export type PlanApplyResult = ApplyPlanResult
 

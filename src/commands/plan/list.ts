@@ -1,5 +1,5 @@
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {listPlans, type PlanSummary} from '../../lib/billing/plans.js'
+import {listPlans, type PlanSummary} from '../../lib/billing/plans/store.js'
 
 export interface PlanListResult {
   plans: PlanSummary[]

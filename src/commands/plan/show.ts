@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {stringify} from 'yaml'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import type {PlanDefinition} from '../../lib/billing/plan-types.js'
-import {getPlanVersion, planVersions} from '../../lib/billing/plans.js'
+import type {PlanDefinition} from '../../lib/billing/plans/types.js'
+import {getPlanVersion, planVersions} from '../../lib/billing/plans/store.js'
 
 export interface PlanShowResult {
   plan: string

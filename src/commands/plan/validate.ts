@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {invalidPlan, readPlanFile} from '../../lib/billing/plan-file.js'
+import {invalidPlan, readPlanFile} from '../../lib/billing/plans/file.js'
 
 export interface PlanValidateResult {
   file: string

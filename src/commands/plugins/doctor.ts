@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import type {DoctorReport, PackReport} from '../../lib/plugins/doctor.js'
 
 export type PluginsDoctorResult = DoctorReport

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {slotOf} from '../../lib/schedule/cron.js'
 import {jsonLineEmitter} from '../../lib/schedule/events.js'
 import {scheduleNotifier} from '../../lib/schedule/invocation.js'

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {DEFAULT_GRACE_MS, SchedulerDaemon, type DaemonStop} from '../../lib/schedule/daemon.js'
 import {jsonLineEmitter} from '../../lib/schedule/events.js'
 import {scheduleNotifier} from '../../lib/schedule/invocation.js'

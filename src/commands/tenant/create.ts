@@ -5,7 +5,7 @@ import {restoreSourceForResume} from '../../lib/backup/restore.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {usageError} from '../../lib/errors.js'
 import {SIZES} from '../../lib/provision/odoo-config.js'
-import type {StepRecord} from '../../lib/plan/plan.js'
+import type {StepRecord} from '../../lib/steps/runner.js'
 import {createTenant, normalizeCreateInput, resumeTenantCreate, type TenantCreateResult} from '../../lib/tenants/index.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 

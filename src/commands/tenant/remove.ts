@@ -2,7 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {confirmName} from '../../lib/output/ui.js'
-import type {StepRecord} from '../../lib/plan/plan.js'
+import type {StepRecord} from '../../lib/steps/runner.js'
 import {removeTenant} from '../../lib/tenants/index.js'
 
 export interface TenantRemoveOutput {

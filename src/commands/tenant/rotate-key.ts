@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {rotateTenantApiKey, type RotateKeyResult} from '../../lib/tenants/api-key.js'
 
 export type TenantRotateKeyResult = RotateKeyResult

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes} from '../../lib/output/format.js'
 import {tenantStatus, type TenantStatusReport} from '../../lib/tenants/status.js'
 

@@ -1,8 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
-import {configureSshForCommand} from '../../lib/hosts/cli-support.js'
-import type {StepRecord} from '../../lib/plan/plan.js'
+import {configureSshForCommand} from '../../cli/ssh-setup.js'
+import type {StepRecord} from '../../lib/steps/runner.js'
 import {parseModules, updateTenant} from '../../lib/tenants/update.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 

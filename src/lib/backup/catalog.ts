@@ -1,7 +1,7 @@
 import {OdoopsError} from '../errors.js'
 import type {BackupRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
-import type {Codec} from './commands.js'
+import type {Codec} from './shell/pipeline.js'
 import type {BackupFile, RowCounts} from './manifest.js'
 
 /**

@@ -1,4 +1,4 @@
-import {CODEC_EXTENSION, type Codec} from './commands.js'
+import {CODEC_EXTENSION, type Codec} from './shell/pipeline.js'
 
 /**
  * manifest.json of a backup. The top-level fields are Odoo's own (odoo/service/db.py

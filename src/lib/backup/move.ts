@@ -1,6 +1,6 @@
 import {ExitCode, OdoopsError} from '../errors.js'
-import {getHost} from '../hosts/targets.js'
-import {PlanFailedError, runPlan, type StepRecord} from '../plan/plan.js'
+import {getHost} from '../hosts/lookup.js'
+import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
 import type {HostRecord, TenantRecord} from '../state/records.js'
 import type {TenantStepContext} from '../tenants/context.js'
 import {connectFor} from '../tenants/create.js'
@@ -86,7 +86,7 @@ async function retire(env: RestoreEnv, placement: TenantRecord): Promise<StepRec
     shared: placement.mode === 'shared' ? host.services?.[placement.series] : undefined,
     saveTenant: async (change) => ({...placement, ...change}),
   }
-  return runPlan(retireSteps(placement.mode), ctx, {signal: env.signal, observer: env.observer, save: async () => {}})
+  return runSteps(retireSteps(placement.mode), ctx, {signal: env.signal, observer: env.observer, save: async () => {}})
 }
 
 /** Whether the live database still holds what the backup holds (nobody wrote meanwhile). */
@@ -165,7 +165,7 @@ export async function moveTenant(env: RestoreEnv, input: MoveInput): Promise<Mov
     const ctx = await draftContext({...env, restoreSource: source}, tenant.id, host, move.draft)
     let steps: StepRecord[]
     try {
-      steps = await runPlan(restoreSteps(move.mode), ctx, {
+      steps = await runSteps(restoreSteps(move.mode), ctx, {
         previous: move.steps,
         signal: env.signal,
         observer: env.observer,
@@ -175,7 +175,7 @@ export async function moveTenant(env: RestoreEnv, input: MoveInput): Promise<Mov
         },
       })
     } catch (error) {
-      if (error instanceof PlanFailedError) throw moveError(tenant.id, `step ${error.step} on ${host.id} failed: ${error.message}.`, error.failure)
+      if (error instanceof StepFailedError) throw moveError(tenant.id, `step ${error.step} on ${host.id} failed: ${error.message}.`, error.failure)
       throw error
     }
 
@@ -218,7 +218,7 @@ async function finishRetire(env: RestoreEnv, tenant: TenantRecord): Promise<Pick
     tenant = await env.store.tenants.update(tenant.id, (current) => ({...current, retiring: undefined}))
   } catch (error) {
     retiredOk = false
-    if (error instanceof PlanFailedError) retired = error.records
+    if (error instanceof StepFailedError) retired = error.records
   }
   return {tenant, retired, retiredOk}
 }

@@ -10,7 +10,7 @@ import type {SshConnection} from '../ssh/connection.js'
 import {getBackup, type BackupEntry} from './catalog.js'
 import {DigestStream} from './digest.js'
 import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest} from './manifest.js'
-import {decompressCommand, plainSqlCommand} from './odoo-zip-commands.js'
+import {decompressCommand, plainSqlCommand} from './shell/odoo-zip.js'
 import {restoreFailed, RESTORE_STREAM_TIMEOUT_MS} from './restore-source.js'
 import {openTarget, resolveTarget, type BackupTarget, type TargetEnv} from './targets/index.js'
 

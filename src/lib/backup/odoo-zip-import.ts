@@ -1,5 +1,5 @@
 import {resolve} from 'node:path'
-import {getHost} from '../hosts/targets.js'
+import {getHost} from '../hosts/lookup.js'
 import {createTenant, type TenantCreateResult} from '../tenants/create.js'
 import {normalizeCreateInput} from '../tenants/input.js'
 import {checkFleetUnique, pickSeries} from '../tenants/preflight.js'

@@ -4,7 +4,7 @@ import {pack as tarPack} from 'tar-stream'
 import yauzl, {type Entry, type ZipFile} from 'yauzl'
 import {ExitCode, OdoopsError} from '../errors.js'
 import type {SshConnection} from '../ssh/connection.js'
-import {filestoreRestoreCommand, sqlLoadCommand} from './restore-commands.js'
+import {filestoreRestoreCommand, sqlLoadCommand} from './shell/restore.js'
 import {restoreFailed, RESTORE_STREAM_TIMEOUT_MS, type RestoreSource} from './restore-source.js'
 
 /** What an Odoo database-manager zip holds (odoo/service/db.py dump_db), read from its central directory. */

@@ -2,10 +2,10 @@ import {OdoopsError} from '../errors.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {RemoteCommand} from '../ssh/quote.js'
 import {getBackup, type BackupEntry} from './catalog.js'
-import {filestoreRestoreCommand} from './restore-commands.js'
+import {filestoreRestoreCommand} from './shell/restore.js'
 import {backupKey, type BackupFile} from './manifest.js'
 import {openTarget, resolveTarget, type TargetEnv} from './targets/index.js'
-import {restoreCommand} from './verify-commands.js'
+import {restoreCommand} from './shell/verify.js'
 
 /** A restore of a big tenant can take hours; the SSH layer's default command limit would cut it. */
 export const RESTORE_STREAM_TIMEOUT_MS = 24 * 3_600_000

@@ -1,5 +1,5 @@
 import {Decimal, dec} from './money.js'
-import type {PlanMetric} from './plan-types.js'
+import type {PlanMetric} from './plans/types.js'
 import type {UsageSnapshot} from './types.js'
 
 /** Bytes per unit: snapshots in bytes are priced in GB (10^9) or GiB (2^30) as the plan says. */

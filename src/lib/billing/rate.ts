@@ -1,9 +1,9 @@
 import {aggregateMetric, type Aggregated} from './aggregate.js'
 import {Decimal, dec, formatMoney, formatQuantity, formatUnitPrice} from './money.js'
 import {daysInclusive, maxDate, minDate, addDays, type BillingPeriod} from './period.js'
-import {DEFAULT_USER_METRIC, metricOf} from './plan-rules.js'
-import type {Band, BandsComponent, PlanComponent, PlanDefinition, PlanVersionRecord} from './plan-types.js'
-import {versionForPeriod} from './plans.js'
+import {DEFAULT_USER_METRIC, metricOf} from './plans/rules.js'
+import type {Band, BandsComponent, PlanComponent, PlanDefinition, PlanVersionRecord} from './plans/types.js'
+import {versionForPeriod} from './plans/store.js'
 import type {PlanAssignment} from './tenant-billing.js'
 import type {InvoiceLine, LineSource, UsageSnapshot} from './types.js'
 

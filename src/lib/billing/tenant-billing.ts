@@ -2,7 +2,7 @@ import {usageError} from '../errors.js'
 import type {TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import {dayOf, periodOf} from './period.js'
-import {getPlanVersion} from './plans.js'
+import {getPlanVersion} from './plans/store.js'
 import type {Invoice, InvoiceParty} from './types.js'
 
 /**

@@ -1,6 +1,6 @@
 import type {BackupEntry} from '../backup/catalog.js'
 import {addDays, parsePeriod} from '../billing/period.js'
-import type {PlanVersionRecord} from '../billing/plan-types.js'
+import type {PlanVersionRecord} from '../billing/plans/types.js'
 import type {BillableTenant} from '../billing/tenant-billing.js'
 import type {UsageSnapshot} from '../billing/types.js'
 import type {OnboardingRun} from '../onboard/record.js'

@@ -1,5 +1,5 @@
 import type {BackupEntry} from '../backup/catalog.js'
-import type {PlanVersionRecord} from '../billing/plan-types.js'
+import type {PlanVersionRecord} from '../billing/plans/types.js'
 import type {BillableTenant} from '../billing/tenant-billing.js'
 import type {UsageSnapshot} from '../billing/types.js'
 import {messageOf, usageError} from '../errors.js'

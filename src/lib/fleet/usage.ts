@@ -1,8 +1,8 @@
 import {aggregateMetric} from '../billing/aggregate.js'
 import {formatQuantity} from '../billing/money.js'
 import {parsePeriod, periodOf} from '../billing/period.js'
-import type {PlanVersionRecord} from '../billing/plan-types.js'
-import {versionForPeriod} from '../billing/plans.js'
+import type {PlanVersionRecord} from '../billing/plans/types.js'
+import {versionForPeriod} from '../billing/plans/store.js'
 import {planHistoryOf, planOn, type BillableTenant} from '../billing/tenant-billing.js'
 import type {UsageSnapshot} from '../billing/types.js'
 

@@ -2,7 +2,7 @@ import {sshPool, type SshPool} from '../ssh/pool.js'
 import {command} from '../ssh/quote.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {StateStore} from '../state/store.js'
-import {getHost, targetOf} from './targets.js'
+import {getHost, targetOf} from './lookup.js'
 
 /** What `host check` learns about a host. */
 export interface HostFacts {

@@ -1,7 +1,7 @@
 import type {SshConnection} from '../ssh/connection.js'
 import {sshPool, type SshPool} from '../ssh/pool.js'
 import type {StateStore} from '../state/store.js'
-import {getHost, targetOf} from './targets.js'
+import {getHost, targetOf} from './lookup.js'
 
 /**
  * The (pooled) SSH connection to a registered host, with its pinned key and jump hosts.

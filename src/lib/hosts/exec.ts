@@ -2,7 +2,7 @@ import {usageError} from '../errors.js'
 import {sshPool, type SshPool} from '../ssh/pool.js'
 import {command} from '../ssh/quote.js'
 import type {StateStore} from '../state/store.js'
-import {getHost, targetOf} from './targets.js'
+import {getHost, targetOf} from './lookup.js'
 
 export interface HostExecResult {
   host: string

@@ -1,6 +1,6 @@
 /** Host inventory and checks (state + SSH). */
-export {HOST_NAME_PATTERN, validateHostName} from './names.js'
-export {getHost, targetOf, hostNotFound} from './targets.js'
+export {HOST_NAME_PATTERN, validateHostName} from '../names/host.js'
+export {getHost, targetOf, hostNotFound} from './lookup.js'
 export {connectHost} from './connect.js'
 export {addHost, trustHost, removeHost, listHosts, probeHostKey} from './inventory.js'
 export type {AddHostInput, AddHostResult, TrustHostResult, HostKeyDecision} from './inventory.js'

@@ -5,8 +5,8 @@ import {resolveSshAlias} from '../ssh/ssh-config.js'
 import type {SshTarget} from '../ssh/target.js'
 import type {HostRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
-import {validateHostName} from './names.js'
-import {getHost, targetOf} from './targets.js'
+import {validateHostName} from '../names/host.js'
+import {getHost, targetOf} from './lookup.js'
 
 export interface AddHostInput {
   name: string

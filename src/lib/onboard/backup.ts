@@ -1,5 +1,5 @@
 import {OdoopsError} from '../errors.js'
-import type {StepChange} from '../plan/plan.js'
+import type {StepChange} from '../steps/runner.js'
 import type {OnboardContext} from './context.js'
 
 /**

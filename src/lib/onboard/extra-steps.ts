@@ -1,4 +1,4 @@
-import type {PlanStep} from '../plan/plan.js'
+import type {Step} from '../steps/runner.js'
 import type {Template} from '../templates/types.js'
 import type {OnboardContext} from './context.js'
 
@@ -8,7 +8,7 @@ import type {OnboardContext} from './context.js'
  * templates it applies to; post-steps count as part of `plan` (they follow it).
  */
 export interface ExtraOnboardStep {
-  step: PlanStep<OnboardContext>
+  step: Step<OnboardContext>
   before?: string
   after?: string
   appliesTo(template: Template): boolean
@@ -26,7 +26,7 @@ export function clearOnboardSteps(): void {
 }
 
 /** The core steps with the contributed ones that apply to `template`, in registration order at each position. */
-export function withExtraSteps(core: PlanStep<OnboardContext>[], template: Template): PlanStep<OnboardContext>[] {
+export function withExtraSteps(core: Step<OnboardContext>[], template: Template): Step<OnboardContext>[] {
   const steps = [...core]
   const after = new Map<string, string>()
   for (const extra of extras.filter((e) => e.appliesTo(template))) {

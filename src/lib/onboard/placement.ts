@@ -1,5 +1,5 @@
 import {ExitCode, messageOf, OdoopsError, usageError} from '../errors.js'
-import {getHost} from '../hosts/targets.js'
+import {getHost} from '../hosts/lookup.js'
 import {script, shell} from '../ssh/quote.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {HostRecord} from '../state/records.js'

@@ -1,4 +1,4 @@
-import type {StepRecord} from '../plan/plan.js'
+import type {StepRecord} from '../steps/runner.js'
 import type {OnboardingRunRecord} from '../state/records.js'
 import type {Template} from '../templates/types.js'
 import type {Answers} from './answers.js'

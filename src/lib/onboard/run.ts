@@ -1,8 +1,8 @@
 import {withHeldLock} from '../state/with-lock.js'
 import {randomBytes} from 'node:crypto'
 import {ExitCode, isOdoopsError, OdoopsError, usageError} from '../errors.js'
-import {PlanFailedError, runPlan, type StepRecord} from '../plan/plan.js'
-import {validateDomain, validateSlug} from '../provision/names.js'
+import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
+import {validateDomain, validateSlug} from '../provision/service-names.js'
 import {readSecret, secretIds, writeSecret} from '../secrets/vault.js'
 import type {TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
@@ -224,9 +224,9 @@ async function executeLocked(env: OnboardEnv, runId: string, resumed: boolean): 
   if (resumed) await save({state: 'running', failedStep: undefined, error: undefined})
   let steps: StepRecord[]
   try {
-    steps = await runPlan(onboardSteps(ctx), ctx, {previous: run.steps, signal: env.signal, observer: env.observer, save: (records) => save({steps: records})})
+    steps = await runSteps(onboardSteps(ctx), ctx, {previous: run.steps, signal: env.signal, observer: env.observer, save: (records) => save({steps: records})})
   } catch (error) {
-    if (error instanceof PlanFailedError) {
+    if (error instanceof StepFailedError) {
       await save({state: 'failed', steps: error.records, failedStep: error.step, error: error.message})
       const failure = isOdoopsError(error.failure) ? error.failure : undefined
       throw new OdoopsError(failure?.code ?? 'ONBOARD_STEP_FAILED', `Onboarding ${run.id} of ${run.customer}: ${error.message}`, {

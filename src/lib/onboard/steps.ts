@@ -1,7 +1,7 @@
 import {ExitCode, OdoopsError} from '../errors.js'
 import {OdooRpcError} from '../odoo/errors.js'
 import type {OdooSession} from '../odoo/client.js'
-import type {PlanStep, StepChange, StepObserver} from '../plan/plan.js'
+import type {Step, StepChange, StepObserver} from '../steps/runner.js'
 import {registerSecret} from '../secrets/redact.js'
 import {ensureSecret, readSecret, secretIds} from '../secrets/vault.js'
 import {connectFor, createTenant, resumeTenantCreate} from '../tenants/create.js'
@@ -18,11 +18,11 @@ import {scopeOf, tenantOf, withAdminSession, type OnboardContext} from './contex
 import {userPasswordSecret, type OnboardedUser} from './record.js'
 import {placeTenant} from './placement.js'
 
-type Step = PlanStep<OnboardContext>
+type OnboardStep = Step<OnboardContext>
 type Outcome = StepChange | {change: StepChange; detail?: string}
 const outcome = (changes: string[], none = 'already as asked'): Outcome => (changes.length ? {change: 'changed', detail: changes.join(', ')} : {change: 'unchanged', detail: none})
 
-const place: Step = {
+const place: OnboardStep = {
   name: 'place',
   title: 'choose the host',
   async run(ctx) {
@@ -44,7 +44,7 @@ function renderedCompany(ctx: OnboardContext): TemplateCompany {
 }
 
 /** createTenant, or resumeTenantCreate after a kill: the tenant plan is itself recorded and resumable. */
-const createTenantStep: Step = {
+const createTenantStep: OnboardStep = {
   name: 'create-tenant',
   title: 'create the tenant (database, modules, vhost, TLS)',
   async run(ctx) {
@@ -91,7 +91,7 @@ async function activateLanguage(session: OdooSession, code: string): Promise<boo
   return true
 }
 
-const companyStep: Step = {
+const companyStep: OnboardStep = {
   name: 'company',
   title: 'company, currency and languages',
   async run(ctx) {
@@ -140,7 +140,7 @@ const companyStep: Step = {
   },
 }
 
-const settingsStep: Step = {
+const settingsStep: OnboardStep = {
   name: 'settings',
   title: 'system parameters',
   async run(ctx) {
@@ -211,7 +211,7 @@ export async function userGroupsField(session: OdooSession): Promise<'group_ids'
  * resume after a kill never creates a user twice. The initial password is stored
  * (sealed) before the user is created, for the same reason.
  */
-const usersStep: Step = {
+const usersStep: OnboardStep = {
   name: 'users',
   title: 'users and their roles',
   async run(ctx) {
@@ -256,7 +256,7 @@ const usersStep: Step = {
   },
 }
 
-const planStep: Step = {
+const planStep: OnboardStep = {
   name: 'plan',
   title: 'billing plan on the tenant',
   async run(ctx) {
@@ -269,7 +269,7 @@ const planStep: Step = {
   },
 }
 
-function postStep(spec: TemplatePostStep): Step {
+function postStep(spec: TemplatePostStep): OnboardStep {
   return {
     name: `post-${spec.name}`,
     title: spec.title ?? `${spec.model}.${spec.method}`,
@@ -290,7 +290,7 @@ function postStep(spec: TemplatePostStep): Step {
   }
 }
 
-const backupStep: Step = {
+const backupStep: OnboardStep = {
   name: 'backup',
   title: 'initial backup, verified',
   async run(ctx) {
@@ -299,7 +299,7 @@ const backupStep: Step = {
 }
 
 /** The tenant through nginx (health + admin login), and each created user's first login. */
-const healthStep: Step = {
+const healthStep: OnboardStep = {
   name: 'health',
   title: 'health through nginx; users can log in',
   async run(ctx) {
@@ -323,7 +323,7 @@ const healthStep: Step = {
   },
 }
 
-export function onboardSteps(ctx: Pick<OnboardContext, 'template'>): Step[] {
+export function onboardSteps(ctx: Pick<OnboardContext, 'template'>): OnboardStep[] {
   const core = [place, createTenantStep, companyStep, settingsStep, usersStep, planStep, ...(ctx.template.post_steps ?? []).map(postStep), backupStep, healthStep]
   // Plugin packs' steps at their declared positions (src/lib/plugins registers them).
   return withExtraSteps(core, ctx.template)

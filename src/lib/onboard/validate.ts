@@ -1,5 +1,5 @@
 import {isOdoopsError, messageOf} from '../errors.js'
-import {validateDomain, validateSlug} from '../provision/names.js'
+import {validateDomain, validateSlug} from '../provision/service-names.js'
 import type {QuestionFormat} from '../templates/types.js'
 
 /**

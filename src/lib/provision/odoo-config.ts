@@ -1,4 +1,4 @@
-import {majorOf} from './names.js'
+import {majorOf} from './service-names.js'
 
 /**
  * Odoo server configuration files (`[options]` INI), as documented in Odoo's deploy and

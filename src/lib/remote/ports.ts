@@ -1,4 +1,4 @@
-import {parseListeningPorts} from '../provision/ports.js'
+import {parseListeningPorts} from '../provision/port-allocation.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command} from '../ssh/quote.js'
 

@@ -11,7 +11,7 @@
 import {OdoopsError, isOdoopsError, usageError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import {usesJson2} from '../odoo/session.js'
-import type {PlanStep} from '../plan/plan.js'
+import type {Step} from '../steps/runner.js'
 import {registerSecret} from '../secrets/redact.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import {readSecret, secretIds, writeSecret} from '../secrets/vault.js'
@@ -95,7 +95,7 @@ export const NO_KEY_BEFORE_19 = 'XML-RPC with the admin password before 19.0'
  * Creation step `api-key`, after `admin-password` (and after `restore-identity` in restore
  * plans, once the service runs): 19.0+ only. A stored key that Odoo accepts is left alone.
  */
-export const apiKeyStep: PlanStep<TenantStepContext> = {
+export const apiKeyStep: Step<TenantStepContext> = {
   name: 'api-key',
   title: "odoops' API key (Odoo 19+, JSON-2)",
   async run(ctx) {

@@ -3,7 +3,7 @@ import type {SecretBox} from '../secrets/secret-box.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {HostRecord, SharedServiceRecord, TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
-import type {StepObserver} from '../plan/plan.js'
+import type {StepObserver} from '../steps/runner.js'
 
 /** What tenant operations need from their caller (a command, a test, a plugin). */
 export interface TenantEnv {

@@ -1,9 +1,9 @@
 import {readFile} from 'node:fs/promises'
 import {OdoopsError} from '../errors.js'
-import {renderVhost, vhostFileName} from '../provision/nginx.js'
+import {renderVhost, vhostFileName} from '../provision/vhost.js'
 import {renderOdooConfig, SIZES, type Size} from '../provision/odoo-config.js'
 import {renderOdooUnit} from '../provision/systemd-unit.js'
-import type {PlanStep, StepChange} from '../plan/plan.js'
+import type {Step, StepChange} from '../steps/runner.js'
 import {ensureDirectory, ensureRemoteFile, readRemoteFile} from '../remote/files.js'
 import {applyNginxSite} from '../remote/nginx.js'
 import {dropDatabase, ensureLoginRole, pgCluster} from '../remote/postgres-admin.js'
@@ -26,10 +26,10 @@ import {saveTenant, serviceOf} from './save-tenant.js'
 /** Time `odoo -i` may take: real installs of many modules take minutes. */
 const ODOO_INIT_TIMEOUT_MS = 45 * 60_000
 
-type Step = PlanStep<TenantStepContext>
+type TenantStep = Step<TenantStepContext>
 
 
-const role: Step = {
+const role: TenantStep = {
   name: 'role',
   title: 'PostgreSQL role (login, CREATEDB, not a superuser)',
   async run(ctx) {
@@ -38,7 +38,7 @@ const role: Step = {
   },
 }
 
-const directories: Step = {
+const directories: TenantStep = {
   name: 'directories',
   title: 'data directory',
   async run(ctx) {
@@ -46,7 +46,7 @@ const directories: Step = {
   },
 }
 
-const config: Step = {
+const config: TenantStep = {
   name: 'config',
   title: 'Odoo configuration',
   async run(ctx) {
@@ -75,7 +75,7 @@ const config: Step = {
   },
 }
 
-const unit: Step = {
+const unit: TenantStep = {
   name: 'unit',
   title: 'systemd unit',
   async run(ctx) {
@@ -85,7 +85,7 @@ const unit: Step = {
   },
 }
 
-const database: Step = {
+const database: TenantStep = {
   name: 'database',
   title: 'database and modules (odoo -i)',
   async run(ctx, signal) {
@@ -125,7 +125,7 @@ const database: Step = {
   },
 }
 
-const start: Step = {
+const start: TenantStep = {
   name: 'service',
   title: 'service enabled and running',
   async run(ctx) {
@@ -139,7 +139,7 @@ const start: Step = {
  * next step makes) the logins are checked with /web/session/authenticate and the password is
  * set with Odoo's own code in `odoo shell` (the res.users password setter hashes it).
  */
-const adminPassword: Step = {
+const adminPassword: TenantStep = {
   name: 'admin-password',
   title: 'replace the default admin password',
   async run(ctx) {
@@ -173,7 +173,7 @@ const adminPassword: Step = {
 }
 
 /** Company name and country, and web.base.url so links in mails point at the tenant's domain. */
-const company: Step = {
+const company: TenantStep = {
   name: 'company',
   title: 'company name, country and base URL',
   async run(ctx) {
@@ -207,7 +207,7 @@ const company: Step = {
  * ODOO-FACTS.md) and restart the service so its crons run. Other tenants of the service
  * see a restart of a few seconds.
  */
-const sharedDbList: Step = {
+const sharedDbList: TenantStep = {
   name: 'db-list',
   title: 'database listed in the shared service (crons)',
   async run(ctx) {
@@ -238,7 +238,7 @@ export async function recordSharedDatabases(ctx: TenantStepContext, change: (lis
   ctx.shared = ctx.host.services?.[series]
 }
 
-const tls: Step = {
+const tls: TenantStep = {
   name: 'tls',
   title: 'TLS certificate',
   async run(ctx) {
@@ -252,7 +252,7 @@ const tls: Step = {
   },
 }
 
-const vhost: Step = {
+const vhost: TenantStep = {
   name: 'vhost',
   title: 'nginx virtual host',
   async run(ctx) {
@@ -265,7 +265,7 @@ const vhost: Step = {
 }
 
 /** The tenant is active only once it answers through nginx and the new password works there. */
-const health: Step = {
+const health: TenantStep = {
   name: 'health',
   title: 'health through nginx and login with the new password',
   async run(ctx) {
@@ -282,13 +282,13 @@ const health: Step = {
 }
 
 /** A tenant whose data comes from a backup or an Odoo zip: the same plan, with the data loaded instead of `odoo -i`. */
-export function restoreSteps(mode: 'shared' | 'dedicated'): Step[] {
+export function restoreSteps(mode: 'shared' | 'dedicated'): TenantStep[] {
   return mode === 'dedicated'
     ? [role, directories, config, unit, ...restoreDataSteps, start, apiKeyStep, tls, vhost, health]
     : [...restoreDataSteps, apiKeyStep, sharedDbList, tls, vhost, health]
 }
 
-export function createSteps(mode: 'shared' | 'dedicated'): Step[] {
+export function createSteps(mode: 'shared' | 'dedicated'): TenantStep[] {
   return mode === 'dedicated'
     ? [role, directories, config, unit, database, start, adminPassword, apiKeyStep, company, tls, vhost, health]
     : [database, adminPassword, apiKeyStep, company, sharedDbList, tls, vhost, health]

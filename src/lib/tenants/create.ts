@@ -1,8 +1,8 @@
 import {ExitCode, OdoopsError} from '../errors.js'
-import {getHost} from '../hosts/targets.js'
+import {getHost} from '../hosts/lookup.js'
 import {connectHost} from '../hosts/connect.js'
-import {allocatePortPair} from '../provision/ports.js'
-import {PlanFailedError, runPlan, type StepRecord} from '../plan/plan.js'
+import {allocatePortPair} from '../provision/port-allocation.js'
+import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
 import type {TenantOperation, TenantRecord} from '../state/records.js'
 import type {TenantEnv, TenantStepContext} from './context.js'
@@ -23,7 +23,7 @@ export interface TenantCreateResult {
 /** A failed or interrupted creation: the tenant stays recorded (not active) with its steps. */
 export class TenantPlanError extends OdoopsError {}
 
-function planError(slug: string, kind: 'create' | 'remove', error: PlanFailedError): TenantPlanError {
+function planError(slug: string, kind: 'create' | 'remove', error: StepFailedError): TenantPlanError {
   const failure = error.failure instanceof OdoopsError ? error.failure : undefined
   const next = kind === 'create' ? [`Fix the cause, then: odoops tenant create --resume ${slug}`, `Or clean up: odoops tenant remove ${slug} --confirm ${slug}`] : [`Fix the cause, then run the removal again: odoops tenant remove ${slug} --confirm ${slug}`]
   return new TenantPlanError(failure?.code ?? 'TENANT_STEP_FAILED', `Tenant ${slug}: ${error.message}`, {
@@ -113,7 +113,7 @@ async function runCreatePlan(env: TenantEnv, slug: string, resumed: boolean): Pr
     if (resumed) await store.tenants.update(slug, {state: 'creating', operation: {...tenant.operation!, failedStep: undefined, error: undefined}})
     let steps: StepRecord[]
     try {
-      steps = await runPlan(tenant.restoredFrom ? restoreSteps(tenant.mode) : createSteps(tenant.mode), context, {
+      steps = await runSteps(tenant.restoredFrom ? restoreSteps(tenant.mode) : createSteps(tenant.mode), context, {
         previous: tenant.operation?.steps as StepRecord[] | undefined,
         signal: env.signal,
         observer: env.observer,
@@ -122,7 +122,7 @@ async function runCreatePlan(env: TenantEnv, slug: string, resumed: boolean): Pr
         },
       })
     } catch (error) {
-      if (error instanceof PlanFailedError) {
+      if (error instanceof StepFailedError) {
         await store.tenants.update(slug, (current) => ({
           ...current,
           state: 'failed',

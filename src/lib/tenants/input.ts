@@ -1,5 +1,5 @@
 import {usageError} from '../errors.js'
-import {majorOf, validateDomain, validateSlug} from '../provision/names.js'
+import {majorOf, validateDomain, validateSlug} from '../provision/service-names.js'
 import {SIZES, type Size} from '../provision/odoo-config.js'
 import type {RestoredFrom} from '../backup/restore-source.js'
 import type {TenantMode} from '../state/records.js'

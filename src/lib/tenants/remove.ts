@@ -1,7 +1,7 @@
 import {ExitCode, OdoopsError} from '../errors.js'
-import {getHost} from '../hosts/targets.js'
-import {vhostFileName} from '../provision/nginx.js'
-import {PlanFailedError, runPlan, type PlanStep, type StepChange, type StepRecord} from '../plan/plan.js'
+import {getHost} from '../hosts/lookup.js'
+import {vhostFileName} from '../provision/vhost.js'
+import {StepFailedError, runSteps, type Step, type StepChange, type StepRecord} from '../steps/runner.js'
 import {ensureRemoteFile, readRemoteFile, removeRemotePath} from '../remote/files.js'
 import {removeNginxSite} from '../remote/nginx.js'
 import {dropDatabase, dropRole} from '../remote/postgres-admin.js'
@@ -14,15 +14,15 @@ import {recordSharedDatabases} from './create-steps.js'
 import {dbNamesOf, withDbNames} from './db-names.js'
 import {backupLockKey, busyError, lockOwner, withTenantLock} from './lock.js'
 
-type Step = PlanStep<TenantStepContext>
+type TenantStep = Step<TenantStepContext>
 
-const vhost: Step = {
+const vhost: TenantStep = {
   name: 'vhost',
   title: 'nginx virtual host removed',
   run: (ctx) => removeNginxSite(ctx.conn, vhostFileName(ctx.tenant.id)),
 }
 
-const tls: Step = {
+const tls: TenantStep = {
   name: 'tls',
   title: 'TLS files removed',
   async run(ctx) {
@@ -33,7 +33,7 @@ const tls: Step = {
   },
 }
 
-const service: Step = {
+const service: TenantStep = {
   name: 'service',
   title: 'dedicated service stopped, disabled and removed',
   async run(ctx) {
@@ -48,7 +48,7 @@ const service: Step = {
   },
 }
 
-const sharedDbList: Step = {
+const sharedDbList: TenantStep = {
   name: 'db-list',
   title: 'database taken out of the shared service',
   async run(ctx) {
@@ -69,13 +69,13 @@ const sharedDbList: Step = {
   },
 }
 
-const database: Step = {
+const database: TenantStep = {
   name: 'database',
   title: 'database dropped',
   run: (ctx) => dropDatabase(ctx.conn, ctx.tenant.database),
 }
 
-const files: Step = {
+const files: TenantStep = {
   name: 'files',
   title: 'filestore, data, config and log removed',
   async run(ctx) {
@@ -92,14 +92,14 @@ const files: Step = {
   },
 }
 
-const role: Step = {
+const role: TenantStep = {
   name: 'role',
   title: 'PostgreSQL role dropped',
   // Dedicated tenants only: a shared tenant's role is the shared service's.
   run: async (ctx) => (ctx.tenant.service?.role ? dropRole(ctx.conn, ctx.tenant.service.role) : 'unchanged'),
 }
 
-const secrets: Step = {
+const secrets: TenantStep = {
   name: 'secrets',
   title: 'stored secrets deleted',
   async run(ctx) {
@@ -108,11 +108,11 @@ const secrets: Step = {
 }
 
 /** What a move leaves behind on the old host: everything of the tenant there, but its secrets (the new copy uses them). */
-export function retireSteps(mode: TenantRecord['mode']): Step[] {
+export function retireSteps(mode: TenantRecord['mode']): TenantStep[] {
   return removeSteps(mode).filter((step) => step !== secrets)
 }
 
-function removeSteps(mode: TenantRecord['mode']): Step[] {
+function removeSteps(mode: TenantRecord['mode']): TenantStep[] {
   return mode === 'dedicated' ? [vhost, tls, service, database, files, role, secrets] : [vhost, tls, sharedDbList, database, files, secrets]
 }
 
@@ -145,7 +145,7 @@ export async function removeTenant(env: TenantEnv, slug: string): Promise<Tenant
       context.tenant = await store.tenants.update(slug, {state: 'removing', operation: {kind: 'remove', startedAt: started, steps: previous ?? []}})
       let steps: StepRecord[]
       try {
-        steps = await runPlan(removeSteps(tenant.mode), context, {
+        steps = await runSteps(removeSteps(tenant.mode), context, {
           previous,
           signal: env.signal,
           observer: env.observer,
@@ -154,7 +154,7 @@ export async function removeTenant(env: TenantEnv, slug: string): Promise<Tenant
           },
         })
       } catch (error) {
-        if (error instanceof PlanFailedError) {
+        if (error instanceof StepFailedError) {
           await store.tenants.update(slug, (current) => ({...current, operation: {kind: 'remove', startedAt: started, steps: error.records, failedStep: error.step, error: error.message}}))
           const failure = error.failure instanceof OdoopsError ? error.failure : undefined
           throw new OdoopsError(failure?.code ?? 'TENANT_STEP_FAILED', `Removing tenant ${slug}: ${error.message}`, {

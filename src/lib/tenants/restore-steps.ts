@@ -1,10 +1,10 @@
 import {randomUUID} from 'node:crypto'
 import {OdoopsError} from '../errors.js'
-import {filestoreDir} from '../backup/commands.js'
-import {neutralizeCommand} from '../backup/restore-commands.js'
+import {filestoreDir} from '../backup/shell/pipeline.js'
+import {neutralizeCommand} from '../backup/shell/restore.js'
 import type {RestoreSource} from '../backup/restore-source.js'
 import {odooPasswordHash} from '../odoo/password-hash.js'
-import type {PlanStep} from '../plan/plan.js'
+import type {Step} from '../steps/runner.js'
 import {databaseExists, dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
 import {ensureSecret, secretIds} from '../secrets/vault.js'
 import type {SshConnection} from '../ssh/connection.js'
@@ -16,7 +16,7 @@ import {saveTenant, serviceOf} from './save-tenant.js'
  * `odoo -i`: they replace the `database` (and `admin-password`/`company`) steps of a
  * creation, and the plan around them (service, TLS, vhost, health) is the same.
  */
-type Step = PlanStep<TenantStepContext>
+type TenantStep = Step<TenantStepContext>
 
 /** How a restored tenant was asked for (kept on the tenant record as `restore`). */
 export interface RestoreSpec {
@@ -35,7 +35,7 @@ function sourceOf(ctx: TenantStepContext): RestoreSource {
   return ctx.env.restoreSource
 }
 
-const restoreDatabase: Step = {
+const restoreDatabase: TenantStep = {
   name: 'restore-database',
   title: 'database restored (pg_restore --exit-on-error / psql ON_ERROR_STOP)',
   async run(ctx, signal) {
@@ -53,7 +53,7 @@ const restoreDatabase: Step = {
   },
 }
 
-const restoreFilestore: Step = {
+const restoreFilestore: TenantStep = {
   name: 'restore-filestore',
   title: 'filestore restored',
   async run(ctx, signal) {
@@ -102,7 +102,7 @@ export async function neutralizeDatabase(conn: SshConnection, config: string, da
   }
 }
 
-const restoreIdentity: Step = {
+const restoreIdentity: TenantStep = {
   name: 'restore-identity',
   title: 'admin password, base URL (and copy identity, neutralization)',
   async run(ctx) {
@@ -123,4 +123,4 @@ const restoreIdentity: Step = {
   },
 }
 
-export const restoreDataSteps: readonly Step[] = [restoreDatabase, restoreFilestore, restoreIdentity]
+export const restoreDataSteps: readonly TenantStep[] = [restoreDatabase, restoreFilestore, restoreIdentity]

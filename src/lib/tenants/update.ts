@@ -1,6 +1,6 @@
 import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
-import {getHost} from '../hosts/targets.js'
-import {PlanFailedError, runPlan, type PlanStep, type StepRecord} from '../plan/plan.js'
+import {getHost} from '../hosts/lookup.js'
+import {StepFailedError, runSteps, type Step, type StepRecord} from '../steps/runner.js'
 import {ensureUnitActive, systemctl, unitStatus} from '../remote/systemd.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
 import type {SshConnection} from '../ssh/connection.js'
@@ -73,10 +73,10 @@ interface UpdateContext {
   restarted?: string
 }
 
-type Step = PlanStep<UpdateContext>
+type TenantStep = Step<UpdateContext>
 
 /** Dedicated: the service is stopped so `odoo -u` has the database (and the registry) to itself. */
-const stop: Step = {
+const stop: TenantStep = {
   name: 'stop',
   title: 'dedicated service stopped for the update',
   async run(ctx) {
@@ -87,7 +87,7 @@ const stop: Step = {
   },
 }
 
-const modules: Step = {
+const modules: TenantStep = {
   name: 'modules',
   title: 'modules installed/upgraded (odoo --stop-after-init)',
   async run(ctx, signal) {
@@ -126,7 +126,7 @@ const modules: Step = {
   },
 }
 
-const start: Step = {
+const start: TenantStep = {
   name: 'start',
   title: 'dedicated service started again',
   async run(ctx) {
@@ -140,7 +140,7 @@ const start: Step = {
  * old registry of this database; a restart makes every worker load the new one. The
  * other tenants of the service pause for the few seconds of the restart.
  */
-const restart: Step = {
+const restart: TenantStep = {
   name: 'restart',
   title: 'shared service restarted (all its tenants pause a few seconds)',
   async run(ctx) {
@@ -150,7 +150,7 @@ const restart: Step = {
   },
 }
 
-const health: Step = {
+const health: TenantStep = {
   name: 'health',
   title: 'health through nginx and login',
   async run(ctx) {
@@ -166,7 +166,7 @@ const health: Step = {
   },
 }
 
-export function updateSteps(mode: TenantRecord['mode']): Step[] {
+export function updateSteps(mode: TenantRecord['mode']): TenantStep[] {
   return mode === 'dedicated' ? [stop, modules, start, health] : [modules, restart, health]
 }
 
@@ -206,7 +206,7 @@ export async function updateTenant(env: TenantEnv, slug: string, asked: string[]
     const record = (operation: TenantOperation) => store.tenants.update(slug, (current) => ({...current, operation}))
     let steps: StepRecord[]
     try {
-      steps = await runPlan(updateSteps(tenant.mode), ctx, {
+      steps = await runSteps(updateSteps(tenant.mode), ctx, {
         signal: env.signal,
         observer: env.observer,
         save: async (records) => {
@@ -214,7 +214,7 @@ export async function updateTenant(env: TenantEnv, slug: string, asked: string[]
         },
       })
     } catch (error) {
-      if (!(error instanceof PlanFailedError)) throw error
+      if (!(error instanceof StepFailedError)) throw error
       await record({kind: 'update', startedAt, steps: error.records, failedStep: error.step, error: error.message})
       const restored = await restoreService(ctx, error.step)
       const failure = error.failure instanceof OdoopsError ? error.failure : undefined

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../../cli/base-command.js'
 import {addTarget, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
 import {openTarget} from '../../../lib/backup/targets/registry.js'
-import {configureSshForCommand} from '../../../lib/hosts/cli-support.js'
+import {configureSshForCommand} from '../../../cli/ssh-setup.js'
 
 export interface BackupTargetAddOutput {
   target: TargetView

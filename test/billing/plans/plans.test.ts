@@ -3,10 +3,10 @@ import {mkdtempSync} from 'node:fs'
 import {readdirSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {parsePlan} from '../../src/lib/billing/plan-file.js'
-import {applyPlan, getPlanVersion, listPlans, versionForPeriod} from '../../src/lib/billing/plans.js'
-import {openStore} from '../../src/lib/state/open.js'
-import {PLAN_DIR, templatePlan, version} from './helpers.js'
+import {parsePlan} from '../../../src/lib/billing/plans/file.js'
+import {applyPlan, getPlanVersion, listPlans, versionForPeriod} from '../../../src/lib/billing/plans/store.js'
+import {openStore} from '../../../src/lib/state/open.js'
+import {PLAN_DIR, templatePlan, version} from '../helpers.js'
 
 const issuesOf = (text: string) => parsePlan(text).issues.map((i) => `${i.path}: ${i.message}`)
 

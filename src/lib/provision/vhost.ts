@@ -1,4 +1,4 @@
-import {majorOf} from './names.js'
+import {majorOf} from './service-names.js'
 
 /**
  * An nginx server block per tenant domain, following Odoo's deployment guide

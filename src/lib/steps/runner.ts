@@ -20,7 +20,7 @@ export interface StepRecord {
   detail?: string
 }
 
-export interface PlanStep<C> {
+export interface Step<C> {
   name: string
   title: string
   /** Returns whether it changed anything (default `changed`) and an optional detail line. */
@@ -32,7 +32,7 @@ export interface StepObserver {
   finished?(step: {name: string; title: string}, record: StepRecord): void
 }
 
-export interface RunPlanOptions {
+export interface RunStepsOptions {
   /** The records saved by an earlier run (resume), or none. */
   previous?: StepRecord[]
   save(records: StepRecord[]): Promise<void>
@@ -40,7 +40,7 @@ export interface RunPlanOptions {
   observer?: StepObserver
 }
 
-export class PlanFailedError extends Error {
+export class StepFailedError extends Error {
   constructor(
     readonly step: string,
     readonly records: StepRecord[],
@@ -50,7 +50,7 @@ export class PlanFailedError extends Error {
   }
 }
 
-export async function runPlan<C>(steps: PlanStep<C>[], context: C, options: RunPlanOptions): Promise<StepRecord[]> {
+export async function runSteps<C>(steps: Step<C>[], context: C, options: RunStepsOptions): Promise<StepRecord[]> {
   const previous = new Map((options.previous ?? []).map((r) => [r.name, r]))
   const records: StepRecord[] = steps.map((s) => {
     const old = previous.get(s.name)
@@ -73,7 +73,7 @@ export async function runPlan<C>(steps: PlanStep<C>[], context: C, options: RunP
       records[index] = {...records[index], state: 'failed', durationMs: Date.now() - startedAt, error: messageOf(error)}
       await options.save(records.map((r) => ({...r})))
       options.observer?.finished?.(step, records[index])
-      throw new PlanFailedError(step.name, records, error)
+      throw new StepFailedError(step.name, records, error)
     }
     await options.save(records.map((r) => ({...r})))
     options.observer?.finished?.(step, records[index])

@@ -1,6 +1,6 @@
-import {command, shell, type RemoteCommand} from '../ssh/quote.js'
-import {decompressor, killableScript, type Codec} from './commands.js'
-import {KEEP_STDIN} from './verify-commands.js'
+import {command, shell, type RemoteCommand} from '../../ssh/quote.js'
+import {decompressor, killableScript, type Codec} from './pipeline.js'
+import {KEEP_STDIN} from './verify.js'
 
 /**
  * Host-side halves of `backup export --format odoo-zip` (pure builders): the stored

@@ -1,9 +1,9 @@
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
-import {usageError} from '../errors.js'
-import {checkYamlDocument, commonSchemaIssue, formatDocumentIssue, invalidDocument, readUserFile, type DocumentIssue, type SchemaIssue} from '../yaml-document.js'
-import {PLAN_SCHEMA} from './plan-schema.js'
-import {planRuleIssues} from './plan-rules.js'
-import type {PlanDefinition} from './plan-types.js'
+import {usageError} from '../../errors.js'
+import {checkYamlDocument, commonSchemaIssue, formatDocumentIssue, invalidDocument, readUserFile, type DocumentIssue, type SchemaIssue} from '../../yaml-document.js'
+import {PLAN_SCHEMA} from './schema.js'
+import {planRuleIssues} from './rules.js'
+import type {PlanDefinition} from './types.js'
 
 /** A problem in a plan file, with its JSON path and, when it can be placed, line and column. */
 export type PlanIssue = DocumentIssue

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
-import {PlanFailedError, runPlan, type PlanStep, type StepRecord} from '../../src/lib/plan/plan.js'
+import {StepFailedError, runSteps, type Step, type StepRecord} from '../../src/lib/steps/runner.js'
 
 describe('recorded plans', () => {
-  function steps(log: string[], failAt?: string): PlanStep<object>[] {
+  function steps(log: string[], failAt?: string): Step<object>[] {
     return ['a', 'b', 'c'].map((name) => ({
       name,
       title: `step ${name}`,
@@ -19,25 +19,25 @@ describe('recorded plans', () => {
     const log: string[] = []
     let failure: unknown
     try {
-      await runPlan(steps(log, 'b'), {}, {save: async (r) => void saved.push(r)})
+      await runSteps(steps(log, 'b'), {}, {save: async (r) => void saved.push(r)})
     } catch (error) {
       failure = error
     }
-    expect(failure).to.be.instanceOf(PlanFailedError)
-    expect((failure as PlanFailedError).step).to.equal('b')
+    expect(failure).to.be.instanceOf(StepFailedError)
+    expect((failure as StepFailedError).step).to.equal('b')
     const last = saved.at(-1)!
     expect(last.map((r) => r.state)).to.deep.equal(['done', 'failed', 'pending'])
     expect(last[1].error).to.equal('boom in b')
 
     const resumedLog: string[] = []
-    const records = await runPlan(steps(resumedLog), {}, {previous: last, save: async () => {}})
+    const records = await runSteps(steps(resumedLog), {}, {previous: last, save: async () => {}})
     expect(resumedLog).to.deep.equal(['b', 'c'])
     expect(records.map((r) => [r.state, r.change])).to.deep.equal([['done', 'changed'], ['done', 'unchanged'], ['done', 'changed']])
   })
 
   it('treats a step left "running" by a killed process as not done', async () => {
     const log: string[] = []
-    await runPlan(steps(log), {}, {previous: [{name: 'a', state: 'done'}, {name: 'b', state: 'running'}], save: async () => {}})
+    await runSteps(steps(log), {}, {previous: [{name: 'a', state: 'done'}, {name: 'b', state: 'running'}], save: async () => {}})
     expect(log).to.deep.equal(['b', 'c'])
   })
 
@@ -50,7 +50,7 @@ describe('recorded plans', () => {
       controller.abort(new Error('stop'))
     }
     let failure: unknown
-    await runPlan(plan, {}, {save: async () => {}, signal: controller.signal}).catch((error) => (failure = error))
+    await runSteps(plan, {}, {save: async () => {}, signal: controller.signal}).catch((error) => (failure = error))
     expect(log).to.deep.equal(['a'])
     expect((failure as Error).message).to.equal('stop')
   })

@@ -1,8 +1,8 @@
-import type {Settings} from '../config/settings.js'
-import type {Ui} from '../output/ui.js'
-import {sshOptionsFromSettings} from '../ssh/options.js'
-import {sshPool} from '../ssh/pool.js'
-import type {HostKeyDecision} from './inventory.js'
+import type {Settings} from '../lib/config/settings.js'
+import type {Ui} from '../lib/output/ui.js'
+import {sshOptionsFromSettings} from '../lib/ssh/options.js'
+import {sshPool} from '../lib/ssh/pool.js'
+import type {HostKeyDecision} from '../lib/hosts/inventory.js'
 
 /**
  * What host commands share: SSH options from settings, prompts only on a terminal

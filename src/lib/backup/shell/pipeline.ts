@@ -1,4 +1,4 @@
-import {command, script, shell, type RemoteCommand} from '../ssh/quote.js'
+import {command, script, shell, type RemoteCommand} from '../../ssh/quote.js'
 
 /**
  * The commands a backup runs on the tenant's host (pure builders, unit tested).

@@ -1,5 +1,5 @@
-import {dec, isKnownCurrency} from './money.js'
-import type {PlanComponent, PlanDefinition, PlanKind} from './plan-types.js'
+import {dec, isKnownCurrency} from '../money.js'
+import type {PlanComponent, PlanDefinition, PlanKind} from './types.js'
 
 export interface PlanRuleIssue {
   path: string

@@ -1,8 +1,8 @@
 import {createHash} from 'node:crypto'
-import {usageError} from '../errors.js'
-import type {PlanRecord} from '../state/records.js'
-import type {StateStore, StateTx} from '../state/store.js'
-import type {PlanDefinition, PlanVersionRecord} from './plan-types.js'
+import {usageError} from '../../errors.js'
+import type {PlanRecord} from '../../state/records.js'
+import type {StateStore, StateTx} from '../../state/store.js'
+import type {PlanDefinition, PlanVersionRecord} from './types.js'
 
 /** JSON with object keys sorted: the same plan always gives the same text, whatever the YAML key order. */
 export function canonicalJson(value: unknown): string {

@@ -1,7 +1,7 @@
 import {posix} from 'node:path'
-import {command, shell, type RemoteCommand} from '../ssh/quote.js'
-import {decompressor, killableScript, type Codec} from './commands.js'
-import {KEEP_STDIN} from './verify-commands.js'
+import {command, shell, type RemoteCommand} from '../../ssh/quote.js'
+import {decompressor, killableScript, type Codec} from './pipeline.js'
+import {KEEP_STDIN} from './verify.js'
 
 /**
  * Commands a restore runs on the destination host (pure builders). The stored bytes arrive

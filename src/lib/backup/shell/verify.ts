@@ -1,5 +1,5 @@
-import {command, script, shell, type RemoteCommand} from '../ssh/quote.js'
-import {decompressor, killableScript, type Codec} from './commands.js'
+import {command, script, shell, type RemoteCommand} from '../../ssh/quote.js'
+import {decompressor, killableScript, type Codec} from './pipeline.js'
 
 /**
  * The commands `backup verify` runs on the verify host (pure builders). The backup's bytes
