@@ -1,8 +1,11 @@
 import {expect} from 'chai'
-import {dedicatedNames, sharedNames, validateDomain, validateSlug} from '../../src/lib/provision/service-names.js'
+import {dedicatedNames, sharedNames} from '../../src/lib/provision/service-names.js'
+import {validateDomain} from '../../src/lib/names/domain.js'
+import {validateSlug} from '../../src/lib/names/slug.js'
 import {parseOdooConfig, renderOdooConfig, SIZES} from '../../src/lib/provision/odoo-config.js'
 import {renderVhost} from '../../src/lib/provision/vhost.js'
-import {allocatePortPair, parseListeningPorts} from '../../src/lib/provision/port-allocation.js'
+import {allocatePortPair} from '../../src/lib/provision/port-allocation.js'
+import {parseListeningPorts} from '../../src/lib/remote/ports.js'
 import {OdoopsError} from '../../src/lib/errors.js'
 
 function codeOf(fn: () => unknown): string | undefined {

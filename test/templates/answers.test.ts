@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {isOdoopsError, type OdoopsError} from '../../src/lib/errors.js'
 import {checkAnswers, resolveAnswers, type AnswerPrompter} from '../../src/lib/onboard/answers.js'
-import {slugify} from '../../src/lib/onboard/validate.js'
+import {slugify} from '../../src/lib/names/slug.js'
 import {loadTemplate} from '../../src/lib/templates/index.js'
 
 const {template} = loadTemplate('distribution')

@@ -1,4 +1,5 @@
 import {usageError} from '../errors.js'
+import {slugWords} from './slug.js'
 
 /** Host names: lowercase letters, digits and dashes, 1–63 characters, starting with a letter or digit. */
 export const HOST_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/
@@ -16,10 +17,5 @@ export function validateHostName(name: string): string {
 }
 
 function suggestName(name: string): string {
-  const cleaned = name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 63)
-  return cleaned || 'web1'
+  return slugWords(name).slice(0, 63).replace(/-+$/, '') || 'web1'
 }

@@ -13,17 +13,12 @@ import {OdooClient, type OdooSession} from './client.js'
 import {odooError} from './errors.js'
 import {JSON2_SINCE_MAJOR, Json2Session} from './json2.js'
 import type {HttpTransport} from './transport.js'
+import {majorOfSeries} from '../series/odoo-series.js'
 
 export type OdooProtocol = 'json-2' | 'xml-rpc'
 
 /** An OdooSession that says which API it speaks and on which major version. */
 export type ProtocolSession = OdooSession & {readonly protocol: OdooProtocol; readonly major: number}
-
-/** The major version of a series: `19.0` → 19, `saas~18.3` → 18; undefined when it is not one. */
-export function majorOfSeries(series: string | undefined): number | undefined {
-  const match = /^(?:saas~)?(\d+)\./.exec(series ?? '')
-  return match ? Number(match[1]) : undefined
-}
 
 /** True when this series gets odoops' API key and JSON-2. */
 export function usesJson2(major: number): boolean {
@@ -31,18 +26,20 @@ export function usesJson2(major: number): boolean {
 }
 
 /**
- * The running Odoo's major version: `GET /web/version` (JSON `{version, version_info}`, auth
- * none, 19.0's addons/web/controllers/webclient.py), else XML-RPC `common.version` (every version
- * before 20).
+ * The running Odoo's version: `GET /web/version` (JSON `{version, version_info}`, auth none,
+ * 19.0's addons/web/controllers/webclient.py; it logs nothing), else XML-RPC `common.version`
+ * (every version before 20; on 19.0 each XML-RPC call logs a deprecation notice, so it comes
+ * second). Before 19.0 /web/version is a JSON-RPC route that a GET does not reach.
  */
-export async function detectOdooMajor(transport: HttpTransport): Promise<number> {
+export async function detectOdooVersion(transport: HttpTransport): Promise<{version: string; major: number}> {
   try {
     const response = await transport.request('/web/version', {method: 'GET', headers: {Accept: 'application/json'}, timeoutMs: 15_000})
     if (response.status === 200) {
       const body = JSON.parse(response.body.toString('utf8')) as {version?: unknown; version_info?: unknown[]}
       const first = body.version_info?.[0]
-      const major = typeof first === 'number' ? first : majorOfSeries(typeof body.version === 'string' ? body.version : undefined)
-      if (major !== undefined && Number.isInteger(major)) return major
+      const version = typeof body.version === 'string' ? body.version : undefined
+      const major = typeof first === 'number' ? first : majorOfSeries(version)
+      if (major !== undefined && Number.isInteger(major)) return {version: version ?? String(major), major}
     }
   } catch {
     // Not JSON, or nothing answered: XML-RPC says more below.
@@ -51,7 +48,12 @@ export async function detectOdooMajor(transport: HttpTransport): Promise<number>
   const first = version.server_version_info[0]
   const major = typeof first === 'number' ? first : majorOfSeries(version.server_serie)
   if (major === undefined) throw odooError('ODOO_UNEXPECTED_RESULT', `${transport.description ?? 'Odoo'} answered no major version.`, ['Check that this port leads to Odoo.'])
-  return major
+  return {version: version.server_version, major}
+}
+
+/** The running Odoo's major version (detectOdooVersion). */
+export async function detectOdooMajor(transport: HttpTransport): Promise<number> {
+  return (await detectOdooVersion(transport)).major
 }
 
 export interface OdooSessionSpec {

@@ -2,7 +2,8 @@ import {withHeldLock} from '../state/with-lock.js'
 import {randomBytes} from 'node:crypto'
 import {ExitCode, isOdoopsError, OdoopsError, usageError} from '../errors.js'
 import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
-import {validateDomain, validateSlug} from '../provision/service-names.js'
+import {validateDomain} from '../names/domain.js'
+import {validateSlug} from '../names/slug.js'
 import {readSecret, secretIds, writeSecret} from '../secrets/vault.js'
 import type {TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
@@ -13,7 +14,7 @@ import {answersError, checkAnswers, resolveAnswers, type AnswerIssue, type Answe
 import type {OnboardContext, OnboardEnv} from './context.js'
 import {answerSecret, onboardLockKey, userPasswordSecret, type OnboardedUser, type OnboardingRun} from './record.js'
 import {onboardSteps} from './steps.js'
-import {slugify} from './validate.js'
+import {slugify} from '../names/slug.js'
 
 const LOCK_TTL_MS = 5 * 60_000
 

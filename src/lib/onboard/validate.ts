@@ -1,5 +1,6 @@
 import {isOdoopsError, messageOf} from '../errors.js'
-import {validateDomain, validateSlug} from '../provision/service-names.js'
+import {validateDomain} from '../names/domain.js'
+import {validateSlug} from '../names/slug.js'
 import type {QuestionFormat} from '../templates/types.js'
 
 /**
@@ -54,16 +55,3 @@ export function checkFormat(format: QuestionFormat | undefined, value: string): 
   }
 }
 
-/** A tenant slug from a company name: "Ça Va Trading S.A." → "ca-va-trading-s-a". */
-export function slugify(name: string): string {
-  const base = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '')
-  const slug = /^[a-z]/.test(base) ? base : `c-${base}`.slice(0, 41).replace(/-+$/, '')
-  return slug.length >= 2 ? slug : 'customer'
-}

@@ -1,4 +1,4 @@
-import {majorOf} from './service-names.js'
+import {odooMajor} from '../series/odoo-series.js'
 
 /**
  * Odoo server configuration files (`[options]` INI), as documented in Odoo's deploy and
@@ -43,7 +43,7 @@ function iniValue(value: string | number | boolean): string {
 
 export function renderOdooConfig(config: OdooServerConfig): string {
   // gevent_port was longpolling_port before 16.0 (Odoo CLI reference).
-  const geventKey = majorOf(config.series) >= 16 ? 'gevent_port' : 'longpolling_port'
+  const geventKey = odooMajor(config.series) >= 16 ? 'gevent_port' : 'longpolling_port'
   const options: [string, string | number | boolean][] = [
     ['db_host', config.dbHost],
     ['db_port', config.dbPort],

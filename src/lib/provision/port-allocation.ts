@@ -17,16 +17,3 @@ export function allocatePortPair(used: Iterable<number>, range = PORT_RANGE): {h
     suggestions: ['Move some tenants to another host (odoops tenant move), or remove unused ones.'],
   })
 }
-
-/** Listening TCP ports from `ss -Hltn` output (the "Local Address:Port" column). */
-export function parseListeningPorts(ssOutput: string): number[] {
-  const ports = new Set<number>()
-  for (const line of ssOutput.split('\n')) {
-    const columns = line.trim().split(/\s+/)
-    const local = columns[3]
-    if (!local) continue
-    const port = Number(local.slice(local.lastIndexOf(':') + 1))
-    if (Number.isInteger(port)) ports.add(port)
-  }
-  return [...ports].sort((a, b) => a - b)
-}

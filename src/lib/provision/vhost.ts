@@ -1,4 +1,4 @@
-import {majorOf} from './service-names.js'
+import {odooMajor} from '../series/odoo-series.js'
 
 /**
  * An nginx server block per tenant domain, following Odoo's deployment guide
@@ -23,7 +23,7 @@ export function vhostFileName(slug: string): string {
 
 export function renderVhost(spec: VhostSpec): string {
   const upstream = `odoops_${spec.slug.replace(/-/g, '_')}`
-  const realtime = majorOf(spec.series) >= 16 ? '/websocket' : '/longpolling'
+  const realtime = odooMajor(spec.series) >= 16 ? '/websocket' : '/longpolling'
   return `# Managed by odoops for tenant ${spec.slug}: changes here are overwritten.
 upstream ${upstream} {
   server 127.0.0.1:${spec.httpPort};

@@ -1,6 +1,6 @@
 import {createPrivateKey, X509Certificate} from 'node:crypto'
 import {messageOf, usageError} from '../errors.js'
-import {validateDomain} from '../provision/service-names.js'
+import {validateDomain} from '../names/domain.js'
 import {registerSecret} from '../secrets/redact.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {script, shell} from '../ssh/quote.js'

@@ -4,7 +4,12 @@
  * server where they are used; only what must be known before Odoo runs lives here.
  */
 import {usageError} from '../errors.js'
-import {majorOfSeries} from '../odoo/session.js'
+
+/** The major version of a series: `19.0` → 19, `saas~18.3` → 18; undefined when it is not one. */
+export function majorOfSeries(series: string | undefined): number | undefined {
+  const match = /^(?:saas~)?(\d+)\./.exec(series ?? '')
+  return match ? Number(match[1]) : undefined
+}
 
 /** 17 for "17.0", 19 for "19.0" (also "saas~18.2" → 18); a usage error for anything else. */
 export function odooMajor(series: string): number {

@@ -1,6 +1,7 @@
 import {messageOf} from '../errors.js'
 import {checkHealth} from '../odoo/health.js'
-import {checkPasswordLogin, detectOdooMajor, majorOfSeries} from '../odoo/session.js'
+import {checkPasswordLogin, detectOdooMajor} from '../odoo/session.js'
+import {majorOfSeries} from '../series/odoo-series.js'
 import {hostTransport} from '../odoo/transport.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {TenantRecord} from '../state/records.js'

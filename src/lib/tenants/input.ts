@@ -1,5 +1,7 @@
 import {usageError} from '../errors.js'
-import {majorOf, validateDomain, validateSlug} from '../provision/service-names.js'
+import {validateDomain} from '../names/domain.js'
+import {validateSlug} from '../names/slug.js'
+import {odooMajor} from '../series/odoo-series.js'
 import {SIZES, type Size} from '../provision/odoo-config.js'
 import type {RestoredFrom} from '../backup/restore-source.js'
 import type {TenantMode} from '../state/records.js'
@@ -47,7 +49,7 @@ export function normalizeCreateInput(raw: {
   if (raw.mode !== 'shared' && raw.mode !== 'dedicated') {
     throw usageError('TENANT_MODE_INVALID', `"${raw.mode}" is not a hosting mode.`, ['Use --mode shared (a database on the host\'s shared service) or --mode dedicated (its own service).'])
   }
-  if (raw.series !== undefined) majorOf(raw.series)
+  if (raw.series !== undefined) odooMajor(raw.series)
   const modules = (raw.modules ?? '')
     .split(',')
     .map((m) => m.trim())

@@ -154,7 +154,9 @@ export class OdooTaxMissingError extends OdoopsError {
 /**
  * The Internal Reference of a line's product: `ODOOPS-<metric>` for metered lines
  * (`ODOOPS-USERS.INTERNAL`), else `ODOOPS-<plan>-<description>` for flat fees and add-ons,
- * upper-cased, at most 64 characters.
+ * upper-cased, at most 64 characters. Accents are dropped by NFKD here, not transliterated as
+ * tenant slugs are (names/slug.ts): a code is the product's identity in the partner's Odoo,
+ * and spelling it differently would make a second product beside the one already there.
  */
 export function productCode(line: InvoiceLine): string {
   const slug = (text: string) =>
