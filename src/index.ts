@@ -36,7 +36,10 @@ export type {
 export {withTenantOdoo} from './lib/plugins/tenant-odoo.js'
 export type {Settings} from './lib/config/settings.js'
 
-/** SSH as the user configured it (timeouts, sessions; passphrase prompts on a terminal), for a command that reaches hosts. */
+/**
+ * SSH as the user configured it (timeouts, sessions; passphrase prompts on a terminal).
+ * @deprecated Declare `static override usesSsh = true` on the command instead: odoops calls this before run().
+ */
 export async function configureSsh(settings: import('./lib/config/settings.js').Settings, ui: import('./lib/output/ui.js').Ui): Promise<void> {
   const {configureSshForCommand} = await import('./cli/ssh-setup.js')
   configureSshForCommand(settings, ui)

@@ -1,30 +1,49 @@
-import {writeFile} from 'node:fs/promises'
+import {writeCredentialsFile} from '../lib/credentials/file.js'
 import type {Ui} from '../lib/output/ui.js'
 
-/** Where a new tenant's admin login went: a 0600 file, or shown once on the terminal. Never in JSON. */
-export interface AdminLoginDelivery {
-  login: string
+/** Where a new tenant's initial logins went: a 0600 file, or shown once on the terminal. Never in JSON. */
+export interface LoginDelivery {
   file?: string
   shown: boolean
 }
 
+/** Where a new tenant's admin login went (tenant create, backup restore/import --new-tenant). */
+export interface AdminLoginDelivery extends LoginDelivery {
+  login: string
+}
+
 /**
- * Hands the admin password of a new tenant to the person who asked: written to a file with
- * mode 0600, or printed once past the redaction layer (never logged, audited or in JSON).
+ * Hands initial passwords to the person who asked: written to a credentials file (mode
+ * 0600, lib/credentials/file.ts), or printed once past the redaction layer (never logged,
+ * audited or in JSON). Every command that creates logins delivers them through here.
  */
+export async function deliverLogins(
+  ui: Ui,
+  tenant: {url: string; database: string; logins: {login: string; password: string}[]},
+  file: string | undefined,
+  heading: string,
+): Promise<LoginDelivery> {
+  const {logins} = tenant
+  if (!logins.length) return {shown: false}
+  if (file) {
+    await writeCredentialsFile(file, {url: tenant.url, database: tenant.database, logins}, heading)
+    ui.log(`${logins.length > 1 ? 'Initial logins' : 'Admin login'} written to ${file} (mode 0600).`)
+    return {file, shown: false}
+  }
+  if (ui.json) return {shown: false}
+  ui.revealOnce(
+    logins.length > 1
+      ? `Initial logins (shown once, store them now):\n${logins.map((l) => `  ${l.login} / ${l.password}`).join('\n')}`
+      : `Admin login (shown once, store it now): ${logins[0].login} / ${logins[0].password}`,
+  )
+  return {shown: true}
+}
+
 export async function deliverAdminLogin(
   ui: Ui,
   login: {url: string; database: string; login: string; password: string},
   file: string | undefined,
 ): Promise<AdminLoginDelivery> {
-  const delivery: AdminLoginDelivery = {login: login.login, shown: false}
-  if (file) {
-    await writeFile(file, `url=${login.url}\ndatabase=${login.database}\nlogin=${login.login}\npassword=${login.password}\n`, {mode: 0o600})
-    delivery.file = file
-    ui.log(`Admin login written to ${file} (mode 0600).`)
-  } else if (!ui.json) {
-    process.stdout.write(`Admin login (shown once, store it now): ${login.login} / ${login.password}\n`)
-    delivery.shown = true
-  }
-  return delivery
+  const delivery = await deliverLogins(ui, {url: login.url, database: login.database, logins: [{login: login.login, password: login.password}]}, file, `odoops: admin login of ${login.database}.`)
+  return {login: login.login, ...delivery}
 }

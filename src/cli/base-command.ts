@@ -27,6 +27,11 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
   static override enableJsonFlag = true
   /** Append an audit event for each run (commands that change state or a host). */
   static audited = false
+  /**
+   * The command reaches hosts over SSH: before run() the connection pool gets the user's
+   * settings (timeouts, sessions) and, on a terminal, a passphrase prompt for encrypted keys.
+   */
+  static usesSsh = false
 
   static override baseFlags = {
     state: Flags.string({
@@ -50,6 +55,8 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
   protected handlesInterrupt = false
 
   private store?: StateStore
+  /** oclif's own warnings from before the Ui exists (a deprecated command): kept for --json. */
+  private earlyWarnings: string[] = []
   private startedAt = Date.now()
   private interruptCount = 0
   private readonly onSignal = (signal: NodeJS.Signals) => this.interrupted(signal)
@@ -78,6 +85,11 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
       verbose: Boolean(f.verbose),
       interactive: Boolean(process.stdin.isTTY) && !process.env.CI && !json && !f.yes,
     })
+    this.ui.warnings.push(...this.earlyWarnings)
+    if (ctor.usesSsh) {
+      const {configureSshForCommand} = await import('./ssh-setup.js')
+      configureSshForCommand(this.settings, this.ui)
+    }
   }
 
   get dirs(): OdoopsDirs {
@@ -162,8 +174,49 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     })
   }
 
+  /** oclif's `this.warn` goes through the Ui too: redacted, and listed in the JSON result. */
+  override warn(input: string | Error): string | Error {
+    const text = typeof input === 'string' ? input : input.message
+    if (this.ui) this.ui.warn(text)
+    else {
+      this.earlyWarnings.push(redact(text))
+      process.stderr.write(`Warning: ${redact(text)}\n`)
+    }
+    return input
+  }
+
+  /**
+   * Every JSON result object carries the run's warnings (`warnings: string[]`, maybe empty),
+   * the same lines a person sees as `Warning: …` on stderr (docs/json-output.md).
+   */
+  protected override toSuccessJson(result: unknown): unknown {
+    if (!result || typeof result !== 'object' || Array.isArray(result)) return result
+    return {...result, warnings: [...(this.ui?.warnings ?? [])]}
+  }
+
   override logJson(json: unknown): void {
-    process.stdout.write(redact(JSON.stringify(redactValue(json), null, 2)) + '\n')
+    this.printJson(json)
+  }
+
+  /**
+   * The JSON document on stdout. Secret-named fields are masked and registered secret values
+   * replaced; a command whose document must keep a field named like a secret (a count keyed
+   * `secrets`), or reach stdout byte for byte (an importable dump of ciphertext), says so.
+   */
+  protected printJson(json: unknown, options: {redactFields?: boolean; redactValues?: boolean} = {}): void {
+    const text = JSON.stringify(options.redactFields === false ? json : redactValue(json), null, 2)
+    process.stdout.write((options.redactValues === false ? text : redact(text)) + '\n')
+  }
+
+  /**
+   * A check that ran and found problems (a backup that did not verify, a broken pack, a
+   * demo whose tenant is unhealthy): exit 1 with the result document, which says what was
+   * found (docs/json-output.md, "Checks"); people get `Error (CODE): message` on stderr.
+   */
+  protected reportProblems(code: string, message: string): void {
+    process.exitCode = ExitCode.FAILURE
+    this.auditContext.details = {...this.auditContext.details, problem: code}
+    if (!this.ui.json) process.stderr.write(redact(this.ui.color.red(`Error (${code}): `) + message) + '\n')
   }
 
   /** First Ctrl-C: abort the work in hand (commands that watch the signal clean up). Second: exit at once. */

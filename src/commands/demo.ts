@@ -18,7 +18,7 @@ export default class Demo extends OdoopsCommand<DemoResult> {
     const {flags} = await this.parse(Demo)
     this.handlesInterrupt = true
     const say = (line: string) => {
-      if (!this.ui.json) process.stderr.write(line + '\n')
+      this.ui.note(line)
     }
     const result = await runDemo({
       dataDir: this.dirs.dataDir,
@@ -53,7 +53,8 @@ export default class Demo extends OdoopsCommand<DemoResult> {
       ui.log(`Kept. Explore with: odoops --state ${result.state} tenant status --all`)
       ui.log(`Remove with: odoops sandbox down --name ${result.sandbox.name} --state ${result.state}`)
     } else ui.log('The sandbox and everything the demo created have been removed (--keep to explore).')
-    if (!result.health.ok || result.backup?.verified === false) process.exitCode = 1
+    if (!result.health.ok) this.reportProblems('DEMO_UNHEALTHY', `The demo tenant is not healthy: ${result.health.detail}`)
+    else if (result.backup?.verified === false) this.reportProblems('BACKUP_NOT_VERIFIED', 'The demo\'s backup did not verify by a test restore.')
     return result
   }
 }

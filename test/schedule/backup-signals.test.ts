@@ -25,10 +25,10 @@ interface Running {
 }
 
 function daemon(env: Record<string, string>): Running {
-  const child = spawn(process.execPath, [BIN, 'schedule', 'run', '--only', 'minute-backup', '--grace', String(GRACE_S)], {env: {...process.env, ...env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [BIN, 'schedule', 'daemon', '--only', 'minute-backup', '--grace', String(GRACE_S)], {env: {...process.env, ...env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   const running: Running = {child, stdout: '', exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve({code, signal, at: Date.now()})))}
-  child.stdout!.on('data', (c: Buffer) => (running.stdout += c.toString('utf8')))
-  child.stderr!.on('data', () => {})
+  child.stdout.on('data', (c: Buffer) => (running.stdout += c.toString('utf8')))
+  child.stderr.on('data', () => {})
   return running
 }
 
@@ -49,7 +49,7 @@ async function untilPartial(dir: string, running: Running): Promise<string> {
  * lock (its owner is dead), and the next run succeeds; SIGTERM in the middle aborts the
  * backup cleanly and the daemon exits 0 within its grace period.
  */
-describe('schedule run: kill -9 and SIGTERM during a backup job @host', function () {
+describe('schedule daemon: kill -9 and SIGTERM during a backup job @host', function () {
   this.timeout(900_000)
   let a: PreparedHost
   let t: TenantWithData
@@ -107,7 +107,7 @@ describe('schedule run: kill -9 and SIGTERM during a backup job @host', function
     }
 
     // The next run (what cron would call) succeeds and sweeps what the killed one left.
-    const next = await runCli(['schedule', 'exec', 'minute-backup'], {env, timeoutMs: 600_000})
+    const next = await runCli(['schedule', 'run', 'minute-backup'], {env, timeoutMs: 600_000})
     expect(next.code, next.stdout + next.stderr).to.equal(0)
     const ok = jsonLines(next.stdout).find((e) => e.event === 'tenant-ok')
     expect(ok?.detail?.swept).to.be.greaterThan(0)

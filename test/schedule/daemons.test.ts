@@ -10,7 +10,7 @@ import type {AuditEvent} from '../../src/lib/state/records.js'
 import {jobEvents, jsonLines, seedTenants, storeOf} from './fleet.js'
 
 /**
- * Two `schedule run` daemons per store, a job due every minute over 10 tenants, for three
+ * Two `schedule daemon` processes per store, a job due every minute over 10 tenants, for three
  * minutes (and a bit): every (tenant, run) executes exactly once, as the audit trail shows.
  * The job is `status`: it reads each tenant's record and backup catalog (real work on the
  * store, no host needed), so the test exercises locks and run bookkeeping, not SSH.
@@ -33,15 +33,15 @@ interface Daemon {
 }
 
 function startDaemon(name: string, env: Record<string, string>): Daemon {
-  const child = spawn(process.execPath, [BIN, 'schedule', 'run', '--grace', '30'], {env: {...process.env, ...env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [BIN, 'schedule', 'daemon', '--grace', '30'], {env: {...process.env, ...env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
   const daemon: Daemon = {
     name,
     child,
     stdout: '',
     exit: new Promise((resolve) => child.once('exit', (code, signal) => resolve({code, signal, at: Date.now()}))),
   }
-  child.stdout!.on('data', (chunk: Buffer) => (daemon.stdout += chunk.toString('utf8')))
-  child.stderr!.on('data', () => {})
+  child.stdout.on('data', (chunk: Buffer) => (daemon.stdout += chunk.toString('utf8')))
+  child.stderr.on('data', () => {})
   return daemon
 }
 
@@ -64,7 +64,7 @@ function completeSlots(events: AuditEvent[]): string[] {
   return [...bySlot].filter(([, tenants]) => tenants.size === TENANTS).map(([slot]) => slot).sort()
 }
 
-describe('schedule run: two daemons per store, each (tenant, run) once', function () {
+describe('schedule daemon: two daemons per store, each (tenant, run) once', function () {
   this.timeout(600_000)
   const fleets: {name: string; envs: Record<string, string>[]; state?: string; daemons: Daemon[]; events: AuditEvent[]; stops: {code: number | null; ms: number}[]}[] = []
 
@@ -147,7 +147,7 @@ describe('schedule run: two daemons per store, each (tenant, run) once', functio
       const held = skipped.filter((e) => /held by/.test(e.reason)).length
       console.log(`      ${name}: ${slots.length} complete runs, executions per daemon ${ran.join(' + ')}, skipped ${held} held by / ${skipped.length - held} done by, stops ${fleet.stops.map((s) => `${s.ms} ms`).join(', ')}`)
       // `interrupted`: a run that was starting when the test stopped the daemons (SIGTERM).
-      const unexpected = skipped.filter((e) => !/^(skipped: (held by schedule run every-minute@\S+ by \S+ pid \d+|done by .+)|interrupted)$/.test(e.reason))
+      const unexpected = skipped.filter((e) => !/^(skipped: (held by schedule daemon every-minute@\S+ by \S+ pid \d+|done by .+)|interrupted)$/.test(e.reason))
       expect(unexpected.map((e) => e.reason)).to.deep.equal([])
       // The audit events name the daemon that ran each one; both fleets' events come from the two pids.
       const owners = new Set(fleet.events.map((e) => String(e.details?.owner).replace(/.* pid /, '')))

@@ -147,7 +147,7 @@ jobs:
     expect((await runCli(['schedule', 'list', '--json'], {env})).json.source).to.equal('file')
   })
 
-  it('crontab output is valid crontab syntax and each line runs via schedule exec', async () => {
+  it('crontab output is valid crontab syntax and each line runs via schedule run <job>', async () => {
     const env = isolatedEnv()
     mkdirSync(env.ODOOPS_CONFIG_DIR, {recursive: true})
     writeFileSync(
@@ -202,10 +202,29 @@ jobs:
     expect(events.filter((e) => e.event === 'tenant-ok' && e.job === 'ny-status').map((e) => e.tenant)).to.deep.equal(['ct02'])
   })
 
+  it('schedule run <job> runs one job; the old name schedule exec still does, with a deprecation warning in --json', async () => {
+    const env = isolatedEnv()
+    mkdirSync(env.ODOOPS_CONFIG_DIR, {recursive: true})
+    writeFileSync(join(env.ODOOPS_CONFIG_DIR, 'schedule.yaml'), ['version: 1', 'jobs:', '  - {id: records-status, kind: status, cron: "*/5 * * * *"}'].join('\n'))
+    const store = await storeOf(env)
+    await seedTenants(store, 'rx', 1)
+    await store.close()
+    const now = await runCli(['schedule', 'run', 'records-status', '--json'], {env})
+    expect(now.code, now.stderr).to.equal(0)
+    expect(now.json.job).to.equal('records-status')
+    expect(now.json.warnings).to.deep.equal([])
+    const old = await runCli(['schedule', 'exec', 'records-status', '--json'], {env})
+    // The same job: in the same minute it finds its run done (4), in the next it runs again (0).
+    expect([0, 4], old.stderr).to.include(old.code)
+    expect(old.json.job).to.equal('records-status')
+    expect(old.json.warnings.join(' ')).to.match(/deprecated.*schedule run/i)
+    expect(old.stderr).to.match(/Warning: .*deprecated/i)
+  })
+
   it('unit is a valid systemd service (systemd-analyze verify when available)', async () => {
     const unit = renderUnit({bin: [process.execPath, '/opt/odoops/bin/run.js'], state: 'postgres://odoops@db1:5432/odoops', user: 'root', env: {ODOOPS_CONFIG_DIR: '/etc/odoops'}, graceSeconds: 90, environmentFile: '/etc/odoops/scheduler.env'})
     for (const line of ['Type=simple', 'Restart=on-failure', 'KillSignal=SIGTERM', 'TimeoutStopSec=105', 'ExecReload=/bin/kill -HUP $MAINPID']) expect(unit).to.include(line)
-    expect(unit).to.match(/^ExecStart=\S+node \/opt\/odoops\/bin\/run\.js schedule run --grace 90 --state postgres:\/\/odoops@db1:5432\/odoops$/m)
+    expect(unit).to.match(/^ExecStart=\S+node \/opt\/odoops\/bin\/run\.js schedule daemon --grace 90 --state postgres:\/\/odoops@db1:5432\/odoops$/m)
     const env = isolatedEnv()
     const printed = await runCli(['schedule', 'unit', '--grace', '30'], {env})
     expect(printed.code, printed.stderr).to.equal(0)

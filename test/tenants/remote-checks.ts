@@ -1,3 +1,4 @@
+import {parse as parseYaml} from 'yaml'
 import {readFileSync} from 'node:fs'
 import {sshRun, type SandboxInfo} from '../helpers/sandbox.js'
 
@@ -51,11 +52,12 @@ export async function probeTenant(sandbox: SandboxInfo, domain: string, database
   return JSON.parse(result.stdout) as ProbeResult
 }
 
-/** The admin password from a --credentials-file. */
-export function passwordFrom(file: string): string {
-  const match = /^password=(.+)$/m.exec(readFileSync(file, 'utf8'))
-  if (!match) throw new Error(`no password in ${file}`)
-  return match[1]
+/** The admin password from a --credentials-file (YAML: url, database, logins; lib/credentials/file.ts). */
+export function passwordFrom(file: string, login = 'admin'): string {
+  const data = parseYaml(readFileSync(file, 'utf8')) as {logins?: {login: string; password: string}[]}
+  const password = data.logins?.find((l) => l.login === login)?.password
+  if (!password) throw new Error(`no password of ${login} in ${file}`)
+  return password
 }
 
 /** What exists on the host for a tenant, as seen with the system's own tools. */

@@ -1,10 +1,11 @@
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {expect} from 'chai'
 import {runCli, type CliResult} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {passwordFrom} from './remote-checks.js'
 
 const TENANT_TIMEOUT_MS = 240_000
 
@@ -69,7 +70,7 @@ describe('tenant status / stop / start / update on a prepared host @host', funct
     expect(show.json.steps.map((s: {name: string}) => s.name)).to.include.members(['database', 'vhost', 'health'])
     expect(show.json.steps.every((s: {state: string}) => s.state === 'done')).to.equal(true)
     // No secret: the admin password (in the credentials file) appears nowhere in the output.
-    const password = /^password=(.+)$/m.exec(readFileSync(join(credentials, 'st-shared.txt'), 'utf8'))![1]
+    const password = passwordFrom(join(credentials, 'st-shared.txt'))
     expect(JSON.stringify([list.json, show.json])).to.not.contain(password)
   })
 

@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {exportOdooZip, type OdooZipExportResult} from '../../lib/backup/index.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes} from '../../lib/output/format.js'
 
 export type BackupExportOutput = OdooZipExportResult
 
 export default class BackupExport extends OdoopsCommand<BackupExportOutput> {
+  static override usesSsh = true
   static override summary = 'export a backup as a zip that Odoo\'s own database manager restores'
   static override description = `--format odoo-zip writes Odoo's backup layout (odoo/service/db.py dump_db): dump.sql (plain SQL, first), manifest.json (Odoo's fields), filestore/. The stored files stream through a host (the tenant's, or --via) that turns the custom-format dump into plain SQL with pg_restore and decompresses the filestore; the zip is written under <file>.partial and renamed when complete. Note: plain dumps from PostgreSQL's 2025 minor releases on contain \\restrict lines that an older psql cannot restore. See docs/backups.md.`
   static override audited = true
@@ -21,7 +21,6 @@ export default class BackupExport extends OdoopsCommand<BackupExportOutput> {
   async run(): Promise<BackupExportOutput> {
     const {args, flags} = await this.parse(BackupExport)
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     this.auditContext = {host: flags.via, details: {backup: args.id, format: flags.format, output: flags.output}}
     const progress = this.ui.progress(`export ${args.id}`)
     try {

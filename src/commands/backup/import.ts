@@ -4,7 +4,6 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {importOdooZip, type OdooZipContents} from '../../lib/backup/index.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
 import {SIZES} from '../../lib/provision/odoo-config.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
@@ -19,6 +18,7 @@ export interface BackupImportOutput {
 }
 
 export default class BackupImport extends OdoopsCommand<BackupImportOutput> {
+  static override usesSsh = true
   static override summary = 'create a tenant from an Odoo backup zip (Odoo\'s database manager or backup export)'
   static override description = `The zip's dump.sql is loaded with psql -v ON_ERROR_STOP=1 in one transaction, so an SQL error fails the import loudly (Odoo's own restore runs psql without it and drops data silently); filestore/ is unpacked into the tenant's filestore; the admin user gets a new password. The Odoo series comes from manifest.json and must be prepared on the host. A failed import leaves a failed tenant: fix the cause and odoops tenant create --resume <slug>, or tenant remove it. See docs/backups.md.`
   static override audited = true
@@ -39,7 +39,6 @@ export default class BackupImport extends OdoopsCommand<BackupImportOutput> {
   async run(): Promise<BackupImportOutput> {
     const {args, flags} = await this.parse(BackupImport)
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     if (this.ui.json && !flags['credentials-file']) throw usageError('CREDENTIALS_FILE_REQUIRED', 'With --json the admin password is not printed: say where to write it.', ['Add --credentials-file <path> (written with mode 0600).'])
     this.auditContext = {tenant: flags['new-tenant'], host: flags.host, details: {file: args.file, mode: flags.mode}}
     const store = await this.state()

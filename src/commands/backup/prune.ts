@@ -3,12 +3,12 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {pruneBackups, selectPruneTenants, type PruneReport} from '../../lib/backup/prune.js'
 import {parsePlanRetention, parseRetentionRules, type RetentionRules} from '../../lib/backup/retention.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes} from '../../lib/output/format.js'
 
 export type BackupPruneOutput = PruneReport
 
 export default class BackupPrune extends OdoopsCommand<BackupPruneOutput> {
+  static override usesSsh = true
   static override summary = 'delete old backups by grandfather-father-son rules, keeping the newest verified one'
   static override description = `Per tenant, keeps the newest backup of each of the last N days, ISO weeks and months (UTC, counted from now), plus always the newest backup and the newest VERIFIED backup however old; the rest is deleted from its target (manifest first) and then from the catalog. Rules: backup.retention (default 7/4/12), backup.retentionByPlan for the tenant's plan tier, then --keep-* flags. Runs under the tenant's backup lock. --dry-run lists what would go and deletes nothing. Exit 0 done, 3 when some backups could not be deleted (they stay in the catalog), 2 bad input, 130 interrupted. See docs/backups.md.`
   static override audited = true
@@ -44,7 +44,6 @@ export default class BackupPrune extends OdoopsCommand<BackupPruneOutput> {
       overrides,
     }
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const tenants = await selectPruneTenants(store, flags.all ? {all: true} : {slugs})
     this.auditContext = {tenant: tenants.length === 1 ? tenants[0] : undefined, details: {tenants, dryRun, overrides}}

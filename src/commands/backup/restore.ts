@@ -4,7 +4,6 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {restoreAsNewTenant, restoreInPlace, type VerifyResult} from '../../lib/backup/index.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
 import {SIZES} from '../../lib/provision/odoo-config.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
@@ -25,6 +24,7 @@ export interface BackupRestoreOutput {
 }
 
 export default class BackupRestore extends OdoopsCommand<BackupRestoreOutput> {
+  static override usesSsh = true
   static override summary = 'restore a backup as a new tenant, or over an existing tenant (verified first)'
   static override description = `The backup is verified first (checksums, scratch restore, counts, modules, filestore) on the destination host; a backup that fails is refused before any database is touched.
 
@@ -54,7 +54,6 @@ export default class BackupRestore extends OdoopsCommand<BackupRestoreOutput> {
   async run(): Promise<BackupRestoreOutput> {
     const {args, flags} = await this.parse(BackupRestore)
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const env = {store, box: await this.secretBox(), dataDir: this.dirs.dataDir, signal: this.abort.signal, observer: stepProgress(this.ui)}
     const newSlug = flags['new-tenant']

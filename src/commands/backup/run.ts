@@ -2,13 +2,13 @@ import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
 import {runBackups, selectTenants, type BackupProgress, type BackupRunReport} from '../../lib/backup/index.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes, formatDuration} from '../../lib/output/format.js'
 import type {Progress} from '../../lib/output/progress.js'
 
 export type BackupRunOutput = BackupRunReport
 
 export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
+  static override usesSsh = true
   static override summary = 'back up tenants: database and filestore streamed to a target, checked, manifest last'
   static override description = `Over the tenant host's SSH connection, pg_dump (custom format) and a tar of the filestore are compressed on the host (zstd, else gzip) and streamed to the target with their SHA-256 computed on the way and checked again at the target; nothing is buffered or staged in a temporary file. A backup is recorded in the catalog only when every file, manifest last, was stored and checked: a failed or interrupted run leaves no catalog entry and no partial file. Several tenants run in parallel across hosts (--per-host at once on each host). Exit 0 when all succeeded, 3 when some failed, 1 when all failed. See docs/backups.md.`
   static override audited = true
@@ -25,7 +25,6 @@ export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
     const slugs = (argv as string[]).filter((a) => a !== '--')
     if (flags.all && slugs.length > 0) throw usageError('BACKUP_SELECTION', 'Name tenants or pass --all, not both.', ['odoops backup run acme', 'odoops backup run --all'])
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const tenants = await selectTenants(store, flags.all ? {all: true} : {slugs})
     this.auditContext = {tenant: tenants.length === 1 ? tenants[0].id : undefined, details: {tenants: tenants.map((t) => t.id), target: flags.target ?? 'default'}}
@@ -58,8 +57,7 @@ export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
     ])
     for (const r of report.results) {
       if (!r.ok && !this.ui.json) {
-        process.stderr.write(`${this.ui.color.red('Failed:')} ${r.tenant}: ${r.error?.message}\n`)
-        for (const s of r.error?.suggestions ?? []) process.stderr.write(`  ${s}\n`)
+        this.ui.problem('Failed:', `${r.tenant}: ${r.error?.message}`, r.error?.suggestions)
       }
     }
     this.ui.log(`${report.succeeded} backed up, ${report.failed} failed (target ${report.target}).`)

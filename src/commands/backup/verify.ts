@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {selectBackupsToVerify, verifyBackup, verifyErrorSummary, type VerifyResult} from '../../lib/backup/index.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatDuration} from '../../lib/output/format.js'
 
 export interface BackupVerifyItem {
@@ -21,6 +20,7 @@ export interface BackupVerifyOutput {
 }
 
 export default class BackupVerify extends OdoopsCommand<BackupVerifyOutput> {
+  static override usesSsh = true
   static override summary = 'prove backups restorable: checksums, scratch restore, counts, modules, filestore'
   static override description = `Never touches a live database. Every stored file is re-read at the target and checked against its size and SHA-256; then, on the tenant's host (or --on <host>), the dump is restored with pg_restore --exit-on-error into a scratch database odoops_verify_<random> (created from template0) and the filestore unpacked into a scratch directory; row counts, installed modules and the filestore (file count and bytes, every attachment's file present with its size, every file's SHA-1 equal to its name) are compared with the manifest. The scratch database and directory are removed whatever happens. The verdict is recorded on the backup (backup show / list). Exit 1 when any backup fails or could not be verified. See docs/backups.md.`
   static override audited = true
@@ -41,7 +41,6 @@ export default class BackupVerify extends OdoopsCommand<BackupVerifyOutput> {
     const chosen = [args.id !== undefined, flags.latest !== undefined, flags.all].filter(Boolean).length
     if (chosen !== 1) throw usageError('BACKUP_SELECTION', 'Which backups? Give one id, --latest <slug> or --all.', ['odoops backup verify <id>', 'odoops backup verify --latest acme', 'odoops backup verify --all'])
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const ids = await selectBackupsToVerify(store, args.id ? {id: args.id} : flags.latest ? {latest: flags.latest} : {all: true})
     this.auditContext = {tenant: flags.latest, host: flags.on, details: {backups: ids}}
@@ -66,7 +65,7 @@ export default class BackupVerify extends OdoopsCommand<BackupVerifyOutput> {
     const errors = results.filter((r) => r.error).length
     this.ui.log(`${verified} verified, ${failed} failed, ${errors} not verified.`)
     this.auditContext.details = {...this.auditContext.details, verified, failed, errors}
-    if (failed + errors > 0) process.exitCode = 1
+    if (failed + errors > 0) this.reportProblems('BACKUP_NOT_VERIFIED', `${failed + errors} of ${results.length} backup(s) did not verify: see the lines above; a failed one cannot be restored as it is.`)
     return {results, verified, failed, errors}
   }
 }

@@ -46,7 +46,7 @@ export default class FleetReportCommand extends OdoopsCommand<FleetReportOutput>
       return {...report, output: path}
     }
     if (rendered !== undefined) {
-      if (!this.ui.json) process.stdout.write(rendered)
+      this.ui.raw(rendered)
       return report
     }
     this.renderTable(report)

@@ -2,14 +2,23 @@ import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {fleetStatus, humanAge, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {formatBytes} from '../../lib/output/format.js'
 
 export type FleetStatusOutput = FleetStatusReport
 
+/** `2/3!` (passed of run, `!` when one failed or could not run), `not run`, or empty when no pack check concerns it. */
+function packChecksCell(r: FleetTenantRow): string {
+  const ran = r.packChecks.filter((c) => c.status !== 'not-run')
+  if (r.packChecks.length === 0) return ''
+  if (ran.length === 0) return 'not run'
+  const passed = ran.filter((c) => c.status === 'ok').length
+  return `${passed}/${ran.length}${passed < ran.length ? '!' : ''}`
+}
+
 export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
+  static override usesSsh = true
   static override summary = 'every tenant at a glance: health, service, disk, backups against the RPO, fair use, a score (exit 1 on breaches)'
-  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, its usage against its plan's fair-use thresholds, and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
+  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, its usage against its plan's fair-use thresholds, the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
   static override flags = {
     host: Flags.string({description: 'only the tenants on this host'}),
   }
@@ -17,8 +26,7 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
 
   async run(): Promise<FleetStatusOutput> {
     const {flags} = await this.parse(FleetStatus)
-    configureSshForCommand(this.settings, this.ui)
-    const report = await fleetStatus({store: await this.state(), rpo: rpoConfig((key) => this.settings.get(key))}, {host: flags.host})
+    const report = await fleetStatus({store: await this.state(), rpo: rpoConfig((key) => this.settings.get(key)), box: () => this.secretBox()}, {host: flags.host})
     const c = this.ui.color
     const statusText = (r: FleetTenantRow) => (r.status === 'ok' ? c.green('ok') : r.status === 'warning' ? c.yellow('warning') : c.red('BREACH'))
     this.ui.table(report.tenants, [
@@ -34,6 +42,7 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
       {header: 'RPO', get: (r) => `${r.rpo.hours} h`},
       {header: 'Last verify', get: (r) => r.backups.lastVerification?.status ?? ''},
       {header: 'Fair use', get: (r) => (r.usage ? r.usage.checks.map((u) => `${u.metric} ${u.value}/${u.threshold}${u.over ? '!' : ''}`).join(', ') : '')},
+      ...(report.packChecks.length > 0 ? [{header: 'Pack checks', get: packChecksCell}] : []),
     ])
     const unreachable = report.hosts.filter((h) => !h.reachable)
     for (const h of unreachable) this.ui.warn(`host ${h.host} unreachable (${h.tenants} tenants marked): ${h.error}`)

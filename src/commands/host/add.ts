@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {addHost, type AddHostResult} from '../../lib/hosts/index.js'
-import {configureSshForCommand, hostKeyConfirmer} from '../../cli/ssh-setup.js'
+import {hostKeyConfirmer} from '../../cli/ssh-setup.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 
 export default class HostAdd extends OdoopsCommand<AddHostResult> {
+  static override usesSsh = true
   static override summary = 'register a server and pin its SSH host key'
   static override description = `The name may be a Host alias of ~/.ssh/config (HostName, Port, User, IdentityFile and ProxyJump are used). odoops connects once to learn the host key: it must match --host-key, or be accepted with --trust-new-host-key, or be confirmed at the terminal. Authentication: ssh-agent first, then the identity file. The host is recorded only after a successful login.`
   static override audited = true
@@ -27,7 +28,6 @@ export default class HostAdd extends OdoopsCommand<AddHostResult> {
   async run(): Promise<AddHostResult> {
     const {args, flags} = await this.parse(HostAdd)
     this.auditContext = {host: args.name}
-    configureSshForCommand(this.settings, this.ui)
     try {
       const result = await addHost(
         await this.state(),

@@ -1,11 +1,11 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {checkHost, type HostCheckResult} from '../../lib/hosts/index.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {ExitCode} from '../../lib/errors.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 
 export default class HostCheck extends OdoopsCommand<HostCheckResult> {
+  static override usesSsh = true
   static override summary = 'check that a host can run Odoo: OS, CPU, memory, disk, systemd, PostgreSQL, nginx, Odoo'
   static override description = 'Exits 1 when the host cannot run Odoo (the problems say why); warnings alone exit 0. The facts are stored on the host record.'
   static override args = {name: Args.string({description: 'host name', required: true})}
@@ -13,7 +13,6 @@ export default class HostCheck extends OdoopsCommand<HostCheckResult> {
 
   async run(): Promise<HostCheckResult> {
     const {args} = await this.parse(HostCheck)
-    configureSshForCommand(this.settings, this.ui)
     let result: HostCheckResult
     try {
       result = await checkHost(await this.state(), args.name)
@@ -41,11 +40,11 @@ export default class HostCheck extends OdoopsCommand<HostCheckResult> {
     )
     for (const p of result.problems) {
       if (p.level === 'warning') this.ui.warn(p.message)
-      else process.stderr.write(`${this.ui.color.red('Problem:')} ${p.message}\n`)
+      else this.ui.problem('Problem:', p.message)
     }
     if (result.ok) this.ui.log(`${args.name} can run Odoo.`)
     else {
-      if (!this.ui.json) process.stderr.write(`${args.name} cannot run Odoo (see the problems above).\n`)
+      this.ui.note(`${args.name} cannot run Odoo (see the problems above).`)
       process.exitCode = ExitCode.FAILURE
     }
     return result

@@ -1,12 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {execOnHost, type HostExecResult} from '../../lib/hosts/index.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {ExitCode} from '../../lib/errors.js'
 import {redact} from '../../lib/secrets/redact.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 
 export default class HostExec extends OdoopsCommand<HostExecResult> {
+  static override usesSsh = true
   static override summary = 'run a command on a host (audited)'
   static override description = `Everything after -- is the command, each argument passed as one word exactly as given (no remote shell parsing: use sh -c '…' for pipes). A non-zero remote exit makes odoops exit 1; the remote code is in the JSON result.`
   static override audited = true
@@ -26,7 +26,6 @@ export default class HostExec extends OdoopsCommand<HostExecResult> {
     const {args, argv, flags} = await this.parse(HostExec)
     const command = (argv as string[]).slice(1)
     this.auditContext = {host: args.name, details: {argv: command, root: flags.root}}
-    configureSshForCommand(this.settings, this.ui)
     let result: HostExecResult
     try {
       result = await execOnHost(await this.state(), args.name, command, {root: flags.root, timeoutMs: flags.timeout ? flags.timeout * 1000 : undefined})
@@ -34,11 +33,8 @@ export default class HostExec extends OdoopsCommand<HostExecResult> {
       await closeAllSsh()
     }
     this.auditContext.details = {...this.auditContext.details, code: result.code, signal: result.signal}
-    if (!this.ui.json) {
-      process.stdout.write(redact(result.stdout))
-      process.stderr.write(redact(result.stderr))
-      if (result.code !== 0) process.stderr.write(`Remote command ${result.signal ? `killed by ${result.signal}` : `exited with ${result.code}`}.\n`)
-    }
+    this.ui.passthrough(result.stdout, result.stderr)
+    if (result.code !== 0) this.ui.note(`Remote command ${result.signal ? `killed by ${result.signal}` : `exited with ${result.code}`}.`)
     if (result.code !== 0) process.exitCode = ExitCode.FAILURE
     return result
   }

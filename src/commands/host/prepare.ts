@@ -2,7 +2,6 @@ import {readFileSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {isOdoopsError, messageOf, usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {prepareHost, type PrepareResult, type PrepareStepResult} from '../../lib/provision/prepare.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
@@ -12,6 +11,7 @@ export type {PrepareResult}
 type StepRow = Pick<PrepareStepResult, 'name' | 'detail'> & {change: string}
 
 export default class HostPrepare extends OdoopsCommand<PrepareResult> {
+  static override usesSsh = true
   static override summary = "install PostgreSQL, nginx and Odoo on a host and start its shared Odoo service"
   static override description = `Idempotent: every step reports changed or unchanged, and a second run changes nothing. Installs PostgreSQL and nginx from the distribution, adds the Odoo apt source (default: Odoo's nightly repository of the series, signed by its key) and installs the odoo package, stops and disables the package's own odoo.service, creates a PostgreSQL role that is not a superuser, and sets up the host's shared service for the series (config, systemd unit, ports, data directory). What the host has is recorded in the state store. Several series can share a host only when they come from different installs; one apt "odoo" package serves one series.`
   static override audited = true
@@ -39,7 +39,6 @@ export default class HostPrepare extends OdoopsCommand<PrepareResult> {
         throw usageError('APT_KEY_UNREADABLE', `Cannot read --apt-key ${flags['apt-key']}: ${messageOf(error)}.`, ['Pass the path of the key file.'])
       }
     }
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const box = await this.secretBox()
     const progress = stepProgress(this.ui)

@@ -1,10 +1,11 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {trustHost, type TrustHostResult} from '../../lib/hosts/index.js'
-import {configureSshForCommand, hostKeyConfirmer} from '../../cli/ssh-setup.js'
+import {hostKeyConfirmer} from '../../cli/ssh-setup.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 
 export default class HostTrust extends OdoopsCommand<TrustHostResult> {
+  static override usesSsh = true
   static override summary = "re-pin a host's SSH key after it changed (reinstall)"
   static override description = 'Shows the pinned and the offered fingerprint. Non-interactively the new key must be given with --host-key (or accepted blindly with --trust-new-host-key).'
   static override audited = true
@@ -18,7 +19,6 @@ export default class HostTrust extends OdoopsCommand<TrustHostResult> {
   async run(): Promise<TrustHostResult> {
     const {args, flags} = await this.parse(HostTrust)
     this.auditContext = {host: args.name}
-    configureSshForCommand(this.settings, this.ui)
     try {
       const result = await trustHost(await this.state(), args.name, {hostKey: flags['host-key'], trustNew: flags['trust-new-host-key']}, {confirmKey: hostKeyConfirmer(this.ui)})
       this.auditContext.details = {previous: result.previous, hostKey: result.host.hostKey, changed: result.changed}

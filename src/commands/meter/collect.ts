@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {collectUsage, meterDay, selectMeterTenants, type MeterCollectReport, type TenantMeterResult} from '../../lib/meter/index.js'
 import {formatBytes, formatDuration} from '../../lib/output/format.js'
 
 export type MeterCollectOutput = MeterCollectReport
 
 export default class MeterCollect extends OdoopsCommand<MeterCollectOutput> {
+  static override usesSsh = true
   static override summary = "measure tenants' usage for a day: users as Odoo counts them, apps, storage, the day's transactions"
   static override description = `One snapshot per tenant, metric and day in the state store (re-collecting a day replaces it). SQL runs as the tenant's own database role, read-only, through one SSH connection per host (hosts in parallel); filestore sizes are measured by one command per host. A module that is not installed counts 0. Exit 0 when every tenant was measured, 3 when some failed (their other metrics are still stored), 1 when all failed. Metrics and their exact definitions: docs/metering.md.`
   static override audited = true
@@ -26,7 +26,6 @@ export default class MeterCollect extends OdoopsCommand<MeterCollectOutput> {
     if (flags.all && slugs.length > 0) throw usageError('METER_SELECTION', 'Name tenants or pass --all, not both.', ['odoops meter collect acme', 'odoops meter collect --all'])
     const day = meterDay(flags.date)
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const tenants = await selectMeterTenants(store, flags.all ? {all: true} : {slugs})
     this.auditContext = {tenant: tenants.length === 1 ? tenants[0].id : undefined, details: {date: day.date, tenants: tenants.map((t) => t.id)}}
@@ -75,8 +74,7 @@ export default class MeterCollect extends OdoopsCommand<MeterCollectOutput> {
     ])
     if (this.ui.json) return
     for (const r of results.filter((x) => !x.ok)) {
-      process.stderr.write(`${this.ui.color.red('Failed:')} ${r.tenant}: ${r.error?.message}\n`)
-      for (const s of r.error?.suggestions ?? []) process.stderr.write(`  ${s}\n`)
+      this.ui.problem('Failed:', `${r.tenant}: ${r.error?.message}`, r.error?.suggestions)
     }
   }
 }

@@ -1,11 +1,10 @@
-import {readFile, writeFile} from 'node:fs/promises'
 import {Flags} from '@oclif/core'
-import {parseDocument, stringify} from 'yaml'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
+import {deliverLogins, type LoginDelivery} from '../../cli/admin-credentials.js'
 import {usageError} from '../../lib/errors.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
-import {answersSummary, planOnboarding, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
+import {answersSummary, givenAnswers, planOnboarding, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
 import {listTemplates, loadTemplate} from '../../lib/templates/index.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
@@ -23,36 +22,11 @@ export interface OnboardOutput {
   steps: StepRecord[]
   backupId: string | null
   /** Where the initial logins went: a 0600 file, or shown once on the terminal. Never in JSON. */
-  initialLogins: {file?: string; shown: boolean; logins: string[]}
-}
-
-/** `--answer key=value` pairs (the value may contain '=' and anything else). */
-function parseAnswerFlags(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const pair of pairs) {
-    const at = pair.indexOf('=')
-    if (at <= 0) throw usageError('ANSWER_FLAG_INVALID', `--answer "${pair}" is not question=value.`, ['e.g. --answer company_name="Acme Trading"'])
-    out[pair.slice(0, at)] = pair.slice(at + 1)
-  }
-  return out
-}
-
-async function readAnswersFile(file: string): Promise<Record<string, unknown>> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (error) {
-    throw usageError('ANSWERS_FILE_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, ['Check the path of --answers.'])
-  }
-  // YAML is a superset of JSON: one parser for both.
-  const doc = parseDocument(text, {prettyErrors: true})
-  if (doc.errors.length) throw usageError('ANSWERS_FILE_INVALID', `${file} is not valid YAML/JSON: ${doc.errors[0].message}`, ['Fix the file (a mapping of question id to answer).'])
-  const data: unknown = doc.toJS()
-  if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError('ANSWERS_FILE_INVALID', `${file} must be a mapping of question id to answer.`, ['e.g. company_name: Acme Trading'])
-  return data as Record<string, unknown>
+  initialLogins: LoginDelivery & {logins: string[]}
 }
 
 export default class Onboard extends OdoopsCommand<OnboardOutput> {
+  static override usesSsh = true
   static override summary = 'onboard a customer from a template: tenant, modules, company, users, settings, backup'
   static override description = `On a terminal without --answers it asks the template's questions (defaults, validation, a summary and a final confirmation). With --answers/--answer and --yes, or without a terminal, it never prompts: every missing or invalid answer is listed at once, exit 2, nothing created.
 
@@ -104,7 +78,7 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
         templateName = await ui.select({message: 'Template', flag: '--template <name>', choices: valid.map((t) => ({value: t.name, name: `${t.name} — ${t.template!.title}`}))})
       }
       const {template} = loadTemplate(templateName)
-      const given = {...(flags.answers ? await readAnswersFile(flags.answers) : {}), ...parseAnswerFlags(flags.answer ?? [])}
+      const given = await givenAnswers(flags.answers, flags.answer ?? [])
       const request = await planOnboarding(store, {
         template,
         given,
@@ -137,12 +111,6 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
     const {run, tenant} = result
     this.auditContext = {tenant: tenant.id, host: tenant.host, details: {run: run.id, template: run.template, existing: result.existing, resumed: result.resumed}}
     const logins = [...(result.credentials.admin ? [{login: 'admin', password: result.credentials.admin}] : []), ...result.credentials.users]
-    const delivered: OnboardOutput['initialLogins'] = {shown: false, logins: logins.map((l) => l.login)}
-    if (file && logins.length) {
-      const text = `# odoops onboarding ${run.id}: initial logins of ${tenant.id}. Store them safely, then delete this file.\n` + stringify({url: result.url, database: tenant.database, logins})
-      await writeFile(file, text, {mode: 0o600})
-      delivered.file = file
-    }
     const ui = this.ui
     if (result.existing) {
       ui.log(`${run.customerName} (${tenant.id}) was already onboarded by run ${run.id}: ${result.url} (${tenant.state} on ${tenant.host}). Nothing was created.`)
@@ -155,13 +123,9 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
         {header: 'New', get: (u) => (u.created ? 'yes' : 'existed')},
       ])
       ui.log(run.backupId ? `Initial backup: ${run.backupId}` : `Backup: ${run.steps.find((s) => s.name === 'backup')?.detail ?? 'none'}`)
-      if (delivered.file) ui.log(`Initial logins written to ${file} (mode 0600).`)
-      else if (logins.length && !ui.json) {
-        // Shown once, on purpose: written past the redaction layer, never logged or audited.
-        process.stdout.write(`Initial logins (shown once, store them now):\n${logins.map((l) => `  ${l.login} / ${l.password}`).join('\n')}\n`)
-        delivered.shown = true
-      }
     }
+    // An existing customer's logins were delivered by the run that created them.
+    const delivery = result.existing ? {shown: false} : await deliverLogins(ui, {url: result.url, database: tenant.database, logins}, file, `odoops onboarding ${run.id}: initial logins of ${tenant.id}.`)
     return {
       run: run.id,
       state: run.state,
@@ -174,7 +138,7 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
       users: run.users.map((u) => ({login: u.login, name: u.name, role: u.role, created: u.created})),
       steps: run.steps,
       backupId: run.backupId,
-      initialLogins: delivered,
+      initialLogins: {...delivery, logins: logins.map((l) => l.login)},
     }
   }
 }

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import type {DoctorReport, PackReport} from '../../lib/plugins/doctor.js'
 
 export type PluginsDoctorResult = DoctorReport
 
 export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
+  static override usesSsh = true
   static override summary = "check the installed vertical packs: what each contributes, and every problem by pack"
   static override description = `Loads every pack's contributions as the commands that use them would: templates (checked with the core template schema), metrics (checked like the core's; with --tenant also measured on that tenant, read-only, nothing stored), onboarding steps and their positions, extra questions, fleet checks; and lists its commands. A pack that throws while loading, has an invalid template or a failing metric is named with the problem. Exit 1 when any pack has a problem. See docs/plugins.md.`
   static override flags = {
@@ -18,7 +18,6 @@ export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
     const [{diagnosePacks}, {pluginDescriptors}] = await Promise.all([import('../../lib/plugins/doctor.js'), import('../../lib/plugins/oclif.js')])
     let options = {}
     if (flags.tenant) {
-      configureSshForCommand(this.settings, this.ui)
       const store = await this.state()
       const {getTenant} = await import('../../lib/tenants/listing.js')
       options = {tenant: await getTenant(store, flags.tenant), store, box: await this.secretBox()}
@@ -27,7 +26,7 @@ export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
     this.render(report.packs)
     if (report.packs.length === 0) this.ui.log('No packs installed (odoops plugins install <pack>, or plugins link <dir> for development).')
     else this.ui.log(report.broken.length ? `${report.broken.length} of ${report.packs.length} pack(s) have problems: ${report.broken.join(', ')}.` : `${report.packs.length} pack(s), no problems.`)
-    if (report.broken.length) process.exitCode = 1
+    if (report.broken.length) this.reportProblems('PACKS_BROKEN', `Pack(s) with problems: ${report.broken.join(', ')} (odoops plugins doctor lists why).`)
     return report
   }
 
@@ -44,8 +43,7 @@ export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
     ])
     if (this.ui.json) return
     for (const pack of packs.filter((p) => !p.ok)) {
-      process.stderr.write(`${this.ui.color.red('Problems of')} ${pack.name}:\n`)
-      for (const problem of pack.problems) process.stderr.write(`  ${problem.area}${problem.subject ? ` ${problem.subject}` : ''}: ${problem.message}\n`)
+      this.ui.problem('Problems of', `${pack.name}:`, pack.problems.map((problem) => `${problem.area}${problem.subject ? ` ${problem.subject}` : ''}: ${problem.message}`))
     }
   }
 }

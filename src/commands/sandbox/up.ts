@@ -39,7 +39,7 @@ export default class SandboxUp extends OdoopsCommand<SandboxUpResult> {
     }
     const fixtureOdoo = flags['apt-repo'] ?? (flags['fixture-odoo'] ? await buildFixtureRepo(this.dirs.cacheDir, flags['fixture-series'] as FixtureSeries) : undefined)
     const progress = (message: string) => this.ui.debug(message)
-    if (!this.ui.json) process.stderr.write(`Booting ${flags.count} sandbox${flags.count > 1 ? 'es' : ''}…\n`)
+    this.ui.note(`Booting ${flags.count} sandbox${flags.count > 1 ? 'es' : ''}…`)
     const result = await sandboxUp({
       dataDir: this.dirs.dataDir,
       cacheDir: this.dirs.cacheDir,

@@ -32,7 +32,7 @@ export default class ScheduleCrontab extends OdoopsCommand<ScheduleCrontabResult
     if (process.env.ODOOPS_SECRET_KEY) this.ui.warn(`ODOOPS_SECRET_KEY is set here but cron will not have it: keep the key in ${this.dirs.configDir}/secret.key (mode 600) instead.`)
     const bin = flags.bin ? flags.bin.split(/\s+/).filter(Boolean) : selfInvocation()
     const {text: crontab, lines} = renderCrontab(loaded, {bin, state, env: dirsEnv(this.dirs), logFile: flags.log, systemZone: systemTimeZone(), generatedAt: new Date()})
-    if (!this.ui.json) process.stdout.write(crontab)
+    this.ui.raw(crontab)
     return {source: loaded.source, crontab, lines}
   }
 }

@@ -40,7 +40,7 @@ export default class ScheduleUnit extends OdoopsCommand<ScheduleUnitResult> {
       graceSeconds: flags.grace,
       environmentFile: flags['environment-file'],
     })
-    if (!this.ui.json) process.stdout.write(unit)
+    this.ui.raw(unit)
     return {unit, name: 'odoops-scheduler.service', graceSeconds: flags.grace}
   }
 }

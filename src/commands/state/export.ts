@@ -27,7 +27,8 @@ export default class StateExport extends OdoopsCommand<StateExportResult> {
       this.ui.log(`Wrote ${flags.output}.`)
       return {output: flags.output, counts}
     }
-    if (!this.jsonEnabled()) process.stdout.write(text)
+    // Verbatim: the secrets in a dump are ciphertext, and redaction would make it unimportable.
+    if (!this.jsonEnabled()) this.ui.revealOnce(text.replace(/\n$/, ''))
     return dump
   }
 
@@ -36,9 +37,14 @@ export default class StateExport extends OdoopsCommand<StateExportResult> {
    * among them) would make it unimportable, and secret values in the store are ciphertext.
    * The --output summary only holds counts (one keyed `secrets`, which is no secret).
    */
+  /** The dump is the document itself, importable as it is: nothing is added to it. */
+  protected override toSuccessJson(result: unknown): unknown {
+    return (result as Partial<StateDump>)?.format === 'odoops-state' ? result : super.toSuccessJson(result)
+  }
+
   override logJson(json: unknown): void {
-    if ((json as Partial<StateDump>)?.format === 'odoops-state') process.stdout.write(JSON.stringify(json, null, 2) + '\n')
+    if ((json as Partial<StateDump>)?.format === 'odoops-state') this.printJson(json, {redactFields: false, redactValues: false})
     else if (json && typeof json === 'object' && 'error' in json) super.logJson(json)
-    else process.stdout.write(redact(JSON.stringify(json, null, 2)) + '\n')
+    else this.printJson(json, {redactFields: false})
   }
 }

@@ -43,7 +43,7 @@ export default class StateImport extends OdoopsCommand<StateImportResult> {
    */
   override logJson(json: unknown): void {
     if (json && typeof json === 'object' && 'error' in json) super.logJson(json)
-    else process.stdout.write(redact(JSON.stringify(json, null, 2)) + '\n')
+    else this.printJson(json, {redactFields: false})
   }
 }
 

@@ -19,6 +19,7 @@ export interface TenantCreateOutput {
 }
 
 export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
+  static override usesSsh = true
   static override summary = 'create a customer\'s Odoo on a prepared host (shared or dedicated)'
   static override description = `Checks first (slug and domain free across the fleet, host prepared for the series, PostgreSQL up, disk space, domain and ports unused on the host): when a check fails nothing is created. Then runs a recorded plan: database with odoo -i, admin password replaced at once, company settings, nginx vhost with TLS, health through nginx. A failed or interrupted creation stays recorded as failed with its step: continue with --resume, or clean up with tenant remove. See docs/provisioning.md.`
   static override audited = true

@@ -3,7 +3,6 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {abortMove, moveTenant} from '../../lib/backup/index.js'
 import {ExitCode, usageError} from '../../lib/errors.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
 import {SIZES} from '../../lib/provision/odoo-config.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
@@ -24,6 +23,7 @@ export interface TenantMoveOutput {
 }
 
 export default class TenantMove extends OdoopsCommand<TenantMoveOutput> {
+  static override usesSsh = true
   static override summary = 'move a tenant to another host (e.g. shared → dedicated): backup, verify, restore, health, switch, retire'
   static override description = `The tenant keeps being served from its old host, untouched, until the new copy answers through the new host's nginx: a fresh backup is verified on the new host, restored there by the creation plan (own service when --mode dedicated, TLS, vhost, health), and only then the record switches and the old copy (database, filestore, vhost, service) is removed. A failed or killed move leaves the tenant as it was, with the move's progress recorded: run the same command again to continue, or --abort to remove what it built. The switch is refused when the old database was written to after the backup (move at a quiet time). Point the domain's DNS at the new host afterwards. See docs/backups.md.`
   static override audited = true
@@ -39,7 +39,6 @@ export default class TenantMove extends OdoopsCommand<TenantMoveOutput> {
   async run(): Promise<TenantMoveOutput> {
     const {args, flags} = await this.parse(TenantMove)
     this.handlesInterrupt = true
-    configureSshForCommand(this.settings, this.ui)
     const store = await this.state()
     const env = {store, box: await this.secretBox(), dataDir: this.dirs.dataDir, signal: this.abort.signal, observer: stepProgress(this.ui)}
     this.auditContext = {tenant: args.slug, host: flags['to-host'], details: {mode: flags.mode, abort: flags.abort}}

@@ -13,6 +13,7 @@ export interface TenantRemoveOutput {
 }
 
 export default class TenantRemove extends OdoopsCommand<TenantRemoveOutput> {
+  static override usesSsh = true
   static override summary = 'remove a tenant: database, filestore, service, vhost, role and record'
   static override description = `Works on a tenant in any state (active, failed, interrupted): each step removes what exists, so a removal that failed is simply run again. Refused while a backup of the tenant is running (exit 4). Needs --confirm <slug>; --yes does not count.`
   static override audited = true

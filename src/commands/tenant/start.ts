@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {startTenant} from '../../lib/tenants/lifecycle.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
@@ -13,6 +12,7 @@ export interface TenantStartOutput {
 }
 
 export default class TenantStart extends OdoopsCommand<TenantStartOutput> {
+  static override usesSsh = true
   static override summary = 'start a dedicated tenant\'s service and wait for it to answer'
   static override description = `Enables and starts its systemd unit, records it as active, then waits up to a minute for /web/health to pass through nginx with the tenant's domain (exit 1 if it does not). Also brings back a unit stopped outside odoops. Shared tenants have no service of their own and are refused.`
   static override audited = true
@@ -22,7 +22,6 @@ export default class TenantStart extends OdoopsCommand<TenantStartOutput> {
   async run(): Promise<TenantStartOutput> {
     const {args} = await this.parse(TenantStart)
     this.auditContext = {tenant: args.slug}
-    configureSshForCommand(this.settings, this.ui)
     const progress = this.ui.progress(`Starting ${args.slug}`)
     let result
     try {

@@ -1,6 +1,5 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import {stopTenant} from '../../lib/tenants/lifecycle.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
@@ -11,6 +10,7 @@ export interface TenantStopOutput {
 }
 
 export default class TenantStop extends OdoopsCommand<TenantStopOutput> {
+  static override usesSsh = true
   static override summary = 'stop a dedicated tenant\'s service'
   static override description = `Stops and disables its systemd unit (a reboot does not start it again) and records it as stopped; nginx answers 502 for its domain meanwhile. Shared tenants have no service of their own and are refused. Bring it back with tenant start.`
   static override audited = true
@@ -20,7 +20,6 @@ export default class TenantStop extends OdoopsCommand<TenantStopOutput> {
   async run(): Promise<TenantStopOutput> {
     const {args} = await this.parse(TenantStop)
     this.auditContext = {tenant: args.slug}
-    configureSshForCommand(this.settings, this.ui)
     const result = await stopTenant({store: await this.state()}, args.slug)
     this.auditContext = {tenant: args.slug, host: result.tenant.host, details: {unit: result.unit, change: result.change}}
     this.ui.log(result.change === 'changed' ? `Tenant ${args.slug} stopped (${result.unit} on ${result.tenant.host}).` : `Tenant ${args.slug} was already stopped.`)

@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
-import {configureSshForCommand} from '../../cli/ssh-setup.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
 import {parseModules, updateTenant} from '../../lib/tenants/update.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
@@ -18,6 +17,7 @@ export interface TenantUpdateOutput {
 }
 
 export default class TenantUpdate extends OdoopsCommand<TenantUpdateOutput> {
+  static override usesSsh = true
   static override summary = 'install or upgrade modules of a tenant (odoo -i/-u --stop-after-init), then check its health'
   static override description = `Modules not yet installed are installed (-i), installed ones upgraded (-u); the result is checked in ir_module_module (Odoo exits 0 on unknown names). Dedicated: its service is stopped during the run and started after. Shared: the run happens while the shared service serves, then the shared service is restarted, which pauses every tenant on it for a few seconds. Then /web/health and a login through nginx must pass. Recorded as an operation of kind update (tenant show).`
   static override audited = true
@@ -32,7 +32,6 @@ export default class TenantUpdate extends OdoopsCommand<TenantUpdateOutput> {
     this.handlesInterrupt = true
     const modules = parseModules(flags.modules)
     this.auditContext = {tenant: args.slug, details: {modules}}
-    configureSshForCommand(this.settings, this.ui)
     const env = {store: await this.state(), box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui)}
     const result = await updateTenant(env, args.slug, modules)
     this.auditContext = {tenant: args.slug, host: result.tenant.host, details: {modules, installed: result.installed, updated: result.updated}}

@@ -1,3 +1,5 @@
+import {readFile} from 'node:fs/promises'
+import {parseDocument} from 'yaml'
 import {usageError} from '../errors.js'
 import {choiceValues} from '../templates/semantic.js'
 import type {AnsweredUser, Template, TemplateQuestion} from '../templates/types.js'
@@ -182,4 +184,35 @@ export function answersSummary(template: Template, answers: Answers): {question:
     const answer = q.type === 'password' ? (v ? '********' : '') : q.type === 'users' ? (v as AnsweredUser[]).map((u) => `${u.name} <${u.login}> ${u.role}`).join('\n') || '(none)' : String(v)
     return {question: q.message, answer}
   })
+}
+
+/** `--answer key=value` pairs (the value may contain '=' and anything else). */
+export function parseAnswerFlags(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw usageError('ANSWER_FLAG_INVALID', `--answer "${pair}" is not question=value.`, ['e.g. --answer company_name="Acme Trading"'])
+    out[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return out
+}
+
+export async function readAnswersFile(file: string): Promise<Record<string, unknown>> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw usageError('ANSWERS_FILE_UNREADABLE', `Cannot read ${file}: ${(error as Error).message}`, ['Check the path of --answers.'])
+  }
+  // YAML is a superset of JSON: one parser for both.
+  const doc = parseDocument(text, {prettyErrors: true})
+  if (doc.errors.length) throw usageError('ANSWERS_FILE_INVALID', `${file} is not valid YAML/JSON: ${doc.errors[0].message}`, ['Fix the file (a mapping of question id to answer).'])
+  const data: unknown = doc.toJS()
+  if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError('ANSWERS_FILE_INVALID', `${file} must be a mapping of question id to answer.`, ['e.g. company_name: Acme Trading'])
+  return data as Record<string, unknown>
+}
+
+/** What `onboard` was given: the answers file, then each `--answer` (which wins). */
+export async function givenAnswers(file: string | undefined, pairs: string[]): Promise<Record<string, unknown>> {
+  return {...(file ? await readAnswersFile(file) : {}), ...parseAnswerFlags(pairs)}
 }

@@ -67,6 +67,45 @@ export class Ui {
     this.err.write(this.color.yellow('Warning: ') + clean + '\n')
   }
 
+  /** Text as it is on stdout (a rendered file, a report), silent under --json. */
+  raw(text: string): void {
+    if (!this.json) this.out.write(redact(text))
+  }
+
+  /** A status line on stderr for people (what is happening), silent under --json. */
+  note(text: string): void {
+    if (!this.json) this.err.write(redact(text) + '\n')
+  }
+
+  /**
+   * A problem found, on stderr with a red label ("Problem:", "Failed:") and its fixes
+   * indented below; silent under --json, where the result document carries it.
+   */
+  problem(label: string, text: string, suggestions: readonly string[] = []): void {
+    if (this.json) return
+    this.err.write(redact([`${this.color.red(label)} ${text}`, ...suggestions.map((s) => `  ${s}`)].join('\n')) + '\n')
+  }
+
+  /** One JSON object per line (event streams): stdout, or stderr under --json where stdout holds the result. */
+  jsonLine(line: string): void {
+    ;(this.json ? this.err : this.out).write(redact(line.endsWith('\n') ? line : line + '\n'))
+  }
+
+  /**
+   * The one way past the redaction layer: a secret the user must see once (a new tenant's
+   * initial password), on stdout, never under --json, never logged or audited.
+   */
+  revealOnce(text: string): void {
+    if (!this.json) this.out.write(text + '\n')
+  }
+
+  /** What a remote command printed, passed through (redacted) to our own stdout and stderr. */
+  passthrough(stdout: string, stderr: string): void {
+    if (this.json) return
+    this.out.write(redact(stdout))
+    this.err.write(redact(stderr))
+  }
+
   table<T extends object>(rows: T[], columns: Column<T>[]): void {
     if (this.json) return
     this.out.write(renderTable(rows, columns, {color: this.color, width: this.out.columns}) + '\n')

@@ -159,7 +159,7 @@ export const steps: PackStep[] = [markStep]
     },
     {
       path: `src/commands/${namespace}/info.ts`,
-      content: `import {Args, OdoopsCommand, PACK_API_VERSION, configureSsh, withTenantOdoo} from 'odoops'
+      content: `import {Args, OdoopsCommand, PACK_API_VERSION, withTenantOdoo} from 'odoops'
 import {metrics} from '../../metrics.js'
 import {steps} from '../../steps.js'
 
@@ -174,6 +174,8 @@ export interface InfoResult {
 
 export default class Info extends OdoopsCommand<InfoResult> {
   static override summary = 'what the ${namespace} pack contributes; with a tenant, whether the pack set it up'
+  // With a tenant it reaches the tenant's host: odoops sets SSH up before run().
+  static override usesSsh = true
   static override args = {tenant: Args.string({description: 'tenant slug (optional)'})}
   static override examples = ['<%= config.bin %> <%= command.id %> --json', '<%= config.bin %> <%= command.id %> acme']
 
@@ -181,7 +183,6 @@ export default class Info extends OdoopsCommand<InfoResult> {
     const {args} = await this.parse(Info)
     const result: InfoResult = {pack: '${packageName}', apiVersion: PACK_API_VERSION, metrics: metrics.map((m) => m.name), steps: steps.map((s) => '${namespace}/' + s.name)}
     if (args.tenant) {
-      await configureSsh(this.settings, this.ui)
       const onboardedWith = await withTenantOdoo(await this.state(), await this.secretBox(), args.tenant, (odoo) => odoo.call<string | false>('ir.config_parameter', 'get_param', ['${namespace}.onboarded_with']))
       result.tenant = {slug: args.tenant, onboardedWith}
     }

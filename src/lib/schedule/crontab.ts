@@ -20,7 +20,7 @@ export interface CrontabOptions {
 const cronEscape = (text: string) => text.replace(/%/g, '\\%')
 
 /**
- * crontab(5) lines calling `odoops schedule exec <job>`, grouped by time zone under a
+ * crontab(5) lines calling `odoops schedule run <job>`, grouped by time zone under a
  * CRON_TZ= line. cronie (Fedora, RHEL, Arch) and systemd-cron read CRON_TZ; Debian's cron
  * ignores it and reads the expressions in the system zone, so jobs in another zone are
  * flagged in a comment (docs/unattended.md: keep their zone equal to the system's there).
@@ -48,7 +48,7 @@ export function renderCrontab(loaded: LoadedSchedule, options: CrontabOptions): 
     lines.push('', `CRON_TZ=${zone}`)
     if (zone !== options.systemZone) lines.push(`# Debian's cron ignores CRON_TZ: there the lines below fire in ${options.systemZone}, not ${zone}.`)
     for (const job of jobs.filter((j) => jobTimeZone(loaded.schedule, j) === zone)) {
-      const argv = [...options.bin, 'schedule', 'exec', job.id, ...(options.state ? ['--state', options.state] : [])]
+      const argv = [...options.bin, 'schedule', 'run', job.id, ...(options.state ? ['--state', options.state] : [])]
       const redirect = options.logFile ? ` >>${quote(options.logFile)} 2>&1` : ''
       const entry = {job: job.id, cron: job.cron.trim().split(/\s+/).join(' '), timezone: zone, command: cronEscape(argv.map((a) => quote(a)).join(' ') + redirect)}
       entries.push(entry)

@@ -79,7 +79,7 @@ export class SchedulerDaemon {
       return
     }
     this.runs++
-    const work = runJob(this.env, job, {slot, signal: this.options.signal, emit: this.options.emit, notifier: this.notifier, routing: this.loaded.schedule.notify, via: 'run'})
+    const work = runJob(this.env, job, {slot, signal: this.options.signal, emit: this.options.emit, notifier: this.notifier, routing: this.loaded.schedule.notify, via: 'daemon'})
       .catch((error: unknown) => {
         // runJob reports its own failures; this is a bug or a store outage: log, keep the daemon alive.
         this.options.emit({event: 'job-failed', job: jobId, kind: job.kind, run: `${jobId}@${slot}`, error: {code: 'JOB_CRASHED', message: (error as Error)?.message ?? String(error)}})

@@ -53,7 +53,7 @@ export interface RunJobOptions {
   notifier?: Notifier
   /** Routing when the job has none of its own (the file's `notify`). */
   routing?: NotifyRouting
-  /** Who runs it: `schedule run` (daemon) or `schedule exec`. */
+  /** Who runs it: `schedule daemon` or `schedule run` (one job, now). */
   via: string
 }
 

@@ -17,12 +17,12 @@ function systemdArg(arg: string): string {
 }
 
 /**
- * A systemd service running `odoops schedule run`. On stop systemd sends SIGTERM (the
+ * A systemd service running `odoops schedule daemon`. On stop systemd sends SIGTERM (the
  * daemon aborts the job in hand, which cleans up, and exits 0) and waits TimeoutStopSec —
  * the daemon's grace plus a margin — before SIGKILL; a crash restarts it (Restart=on-failure).
  */
 export function renderUnit(options: UnitOptions): string {
-  const exec = [...options.bin, 'schedule', 'run', '--grace', String(options.graceSeconds), ...(options.state ? ['--state', options.state] : [])]
+  const exec = [...options.bin, 'schedule', 'daemon', '--grace', String(options.graceSeconds), ...(options.state ? ['--state', options.state] : [])]
   const env = Object.entries(options.env)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `Environment=${systemdArg(`${k}=${v}`)}`)

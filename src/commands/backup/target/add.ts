@@ -3,13 +3,13 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../../cli/base-command.js'
 import {addTarget, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
 import {openTarget} from '../../../lib/backup/targets/registry.js'
-import {configureSshForCommand} from '../../../cli/ssh-setup.js'
 
 export interface BackupTargetAddOutput {
   target: TargetView
 }
 
 export default class BackupTargetAdd extends OdoopsCommand<BackupTargetAddOutput> {
+  static override usesSsh = true
   static override summary = 'add a backup target: a local directory, or a directory on a registered host (sftp)'
   static override description = 'The directory is created (mode 0700) and a write is tried before the target is recorded. An sftp target is reached over the registered host\'s SSH connection and written as root there.'
   static override audited = true
@@ -24,7 +24,6 @@ export default class BackupTargetAdd extends OdoopsCommand<BackupTargetAddOutput
   async run(): Promise<BackupTargetAddOutput> {
     const {args, flags} = await this.parse(BackupTargetAdd)
     this.auditContext = {host: flags.host, details: {target: args.name, type: flags.type}}
-    configureSshForCommand(this.settings, this.ui)
     const env = {store: await this.state(), dataDir: this.dirs.dataDir}
     const path = flags.type === 'local' ? resolve(flags.path) : flags.path
     const record = await addTarget(env, {name: args.name, type: flags.type, path, host: flags.host})

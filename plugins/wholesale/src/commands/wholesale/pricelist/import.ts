@@ -1,5 +1,5 @@
 import {readFileSync} from 'node:fs'
-import {Args, Flags, OdoopsCommand, configureSsh, usageError, withTenantOdoo} from 'odoops'
+import {Args, Flags, OdoopsCommand, usageError, withTenantOdoo} from 'odoops'
 import {applyImport, planImport, readPriceRows, type PriceChange, type RowIssue} from '../../../pricelist.js'
 
 export interface PricelistImportResult {
@@ -22,6 +22,7 @@ export default class WholesalePricelistImport extends OdoopsCommand<PricelistImp
   static override summary = "load customer pricelists into a tenant's Odoo from a CSV file"
   static override description = `The CSV has a header line naming the columns pricelist, product_code (the product's Internal Reference), min_quantity (optional, default 0) and price (at most 2 decimals). Every line is checked first — and every product looked up in Odoo — and any problem stops the import with all of them listed (exit 2), nothing written. Pricelists that do not exist are created; each price is a fixed-price rule of its product from that quantity on, created or updated; rules the file does not mention are left alone. --dry-run reports the same changes without writing. Runs through XML-RPC as the tenant's admin.`
   static override audited = true
+  static override usesSsh = true
   static override args = {
     tenant: Args.string({description: 'tenant slug', required: true}),
     file: Args.string({description: 'CSV file (pricelist,product_code,min_quantity,price)', required: true}),
@@ -42,7 +43,6 @@ export default class WholesalePricelistImport extends OdoopsCommand<PricelistImp
     const {rows, issues} = readPriceRows(text)
     if (issues.length) throw invalid(args.file, issues)
     this.auditContext = {tenant: args.tenant, details: {file: args.file, dryRun: flags['dry-run'], rows: rows.length}}
-    await configureSsh(this.settings, this.ui)
     const store = await this.state()
     const result = await withTenantOdoo(store, await this.secretBox(), args.tenant, async (odoo) => {
       const plan = await planImport(odoo, rows)
