@@ -18,7 +18,9 @@ describe('tenant slugs from customer names', () => {
       expect(validateSlug(slug), name).to.equal(slug)
     }
     expect(slugify('123 Logistics')).to.equal('c-123-logistics')
-    expect(slugify('🎉')).to.equal('customer')
+    expect(slugify('🎉')).to.match(/^customer-[0-9a-f]{6}$/)
+    expect(slugify('🎉')).to.not.equal(slugify('🎈'))
+    expect(slugify('Müller & Söhne Großhandel GmbH')).to.equal('mueller-soehne-grosshandel-gmbh')
   })
 
   it('slugWords keeps digits and joins words with one dash', () => {

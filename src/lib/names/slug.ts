@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {transliterate} from 'transliteration'
 import {usageError} from '../errors.js'
 
@@ -41,9 +42,13 @@ export function slugWords(text: string): string {
     .replace(/^-+|-+$/g, '')
 }
 
-/** A tenant slug from a company name: "Ça Va Trading S.A." → "ca-va-trading-s-a". */
+/**
+ * A tenant slug from a company name: "Ça Va Trading S.A." → "ca-va-trading-s-a". A name
+ * with nothing to transliterate (emoji only) gets `customer-` and a short hash of itself,
+ * so two such customers never share a slug.
+ */
 export function slugify(name: string): string {
   const base = slugWords(name).slice(0, 40).replace(/-+$/, '')
   const slug = /^[a-z]/.test(base) ? base : `c-${base}`.slice(0, 41).replace(/-+$/, '')
-  return slug.length >= 2 ? slug : 'customer'
+  return slug.length >= 2 && slug !== 'c' ? slug : `customer-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`
 }
