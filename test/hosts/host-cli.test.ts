@@ -49,6 +49,20 @@ describe('odoops host (CLI) @host', function () {
     expect(json.json.code).to.equal(3)
   })
 
+  it('exec streams a piped stdin to the remote command, and keeps it closed with --no-stdin', async () => {
+    const data = 'line one\nit\'s "quoted" $(id)\n' + 'x'.repeat(300_000) + '\n'
+    const copy = `/tmp/odoops-stdin-${process.pid}.txt`
+    const sent = await runCli(['host', 'exec', 'web1', '--', 'sh', '-c', `cat > ${copy}`], {env, input: data})
+    expect(sent.code, sent.stderr).to.equal(0)
+    const back = await runCli(['host', 'exec', 'web1', '--json', '--', 'sh', '-c', `wc -c < ${copy}; head -2 ${copy}; rm -f ${copy}`], {env})
+    expect(back.json.stdout).to.equal(`${Buffer.byteLength(data)}\nline one\nit's "quoted" $(id)\n`)
+    const closed = await runCli(['host', 'exec', 'web1', '--no-stdin', '--json', '--', 'sh', '-c', 'cat | wc -c'], {env, input: 'not sent'})
+    expect(closed.json.stdout.trim()).to.equal('0')
+    // No stdin at all (cron, systemd): the remote command sees EOF and odoops does not wait.
+    const none = await runCli(['host', 'exec', 'web1', '--json', '--', 'sh', '-c', 'cat | wc -c'], {env})
+    expect(none.json.stdout.trim()).to.equal('0')
+  })
+
   it('check reports facts in JSON and exits 1 only when the host cannot run Odoo', async () => {
     const check = await runCli(['host', 'check', 'web1', '--json'], {env})
     expect(check.json.facts.cpus).to.be.greaterThan(0)
