@@ -99,7 +99,7 @@ describe('backup run on a prepared host @host', function () {
 
   it('writes to an sftp target on a registered host, checked there', async function () {
     this.timeout(300_000)
-    const added = await runCli(['backup', 'target', 'add', 'remote', '--type', 'sftp', '--host', a.host, '--path', '/srv/odoops-backups', '--json'], {env})
+    const added = await runCli(['backup', 'target', 'add', 'remote', '--type', 'sftp', '--host', a.host, '--path', '/srv/odoops-backups', '--no-default', '--json'], {env})
     expect(added.code, added.stdout + added.stderr).to.equal(0)
     const run = await runCli(['backup', 'run', slug, '--target', 'remote', '--json'], {env, timeoutMs: 240_000})
     expect(run.code, run.stdout + run.stderr).to.equal(0)
@@ -143,7 +143,7 @@ describe('backup run on a prepared host @host', function () {
     mkdirSync(tiny, {recursive: true})
     await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny])
     try {
-      const added = await runCli(['backup', 'target', 'add', 'tiny', '--type', 'local', '--path', tiny, '--json'], {env})
+      const added = await runCli(['backup', 'target', 'add', 'tiny', '--type', 'local', '--path', tiny, '--no-default', '--json'], {env})
       expect(added.code, added.stderr).to.equal(0)
       const before = (await catalog(slug)).length
       const run = await runCli(['backup', 'run', slug, '--target', 'tiny', '--json'], {env, timeoutMs: 240_000})

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
-import {runBackups, selectTenants, type BackupProgress, type BackupRunReport} from '../../lib/backup/index.js'
+import {defaultTargetName, runBackups, selectTenants, type BackupProgress, type BackupRunReport} from '../../lib/backup/index.js'
 import {formatBytes, formatDuration} from '../../lib/output/format.js'
 import type {Progress} from '../../lib/output/progress.js'
 
@@ -15,7 +15,7 @@ export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
   static override strict = false
   static override flags = {
     all: Flags.boolean({description: 'every active or stopped tenant'}),
-    target: Flags.string({description: 'backup target (default: the built-in "default", a directory under the data dir)'}),
+    target: Flags.string({description: 'backup target (default: the backup.defaultTarget setting, which the first target added becomes; else the built-in "default", a directory under the data dir)'}),
     'per-host': Flags.integer({description: 'tenants backed up at once on one host', default: 2, min: 1, max: 16}),
   }
   static override examples = ['<%= config.bin %> <%= command.id %> acme', '<%= config.bin %> <%= command.id %> acme bigco --target offsite', '<%= config.bin %> <%= command.id %> --all --json']
@@ -27,10 +27,11 @@ export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
     this.handlesInterrupt = true
     const store = await this.state()
     const tenants = await selectTenants(store, flags.all ? {all: true} : {slugs})
-    this.auditContext = {tenant: tenants.length === 1 ? tenants[0].id : undefined, details: {tenants: tenants.map((t) => t.id), target: flags.target ?? 'default'}}
+    const target = flags.target ?? defaultTargetName(this.settings.get<string>('backup.defaultTarget'))
+    this.auditContext = {tenant: tenants.length === 1 ? tenants[0].id : undefined, details: {tenants: tenants.map((t) => t.id), target}}
     if (tenants.length === 0) {
       this.ui.log('No active tenants to back up.')
-      return {target: flags.target ?? 'default', results: [], succeeded: 0, failed: 0, exitCode: 0}
+      return {target, results: [], succeeded: 0, failed: 0, exitCode: 0}
     }
     const bars = new Map<string, {progress: Progress; started: number}>()
     const onProgress = (p: BackupProgress) => {
@@ -41,7 +42,7 @@ export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
         bar.progress.update(p.bytes, `${formatBytes(p.bytes / seconds)}/s`)
       }
     }
-    const report = await runBackups({store, dataDir: this.dirs.dataDir, signal: this.abort.signal, onProgress}, tenants, {target: flags.target, perHost: flags['per-host']})
+    const report = await runBackups({store, dataDir: this.dirs.dataDir, signal: this.abort.signal, onProgress}, tenants, {target, perHost: flags['per-host']})
     for (const r of report.results) {
       const bar = bars.get(r.tenant)?.progress
       if (r.ok) bar?.succeed(`${r.backup?.id}, ${formatBytes(r.bytes)} in ${formatDuration(r.durationMs)}`)

@@ -1,18 +1,21 @@
+import {defaultTargetName, openTarget, resolveTarget} from '../backup/targets/registry.js'
 import {OdoopsError} from '../errors.js'
 import type {StepChange} from '../steps/runner.js'
 import type {OnboardContext} from './context.js'
 
 /**
- * The backup target of an onboarding, when one is configured: the run's own
- * (--backup-target), else the `backup.defaultTarget` setting, else the only target
- * registered with `backup target add`. The built-in local target alone does not count:
- * a first backup on the machine running odoops is no backup plan.
+ * The backup target of an onboarding: the run's own (--backup-target), else the default
+ * target of backup run (defaultTargetName: `backup.defaultTarget`, else the built-in one).
  */
-export async function configuredBackupTarget(ctx: Pick<OnboardContext, 'env' | 'run'>): Promise<string | undefined> {
-  if (ctx.run.backupTarget) return ctx.run.backupTarget
-  if (ctx.env.defaultBackupTarget) return ctx.env.defaultBackupTarget
-  const targets = await ctx.env.store.backupTargets.list()
-  return targets.length === 1 ? targets[0].id : undefined
+export function configuredBackupTarget(ctx: Pick<OnboardContext, 'env' | 'run'>): string {
+  return ctx.run.backupTarget ?? defaultTargetName(ctx.env.defaultBackupTarget)
+}
+
+/** Where a target keeps its backups, for the step's detail ("on nas (/mnt/nas/odoops)"). */
+async function describeTarget(ctx: OnboardContext, name: string): Promise<string> {
+  const record = await resolveTarget({store: ctx.env.store, dataDir: ctx.env.dataDir}, name)
+  const where = openTarget({store: ctx.env.store, dataDir: ctx.env.dataDir}, record).location
+  return record.builtIn ? `${name} (${where}, on this machine: odoops backup target add for a real one)` : `${name} (${where})`
 }
 
 /**
@@ -26,8 +29,8 @@ interface BackupModule {
 }
 
 export async function runBackupStep(ctx: OnboardContext): Promise<{change: StepChange; detail: string}> {
-  const target = await configuredBackupTarget(ctx)
-  if (!target) return {change: 'unchanged', detail: 'skipped: no backup target configured (odoops backup target add, or --backup-target)'}
+  const target = configuredBackupTarget(ctx)
+  const where = await describeTarget(ctx, target)
   const backups = (await import('../backup/index.js')) as unknown as BackupModule
   if (typeof backups.backupTenant !== 'function') return {change: 'unchanged', detail: 'skipped: backups are not available in this odoops'}
   const env = {store: ctx.env.store, dataDir: ctx.env.dataDir, connect: ctx.env.connect, signal: ctx.env.signal}
@@ -38,13 +41,13 @@ export async function runBackupStep(ctx: OnboardContext): Promise<{change: StepC
     id = entry.id
     await ctx.save({backupId: id})
   }
-  if (typeof backups.verifyBackup !== 'function') return {change: 'changed', detail: `backup ${id} on ${target} (not verified: this odoops has no backup verification yet)`}
+  if (typeof backups.verifyBackup !== 'function') return {change: 'changed', detail: `backup ${id} on ${where} (not verified: this odoops has no backup verification yet)`}
   const verdict = await backups.verifyBackup(env, id)
   if (verdict.status !== 'verified') {
     throw new OdoopsError('ONBOARD_BACKUP_UNVERIFIED', `The initial backup ${id} failed verification: ${verdict.reason ?? verdict.status}.`, {
       suggestions: [`odoops backup show ${id}`, `Then: odoops onboard --resume ${ctx.run.id}`],
     })
   }
-  return {change: 'changed', detail: `backup ${id} on ${target}, verified`}
+  return {change: 'changed', detail: `backup ${id} on ${where}, verified`}
 }
 

@@ -1,7 +1,7 @@
 import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../../cli/base-command.js'
-import {addTarget, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
+import {addTarget, becomesDefault, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
 import {openTarget} from '../../../lib/backup/targets/registry.js'
 
 export interface BackupTargetAddOutput {
@@ -18,6 +18,7 @@ export default class BackupTargetAdd extends OdoopsCommand<BackupTargetAddOutput
     type: Flags.string({description: 'kind of storage', options: [...TARGET_TYPES], required: true}),
     path: Flags.string({description: 'absolute directory (on this machine for local, on --host for sftp)', required: true}),
     host: Flags.string({description: 'sftp: the registered host holding the directory'}),
+    default: Flags.boolean({allowNo: true, description: 'make it the default target (backup.defaultTarget); the first target added becomes the default unless --no-default'}),
   }
   static override examples = ['<%= config.bin %> <%= command.id %> nas --type local --path /mnt/nas/odoops', '<%= config.bin %> <%= command.id %> offsite --type sftp --host backup1 --path /srv/odoops-backups']
 
@@ -26,9 +27,14 @@ export default class BackupTargetAdd extends OdoopsCommand<BackupTargetAddOutput
     this.auditContext = {host: flags.host, details: {target: args.name, type: flags.type}}
     const env = {store: await this.state(), dataDir: this.dirs.dataDir}
     const path = flags.type === 'local' ? resolve(flags.path) : flags.path
+    const makeDefault = await becomesDefault(env.store, flags.default, this.settings.get<string>('backup.defaultTarget'))
     const record = await addTarget(env, {name: args.name, type: flags.type, path, host: flags.host})
     const location = openTarget(env, record).location
     this.ui.log(`Backup target ${record.id} added: ${record.type} ${location}.`)
-    return {target: {name: record.id, type: record.type, location, builtIn: false, backups: 0}}
+    if (makeDefault) {
+      await this.settings.set('backup.defaultTarget', record.id)
+      this.ui.log(`It is the default target now (backup.defaultTarget): backup run, onboarding and scheduled backups use it without --target. Change with odoops config set backup.defaultTarget <name>.`)
+    }
+    return {target: {name: record.id, type: record.type, location, builtIn: false, default: makeDefault, backups: 0}}
   }
 }

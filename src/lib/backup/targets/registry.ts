@@ -25,6 +25,16 @@ export interface TargetInput {
   host?: string
 }
 
+/**
+ * The one rule for "no --target given", in backup run, onboarding and scheduled backups: the
+ * `backup.defaultTarget` setting, else the built-in target. Adding the first target of a
+ * store makes it the setting (backup target add), so the built-in one is only the default
+ * until a real target exists.
+ */
+export function defaultTargetName(setting: string | undefined): string {
+  return setting?.trim() || DEFAULT_TARGET
+}
+
 export function defaultTargetRecord(dataDir: string): BackupTargetRecord {
   return {id: DEFAULT_TARGET, type: 'local', path: join(dataDir, 'backups'), builtIn: true}
 }
@@ -75,6 +85,13 @@ export async function resolveTarget(env: TargetEnv, name: string | undefined): P
   throw targetNotFound(id)
 }
 
+/** Whether a target being added becomes the default: when asked, or when it is the first and no default is set. */
+export async function becomesDefault(store: StateStore, asked: boolean | undefined, currentSetting: string | undefined): Promise<boolean> {
+  if (asked !== undefined) return asked
+  if (currentSetting?.trim()) return false
+  return (await store.backupTargets.list()).filter((r) => !r.builtIn).length === 0
+}
+
 /** Registers a target after checking that its directory can be created and written. */
 export async function addTarget(env: TargetEnv, input: TargetInput): Promise<BackupTargetRecord> {
   const valid = validateTargetInput(input)
@@ -98,16 +115,18 @@ export interface TargetView {
   type: string
   location: string
   builtIn: boolean
+  /** The target used when no --target is given (backup.defaultTarget, else the built-in one). */
+  default: boolean
   backups: number
 }
 
-export async function listTargets(env: TargetEnv): Promise<TargetView[]> {
+export async function listTargets(env: TargetEnv, defaultName = DEFAULT_TARGET): Promise<TargetView[]> {
   const records = await env.store.backupTargets.list()
   if (!records.some((r) => r.id === DEFAULT_TARGET)) records.unshift(defaultTargetRecord(env.dataDir))
   const views: TargetView[] = []
   for (const record of records) {
     const target = openTarget(env, record)
-    views.push({name: record.id, type: record.type, location: target.location, builtIn: record.builtIn === true, backups: await env.store.backups.count({target: record.id})})
+    views.push({name: record.id, type: record.type, location: target.location, builtIn: record.builtIn === true, default: record.id === defaultName, backups: await env.store.backups.count({target: record.id})})
   }
   return views
 }
