@@ -12,7 +12,12 @@ export default class Demo extends OdoopsCommand<DemoResult> {
     keep: Flags.boolean({description: 'leave the sandbox and the demo\'s state store in place to explore'}),
     'odoo-apt-source': Flags.string({description: 'apt source line of a real Odoo repository (needs internet inside the sandbox)'}),
   }
-  static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --keep']
+  static override examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --keep',
+    // Odoo's own nightly repository (docs/odoo-versions.md), instead of the fixture:
+    '<%= config.bin %> <%= command.id %> --odoo-apt-source "deb [signed-by=/usr/share/keyrings/odoo-archive-keyring.gpg] https://nightly.odoo.com/17.0/nightly/deb/ ./"',
+  ]
 
   async run(): Promise<DemoResult> {
     const {flags} = await this.parse(Demo)
