@@ -24,6 +24,8 @@ export type {
   CoreOnboardStep,
   MeterDay,
   PackCheck,
+  PackCheckContext,
+  PackCheckOutcome,
   PackManifest,
   PackMetric,
   PackMetricContext,

@@ -4,7 +4,9 @@
  * odoops' own hooks (init, prerun, plugins:preinstall) come from the root package.json.
  */
 import {execa} from 'execa'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import type {PluginDescriptor} from '../../src/lib/plugins/discover.js'
 import {ROOT, runCli} from '../helpers/cli.js'
 
 export const PACKS = {
@@ -33,4 +35,13 @@ export async function linkPacks(env: Record<string, string>, dirs: string[]): Pr
     const result = await runCli(['plugins', 'link', dir, '--no-install'], {env})
     if (result.code !== 0) throw new Error(`plugins link ${dir} failed:\n${result.stdout}\n${result.stderr}`)
   }
+}
+
+/**
+ * The wholesale pack as oclif would describe it once linked, loading its fleet checks from their
+ * source (src/checks.ts, through tsx) instead of dist/checks.js: in-process tests need no build.
+ */
+export function wholesaleDescriptor(): PluginDescriptor {
+  const pjson = JSON.parse(readFileSync(join(PACKS.wholesale, 'package.json'), 'utf8'))
+  return {name: pjson.name, version: pjson.version, root: PACKS.wholesale, type: 'link', pjson: {...pjson, odoops: {...pjson.odoops, checks: 'src/checks.ts'}}}
 }

@@ -3,6 +3,7 @@ import type {TenantVerdict} from '../tenants/status.js'
 import {MIN_FREE_BYTES} from '../tenants/preflight.js'
 import type {TenantBackupFacts} from './backups.js'
 import type {ResolvedRpo} from './rpo.js'
+import type {TenantPackChecks} from './pack-checks.js'
 import type {TenantUsage} from './usage.js'
 
 /**
@@ -29,6 +30,10 @@ export type DeductionCode =
   | 'verification-failed'
   | 'fair-use-over'
   | 'fair-use-unmeasured'
+  | 'pack-check-failed'
+  | 'pack-check-warning'
+  | 'pack-check-error'
+  | 'pack-checks-not-run'
 
 export interface Deduction {
   code: DeductionCode
@@ -57,6 +62,10 @@ export const DEDUCTION_POINTS: Record<DeductionCode, {points: number; breach: bo
   'verification-failed': {points: 15, breach: true},
   'fair-use-over': {points: 10, breach: true},
   'fair-use-unmeasured': {points: 5, breach: false},
+  'pack-check-failed': {points: 10, breach: true},
+  'pack-check-warning': {points: 5, breach: false},
+  'pack-check-error': {points: 5, breach: false},
+  'pack-checks-not-run': {points: 5, breach: false},
 }
 
 /** Below this much free space (and above MIN_FREE_BYTES, where tenant create refuses) a warning. */
@@ -81,6 +90,8 @@ export interface ScoreInput {
   backups: TenantBackupFacts
   rpo: ResolvedRpo
   usage: TenantUsage | null
+  /** The packs' fleet checks that concern it (absent or empty: none). */
+  packChecks?: TenantPackChecks
 }
 
 export interface TenantScore {
@@ -152,6 +163,22 @@ function usageDeductions(input: ScoreInput, out: Deduction[]): void {
   for (const n of usage.notMeasured) deduct(out, 'fair-use-unmeasured', `${n.metric} not measured: ${n.reason}`)
 }
 
+/**
+ * The packs' checks: each `ok: false` costs what its severity says, each check that could not
+ * run (threw, timed out) a little, and so does a session that could not be opened; every
+ * reason names the check and its pack.
+ */
+function packCheckDeductions(input: ScoreInput, out: Deduction[]): void {
+  const checks = input.packChecks
+  if (!checks) return
+  for (const r of checks.results) {
+    if (r.status === 'failed') deduct(out, r.severity === 'breach' ? 'pack-check-failed' : 'pack-check-warning', `check ${r.name} of pack ${r.pack} failed${r.detail ? `: ${r.detail}` : ''}`)
+    else if (r.status === 'error') deduct(out, 'pack-check-error', `check ${r.name} of pack ${r.pack} could not run: ${r.detail}`)
+  }
+  const notRun = checks.results.filter((r) => r.status === 'not-run').map((r) => r.name)
+  if (checks.notRun !== undefined && notRun.length > 0) deduct(out, 'pack-checks-not-run', `pack checks ${notRun.join(', ')} not run: ${checks.notRun}`)
+}
+
 /** Pure: the score, status and deductions of one tenant. */
 export function scoreTenant(input: ScoreInput): TenantScore {
   const deductions: Deduction[] = []
@@ -159,6 +186,7 @@ export function scoreTenant(input: ScoreInput): TenantScore {
   // A tenant being created or removed has no backups to judge.
   if (input.state !== 'creating' && input.state !== 'removing') backupDeductions(input, deductions)
   usageDeductions(input, deductions)
+  packCheckDeductions(input, deductions)
   const score = Math.max(0, 100 - deductions.reduce((t, d) => t + d.points, 0))
   const status: FleetTenantStatus = deductions.some((d) => d.breach) ? 'breach' : deductions.length > 0 ? 'warning' : 'ok'
   return {score, status, deductions}

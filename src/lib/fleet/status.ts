@@ -1,15 +1,19 @@
+import pLimit from 'p-limit'
 import type {BackupEntry} from '../backup/catalog.js'
 import type {PlanVersionRecord} from '../billing/plans/types.js'
 import type {BillableTenant} from '../billing/tenant-billing.js'
 import type {UsageSnapshot} from '../billing/types.js'
 import {messageOf, usageError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
+import type {SecretBox} from '../secrets/secret-box.js'
 import type {SshConnection} from '../ssh/connection.js'
-import type {TenantMode} from '../state/records.js'
+import type {TenantMode, TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import type {EffectiveTenantState} from '../tenants/listing.js'
-import {tenantStatus, type TenantHealth, type TenantVerdict} from '../tenants/status.js'
+import {STATUS_CONCURRENCY_PER_HOST, tenantStatus, type TenantHealth, type TenantVerdict} from '../tenants/status.js'
 import {backupFacts, type TenantBackupFacts} from './backups.js'
+import {packCheckRegistry, type RegisteredPackCheck} from './check-registry.js'
+import {checksFor, notRunResults, runPackChecks, storedTenantOdoo, tenantTemplates, type FleetCheckResult, type TenantOdooOpener, type TenantPackChecks, type TenantTemplate} from './pack-checks.js'
 import {resolveRpo, type ResolvedRpo, type RpoConfig} from './rpo.js'
 import {scoreTenant, type Deduction, type FleetTenantStatus} from './score.js'
 import {tenantUsage, versionsByPlan, type TenantUsage} from './usage.js'
@@ -34,6 +38,8 @@ export interface FleetTenantRow {
   rpo: ResolvedRpo
   backups: TenantBackupFacts
   usage: TenantUsage | null
+  /** The results of the packs' fleet checks that concern it (by its onboarding template); [] when none do. */
+  packChecks: FleetCheckResult[]
   score: number
   status: FleetTenantStatus
   deductions: Deduction[]
@@ -47,10 +53,24 @@ export interface FleetHostRow {
   tenants: number
 }
 
+/** A pack's fleet check as `fleet status` ran it (docs/plugins.md, "Fleet checks"). */
+export interface FleetPackCheckInfo {
+  /** `<namespace>/<check>`, as in `tenants[].packChecks[].name`. */
+  name: string
+  pack: string
+  description: string
+  severity: 'warning' | 'breach'
+  /** Templates whose tenants it checks (`<namespace>/*`, `*` for every tenant). */
+  templates: string[]
+  timeoutMs: number
+}
+
 export interface FleetStatusReport {
   generatedAt: string
   hosts: FleetHostRow[]
   tenants: FleetTenantRow[]
+  /** The packs' fleet checks loaded (each tenant's results are in its `packChecks`). */
+  packChecks: FleetPackCheckInfo[]
   counts: {ok: number; warning: number; breach: number}
   /** Tenants in breach (the command exits 1 when this is not 0). */
   breaches: number
@@ -62,6 +82,10 @@ export interface FleetStatusEnv {
   /** The SSH connection of a registered host (default: the pooled `connectHost`, one per host). */
   connect?: (host: string) => Promise<SshConnection>
   now?: () => Date
+  /** Opens the vault (tenants' admin credentials); only called when a pack check has a tenant to run on. */
+  box?: () => Promise<SecretBox>
+  /** The packs' checks (default: those the loaded packs registered) and how their admin session is opened (default: the stored credentials over `connect`). */
+  packChecks?: {checks?: readonly RegisteredPackCheck[]; odoo?: TenantOdooOpener}
 }
 
 const HOUR_MS = 3_600_000
@@ -71,7 +95,9 @@ const HOUR_MS = 3_600_000
  * every host in parallel over its one pooled SSH connection; an unreachable host marks
  * its tenants) joined with what the store knows: the backup catalog against the RPO of
  * the tenant's plan tier, and the metering snapshots against the plan's fair-use
- * thresholds. Each tenant gets a score with the reason of every deduction.
+ * thresholds; then the packs' fleet checks, on each active tenant they concern, over an admin
+ * session on its Odoo (a few tenants at a time per host, each check with its timeout). Each
+ * tenant gets a score with the reason of every deduction.
  */
 export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string} = {}): Promise<FleetStatusReport> {
   const {store} = env
@@ -105,7 +131,15 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
   const byTenant = new Map(tenants.map((t) => [t.id, t]))
   const versions = versionsByPlan(plans)
   const today = now.toISOString().slice(0, 10)
-  const rows = remote.tenants.map((health) => fleetRow(health, byTenant.get(health.slug), {catalog, snapshots, versions, rpo: env.rpo, now, today, unreachable: unreachable.get(health.host)}))
+  const checks = env.packChecks?.checks ?? packCheckRegistry.list()
+  const checked = await fleetPackChecks(remote.tenants, byTenant, checks, {
+    store,
+    unreachable,
+    open: env.packChecks?.odoo ?? storedTenantOdoo(store, env.box, connect),
+  })
+  const rows = remote.tenants.map((health) =>
+    fleetRow(health, byTenant.get(health.slug), {catalog, snapshots, versions, rpo: env.rpo, now, today, unreachable: unreachable.get(health.host), packChecks: checked.get(health.slug)}),
+  )
   const hostNames = [...new Set(rows.map((r) => r.host))].sort()
   const hosts = hostNames.map((host) => ({
     host,
@@ -114,7 +148,50 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
     tenants: rows.filter((r) => r.host === host).length,
   }))
   const count = (s: FleetTenantStatus) => rows.filter((r) => r.status === s).length
-  return {generatedAt: now.toISOString(), hosts, tenants: rows, counts: {ok: count('ok'), warning: count('warning'), breach: count('breach')}, breaches: count('breach')}
+  const packChecks = checks.map((c) => ({name: c.name, pack: c.pack, description: c.description, severity: c.severity, templates: [...c.templates], timeoutMs: c.timeoutMs}))
+  return {generatedAt: now.toISOString(), hosts, tenants: rows, packChecks, counts: {ok: count('ok'), warning: count('warning'), breach: count('breach')}, breaches: count('breach')}
+}
+
+/**
+ * Why the checks are not attempted on this tenant (its other deductions already say what is
+ * wrong), or undefined to run them. They reach the service on the host's loopback, not through
+ * nginx: a failing /web/health through nginx does not stop them.
+ */
+function notAttempted(health: TenantHealth, unreachable: string | undefined): string | undefined {
+  if (unreachable !== undefined) return `host ${health.host} unreachable`
+  if (health.state !== 'active') return `the tenant is ${health.state}`
+  if (health.service && health.service.active !== 'active') return `${health.service.unit} is ${health.service.active}`
+  return undefined
+}
+
+/** The packs' checks of every tenant they concern, by slug; a few tenants at a time per host. */
+async function fleetPackChecks(
+  healths: TenantHealth[],
+  records: Map<string, TenantRecord>,
+  checks: readonly RegisteredPackCheck[],
+  ctx: {store: Pick<StateStore, 'onboardingRuns'>; unreachable: Map<string, string>; open: TenantOdooOpener},
+): Promise<Map<string, TenantPackChecks>> {
+  const out = new Map<string, TenantPackChecks>()
+  if (checks.length === 0) return out
+  const templates: Map<string, TenantTemplate> = await tenantTemplates(ctx.store)
+  const limits = new Map<string, ReturnType<typeof pLimit>>()
+  await Promise.all(
+    healths.map(async (health) => {
+      const record = records.get(health.slug)
+      const template = templates.get(health.slug) ?? null
+      const concerned = checksFor(checks, template)
+      if (concerned.length === 0 || !record) return
+      const skip = notAttempted(health, ctx.unreachable.get(health.host))
+      if (skip !== undefined) {
+        out.set(health.slug, {results: notRunResults(concerned, skip)})
+        return
+      }
+      let limit = limits.get(health.host)
+      if (!limit) limits.set(health.host, (limit = pLimit(STATUS_CONCURRENCY_PER_HOST)))
+      out.set(health.slug, await limit(() => runPackChecks(record, template, concerned, ctx.open)))
+    }),
+  )
+  return out
 }
 
 interface RowContext {
@@ -125,6 +202,7 @@ interface RowContext {
   now: Date
   today: string
   unreachable?: string
+  packChecks?: TenantPackChecks
 }
 
 function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx: RowContext): FleetTenantRow {
@@ -149,6 +227,7 @@ function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx:
     backups,
     rpo,
     usage,
+    ...(ctx.packChecks ? {packChecks: ctx.packChecks} : {}),
   })
   return {
     tenant: health.slug,
@@ -165,6 +244,7 @@ function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx:
     rpo,
     backups,
     usage,
+    packChecks: ctx.packChecks?.results ?? [],
     ...scored,
   }
 }

@@ -113,9 +113,41 @@ export interface PackQuestions {
   questions: TemplateQuestion[]
 }
 
-/** A fleet-status check of one tenant, run with its Odoo as admin. */
+/** What a fleet check gets: the tenant's Odoo as admin, the tenant, the template it was onboarded with, a signal. */
+export interface PackCheckContext {
+  /** The tenant's Odoo as admin, reached through the host's SSH connection (the same session a step gets). Read; do not change anything. */
+  odoo: PackOdoo
+  tenant: {slug: string; domain: string; database: string; series: string}
+  /** The template its onboarding applied (namespaced name, version); null for a tenant created without one (`tenant create`). */
+  template: {name: string; version: number} | null
+  /** Aborted when the check's time is up (`timeoutMs`): its result is no longer awaited, stop calling Odoo. */
+  signal: AbortSignal
+}
+
+/** What a check reports: `ok`, and one line saying what it saw (shown in `fleet status` and its notifications). */
+export type PackCheckOutcome = {ok: boolean; detail: string}
+
+/**
+ * A fleet-status check of one tenant, run with its Odoo as admin by `fleet status` and by the
+ * `status` jobs of the schedule, as `<namespace>/<name>` (docs/plugins.md, "Fleet checks").
+ * It runs on active tenants whose service answers, a few at a time per host, read-only.
+ * `ok: false` lowers the tenant's score with the check's name and detail as the reason; a check
+ * that throws, times out or returns no outcome is reported as a failure of the pack, never of
+ * the command.
+ */
 export interface PackCheck {
+  /** Lowercase letters, digits and dashes; shown as `<namespace>/<name>`. */
   name: string
   description: string
-  check(ctx: {odoo: PackOdoo; tenant: {slug: string; domain: string; database: string}}): Promise<{ok: boolean; detail: string}>
+  /**
+   * Templates whose tenants it checks: names such as `wholesale/wholesale` or a core
+   * `distribution`, `<namespace>/*`, or `*` for every tenant (those created without a template
+   * too). Default: the pack's own templates, as for steps.
+   */
+  templates?: readonly string[]
+  /** What `ok: false` costs: `warning` (default: 5 points) or `breach` (10 points, `fleet status` exits 1). */
+  severity?: 'warning' | 'breach'
+  /** How long it may take, in ms (default 20000, at most 120000); past it the check counts as a failure of the pack. */
+  timeoutMs?: number
+  check(ctx: PackCheckContext): Promise<PackCheckOutcome>
 }

@@ -2,6 +2,7 @@ import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {messageOf} from '../errors.js'
+import {MAX_PACK_CHECK_TIMEOUT_MS, packCheckRegistry, type PackCheckRegistry} from '../fleet/check-registry.js'
 import {validateMetric} from '../meter/registry.js'
 import type {DatabaseMetric} from '../meter/types.js'
 import {readTemplateFile, type TemplateEntry} from '../templates/catalog.js'
@@ -95,15 +96,19 @@ function checkCheck(check: PackCheck): string | undefined {
   if (typeof check !== 'object' || check === null) return 'not an object'
   if (typeof check.name !== 'string' || !STEP_NAME.test(check.name)) return 'name must be lowercase letters, digits and dashes'
   if (typeof check.description !== 'string' || typeof check.check !== 'function') return 'it needs a description and check(ctx)'
+  if (check.templates !== undefined && (!Array.isArray(check.templates) || check.templates.some((t) => typeof t !== 'string'))) return 'templates must be a list of template names'
+  if (check.severity !== undefined && check.severity !== 'warning' && check.severity !== 'breach') return `severity must be "warning" or "breach", not ${JSON.stringify(check.severity)}`
+  if (check.timeoutMs !== undefined && !(typeof check.timeoutMs === 'number' && check.timeoutMs > 0 && check.timeoutMs <= MAX_PACK_CHECK_TIMEOUT_MS)) return `timeoutMs must be a number of ms from 1 to ${MAX_PACK_CHECK_TIMEOUT_MS}`
   return undefined
 }
 
 /**
  * Loads the asked-for contributions of one pack. Nothing throws: a module that fails to
  * import, an invalid template or metric, a misplaced step… each becomes a problem of this
- * pack, and what is valid is still returned.
+ * pack, and what is valid is still returned. Valid fleet checks are also registered in
+ * `registry` (default: the process-wide one `fleet status` and the schedule's status jobs read).
  */
-export async function loadPack(pack: PackDescriptor, kinds: readonly ContributionKind[] = CONTRIBUTION_KINDS): Promise<LoadedPack> {
+export async function loadPack(pack: PackDescriptor, kinds: readonly ContributionKind[] = CONTRIBUTION_KINDS, registry: PackCheckRegistry = packCheckRegistry): Promise<LoadedPack> {
   const out: LoadedPack = {...pack, problems: [...pack.problems], templates: [], metrics: [], steps: [], questions: [], checks: []}
   const manifest = pack.manifest
   if (!manifest) return out
@@ -142,8 +147,17 @@ export async function loadPack(pack: PackDescriptor, kinds: readonly Contributio
       const module = await importModule(pack, manifest.checks)
       for (const check of arrayExport<PackCheck>(module, 'checks', manifest.checks)) {
         const problem = checkCheck(check)
-        if (problem) out.problems.push({area: 'check', subject: String(check?.name ?? '(unnamed)'), message: problem})
-        else out.checks.push(check)
+        if (problem) {
+          out.problems.push({area: 'check', subject: String(check?.name ?? '(unnamed)'), message: problem})
+          continue
+        }
+        // Registered where fleet status and the schedule's status jobs find them (idempotent per pack).
+        try {
+          registry.register(pack, check)
+          out.checks.push(check)
+        } catch (error) {
+          out.problems.push({area: 'check', subject: check.name, message: messageOf(error)})
+        }
       }
     } catch (error) {
       out.problems.push({area: 'load', subject: manifest.checks, message: `loading the fleet checks failed: ${messageOf(error)}`})

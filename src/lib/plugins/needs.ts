@@ -9,7 +9,7 @@ const NEEDS: [prefix: string, kinds: ContributionKind[]][] = [
   ['template:', ['templates', 'steps']],
   ['onboard', ['templates', 'steps']],
   ['meter:', ['metrics']],
-  ['schedule:', ['metrics']],
+  ['schedule:', ['metrics', 'checks']],
   ['fleet:', ['checks']],
   ['demo', ['templates', 'steps', 'metrics']],
 ]

@@ -1,3 +1,5 @@
+import type {RegisteredPackCheck} from '../fleet/check-registry.js'
+import type {TenantOdooOpener} from '../fleet/pack-checks.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {StateStore} from '../state/store.js'
@@ -12,4 +14,8 @@ export interface JobEnv {
   box?: () => Promise<SecretBox>
   connect?: (host: string) => Promise<SshConnection>
   now?: () => Date
+  /** `status` jobs: the packs' fleet checks (default: those the loaded packs registered). */
+  packChecks?: readonly RegisteredPackCheck[]
+  /** `status` jobs: how a check's admin session is opened (default: the stored credentials over `connect`). */
+  tenantOdoo?: TenantOdooOpener
 }

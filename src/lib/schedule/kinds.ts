@@ -6,8 +6,12 @@ import {verifyBackup} from '../backup/verify.js'
 import {generateInvoices} from '../billing/generate.js'
 import {sellerFromSettings} from '../billing/tenant-billing.js'
 import {OdoopsError} from '../errors.js'
+import {packCheckRegistry} from '../fleet/check-registry.js'
+import {checksFor, runPackChecks, storedTenantOdoo, tenantTemplates, type TenantPackChecks} from '../fleet/pack-checks.js'
+import {connectHost} from '../hosts/connect.js'
 import {collectUsage} from '../meter/collect.js'
 import {meterDay} from '../meter/day.js'
+import type {TenantRecord} from '../state/records.js'
 import type {JobEnv} from './env.js'
 import type {JobUnit} from './select.js'
 import type {JobSpec} from './types.js'
@@ -106,10 +110,29 @@ async function invoiceUnit({env, job}: UnitContext): Promise<UnitDetail> {
 }
 
 /**
- * Status from the records alone (no host is contacted): the tenant's state and the age of
- * its newest complete and newest verified backup, against the job's thresholds.
+ * The packs' fleet checks that concern an active tenant (by its onboarding template), as
+ * `fleet status` runs them; undefined when none does or the job turned them off.
  */
-async function statusUnit({env, job, unit}: UnitContext): Promise<UnitDetail> {
+async function statusPackChecks({env, job}: UnitContext, tenant: TenantRecord): Promise<TenantPackChecks | undefined> {
+  if (job.options?.packChecks === false || tenant.state !== 'active') return undefined
+  const all = env.packChecks ?? packCheckRegistry.list()
+  if (all.length === 0) return undefined
+  const template = (await tenantTemplates(env.store)).get(tenant.id) ?? null
+  const checks = checksFor(all, template)
+  if (checks.length === 0) return undefined
+  const open = env.tenantOdoo ?? storedTenantOdoo(env.store, env.box, env.connect ?? ((host) => connectHost(env.store, host)))
+  return runPackChecks(tenant, template, checks, open)
+}
+
+/**
+ * Status from the records: the tenant's state and the age of its newest complete and newest
+ * verified backup, against the job's thresholds; then the packs' fleet checks that concern it
+ * (the only part that contacts its host, over an admin session; `packChecks: false` leaves
+ * them out). A failed check, one that could not run, or a session that could not be opened
+ * fails the unit with a message naming each check and its pack.
+ */
+async function statusUnit(ctx: UnitContext): Promise<UnitDetail> {
+  const {env, job, unit} = ctx
   const tenant = await env.store.tenants.get(unit.id)
   if (!tenant) throw failure('TENANT_NOT_FOUND', `Tenant "${unit.id}" is gone.`)
   const now = (env.now?.() ?? new Date()).getTime()
@@ -124,8 +147,23 @@ async function statusUnit({env, job, unit}: UnitContext): Promise<UnitDetail> {
   if (maxBackup !== undefined && (detail.backupAgeHours === null || detail.backupAgeHours > maxBackup)) problems.push(detail.backupAgeHours === null ? 'it has no backup' : `its newest backup is ${detail.backupAgeHours} h old (limit ${maxBackup} h)`)
   const maxVerified = job.options?.maxVerifiedAgeHours
   if (maxVerified !== undefined && (detail.verifiedAgeHours === null || detail.verifiedAgeHours > maxVerified)) problems.push(detail.verifiedAgeHours === null ? 'it has no verified backup' : `its newest verified backup is ${detail.verifiedAgeHours} h old (limit ${maxVerified} h)`)
-  if (problems.length > 0) throw failure('TENANT_STATUS_BREACH', `Tenant ${unit.id}: ${problems.join('; ')}.`, detail)
-  return detail
+  const checked = await statusPackChecks(ctx, tenant)
+  const packProblems = packCheckProblems(checked)
+  const result = checked ? {...detail, packChecks: checked.results} : detail
+  // The records' own breach keeps its code; pack checks alone fail with theirs.
+  if (problems.length > 0) throw failure('TENANT_STATUS_BREACH', `Tenant ${unit.id}: ${[...problems, ...packProblems].join('; ')}.`, result)
+  if (packProblems.length > 0) throw failure('PACK_CHECK_FAILED', `Tenant ${unit.id}: ${packProblems.join('; ')}.`, result)
+  return result
+}
+
+/** One line per check that failed or could not run, naming it and its pack (as `fleet status` words its deductions). */
+function packCheckProblems(checked: TenantPackChecks | undefined): string[] {
+  if (!checked) return []
+  const lines = checked.results.flatMap((r) => (r.status === 'failed' ? [`check ${r.name} of pack ${r.pack} failed${r.detail ? `: ${r.detail}` : ''}`] : r.status === 'error' ? [`check ${r.name} of pack ${r.pack} could not run: ${r.detail}`] : []))
+  const notRun = checked.results.filter((r) => r.status === 'not-run').map((r) => r.name)
+  if (checked.notRun !== undefined && notRun.length > 0) lines.push(`pack checks ${notRun.join(', ')} not run: ${checked.notRun}`)
+  // Joined into one sentence: the messages' own final stops go.
+  return lines.map((l) => l.replace(/\.+$/, ''))
 }
 
 export const UNIT_RUNNERS: Record<JobSpec['kind'], (ctx: UnitContext) => Promise<UnitDetail>> = {

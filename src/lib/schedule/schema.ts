@@ -15,7 +15,7 @@ export const KIND_OPTIONS: Record<(typeof JOB_KINDS)[number], Record<string, unk
   prune: {dryRun: {type: 'boolean'}, keepDaily: count, keepWeekly: count, keepMonthly: count},
   meter: {metrics: {type: 'array', items: {type: 'string', minLength: 1}, minItems: 1}, perHost},
   'invoice-generate': {period: {type: 'string', pattern: '^(previous|current|\\d{4}-(0[1-9]|1[0-2]))$'}, dryRun: {type: 'boolean'}},
-  status: {maxBackupAgeHours: hours, maxVerifiedAgeHours: hours, perHost},
+  status: {maxBackupAgeHours: hours, maxVerifiedAgeHours: hours, packChecks: {type: 'boolean'}, perHost},
 }
 
 const selection = {

@@ -57,6 +57,8 @@ export interface JobOptions {
   maxBackupAgeHours?: number
   /** status: same for the newest verified backup. */
   maxVerifiedAgeHours?: number
+  /** status: run the packs' fleet checks on the active tenants they concern (default true; false: the store only, no host contacted). */
+  packChecks?: boolean
 }
 
 export interface ScheduleFile {
