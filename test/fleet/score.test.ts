@@ -42,13 +42,13 @@ describe('fleet health score', () => {
     expect(scoreTenant(healthy())).to.deep.equal({score: 100, status: 'ok', deductions: []})
   })
 
-  it('deducts 15 and breaches when the newest verified backup is older than the RPO', () => {
+  it('deducts 15 and warns when the newest verified backup is older than the RPO', () => {
     // Newest backup 2 h old (fine), newest verified 30 h old > 24 h.
     const s = scoreTenant(healthy({backups: {...healthy().backups, newestVerified: {id: 'b1', startedAt: '2026-03-09T06:00:00Z', ageHours: 30}}}))
     expect(s.score).to.equal(85)
-    expect(s.status).to.equal('breach')
+    expect(s.status).to.equal('warning')
     expect(s.deductions).to.have.length(1)
-    expect(s.deductions[0]).to.include({code: 'verified-stale', points: 15, breach: true})
+    expect(s.deductions[0]).to.include({code: 'verified-stale', points: 15, breach: false})
     expect(s.deductions[0].reason).to.contain('b1').and.contain('30.0 h').and.contain('RPO 24 h (config)')
   })
 
@@ -79,6 +79,16 @@ describe('fleet health score', () => {
     expect(s.deductions.map((d) => d.code)).to.deep.equal(['tenant-failed', 'host-unreachable', 'no-backup'])
     expect(s.score).to.equal(0)
     expect(s.status).to.equal('breach')
+  })
+
+  it('breaches when backups exist but none was ever verified, however young the tenant ("Verified: none" is no 100)', () => {
+    for (const tenantAgeHours of [1, 1000]) {
+      const s = scoreTenant(healthy({tenantAgeHours, backups: {newest: {id: 'b9', startedAt: '2026-03-10T10:00:00Z', ageHours: 1}, newestVerified: null, lastVerification: null}}))
+      expect(s.status, `tenant ${tenantAgeHours} h old`).to.equal('breach')
+      expect(s.score).to.equal(75)
+      expect(s.deductions.map((d) => d.code)).to.deep.equal(['no-verified-backup'])
+      expect(s.deductions[0].reason).to.contain('odoops backup verify b9')
+    }
   })
 
   it('gives a young tenant without backups a warning, not a breach', () => {

@@ -58,7 +58,7 @@ export const DEDUCTION_POINTS: Record<DeductionCode, {points: number; breach: bo
   'no-backup-yet': {points: 5, breach: false},
   'backup-stale': {points: 20, breach: true},
   'no-verified-backup': {points: 25, breach: true},
-  'verified-stale': {points: 15, breach: true},
+  'verified-stale': {points: 15, breach: false},
   'verification-failed': {points: 15, breach: true},
   'fair-use-over': {points: 10, breach: true},
   'fair-use-unmeasured': {points: 5, breach: false},
@@ -145,8 +145,10 @@ function backupDeductions(input: ScoreInput, out: Deduction[]): void {
     return
   }
   if (backups.newest.ageHours > rpo.hours) deduct(out, 'backup-stale', `newest backup ${backups.newest.id} is ${hours(backups.newest.ageHours)} old, over the ${limit}`)
+  // A backup never proven restorable is the risk odoops exists to remove: a breach however
+  // young the tenant; a verified backup older than the RPO is a warning.
   if (!backups.newestVerified) {
-    if (!(input.tenantAgeHours !== null && input.tenantAgeHours < rpo.hours)) deduct(out, 'no-verified-backup', `no verified backup (odoops backup verify --latest <tenant>; ${limit})`)
+    deduct(out, 'no-verified-backup', `no backup ever verified by a test restore (newest ${backups.newest.id}: odoops backup verify ${backups.newest.id})`)
   } else if (backups.newestVerified.ageHours > rpo.hours) {
     deduct(out, 'verified-stale', `newest verified backup ${backups.newestVerified.id} is ${hours(backups.newestVerified.ageHours)} old, over the ${limit}`)
   }
