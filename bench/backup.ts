@@ -125,7 +125,9 @@ async function timedCliWithRss(env: Record<string, string>, args: string[], scra
     if (nodePid === undefined && child.pid) {
       try {
         nodePid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined
-      } catch {}
+      } catch {
+        // no child yet: sample again on the next tick
+      }
     }
     const rss = nodePid ? vmRssKb(nodePid) : undefined
     if (rss) curve.push([performance.now() - started, rss])

@@ -21,7 +21,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {FIXTURE_APT_SOURCE} from '../src/lib/sandbox/sandbox.js'
 import {openStore, parseStateLocation} from '../src/lib/state/open.js'
-import type {TenantRecord} from '../src/lib/state/records.js'
 import {isolatedEnv} from '../test/helpers/cli.js'
 import {downAllSandboxes, sandboxesAvailable, sharedSandbox, sshArgs, type SandboxInfo} from '../test/helpers/sandbox.js'
 import {median, s, timedCli as cli} from './timed-cli.js'
@@ -113,7 +112,7 @@ async function prepareHost(env: Record<string, string>, name: string, count: num
     const source = (await store.tenants.get(slug))!
     for (const [i, db] of clones.entries()) {
       const id = `${name}-${String(i + 1).padStart(3, '0')}`
-      await store.tenants.insert({...source, id, database: db, domain: `${id}.bench.test`, operation: undefined} as TenantRecord)
+      await store.tenants.insert({...source, id, database: db, domain: `${id}.bench.test`, operation: undefined})
     }
   } finally {
     await store.close()

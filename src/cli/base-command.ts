@@ -1,3 +1,5 @@
+import {homedir} from 'node:os'
+import {join} from 'node:path'
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {ExitCode, isOdoopsError, OdoopsError} from '../lib/errors.js'
 import {Ui} from '../lib/output/ui.js'
@@ -73,7 +75,7 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     process.on('SIGTERM', this.onSignal)
     // Parse leniently here for the global flags only; run() parses strictly with its own class.
     const ctor = this.ctor as typeof OdoopsCommand
-    const {flags} = await this.parse({flags: ctor.flags, baseFlags: ctor.baseFlags, enableJsonFlag: ctor.enableJsonFlag, strict: false, args: {}} as never)
+    const {flags} = await this.parse({flags: ctor.flags, baseFlags: ctor.baseFlags, enableJsonFlag: ctor.enableJsonFlag, strict: false, args: {}})
     const f = flags as Record<string, unknown>
     const json = this.jsonEnabled()
     const noColor = Boolean(f['no-color']) || 'NO_COLOR' in process.env || !process.stdout.isTTY
@@ -99,9 +101,17 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
   /** The state store, opened once per command run and closed when it ends. */
   protected async state(options: {requireCurrentSchema?: boolean} = {}): Promise<StateStore> {
     if (!this.store) {
-      const {openStore, parseStateLocation} = await import('../lib/state/open.js')
-      const location = parseStateLocation(this.globalFlags.state ?? this.settings.get<string>('state'), this.dirs.dataDir)
-      this.store = await openStore(location, options)
+      const {dataDirInvalid, openStore, parseStateLocation} = await import('../lib/state/open.js')
+      const given = this.globalFlags.state
+      const stored = given === undefined ? this.settings.get<string>('state') : undefined
+      const value = given ?? stored
+      try {
+        const location = parseStateLocation(value, this.dirs.dataDir)
+        this.store = await openStore(location, {...options, ...(value === undefined ? {invalidDir: (_dir: string, problem: string) => dataDirInvalid(this.dirs.dataDir, problem)} : {})})
+      } catch (error) {
+        const source = given === undefined ? 'config' : this.argv.some((a) => a === '--state' || a.startsWith('--state=')) ? 'flag' : 'env'
+        throw stateSourceHint(error, value === undefined ? 'default' : source)
+      }
     }
     return this.store
   }
@@ -150,7 +160,26 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     }
   }
 
+  /**
+   * The command line as the audit event records it (before the generic redaction of
+   * secret-named flags and registered secrets). Commands whose arguments carry secrets the
+   * generic rules cannot see override it (`onboard --answer <password question>=…`).
+   */
+  protected auditArgv(): string[] {
+    return [...this.argv]
+  }
+
+  /**
+   * Whether a run that failed before it opened the state store may open it (creating it when
+   * it does not exist yet) to record its audit event. `state import` answers no for a store
+   * that does not exist: a bad dump must leave nothing behind (exit 2: nothing was changed).
+   */
+  protected auditMayOpenStore(): boolean {
+    return true
+  }
+
   private async writeAudit(error: Error | undefined): Promise<void> {
+    if (error !== undefined && !this.store && !this.auditMayOpenStore()) return
     let store: StateStore
     try {
       store = await this.state()
@@ -164,7 +193,7 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     const {recordAudit} = await import('../lib/audit/audit.js')
     await recordAudit(store, {
       command: this.id ?? 'unknown',
-      argv: this.argv,
+      argv: this.auditArgv(),
       exitCode,
       durationMs: Date.now() - this.startedAt,
       tenant: this.auditContext.tenant,
@@ -230,6 +259,24 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     }
     process.stderr.write(`\nInterrupted (${signal}): cleaning up; press Ctrl-C again to stop at once.\n`)
   }
+}
+
+/**
+ * A STATE_URL_INVALID from a location the user did not type on this command line says where
+ * it came from and how to get rid of it: the stored setting (`config unset state`), or
+ * ODOOPS_STATE. Otherwise every later command would fail the same way with no way out shown.
+ */
+function stateSourceHint(error: unknown, source: 'flag' | 'env' | 'config' | 'default'): unknown {
+  if (!isOdoopsError(error) || error.code !== 'STATE_URL_INVALID' || source === 'flag' || source === 'default') return error
+  const fromConfig = source === 'config'
+  return new OdoopsError(error.code, `${fromConfig ? 'The stored setting "state"' : 'ODOOPS_STATE'} is not usable: ${error.message}`, {
+    exit: error.exit,
+    suggestions: fromConfig
+      ? ['odoops config unset state', `Or store a usable location: odoops config set state ${join(homedir(), 'odoops-state')}`]
+      : ['unset ODOOPS_STATE', ...error.suggestions],
+    data: {...error.data, source: fromConfig ? 'config' : 'ODOOPS_STATE'},
+    cause: error,
+  })
 }
 
 export {isOdoopsError}

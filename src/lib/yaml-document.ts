@@ -1,7 +1,7 @@
 import {existsSync, readFileSync, statSync} from 'node:fs'
 import {resolve} from 'node:path'
 import type {ErrorObject, ValidateFunction} from 'ajv'
-import {LineCounter, parseDocument} from 'yaml'
+import {LineCounter, parseDocument, type Document} from 'yaml'
 import {usageError, type OdoopsError} from './errors.js'
 import {locate} from './templates/locate.js'
 
@@ -48,7 +48,9 @@ export function checkYamlDocument<T>(text: string, options: CheckOptions<T>): {v
       }),
     }
   }
-  const data: unknown = doc.toJS()
+  const built = documentData(doc)
+  if ('problem' in built) return {issues: [{kind: 'syntax', path: '', message: built.problem}]}
+  const data = built.data
   const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
   const issues: DocumentIssue[] = []
   const valid = options.validate(data)
@@ -67,6 +69,29 @@ export function checkYamlDocument<T>(text: string, options: CheckOptions<T>): {v
   }
   return issues.length > 0 ? {issues} : {value: data as T, issues}
 }
+
+/**
+ * The data of a parsed document (`doc.toJS()`), or why it cannot be built. yaml throws there,
+ * not while parsing, for an alias naming no anchor and for a "billion laughs" document: anchors
+ * whose aliases would expand the data exponentially are refused past `maxAliasCount` (yaml's
+ * default, 100) as a resource exhaustion attack. Every reader of a file people give (plans,
+ * schedules, templates, answers, credentials) turns the problem into its own *_INVALID error,
+ * naming the file, instead of an unexpected crash.
+ */
+export function documentData(doc: Pick<Document, 'toJS'>): {data: unknown} | {problem: string} {
+  try {
+    return {data: doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})}
+  } catch (error) {
+    const message = (error as Error).message
+    if (/alias count/i.test(message)) {
+      return {problem: `its aliases (*name) would expand the data exponentially, past the limit of ${MAX_ALIAS_COUNT} (a "billion laughs" document); write the values out or use fewer aliases`}
+    }
+    return {problem: message.split('\n')[0]}
+  }
+}
+
+/** yaml's own default, said here so the message can quote it. */
+export const MAX_ALIAS_COUNT = 100
 
 /** The wording shared by every file kind for ajv's structural keywords; undefined for the others. */
 export function commonSchemaIssue(error: ErrorObject): SchemaIssue | undefined {
@@ -104,7 +129,8 @@ export function invalidDocument(code: string, what: string, file: string, issues
   return usageError(
     code,
     `${file} is not a valid ${what} (${issues.length} issue${issues.length === 1 ? '' : 's'}):\n${issues.map((i) => '  ' + formatDocumentIssue(file, i)).join('\n')}`,
-    [fix],
+    // The fix names the command to run again: with this file in it, quoted for a shell when needed.
+    [fix.replaceAll('<file>', /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replaceAll("'", `'\\''`)}'`)],
     {issues},
   )
 }

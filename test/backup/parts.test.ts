@@ -29,6 +29,7 @@ import {
 import type {OdoopsManifest} from '../../src/lib/backup/manifest.js'
 import {OdoopsError} from '../../src/lib/errors.js'
 import {shell} from '../../src/lib/ssh/quote.js'
+import {locateTool} from '../helpers/tools.js'
 
 const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex')
 const bash = (text: string) => spawnSync('bash', ['-c', text], {maxBuffer: 64 * 1024 * 1024})
@@ -81,7 +82,7 @@ describe('backup: pure parts', () => {
     const data = Buffer.alloc(3 * 1024 * 1024 + 7, 'x')
     const digest = new DigestStream()
     const chunks: Buffer[] = []
-    await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), digest, async function* (source) {
+    await pipeline(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), digest, async function (source) {
       for await (const c of source) chunks.push(c as Buffer)
     })
     expect(digest.result()).to.deep.equal({size: data.length, sha256: sha256(data)})
@@ -125,7 +126,7 @@ describe('backup: pure parts', () => {
     mkdirSync(join(store, name.slice(0, 2)), {recursive: true})
     writeFileSync(join(store, name.slice(0, 2), name), content)
     for (const codec of ['gzip', 'zstd'] as const) {
-      if (codec === 'zstd' && bash('command -v zstd').status !== 0) continue
+      if (codec === 'zstd' && !locateTool('zstd', {debianPackage: 'zstd'})) continue
       const archive = bash(filestoreCommand(store, codec, {zstd: codec === 'zstd', pigz: false}).text)
       expect(archive.status, archive.stderr.toString()).to.equal(0)
       const out = join(dir, `out-${codec}`)

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdtempSync, openSync, readFileSync, readSync, statSync, writeSync, closeSync} from 'node:fs'
+import {mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'

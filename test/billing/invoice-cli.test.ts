@@ -1,7 +1,7 @@
 import {expect} from 'chai'
-import {writeFileSync} from 'node:fs'
+import {statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import type {UsageSnapshotRecord, TenantRecord} from '../../src/lib/state/records.js'
+import type {TenantRecord} from '../../src/lib/state/records.js'
 import {openStore} from '../../src/lib/state/open.js'
 import {isolatedEnv, runCli} from '../helpers/cli.js'
 import {daily, PLAN_DIR} from './helpers.js'
@@ -43,7 +43,7 @@ describe('odoops plan / invoice / meter check (CLI, no host)', function () {
           ...daily('beta', 'storage.database_bytes', '2026-10-01', '2026-11-30', () => 10 * GB, 'bytes'),
           ...daily('beta', 'storage.filestore_bytes', '2026-10-01', '2026-11-30', () => 15 * GB, 'bytes'),
         ]
-        for (const s of snaps) await tx.usageSnapshots.insert(s as UsageSnapshotRecord)
+        for (const s of snaps) await tx.usageSnapshots.insert(s)
       })
     } finally {
       await store.close()
@@ -77,7 +77,8 @@ describe('odoops plan / invoice / meter check (CLI, no host)', function () {
 
   it('generate three times: one draft per customer, replaced not duplicated; --dry-run writes nothing', async () => {
     const dry = await cli(['invoice', 'generate', '--period', '2026-10', '--dry-run'])
-    expect(dry.invoices.map((i: {id: string}) => i.id)).to.deep.equal(['draft/acme-corp/2026-10', 'draft/beta/2026-10'])
+    // Draft ids are keyed by the customer's first tenant slug (acme-corp: acme, acme-staging).
+    expect(dry.invoices.map((i: {id: string}) => i.id)).to.deep.equal(['draft/acme/2026-10', 'draft/beta/2026-10'])
     expect((await cli(['invoice', 'list'])).invoices).to.deep.equal([])
     let first: unknown
     for (let run = 0; run < 3; run++) {
@@ -88,7 +89,7 @@ describe('odoops plan / invoice / meter check (CLI, no host)', function () {
     }
     const drafts = (await cli(['invoice', 'list', '--period', '2026-10'])).invoices
     expect(drafts.map((i: {id: string; status: string}) => [i.id, i.status])).to.deep.equal([
-      ['draft/acme-corp/2026-10', 'draft'],
+      ['draft/acme/2026-10', 'draft'],
       ['draft/beta/2026-10', 'draft'],
     ])
     // acme: 6 users × 24.90 = 149.40; acme-staging from 17 Oct: minimum 3 users × 15/31 × 24.90 = 36.145… → 36.15
@@ -157,7 +158,7 @@ describe('odoops plan / invoice / meter check (CLI, no host)', function () {
 
     expect((await cli(['invoice', 'credit', 'INV-2026-00003'])).number).to.equal('CN-2026-00002')
     const regenerated = await cli(['invoice', 'generate', '--period', '2026-10'])
-    expect(regenerated.invoices.map((i: {id: string}) => i.id)).to.deep.equal(['draft/acme-corp/2026-10'])
+    expect(regenerated.invoices.map((i: {id: string}) => i.id)).to.deep.equal(['draft/acme/2026-10'])
     expect((await cli(['invoice', 'issue', '--period', '2026-10'])).issued.map((i: {number: string}) => i.number)).to.deep.equal(['INV-2026-00005'])
     const notes = (await cli(['invoice', 'list', '--kind', 'credit-note'])).invoices
     expect(notes.map((i: {number: string; creditOf: string}) => [i.number, i.creditOf])).to.deep.equal([
@@ -188,6 +189,29 @@ describe('odoops plan / invoice / meter check (CLI, no host)', function () {
     expect(result.code, result.stderr).to.equal(1)
     expect(result.json.over.map((o: {tenant: string; metric: string; value: string; threshold: string; action: string}) => [o.tenant, o.metric, o.value, o.threshold, o.action])).to.deep.equal([['beta', 'storage.total', '25', '20', 'alert']])
     expect(result.json.notMeasured).to.deep.equal([{tenant: 'acme-staging', metric: 'storage.total', reason: 'no snapshot of storage.database_bytes + storage.filestore_bytes between 2026-11-30 and 2026-11-30'}])
+    // The next tier: business-unlimited takes 25 GB (990.00 a month) against 30 users × 24.90 = 747.00 now.
+    expect(result.json.suggestions).to.deep.equal([
+      {
+        tenant: 'beta', customer: 'beta', plan: 'standard-per-user', planVersion: 1, currency: 'EUR', currentMonthly: '747.00', metrics: ['storage.total'], overageOnly: false,
+        next: {plan: 'business-unlimited', planVersion: 1, name: 'Business Unlimited', kind: 'unlimited', monthly: '990.00', difference: '243.00', command: 'odoops tenant set-plan beta business-unlimited'},
+      },
+    ])
+    const human = await runCli(['meter', 'check'], {env})
+    expect(human.stdout).to.contain("beta: next tier business-unlimited (Business Unlimited, unlimited): 990.00 EUR/month at this month's usage, +243.00 vs standard-per-user (747.00) — odoops tenant set-plan beta business-unlimited")
+  })
+
+  it('invoice export --output: a new name is a file; an existing file and an empty path are refused (exit 2)', async () => {
+    const out = join(env.ODOOPS_DATA_DIR, '..', 'exports')
+    const file = join(out, 'october.csv')
+    const written = await cli(['invoice', 'export', '--period', '2026-10', '--format', 'csv', '--output', file])
+    expect(written.target).to.equal('file')
+    expect(written.files.map((f: {path: string}) => f.path)).to.deep.equal([file])
+    expect(statSync(file).isFile()).to.equal(true)
+    expect((await cli(['invoice', 'export', '--period', '2026-10', '--format', 'csv', '--output', file], 2)).error.code).to.equal('OUTPUT_PATH_INVALID')
+    expect((await cli(['invoice', 'export', '--period', '2026-10', '--format', 'csv', '--output', ''], 2)).error.code).to.equal('OUTPUT_PATH_INVALID')
+    const dir = await cli(['invoice', 'export', '--period', '2026-10', '--format', 'json', '--output', out])
+    expect(dir).to.deep.include({target: 'directory', outputDir: out})
+    expect(dir.files.map((f: {path: string}) => f.path)).to.deep.equal([join(out, 'invoices-2026-10.json')])
   })
 
   it('tenant set-billing sets and unsets buyer fields', async () => {

@@ -28,9 +28,9 @@ describe('JSON output contracts (schemas/)', () => {
 
   it('a schema rejects output that breaks the contract', () => {
     expect(schemaErrors('config:get', {key: 'x', value: 1, source: 'file', env: 'ODOOPS_X', description: 'd'})).to.deep.equal([])
-    expect(schemaErrors('config:get', {key: 'x', value: 1, source: 'somewhere', env: 'ODOOPS_X', description: 'd'})).to.not.be.empty
-    expect(schemaErrors('config:list', {settings: [], extra: true})).to.not.be.empty
-    expect(schemaErrors(ERROR_SCHEMA, {error: {code: 'X', message: 'm', exitCode: 7, suggestions: []}})).to.not.be.empty
+    expect(schemaErrors('config:get', {key: 'x', value: 1, source: 'somewhere', env: 'ODOOPS_X', description: 'd'})).to.not.deep.equal([])
+    expect(schemaErrors('config:list', {settings: [], extra: true})).to.not.deep.equal([])
+    expect(schemaErrors(ERROR_SCHEMA, {error: {code: 'X', message: 'm', exitCode: 7, suggestions: []}})).to.not.deep.equal([])
   })
 
   describe('real output validates against its schema', () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {Config, Flags} from '@oclif/core'
 import {hostname, userInfo} from 'node:os'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {OdoopsCommand} from '../../src/cli/base-command.js'
 import {isolatedEnv, ROOT, runCli} from '../helpers/cli.js'
@@ -98,6 +98,25 @@ describe('secrets on the command line never reach output or the audit trail', ()
     expect(result.json.value).to.equal('postgres://odoops:********@127.0.0.1:1/odoops')
   })
 
+  it('config set state refuses a URL with a password: exit 2, nothing written, the password nowhere', async () => {
+    const env = isolatedEnv()
+    for (const password of [newTestSecret('pgpass'), 'ǂ7']) {
+      const result = await runCli(['config', 'set', 'state', `postgres://odoops:${password}@127.0.0.1:1/odoops`, '--json'], {env})
+      expect(result.code).to.equal(2)
+      expect(result.json.error.code).to.equal('CONFIG_STATE_PASSWORD')
+      expect(result.json.error.suggestions.join('\n')).to.include('odoops config set state postgres://odoops@127.0.0.1:1/odoops').and.include('PGPASSWORD').and.include('.pgpass').and.include('ODOOPS_STATE')
+      expect(result.stdout + result.stderr).not.to.contain(password)
+      const audit = await runCli(['audit', 'list', '--json'], {env})
+      expect(audit.stdout).not.to.contain(password)
+      expect(audit.json.events.at(-1)).to.include({command: 'config:set', exitCode: 2})
+    }
+    const file = join(env.ODOOPS_CONFIG_DIR, 'config.json')
+    expect(existsSync(file) ? readFileSync(file, 'utf8') : '').not.to.include('127.0.0.1')
+    // Without the password it is stored (the audit event then goes to the new store: keep the old one).
+    const ok = await runCli(['config', 'set', 'state', 'postgres://odoops@127.0.0.1:1/odoops', '--state', join(env.ODOOPS_DATA_DIR, 'state')], {env})
+    expect(ok.code, ok.stderr).to.equal(0)
+  })
+
   describe('an audited command that takes a --password (in process)', () => {
     // No shipped command takes a secret flag yet, so a test-only command exercises the real
     // base command: argv redaction into the audit event, redaction of logs and of the JSON result.
@@ -122,7 +141,7 @@ describe('secrets on the command line never reach output or the audit trail', ()
       process.stdout.write = ((chunk: string | Uint8Array) => {
         out += chunk.toString()
         return true
-      }) as typeof process.stdout.write
+      })
       try {
         const config = await Config.load(ROOT)
         await SecretEcho.run(argv, config)

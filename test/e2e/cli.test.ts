@@ -2,8 +2,10 @@ import {expect} from 'chai'
 import {readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {isolatedEnv, runCli} from '../helpers/cli.js'
+import {schemaErrors} from '../helpers/json-schema.js'
 
 // Spawns the built CLI: run `npm run build` first (npm test does).
+// eslint-disable-next-line no-control-regex -- an ANSI escape sequence
 const ANSI = /\u001B\[/
 
 describe('odoops CLI (e2e)', () => {
@@ -41,7 +43,7 @@ describe('odoops CLI (e2e)', () => {
     const result = await runCli(['config', 'list', '--frobnicate', '--json'], {env: isolatedEnv()})
     expect(result.code).to.equal(2)
     expect(result.json?.error).to.include({code: 'USAGE', exitCode: 2})
-    expect(result.json.error.suggestions).to.not.be.empty
+    expect(result.json.error.suggestions).to.have.lengthOf.above(0)
   })
 
   it('an unknown config key exits 2 and lists the known keys', async () => {
@@ -51,11 +53,27 @@ describe('odoops CLI (e2e)', () => {
     expect(result.stderr).to.match(/Known keys: .*ssh\.connectTimeout/)
   })
 
-  it('an unknown command exits 127 naming it (oclif not-found plugin; docs/exit-codes.md)', async () => {
+  it('an unknown command exits 2 naming it and the closest command, without prompting (docs/exit-codes.md)', async () => {
     const result = await runCli(['confg', 'list'], {env: isolatedEnv()})
-    expect(result.code).to.equal(127)
-    expect(result.stderr).to.contain('confg list is not a odoops command')
-    expect(result.stderr).to.contain('odoops help')
+    expect(result.code).to.equal(2)
+    expect(result.stderr).to.contain('Error (COMMAND_NOT_FOUND): "confg list" is not an odoops command.')
+    expect(result.stderr).to.contain('  odoops config list')
+    expect(result.stderr).not.to.contain('Did you mean')
+  })
+
+  it('an unknown command under --json, CI or --yes: one error document or line at once, exit 2, never a prompt', async () => {
+    const started = Date.now()
+    const json = await runCli(['tennant', 'list', '--json'], {env: isolatedEnv()})
+    expect(json.code).to.equal(2)
+    expect(json.json.error).to.deep.include({code: 'COMMAND_NOT_FOUND', exitCode: 2, data: {suggestion: 'tenant list'}})
+    expect(json.json.error.suggestions[0]).to.equal('odoops tenant list')
+    expect(schemaErrors('error', json.json)).to.deep.equal([])
+    const byEnv = await runCli(['tennant', 'list'], {env: isolatedEnv({ODOOPS_CONTENT_TYPE: 'json', CI: '1'})})
+    expect(byEnv.json.error.code).to.equal('COMMAND_NOT_FOUND')
+    const unlike = await runCli(['xyzzy', '--yes'], {env: isolatedEnv()})
+    expect(unlike.code).to.equal(2)
+    expect(unlike.stderr).to.contain('odoops --help lists every command.')
+    expect(Date.now() - started, 'no 10 s prompt').to.be.below(10_000)
   })
 
   it('config set then get round-trips in an isolated config dir, written 0600', async () => {

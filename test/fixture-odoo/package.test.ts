@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createHash} from 'node:crypto'
 import {buildFixtureOdooPackage, createLocalAptRepo, fixtureAptSourceLine, serveAptRepo} from '../../src/lib/fixture-odoo/build.js'
+import {locateTool} from '../helpers/tools.js'
 import {BUILD_DATE, extractedFixture, runOdoo} from './helpers.js'
 
 describe('fixture Odoo package (odoo_<series>.<date>_all.deb)', function () {
@@ -84,7 +85,7 @@ describe('fixture Odoo package (odoo_<series>.<date>_all.deb)', function () {
       expect(res.status).to.equal(200)
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).to.equal(true)
       expect((await fetch(`${server.url}/%2e%2e/%2e%2e/etc/passwd`)).status).to.equal(404)
-      if (!existsSync('/usr/bin/apt-get')) return
+      if (!locateTool('apt-get', {debianPackage: 'apt'})) return
       // apt itself, with private state directories: the repository resolves and offers the package.
       const state = mkdtempSync(join(tmpdir(), 'odoops-fxapt-'))
       for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(state, d), {recursive: true})

@@ -1,12 +1,13 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
-import {existsSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {CHART_COLORS} from '../../src/lib/fleet/svg.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {AuditEvent} from '../../src/lib/state/records.js'
 import {isolatedEnv, ROOT, runCli} from '../helpers/cli.js'
+import {requireTool} from '../helpers/tools.js'
 import {countColor, decodePng} from './png.js'
 
 const CHROMIUM = process.env.ODOOPS_CHROMIUM ?? '/usr/bin/chromium'
@@ -110,7 +111,7 @@ describe('fleet report (CLI, HTML in headless Chromium)', function () {
 
   it('renders in headless Chromium: the DOM holds the charts and a screenshot shows their colours', async function () {
     this.timeout(300_000)
-    if (!existsSync(CHROMIUM)) this.skip()
+    requireTool(this, CHROMIUM, {debianPackage: 'chromium'})
     const dom = (await chromium(['--dump-dom', `file://${htmlFile}`])).stdout
     expect(dom.match(/<svg/g)?.length).to.equal(6) // go-live, backups per day, 3 rings, fair use
     // Backups per day: 28 green bars and 2 red ones; go-live: 2 bars; fair use: 2 bars.

@@ -3,11 +3,11 @@
 // from its recorded dist/ path even in development mode, so bin/dev.js would run the built
 // commands. Dropping the recorded paths makes oclif find each command under src/ (tsPath).
 // Usage: node --import tsx test/helpers/run-sources.ts <odoops args>
-import {Config, flush, handle, run, settings} from '@oclif/core'
+import {Config, flush, handle, run} from '@oclif/core'
 import {fileURLToPath} from 'node:url'
 
+// Like bin/run.js otherwise: no oclif debug mode (it prints stacks a user of the built CLI never sees).
 process.env.NODE_ENV = 'development'
-settings.debug = true
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const config = await Config.load(root)
 for (const plugin of config.getPluginsList()) {

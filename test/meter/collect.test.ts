@@ -5,7 +5,6 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
-import type {TenantRecord} from '../../src/lib/state/records.js'
 import {runCli} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
@@ -134,8 +133,8 @@ describe('meter collect on a prepared host @host', function () {
     await psql(a, bareDb, 'DROP TABLE sale_order, stock_picking, account_move CASCADE;')
     await withStore(async (s) => {
       const tenant = (await s.tenants.get(slug))!
-      await s.tenants.insert({...tenant, id: bare, database: bareDb, domain: `${bare}.meter.example.test`} as TenantRecord)
-      await s.tenants.insert({...tenant, id: ghost, database: `${domain}-ghost`, domain: `${ghost}.meter.example.test`} as TenantRecord)
+      await s.tenants.insert({...tenant, id: bare, database: bareDb, domain: `${bare}.meter.example.test`})
+      await s.tenants.insert({...tenant, id: ghost, database: `${domain}-ghost`, domain: `${ghost}.meter.example.test`})
     })
   })
 

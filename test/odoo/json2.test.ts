@@ -187,7 +187,7 @@ function xmlRpcOdoo(major: number): (seen: Seen) => Answer {
     }
     if (seen.path === '/xmlrpc/2/object') {
       const {params} = parseMethodCall(seen.body)
-      return {type: 'text/xml', body: serializeMethodResponse(`${String(params[3])}.${String(params[4])} as uid ${String(params[1])}`)}
+      return {type: 'text/xml', body: serializeMethodResponse(`${params[3] as string}.${params[4] as string} as uid ${params[1] as number}`)}
     }
     return {status: 404, type: 'text/html', body: 'Not Found'}
   }

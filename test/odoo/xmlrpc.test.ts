@@ -86,6 +86,7 @@ function tag(value: XmlRpcValue): Tag {
   return ['struct', Object.entries(value).map(([k, v]) => [k, tag(v)])]
 }
 
+// eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/
 const STRINGS = [
   ...hostileStrings().filter((s) => !XML_INVALID.test(s)),

@@ -1,11 +1,12 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
-import {mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {mkdtempSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse} from 'yaml'
 import {BIN, runCli} from '../helpers/cli.js'
 import {schemaErrors} from '../helpers/json-schema.js'
+import {newTestSecret} from '../helpers/secrets.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {requireSandboxes, sshRun, type SandboxInfo} from '../helpers/sandbox.js'
 import {mapDomains} from '../tenants/remote-checks.js'
@@ -156,7 +157,7 @@ describe('onboard from the distribution template on a prepared host @host', func
     const child = execa('node', [BIN, ...args], {env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
     let stderr = ''
     await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString()
         if (stderr.includes(`[${step}] `)) setTimeout(() => {
           child.kill('SIGKILL')
@@ -206,5 +207,20 @@ describe('onboard from the distribution template on a prepared host @host', func
     // Each created user's initial password (written to the credentials file) works.
     const creds = parse(readFileSync(file, 'utf8')) as {logins: {login: string; password: string}[]}
     expect(creds.logins.map((l) => l.login)).to.deep.equal(['admin', ...logins])
+  })
+
+  it('a successful onboarding with password answers shows and keeps them nowhere but sealed in the vault', async function () {
+    this.timeout(ONBOARD_TIMEOUT_MS)
+    // Long ones go to the end-of-run scan too; the 1–3 character ones are characters no output has.
+    const secrets = [newTestSecret('smtp'), 'ǂ7', '¶']
+    const result = await runCli(['onboard', '--template', 'test/fixtures/templates/with-password.yaml', '--answer', 'company_name=Pw Leaks', '--answer', 'domain=pw-leaks.example.test', '--answer', `smtp_password=${secrets[0]}`, '--answer', `pin=${secrets[1]}`, '--host', host.host, '--yes', '--json', '--credentials-file', join(dir, 'pw-leaks.yaml')], {env, timeoutMs: ONBOARD_TIMEOUT_MS})
+    expect(result.code, result.stdout + result.stderr).to.equal(0)
+    const failed = await runCli(['onboard', '--template', 'test/fixtures/templates/with-password.yaml', '--answer', 'company_name=Pw Leaks 2', '--answer', 'domain=pw-leaks.example.test', '--answer', `smtp_password=${secrets[2]}`, '--yes', '--json', '--credentials-file', join(dir, 'pw-leaks-2.yaml')], {env})
+    expect(failed.code).to.equal(2)
+    const texts = [result.stdout, result.stderr, failed.stdout, failed.stderr, ...(await Promise.all([['audit', 'list', '--json'], ['state', 'export'], ['onboard', 'list', '--json']].map(async (args) => (await runCli(args, {env})).stdout)))]
+    const stateDir = join(env.ODOOPS_DATA_DIR, 'state')
+    for (const name of readdirSync(stateDir)) if (statSync(join(stateDir, name)).isFile()) texts.push(readFileSync(join(stateDir, name), 'utf8'))
+    const hits = secrets.filter((secret) => texts.some((text) => text.includes(secret)))
+    expect(hits.map((s) => `a secret of ${[...s].length} characters`)).to.deep.equal([])
   })
 })

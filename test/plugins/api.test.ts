@@ -1,16 +1,22 @@
 import {expect} from 'chai'
 import {clearOnboardSteps, registerOnboardStep, withExtraSteps} from '../../src/lib/onboard/extra-steps.js'
 import type {Step} from '../../src/lib/steps/runner.js'
+import {PACK_API_VERSION} from '../../src/lib/plugins/api.js'
 import {discoverPacks, type PluginDescriptor} from '../../src/lib/plugins/discover.js'
 import {preinstall} from '../../src/lib/plugins/preinstall.js'
-import {satisfies} from '../../src/lib/plugins/semver-range.js'
 import {stepAppliesTo} from '../../src/lib/plugins/steps.js'
 
 describe('pack API pieces', () => {
-  it('apiVersion ranges: caret, tilde, comparators, x-ranges, alternatives', () => {
-    const cases: [string, boolean][] = [['^1.0.0', true], ['^1.1.0', false], ['~1.0.0', true], ['1.x', true], ['>=1.0.0 <2.0.0', true], ['^2.0.0 || ^1.0.0', true], ['^0.9.0', false], ['*', true], ['2', false]]
-    for (const [range, expected] of cases) expect(satisfies('1.0.0', range), range).to.equal(expected)
-    expect(satisfies('1.0.0', 'not a range')).to.equal(undefined)
+  it('apiVersion ranges (npm semver against PACK_API_VERSION 1.0.0): caret, tilde, comparators, x-ranges, alternatives; an unreadable range is named', () => {
+    expect(PACK_API_VERSION).to.equal('1.0.0')
+    const check = (apiVersion: string) => discoverPacks([{name: 'odoops-pack-x', version: '1.0.0', root: '/p/x', type: 'link', pjson: {odoops: {apiVersion}}}])[0]
+    const cases: [string, boolean][] = [['^1.0.0', true], ['^1.1.0', false], ['~1.0.0', true], ['1.x', true], ['>=1.0.0 <2.0.0', true], ['^2.0.0 || ^1.0.0', true], ['^0.9.0', false], ['*', true], ['2', false], ['>=1.0.0-beta.1', true]]
+    for (const [range, fits] of cases) {
+      const pack = check(range)
+      expect(Boolean(pack.manifest), range).to.equal(fits)
+      if (!fits) expect(pack.problems.map((p) => p.message), range).to.deep.equal([`written for pack API ${range}; this odoops provides 1.0.0: upgrade the pack (or odoops)`])
+    }
+    expect(check('not a range').problems).to.deep.equal([{area: 'api', message: '"odoops.apiVersion" "not a range" is not a semver range'}])
   })
 
   it('reads the odoops section: namespace from the package name, API range checked, one namespace per pack', () => {
@@ -31,11 +37,11 @@ describe('pack API pieces', () => {
     {
       clearOnboardSteps()
       const all = () => true
-      registerOnboardStep({step: step('x/after-company') as never, after: 'company', appliesTo: all})
-      registerOnboardStep({step: step('y/after-company') as never, after: 'company', appliesTo: all})
-      registerOnboardStep({step: step('x/before-health') as never, before: 'health', appliesTo: all})
-      registerOnboardStep({step: step('x/after-plan') as never, after: 'plan', appliesTo: all})
-      registerOnboardStep({step: step('z/other') as never, appliesTo: () => false})
+      registerOnboardStep({step: step('x/after-company'), after: 'company', appliesTo: all})
+      registerOnboardStep({step: step('y/after-company'), after: 'company', appliesTo: all})
+      registerOnboardStep({step: step('x/before-health'), before: 'health', appliesTo: all})
+      registerOnboardStep({step: step('x/after-plan'), after: 'plan', appliesTo: all})
+      registerOnboardStep({step: step('z/other'), appliesTo: () => false})
       const names = withExtraSteps(core as never, {name: 't'} as never).map((s) => s.name)
       clearOnboardSteps()
       expect(names).to.deep.equal(['place', 'create-tenant', 'company', 'x/after-company', 'y/after-company', 'settings', 'users', 'plan', 'post-a', 'x/after-plan', 'backup', 'x/before-health', 'health'])

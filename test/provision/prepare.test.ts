@@ -221,10 +221,10 @@ describe('host prepare: bad input, refused before any change @host', function ()
     serviceBefore = await withStore(env, async (store) => (await store.hosts.get(host))?.services?.['17.0'])
   })
 
-  it('an unknown host: HOST_NOT_FOUND, exit 1, nothing recorded', async () => {
+  it('an unknown host: HOST_NOT_FOUND, exit 2, nothing recorded', async () => {
     const fresh = isolatedEnv()
     const result = await runCli(['host', 'prepare', 'nowhere', '--odoo', '17.0', '--json'], {env: fresh})
-    expect(result.code).to.equal(1)
+    expect(result.code).to.equal(2)
     expect(result.json.error.code).to.equal('HOST_NOT_FOUND')
     expect(result.json.error.suggestions.join(' ')).to.include('odoops host add nowhere')
     expect(await withStore(fresh, (store) => store.hosts.count())).to.equal(0)

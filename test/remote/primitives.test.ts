@@ -7,6 +7,7 @@ import {assertAbsolutePath, changeOf} from '../../src/lib/remote/files.js'
 import {parseLsClusters, psqlInput, psqlSetCommand} from '../../src/lib/remote/postgres-admin.js'
 import {assertUnitName, parseUnitStatus} from '../../src/lib/remote/systemd.js'
 import {findPgBin, pgCluster} from '../helpers/pg-cluster.js'
+import {requireTool} from '../helpers/tools.js'
 
 describe('remote primitives: the pure parts', () => {
   describe('systemd', () => {
@@ -105,11 +106,10 @@ describe('remote primitives: the pure parts', () => {
 
     it('psql receives every value exactly, as a literal and as an identifier', async function () {
       this.timeout(60_000)
-      const psql = ['/usr/bin/psql', ...(findPgBin() ? [join(findPgBin()!, 'psql')] : [])].find((p) => existsSync(p))
-      if (!psql) this.skip()
+      const psql = requireTool(this, 'psql', {debianPackage: 'postgresql-client', locate: () => ['/usr/bin/psql', ...(findPgBin() ? [join(findPgBin()!, 'psql')] : [])].find((p) => existsSync(p))})
       const cluster = await pgCluster()
       const run = (sql: string, vars: Record<string, string>) =>
-        execa(psql!, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('postgres'), '-f', '-'], {input: psqlInput(sql, vars)})
+        execa(psql, ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-d', cluster.url('postgres'), '-f', '-'], {input: psqlInput(sql, vars)})
       for (const value of ["it's", 'back\\slash', 'two\nlines', ':"var" $1 ; DROP TABLE x; --', 'tab\there', 'ünïcödé', '']) {
         // Hex of what the server received (psql's output format would hide trailing whitespace).
         const literal = await run("SELECT encode(convert_to(:'v', 'UTF8'), 'hex')", {v: value})

@@ -3,6 +3,7 @@ import pg from 'pg'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {scramMatches, scramVerifier} from '../../src/lib/remote/postgres-admin.js'
 import {findPgBin, pgCluster, type PgCluster} from '../helpers/pg-cluster.js'
+import {requireTool} from '../helpers/tools.js'
 
 /**
  * scramVerifier computes PostgreSQL's SCRAM-SHA-256 secret locally so that `ALTER ROLE …
@@ -43,7 +44,7 @@ describe('remote/postgres-admin: scramVerifier against a real PostgreSQL', funct
   }
 
   before(async function () {
-    if (!findPgBin()) this.skip()
+    requireTool(this, 'PostgreSQL (initdb, pg_ctl)', {debianPackage: 'postgresql', locate: findPgBin})
     cluster = await pgCluster()
     hbaFile = (await cluster.query('postgres', 'SHOW hba_file')).rows[0].hba_file
     originalHba = (await cluster.query('postgres', 'SELECT pg_read_file($1) AS content', [hbaFile])).rows[0].content

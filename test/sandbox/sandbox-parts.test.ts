@@ -10,7 +10,7 @@ import {machineName, vethName} from '../../src/lib/sandbox/network.js'
 import {SandboxRegistry, type SandboxRecord} from '../../src/lib/sandbox/registry.js'
 import {plannedNames} from '../../src/lib/sandbox/sandbox.js'
 import {tinyproxyConfig} from '../../src/lib/sandbox/proxy.js'
-import {findProgram} from '../../src/lib/sandbox/support.js'
+import {requireTool} from '../helpers/tools.js'
 
 describe('sandbox parts', () => {
   describe('apt sources', () => {
@@ -52,7 +52,7 @@ Components: main
 
   describe('keys', () => {
     it('computes the same SHA256 fingerprint as ssh-keygen -l', async function () {
-      if (!findProgram('ssh-keygen')) this.skip()
+      requireTool(this, 'ssh-keygen', {debianPackage: 'openssh-client'})
       const dir = mkdtempSync(join(tmpdir(), 'odoops-keys-'))
       const pair = await generateKeyPair(join(dir, 'key'), 'test')
       const {stdout} = await execa('ssh-keygen', ['-l', '-f', pair.publicKeyFile])

@@ -31,4 +31,4 @@ export async function rejectsWith(promise: Promise<unknown>, code: string): Prom
   expect.fail(`expected a rejection with ${code}`)
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+export {setTimeout as sleep} from 'node:timers/promises'

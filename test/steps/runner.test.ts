@@ -1,5 +1,7 @@
 import {expect} from 'chai'
 import {StepFailedError, runSteps, type Step, type StepRecord} from '../../src/lib/steps/runner.js'
+import {REDACTED, registerSecret} from '../../src/lib/secrets/redact.js'
+import {newTestSecret} from '../helpers/secrets.js'
 
 describe('recorded plans', () => {
   function steps(log: string[], failAt?: string): Step<object>[] {
@@ -53,5 +55,40 @@ describe('recorded plans', () => {
     await runSteps(plan, {}, {save: async () => {}, signal: controller.signal}).catch((error) => (failure = error))
     expect(log).to.deep.equal(['a'])
     expect((failure as Error).message).to.equal('stop')
+  })
+
+  describe('a failure before the first change (nothingChanged)', () => {
+    const plan = (failAt: string, firstChange: 'changed' | 'unchanged' = 'unchanged'): Step<object>[] => [
+      {name: 'look', title: 'look around', changesNothing: true, run: async () => (failAt === 'look' ? Promise.reject(new Error('no place')) : 'unchanged')},
+      {name: 'probe', title: 'probe', changesNothing: true, run: async () => (failAt === 'probe' ? Promise.reject(new Error('no probe')) : firstChange)},
+      {name: 'create', title: 'create', run: async () => Promise.reject(new Error('half made'))},
+    ]
+    const failureOf = (steps: Step<object>[], previous?: StepRecord[]) =>
+      runSteps(steps, {}, {previous, save: async () => {}}).then(
+        () => expect.fail('the plan should fail'),
+        (error: StepFailedError) => error,
+      )
+
+    it('is true when the failed step changes nothing and no step before it changed anything', async () => {
+      expect((await failureOf(plan('look'))).nothingChanged).to.equal(true)
+      expect((await failureOf(plan('probe'))).nothingChanged).to.equal(true)
+    })
+
+    it('is false when the failed step may have changed something, or a step before it did', async () => {
+      expect((await failureOf(plan('create'))).nothingChanged, 'a step that changes things').to.equal(false)
+      const changedBefore = plan('none', 'changed')
+      changedBefore[2] = {...changedBefore[2], changesNothing: true}
+      expect((await failureOf(changedBefore)).nothingChanged, 'probe changed something').to.equal(false)
+    })
+  })
+
+  it('keeps a secret a failing step echoed out of the records and the error', async () => {
+    const secret = newTestSecret('echoed')
+    registerSecret(secret)
+    const saved: StepRecord[][] = []
+    const plan: Step<object>[] = [{name: 'call', title: 'call', run: async () => Promise.reject(new Error(`server said: bad value ${secret}`))}]
+    const failure = (await runSteps(plan, {}, {save: async (r) => void saved.push(r)}).catch((error: unknown) => error)) as StepFailedError
+    expect(failure.message).to.equal(`step "call" failed: server said: bad value ${REDACTED}`)
+    expect(saved.at(-1)![0].error).to.equal(`server said: bad value ${REDACTED}`)
   })
 })

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {readdirSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {isolatedEnv, ROOT, runCli} from '../helpers/cli.js'
 
@@ -61,6 +61,28 @@ describe('odoops template / onboard (CLI, no host)', () => {
     const result = await runCli(['onboard', '--template', 'starter', '--json'], {env})
     expect(result.code).to.equal(2)
     expect(result.json.error.code).to.equal('CREDENTIALS_FILE_REQUIRED')
+  })
+
+  it("template validate checks the template's plan: the shipped example plans without a store, the store's plans with one", async function () {
+    this.timeout(120_000)
+    const own = isolatedEnv()
+    const gold = join(own.ODOOPS_DATA_DIR, '..', 'gold.yaml')
+    writeFileSync(gold, readFileSync(join(ROOT, 'templates', 'distribution.yaml'), 'utf8').replace(/^plan: business$/m, 'plan: gold'))
+    const noStore = await runCli(['template', 'validate', gold, '--json'], {env: own})
+    expect(noStore.code, noStore.stderr).to.equal(2)
+    expect(noStore.json.error.data.issues).to.have.length(1)
+    expect(noStore.json.error.data.issues[0]).to.include({path: '/plan', line: 12, column: 7})
+    expect(noStore.json.error.data.issues[0].message).to.contain('plan "gold" is none of the shipped example plans')
+    expect((await runCli(['template', 'validate', 'distribution', '--json'], {env: own})).json).to.include({plan: 'business', plansFrom: 'examples'})
+
+    expect((await runCli(['plan', 'apply', join(ROOT, 'templates', 'plans', 'per-user.yaml')], {env: own})).code).to.equal(0)
+    const missing = await runCli(['template', 'validate', 'distribution', '--json'], {env: own})
+    expect(missing.code, missing.stderr).to.equal(2)
+    expect(missing.json.error.data.issues[0].message).to.match(/plan "business" is not in the state store \(plans: standard-per-user\).*odoops plan apply \S*templates\/plans\/business\.yaml/)
+    expect((await runCli(['plan', 'apply', join(ROOT, 'templates', 'plans', 'business.yaml')], {env: own})).code).to.equal(0)
+    const ok = await runCli(['template', 'validate', 'distribution', '--json'], {env: own})
+    expect(ok.code, ok.stderr).to.equal(0)
+    expect(ok.json).to.include({plan: 'business', plansFrom: 'store'})
   })
 
   it('onboard --resume of an unknown run is a usage error', async () => {

@@ -22,7 +22,7 @@ function tenant(series: string): TenantRecord {
     database: 'acme',
     state: 'active',
     service: {unit: 'odoops-acme.service', config: '/etc/odoops/tenants/acme.conf', dataDir: '/var/lib/odoops/acme', httpPort: 8100, geventPort: 8101, role: 'odoops_acme'},
-  } as TenantRecord
+  }
 }
 
 /** A connection/store that fails the test when touched. */

@@ -140,7 +140,7 @@ describe('tenant create / remove on prepared hosts @host', function () {
     const child = execa('node', [BIN, 'tenant', 'create', slug, '--credentials-file', credFile(slug), ...extra], {env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
     let stderr = ''
     await new Promise<void>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString()
         if (stderr.includes(`[${step}] `)) {
           child.kill('SIGKILL')

@@ -45,7 +45,7 @@ describe('errors → exit codes', () => {
       expect(mapped.exit).to.equal(ExitCode.USAGE)
       expect(mapped.message).to.match(message)
       expect(mapped.message).to.not.match(/See more help with --help$/)
-      expect(mapped.suggestions).to.not.be.empty
+      expect(mapped.suggestions).to.have.lengthOf.above(0)
       expect(mapped.cause).to.equal(error)
     })
   }

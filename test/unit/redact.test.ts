@@ -10,11 +10,47 @@ describe('redaction', () => {
     expect(redact('nothing secret')).to.equal('nothing secret')
   })
 
-  it('ignores values too short to be secrets (they would redact ordinary words)', () => {
-    registerSecret('abc')
+  it('ignores empty, blank and absent values', () => {
     registerSecret('')
+    registerSecret('   ')
     registerSecret(undefined)
-    expect(redact('abc abcd')).to.equal('abc abcd')
+    registerSecret(null)
+    expect(redact('a  b   c')).to.equal('a  b   c')
+  })
+
+  describe('secrets under 4 characters: redacted where they stand as a whole value', () => {
+    // Characters no ordinary output of these tests contains: the registry is process-wide.
+    const one = '§'
+    const two = 'Ω9'
+    const three = 'q#¤'
+    before(() => [one, two, three].forEach(registerSecret))
+
+    it('a whole text or line, a quoted string, key=value, password: value, a URL password', () => {
+      expect(redact(two)).to.equal(REDACTED)
+      expect(redact(`first line\n  ${two}  \nlast line`)).to.equal(`first line\n  ${REDACTED}  \nlast line`)
+      expect(redact(`got "${two}", '${three}' and \`${one}\``)).to.equal(`got "${REDACTED}", '${REDACTED}' and \`${REDACTED}\``)
+      expect(redact(JSON.stringify({value: two, list: [three]}))).to.equal(`{"value":"${REDACTED}","list":["${REDACTED}"]}`)
+      expect(redact(`pin=${two} --answer=code=${three}`)).to.equal(`pin=${REDACTED} --answer=code=${REDACTED}`)
+      expect(redact(`/login?user=x&password=${one}&next=/`)).to.equal(`/login?user=x&password=${REDACTED}&next=/`)
+      expect(redact(`Password: ${two}\nTOKEN = ${three};`)).to.equal(`Password: ${REDACTED}\nTOKEN = ${REDACTED};`)
+      expect(redact(`postgres://odoops:${two}@db.example/odoops`)).to.equal(`postgres://odoops:${REDACTED}@db.example/odoops`)
+    })
+
+    it('is left alone inside words and sentences, so output stays readable', () => {
+      for (const text of [`x${two}y`, `a ${two} b`, `${two}s`, `§§`, `Ω99`, `q#¤q#¤`, `note: ${two} is here`, `12:${two}:00`]) expect(redact(text), text).to.equal(text)
+    })
+
+    it('in argv and in JSON values', () => {
+      expect(redactArgv(['--answer', `pin=${two}`, two, `--note=${three}`])).to.deep.equal(['--answer', `pin=${REDACTED}`, REDACTED, `--note=${REDACTED}`])
+      expect(redactValue({pin: 'not-named-secret', code: three, nested: [{v: one}], text: `say ${two} once`})).to.deep.equal({pin: 'not-named-secret', code: REDACTED, nested: [{v: REDACTED}], text: `say ${two} once`})
+    })
+
+    it('a short secret is matched as itself, not by case or as a regular expression', () => {
+      registerSecret('¤+')
+      expect(redact('x=¤+')).to.equal(`x=${REDACTED}`)
+      expect(redact('x=¤¤¤')).to.equal('x=¤¤¤')
+      expect(redact('x=Q#¤')).to.equal('x=Q#¤')
+    })
   })
 
   it('knows secret names', () => {
@@ -66,6 +102,12 @@ describe('redaction', () => {
       expect(redactArgv(['set', secret, `--note=${secret}`])).to.deep.equal(['set', REDACTED, `--note=${REDACTED}`])
     })
 
+    it('hides the value of secret_name=value arguments, alone or as a flag value', () => {
+      expect(redactArgv(['--answer', 'smtp_password=hunter22', '--answer=db_token=x', 'company_name=Acme', '--note=pass'])).to.deep.equal([
+        '--answer', `smtp_password=${REDACTED}`, `--answer=db_token=${REDACTED}`, 'company_name=Acme', '--note=pass',
+      ])
+    })
+
     it('hides a secret flag given last without a value without crashing', () => {
       expect(redactArgv(['--token'])).to.deep.equal(['--token'])
     })
@@ -77,6 +119,27 @@ describe('redaction', () => {
       const b = newTestSecret()
       registerArgvSecrets(['config', 'set', `--db-password=${a}`, '--token', b])
       expect(redact(`${a} ${b}`)).to.equal(`${REDACTED} ${REDACTED}`)
+    })
+
+    it('registers secret_name=value arguments, so a parse error quoting one shows no secret', () => {
+      const secret = newTestSecret('answer')
+      registerArgvSecrets(['onboard', '--answr', `smtp_password=${secret}`])
+      expect(redact(`Unexpected argument: smtp_password=${secret}`)).to.equal(`Unexpected argument: smtp_password=${REDACTED}`)
+    })
+
+    it('a short URL password given as --state=URL is hidden in argv and messages', () => {
+      registerArgvSecrets(['--state=postgres://odoops:ʬ1@db.example/odoops'])
+      expect(redactArgv(['--state=postgres://odoops:ʬ1@db.example/odoops'])).to.deep.equal([`--state=postgres://odoops:${REDACTED}@db.example/odoops`])
+      expect(redact('Cannot reach postgres://odoops:ʬ1@db.example/odoops')).to.equal(`Cannot reach postgres://odoops:${REDACTED}@db.example/odoops`)
+    })
+
+    it('registers the password of a URL given as --flag=URL or inside a text', () => {
+      const secret = newTestSecret('pg')
+      registerArgvSecrets(['audit', 'list', `--state=postgres://odoops:${secret}@db.example/odoops`])
+      expect(redact(secret)).to.equal(REDACTED)
+      const other = newTestSecret('pg')
+      registerUrlPassword(`see postgresql://u:${other}@h1/db and more`)
+      expect(redact(other)).to.equal(REDACTED)
     })
 
     it('registers the password of a URL, raw and percent-decoded', () => {

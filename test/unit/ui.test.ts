@@ -33,6 +33,7 @@ async function rejection(promise: Promise<unknown>): Promise<OdoopsError> {
   throw new Error('expected a rejection')
 }
 
+// eslint-disable-next-line no-control-regex -- an ANSI escape sequence
 const ANSI = /\u001B\[/
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z /
 

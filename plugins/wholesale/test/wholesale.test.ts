@@ -1,7 +1,9 @@
 import {expect} from 'chai'
 import {fileURLToPath} from 'node:url'
-import {checkMetric, checkTemplateFile, type PackStepContext} from 'odoops'
+import {readFileSync} from 'node:fs'
+import {checkMetric, checkTemplateFile, type PackCheck, type PackStepContext} from 'odoops'
 import {parseCsv} from '../src/csv.js'
+import {checks, WHOLESALE_MODULES} from '../src/checks.js'
 import {metrics} from '../src/metrics.js'
 import {planImport, readPriceRows} from '../src/pricelist.js'
 import {warehousesStep} from '../src/steps.js'
@@ -61,6 +63,25 @@ describe('@odoops/wholesale', () => {
       expect(parseCsv('\uFEFFa,b\r\n"x, ""y""",2\r\n').map((r) => r.fields)).to.deep.equal([['a', 'b'], ['x, "y"', '2']])
     })
 
+    it('numbers records by the line they start on: empty lines skipped, quoted line breaks, CR, LF and CRLF', () => {
+      expect(parseCsv('a,b\r\n"m\r\nn",2\r\n\r\nc,d\re,"f"\n\ng\n')).to.deep.equal([
+        {line: 1, fields: ['a', 'b']},
+        {line: 2, fields: ['m\r\nn', '2']},
+        {line: 5, fields: ['c', 'd']},
+        {line: 6, fields: ['e', 'f']},
+        {line: 8, fields: ['g']},
+      ])
+      expect(parseCsv('a"b,"c" ,  \n').map((r) => r.fields)).to.deep.equal([['a"b', 'c', '']])
+    })
+
+    it('a malformed row is refused with the line it starts on', () => {
+      expect(() => parseCsv('a,b\n1,2\n\n"open,3\n4,5\n')).to.throw('line 4: a quoted field is not closed')
+      expect(() => parseCsv('a,b\r\n"ab"c,2\r\n')).to.throw(/^line 2: text after the closing quote/)
+      const {rows, issues} = readPriceRows('pricelist,product_code,min_quantity,price\nGold,A,0,1.5\n"Gold,B,0,2\nGold,C,0,3\n')
+      expect(rows).to.deep.equal([])
+      expect(issues).to.deep.equal([{line: 0, message: 'line 3: a quoted field is not closed'}])
+    })
+
     it('lists every problem with its line', () => {
       const {rows, issues} = readPriceRows('pricelist,product_code,min_quantity,price\nGold,A,0,1.5\nGold,,x,1.234\nGold,A,0,2\n')
       expect(rows).to.have.length(1)
@@ -79,6 +100,41 @@ describe('@odoops/wholesale', () => {
       expect(plan.newPricelists).to.deep.equal(['Silver'])
       expect(plan.changes.map((c) => [c.line, c.action])).to.deep.equal([[2, 'unchanged'], [3, 'update'], [4, 'create']])
       expect(plan.issues).to.deep.equal([{line: 5, message: 'no product with Internal Reference "C" in Odoo'}])
+    })
+  })
+
+  describe('fleet checks', () => {
+    const byName = (name: string) => checks.find((c) => c.name === name)!
+    const ctx = (odoo: unknown) => ({odoo, tenant: {slug: 'acme', domain: 'erp.acme.example', database: 'acme'}}) as unknown as Parameters<PackCheck['check']>[0]
+    /** A wholesale tenant as the template leaves it; `over` changes what Odoo answers. */
+    const tenantOdoo = (over: {modules?: Record<string, string>; pricelists?: boolean; scope?: string | false} = {}) =>
+      fakeOdoo((model, method) => {
+        if (model === 'ir.module.module') return WHOLESALE_MODULES.map((name) => ({name, state: over.modules?.[name] ?? 'installed'})).filter((m) => m.state !== 'absent')
+        if (model === 'ir.model.data') return [{module: 'base', name: 'group_user', res_id: 1}, {module: 'product', name: 'group_product_pricelist', res_id: 42}]
+        if (model === 'res.groups') return [{implied_ids: over.pricelists === false ? [7] : [7, 42]}]
+        if (model === 'product.pricelist' && method === 'search_count') return 3
+        if (model === 'ir.config_parameter') return over.scope ?? 'b2b'
+        throw new Error(`unexpected call ${model}.${method}`)
+      }).odoo
+
+    it('checks the modules the template installs', () => {
+      const modules = /^modules: \[(.*)\]$/m.exec(readFileSync(fileURLToPath(new URL('../templates/wholesale.yaml', import.meta.url)), 'utf8'))![1].split(',').map((m) => m.trim())
+      expect([...WHOLESALE_MODULES]).to.deep.equal(modules)
+      expect(checks.map((c) => c.name)).to.deep.equal(['modules', 'pricelists', 'b2b-portal'])
+    })
+
+    it('pass on a tenant as the wholesale template leaves it', async () => {
+      for (const check of checks) expect(await check.check(ctx(tenantOdoo())), check.name).to.include({ok: true})
+      expect(await byName('pricelists').check(ctx(tenantOdoo()))).to.deep.equal({ok: true, detail: 'pricelists on, 3 active'})
+    })
+
+    it('fail naming what is wrong: a module not installed, pricelists off, free portal sign-up', async () => {
+      expect(await byName('modules').check(ctx(tenantOdoo({modules: {purchase: 'uninstalled', portal: 'absent'}})))).to.deep.equal({ok: false, detail: 'not installed: purchase (uninstalled), portal (not in the addons path)'})
+      expect(await byName('pricelists').check(ctx(tenantOdoo({pricelists: false})))).to.include({ok: false}).and.have.property('detail').that.includes('pricelists are turned off')
+      const portal = await byName('b2b-portal').check(ctx(tenantOdoo({scope: 'b2c'})))
+      expect(portal.ok).to.equal(false)
+      expect(portal.detail).to.include('auth_signup.invitation_scope = b2c')
+      expect(await byName('b2b-portal').check(ctx(tenantOdoo({scope: false})))).to.include({ok: true})
     })
   })
 })

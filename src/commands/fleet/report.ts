@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
-import {writeFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {OdoopsCommand} from '../../cli/base-command.js'
+import {writeFileAtomicSync} from '../../lib/fs/atomic-write.js'
 import {parsePeriod} from '../../lib/billing/period.js'
 import {messageOf, OdoopsError, usageError} from '../../lib/errors.js'
 import {fleetReport, humanDuration, percent, renderReportHtml, type FleetReport} from '../../lib/fleet/index.js'
@@ -38,7 +38,7 @@ export default class FleetReportCommand extends OdoopsCommand<FleetReportOutput>
     if (rendered !== undefined && flags.output) {
       const path = resolve(flags.output)
       try {
-        writeFileSync(path, rendered)
+        writeFileAtomicSync(path, rendered)
       } catch (error) {
         throw new OdoopsError('FLEET_REPORT_WRITE', `Could not write ${path}: ${messageOf(error)}`, {suggestions: ['Choose a writable path with --output.']})
       }

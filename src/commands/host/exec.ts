@@ -2,7 +2,6 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {execOnHost, type HostExecResult} from '../../lib/hosts/index.js'
 import {ExitCode} from '../../lib/errors.js'
-import {redact} from '../../lib/secrets/redact.js'
 import {closeAllSsh} from '../../lib/ssh/index.js'
 
 export default class HostExec extends OdoopsCommand<HostExecResult> {

@@ -10,7 +10,7 @@ export interface InvoiceShowResult extends Invoice {
 
 export default class InvoiceShow extends OdoopsCommand<InvoiceShowResult> {
   static override summary = 'show an invoice or credit note with its lines and where each came from'
-  static override args = {ref: Args.string({description: 'number (INV-2026-00042, CN-2026-00001) or draft id (draft/<customer>/<period>)', required: true})}
+  static override args = {ref: Args.string({description: 'number (INV-2026-00042, CN-2026-00001), draft id (draft/<tenant>/<period>) or <customer>/<period>', required: true})}
   static override examples = ['<%= config.bin %> <%= command.id %> INV-2026-00042', '<%= config.bin %> <%= command.id %> draft/acme/2026-01 --json']
 
   async run(): Promise<InvoiceShowResult> {

@@ -1,11 +1,12 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
-import {deliverLogins, type LoginDelivery} from '../../cli/admin-credentials.js'
+import {deliverLogins, type LoginDelivery} from '../../cli/login-delivery.js'
 import {usageError} from '../../lib/errors.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
-import {answersSummary, givenAnswers, planOnboarding, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
-import {listTemplates, loadTemplate} from '../../lib/templates/index.js'
+import {answerArgs, answersSummary, givenAnswers, passwordQuestionIds, planOnboarding, redactAnswerArgs, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
+import {isSecretName, registerSecret} from '../../lib/secrets/redact.js'
+import {listTemplates, loadTemplate, type Template} from '../../lib/templates/index.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
 export interface OnboardOutput {
@@ -52,6 +53,38 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
     '<%= config.bin %> <%= command.id %> --resume ob-3f9a1c2e',
   ]
 
+  /** The template named on the command line, once loaded (undefined: none, unknown or invalid). */
+  private argvTemplate?: Template
+
+  /**
+   * `--answer` values of password questions are secrets: registered before anything can
+   * print them (a parse error quoting an argument), and hidden in the audit event. Without a
+   * loadable template every `--answer` value is treated so (`question=` is kept).
+   */
+  override async init(): Promise<void> {
+    const name = templateFlag(this.argv)
+    if (name) {
+      try {
+        this.argvTemplate = loadTemplate(name).template
+      } catch {
+        // reported by run(); until then every answer counts as secret
+      }
+    }
+    for (const a of answerArgs(this.argv)) if (this.hiddenAnswer(a.question)) registerSecret(a.value)
+    await super.init()
+  }
+
+  protected override auditArgv(): string[] {
+    return redactAnswerArgs(this.argv, (question) => this.hiddenAnswer(question))
+  }
+
+  /** A password question's answer, or one whose template is not known (or not its question: a typo of one). */
+  private hiddenAnswer(question: string): boolean {
+    const template = this.argvTemplate
+    if (!template || isSecretName(question)) return true
+    return passwordQuestionIds(template).has(question) || !template.questions.some((q) => q.id === question)
+  }
+
   async run(): Promise<OnboardOutput> {
     const {flags} = await this.parse(Onboard)
     this.handlesInterrupt = true
@@ -78,6 +111,8 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
         templateName = await ui.select({message: 'Template', flag: '--template <name>', choices: valid.map((t) => ({value: t.name, name: `${t.name} — ${t.template!.title}`}))})
       }
       const {template} = loadTemplate(templateName)
+      // Chosen on the terminal, or loaded again: the audit event hides its password answers.
+      this.argvTemplate = template
       const given = await givenAnswers(flags.answers, flags.answer ?? [])
       const request = await planOnboarding(store, {
         template,
@@ -141,4 +176,15 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
       initialLogins: {...delivery, logins: logins.map((l) => l.login)},
     }
   }
+}
+
+/** The value of --template / -t on a raw command line (before oclif parses it). */
+function templateFlag(argv: readonly string[]): string | undefined {
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') return undefined
+    if (arg === '--template' || arg === '-t') return argv[i + 1]
+    const joined = /^(?:--template=|-t=?)(.+)$/.exec(arg)
+    if (joined) return joined[1]
+  }
+  return undefined
 }

@@ -1,8 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
+import {ensureDirSync} from '../../lib/fs/ensure-dir.js'
 import {packNames, scaffoldPack} from '../../lib/plugins/scaffold.js'
 
 export interface PackNewResult {
@@ -25,6 +27,11 @@ export default class PackNew extends OdoopsCommand<PackNewResult> {
     const names = packNames(args.name)
     const target = resolve(flags.dir ?? '.', names.directory)
     if (existsSync(target) && readdirSync(target).length > 0) throw usageError('PACK_DIR_NOT_EMPTY', `${target} exists and is not empty.`, ['Choose another name or --dir.'])
+    // Checked before anything is created (src/lib/fs/ensure-dir.ts: a --dir under /proc would make mkdir loop for ever).
+    ensureDirSync(target, {
+      writable: true,
+      invalid: (problem) => usageError('PACK_DIR_INVALID', `Cannot create the pack in ${target}: ${problem}.`, [`odoops pack new ${args.name} --dir ${join(homedir(), 'src')}`]),
+    })
     const files = scaffoldPack({name: args.name, odoopsRoot: this.config.root, odoopsVersion: this.config.version})
     for (const file of files) {
       const path = join(target, file.path)

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {redact} from '../../lib/secrets/redact.js'
+import {checkOutputFile, outputPathInvalid} from '../../lib/fs/output-path.js'
 import {writeDurably} from '../../lib/state/local-store.js'
 import type {StateDump} from '../../lib/state/store.js'
 
@@ -17,11 +17,17 @@ export default class StateExport extends OdoopsCommand<StateExportResult> {
 
   async run(): Promise<StateExportResult> {
     const {flags} = await this.parse(StateExport)
+    // Checked before the store is opened: a bad --output leaves nothing behind (no dump, no temporary file).
+    if (flags.output !== undefined) checkOutputFile(flags.output, OUTPUT_FIXES)
     const store = await this.state()
     const dump = await store.export()
     const text = JSON.stringify(dump, null, 2) + '\n'
     if (flags.output) {
-      writeDurably(flags.output, text)
+      try {
+        writeDurably(flags.output, text)
+      } catch (error) {
+        throw outputPathInvalid(flags.output, (error as Error).message.replace(/\.$/, ''), OUTPUT_FIXES)
+      }
       const counts: Record<string, number> = {auditEvents: dump.auditEvents.length}
       for (const [name, records] of Object.entries(dump.collections)) counts[name] = records.length
       this.ui.log(`Wrote ${flags.output}.`)
@@ -48,3 +54,9 @@ export default class StateExport extends OdoopsCommand<StateExportResult> {
     else this.printJson(json, {redactFields: false})
   }
 }
+
+/** --output must name a new or regular file in an existing directory this user can write. */
+const OUTPUT_FIXES = [
+  'Name a new file in an existing directory you can write to: odoops state export --output ./odoops-state.json',
+  'Or write the dump to stdout: odoops state export > odoops-state.json',
+]

@@ -1,10 +1,10 @@
 import {Args} from '@oclif/core'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {redact} from '../../lib/secrets/redact.js'
 import {usageError} from '../../lib/errors.js'
 import {validateDump} from '../../lib/state/dump.js'
 import {invalidDump} from '../../lib/state/errors.js'
+import {parseStateLocation} from '../../lib/state/open.js'
 
 export interface StateImportResult {
   backend: 'local' | 'postgres'
@@ -34,6 +34,20 @@ export default class StateImport extends OdoopsCommand<StateImportResult> {
     this.auditContext = {details: {file: args.file, imported}}
     this.ui.log(`Imported ${args.file} into ${store.location}.`)
     return {backend: store.backend, location: store.location, imported}
+  }
+
+  /**
+   * A dump that cannot be read or is not valid is refused before the store is opened; its
+   * audit event then goes only into a store that already exists: a new location is not
+   * created just to record that nothing was imported (exit 2: nothing was changed).
+   */
+  protected override auditMayOpenStore(): boolean {
+    try {
+      const location = parseStateLocation(this.globalFlags.state ?? this.settings.get<string>('state'), this.dirs.dataDir)
+      return location.backend === 'local' && existsSync(location.dir)
+    } catch {
+      return false
+    }
   }
 
   /**

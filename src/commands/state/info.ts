@@ -1,5 +1,4 @@
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {redact} from '../../lib/secrets/redact.js'
 import type {StateInfo} from '../../lib/state/store.js'
 
 export type StateInfoResult = StateInfo

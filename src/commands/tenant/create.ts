@@ -1,5 +1,5 @@
 import {Args, Flags} from '@oclif/core'
-import {deliverAdminLogin, type AdminLoginDelivery} from '../../cli/admin-credentials.js'
+import {deliverAdminLogin, type AdminLoginDelivery} from '../../cli/login-delivery.js'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {restoreSourceForResume} from '../../lib/backup/restore.js'
 import {stepProgress} from '../../cli/step-progress.js'

@@ -1,4 +1,4 @@
-import {OdoopsError} from '../errors.js'
+import {ExitCode, OdoopsError} from '../errors.js'
 import type {BackupRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import type {Codec} from './shell/pipeline.js'
@@ -43,7 +43,7 @@ export function backupView(entry: BackupEntry): BackupView {
 }
 
 export function backupNotFound(id: string): OdoopsError {
-  return new OdoopsError('BACKUP_NOT_FOUND', `No backup with id "${id}" in the catalog.`, {suggestions: ['odoops backup list shows the backups and their ids.'], data: {id}})
+  return new OdoopsError('BACKUP_NOT_FOUND', `No backup with id "${id}" in the catalog.`, {exit: ExitCode.USAGE, suggestions: ['odoops backup list shows the backups and their ids.'], data: {id}})
 }
 
 export async function getBackup(store: Pick<StateStore, 'backups'>, id: string): Promise<BackupEntry> {

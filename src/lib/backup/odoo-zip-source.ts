@@ -52,7 +52,7 @@ export async function inspectOdooZip(path: string): Promise<OdooZipContents> {
         const chunks: Buffer[] = []
         for await (const chunk of await readStream(zip, entry)) chunks.push(chunk as Buffer)
         try {
-          contents.manifest = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+          contents.manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooZipContents['manifest']
         } catch {
           throw notOdooZip(path, 'manifest.json is not valid JSON')
         }
@@ -101,7 +101,7 @@ export function odooZipSource(path: string): RestoreSource {
           if (name.split('/').some((part) => part === '..' || part === '')) throw notOdooZip(path, `unsafe filestore path ${entry.fileName}`)
           const sink = tar.entry({name, size: entry.uncompressedSize, mode: 0o640, mtime: entry.getLastModDate()})
           // A streamx writable (tar-stream 3): written by hand, honouring its backpressure.
-          for await (const chunk of await readStream(zip, entry)) if (!sink.write(chunk as Buffer)) await once(sink as unknown as Writable, 'drain')
+          for await (const chunk of await readStream(zip, entry)) if (!sink.write(chunk)) await once(sink as unknown as Writable, 'drain')
           const flushed = once(sink as unknown as Writable, 'finish')
           sink.end(Buffer.alloc(0))
           await flushed

@@ -2,6 +2,7 @@ import {withHeldLock} from '../state/with-lock.js'
 import {randomBytes} from 'node:crypto'
 import {PassThrough, Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
+import {setTimeout as sleep} from 'node:timers/promises'
 import pLimit from 'p-limit'
 import {ExitCode, OdoopsError, isOdoopsError, messageOf, usageError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
@@ -116,7 +117,7 @@ async function streamToTarget(
       handle.stdout.unpipe()
       handle.stdout.resume()
       // Wait (bounded) for the channel to close, so the remote pg_dump/tar is gone before we report.
-      await Promise.race([handle.done.catch(() => {}), new Promise((resolve) => setTimeout(resolve, KILL_WAIT_MS).unref())])
+      await Promise.race([handle.done.catch(() => {}), sleep(KILL_WAIT_MS, undefined, {ref: false})])
     }
     await write.abort()
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw targetFullError(target.name, target.location, error)

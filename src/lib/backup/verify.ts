@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {pipeline} from 'node:stream/promises'
-import {OdoopsError, isOdoopsError, messageOf} from '../errors.js'
+import {ExitCode, OdoopsError, isOdoopsError, messageOf} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import {getHost} from '../hosts/lookup.js'
 import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
@@ -217,7 +217,7 @@ export async function selectBackupsToVerify(store: Pick<StateStore, 'backups'>, 
     if (!seen || e.startedAt > seen.startedAt || (e.startedAt === seen.startedAt && e.id > seen.id)) newest.set(e.tenant, e)
   }
   if ('latest' in selection && newest.size === 0) {
-    throw new OdoopsError('BACKUP_NOT_FOUND', `Tenant "${selection.latest}" has no backup in the catalog.`, {suggestions: [`odoops backup run ${selection.latest}`]})
+    throw new OdoopsError('BACKUP_NOT_FOUND', `Tenant "${selection.latest}" has no backup in the catalog.`, {exit: ExitCode.USAGE, suggestions: [`odoops backup run ${selection.latest}`]})
   }
   return [...newest.values()].sort((a, b) => a.tenant.localeCompare(b.tenant)).map((e) => e.id)
 }

@@ -3,7 +3,19 @@ import type {BillingPeriod} from './period.js'
 import type {RatedLine} from './rate.js'
 import type {Invoice, InvoiceParty, InvoiceTaxSubtotal} from './types.js'
 
-export const draftId = (customer: string, period: string): string => `draft/${customer}/${period}`
+/**
+ * A draft's id, `draft/<key>/<period>`: the key is the slug of the customer's first tenant (by
+ * slug), so an id a user types has no spaces or quotes even when the customer is a company name
+ * ("Acme & Co"). Tenant slugs are unique and every tenant belongs to one customer, so two
+ * customers never share an id. Drafts stored before carry the customer key instead
+ * (`draft/Acme & Co/2026-10`); getInvoice finds both (lifecycle.ts).
+ */
+export const draftId = (key: string, period: string): string => `draft/${key}/${period}`
+
+/** The key of a customer's draft ids: its first tenant's slug. */
+export function draftKeyOf(tenantSlugs: string[], customer: string): string {
+  return [...tenantSlugs].sort((a, b) => a.localeCompare(b))[0] ?? customer
+}
 
 /**
  * Tax per category and rate on the sum of its lines' net amounts, rounded half-up once
@@ -27,6 +39,8 @@ export function taxSubtotals(lines: Pick<RatedLine, 'netAmount' | 'taxCategory' 
 
 export interface DraftInput {
   customer: string
+  /** The id key (draftKeyOf: the customer's first tenant slug); default the customer key. */
+  key?: string
   period: BillingPeriod
   currency: string
   seller: InvoiceParty
@@ -42,7 +56,7 @@ export function buildDraft(input: DraftInput): Invoice {
   const totalNet = sum(lines.map((l) => l.netAmount))
   const totalTax = sum(subtotals.map((s) => s.taxAmount))
   return {
-    id: draftId(input.customer, input.period.period),
+    id: draftId(input.key ?? input.customer, input.period.period),
     kind: 'invoice',
     status: 'draft',
     customer: input.customer,

@@ -1,8 +1,9 @@
 import type {StateStore} from '../state/store.js'
-import {aggregateMetric} from './aggregate.js'
 import {formatQuantity} from './money.js'
+import {suggestNextTier, type TierSuggestion} from './next-tier.js'
 import {parsePeriod, periodOf} from './period.js'
 import type {PlanVersionRecord} from './plans/types.js'
+import {checkThresholds} from './thresholds.js'
 import {versionForPeriod} from './plans/store.js'
 import {customerOf, planHistoryOf, planOn, type BillableTenant} from './tenant-billing.js'
 import type {UsageSnapshot} from './types.js'
@@ -28,14 +29,17 @@ export interface FairUseReport {
   over: FairUseBreach[]
   /** Thresholds that could not be checked (no snapshot of the metric). */
   notMeasured: {tenant: string; metric: string; reason: string}[]
+  /** One per tenant over: the plan to move it to and the monthly price difference. */
+  suggestions: TierSuggestion[]
 }
 
 /**
  * Tenants above their plan's fair-use thresholds, from their latest snapshots: the latest
- * day's value for level metrics, the month to date for `sum` metrics (per-day counts).
+ * day's value for level metrics, the month to date for `sum` metrics (per-day counts). For
+ * each tenant over, the next tier: the plan its usage fits (next-tier.ts).
  */
 export async function checkFairUse(store: StateStore): Promise<FairUseReport> {
-  const report: FairUseReport = {checked: 0, over: [], notMeasured: []}
+  const report: FairUseReport = {checked: 0, over: [], notMeasured: [], suggestions: []}
   const versions = new Map<string, PlanVersionRecord[]>()
   for (const r of (await store.plans.list()) as unknown as PlanVersionRecord[]) versions.set(r.plan, [...(versions.get(r.plan) ?? []), r])
   for (const tenant of ((await store.tenants.list()) as BillableTenant[]).sort((a, b) => a.id.localeCompare(b.id))) {
@@ -50,33 +54,26 @@ export async function checkFairUse(store: StateStore): Promise<FairUseReport> {
     const version = assignment.version === undefined ? versionForPeriod(all, parsePeriod(periodOf(day)).end) : all.find((v) => v.version === assignment.version)
     if (!version) continue
     const plan = version.definition
-    const thresholds = plan.components.filter((c) => c.type === 'fair-use')
-    if (thresholds.length === 0) continue
+    if (!plan.components.some((c) => c.type === 'fair-use')) continue
     report.checked++
-    for (const c of thresholds) {
-      const spec = plan.metrics?.[c.metric]
-      if (!spec) continue
-      const isSum = spec.aggregation === 'sum'
-      const from = isSum ? parsePeriod(periodOf(day)).start : day
-      const result = aggregateMetric(c.metric, {...spec, aggregation: isSum ? 'sum' : 'latest'}, snapshots, from, day)
-      if (!result.ok) {
-        report.notMeasured.push({tenant: tenant.id, metric: c.metric, reason: result.reason})
-        continue
-      }
-      if (result.result.value.gt(c.threshold)) {
-        report.over.push({
-          tenant: tenant.id,
-          customer: customerOf(tenant),
-          plan: version.plan,
-          planVersion: version.version,
-          metric: c.metric,
-          value: formatQuantity(result.result.value),
-          threshold: String(c.threshold),
-          action: c.action,
-          date: day,
-          snapshots: result.result.snapshots,
-        })
-      }
+    const check = checkThresholds(plan, snapshots, day)
+    for (const n of check.notMeasured) report.notMeasured.push({tenant: tenant.id, ...n})
+    for (const o of check.over) {
+      report.over.push({
+        tenant: tenant.id,
+        customer: customerOf(tenant),
+        plan: version.plan,
+        planVersion: version.version,
+        metric: o.component.metric,
+        value: formatQuantity(o.value),
+        threshold: String(o.component.threshold),
+        action: o.component.action,
+        date: day,
+        snapshots: o.snapshots,
+      })
+    }
+    if (check.over.length > 0) {
+      report.suggestions.push(suggestNextTier({tenant: tenant.id, customer: customerOf(tenant), current: version, metrics: check.over.map((o) => o.component.metric), overageOnly: check.over.every((o) => o.component.action === 'overage'), snapshots, day, versions}))
     }
   }
   return report

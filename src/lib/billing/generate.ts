@@ -1,10 +1,10 @@
-import type {InvoiceRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
-import {buildDraft} from './build.js'
+import {buildDraft, draftKeyOf} from './build.js'
 import {parsePeriod} from './period.js'
 import type {PlanVersionRecord} from './plans/types.js'
 import {rateTenant, type RatedLine, type RatingProblem} from './rate.js'
-import {buyerOf, customerOf, planHistoryOf, tenantStart, type BillableTenant} from './tenant-billing.js'
+import {einvoiceGaps, type IncompleteInvoice} from './einvoice.js'
+import {billingTenantOf, buyerOf, customerOf, planHistoryOf, tenantStart, type BillableTenant} from './tenant-billing.js'
 import type {Invoice, InvoiceParty, UsageSnapshot} from './types.js'
 
 export interface GenerateOptions {
@@ -31,6 +31,11 @@ export interface GenerateReport {
   unbilled: {tenant: string; reason: string}[]
   /** Customers that could not be rated (no draft for them). */
   problems: CustomerProblem[]
+  /**
+   * Drafts that lack what the configured e-invoice format needs (Peppol when partner.endpointId
+   * is set, einvoice.ts): `invoice issue` refuses them until `tenant set-billing` fills the gaps.
+   */
+  incomplete: IncompleteInvoice[]
 }
 
 /** States whose tenants are not billed: never finished creating. */
@@ -58,7 +63,7 @@ export function standingIssued(invoices: Invoice[]): Map<string, Invoice> {
 export async function generateInvoices(store: StateStore, options: GenerateOptions): Promise<GenerateReport> {
   const period = parsePeriod(options.period)
   const now = options.now ?? new Date()
-  const report: GenerateReport = {period: period.period, dryRun: Boolean(options.dryRun), invoices: [], skipped: [], removedDrafts: [], unbilled: [], problems: []}
+  const report: GenerateReport = {period: period.period, dryRun: Boolean(options.dryRun), invoices: [], skipped: [], removedDrafts: [], unbilled: [], problems: [], incomplete: []}
 
   const versions = plansById((await store.plans.list()) as unknown as PlanVersionRecord[])
   const customers = new Map<string, BillableTenant[]>()
@@ -101,7 +106,10 @@ export async function generateInvoices(store: StateStore, options: GenerateOptio
       continue
     }
     if (lines.length === 0) continue
-    report.invoices.push(buildDraft({customer, period, currency: [...currencies][0], seller: options.seller, buyer: buyer.party, lines, now}))
+    const draft = buildDraft({customer, key: draftKeyOf(tenants.map((t) => t.id), customer), period, currency: [...currencies][0], seller: options.seller, buyer: buyer.party, lines, now})
+    report.invoices.push(draft)
+    const gaps = einvoiceGaps(draft, billingTenantOf(tenants)?.id)
+    if (gaps) report.incomplete.push(gaps)
   }
 
   const produced = new Set(report.invoices.map((i) => i.id))
@@ -120,11 +128,12 @@ export async function generateInvoices(store: StateStore, options: GenerateOptio
       return !done
     })
     const keep = new Set(report.invoices.map((i) => i.id))
+    report.incomplete = report.incomplete.filter((i) => keep.has(i.invoice))
     for (const draft of current.filter((i) => i.status === 'draft' && !keep.has(i.id))) {
       await tx.invoices.delete(draft.id)
       report.removedDrafts.push(draft.id)
     }
-    for (const draft of report.invoices) await tx.invoices.put(draft as unknown as InvoiceRecord)
+    for (const draft of report.invoices) await tx.invoices.put(draft)
   })
   return report
 }

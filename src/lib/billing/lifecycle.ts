@@ -3,7 +3,8 @@ import type {InvoiceRecord} from '../state/records.js'
 import type {StateStore, StateTx} from '../state/store.js'
 import {addDays, dayOf, parsePeriod} from './period.js'
 import {standingIssued} from './generate.js'
-import {buyerOf, customerOf, type BillableTenant} from './tenant-billing.js'
+import {describeIncomplete, einvoiceFormatOf, einvoiceGaps, type IncompleteInvoice} from './einvoice.js'
+import {billingTenantOf, buyerOf, customerOf, type BillableTenant} from './tenant-billing.js'
 import type {Invoice, InvoiceParty} from './types.js'
 
 /**
@@ -31,6 +32,11 @@ export interface IssueOptions {
   issueDate?: string
   /** Payment term in days after the issue date. */
   dueDays?: number
+  /**
+   * Issue drafts that lack what the configured e-invoice format needs (einvoice.ts) instead of
+   * refusing the run: they can be exported as CSV/JSON and pushed, never as UBL.
+   */
+  allowIncomplete?: boolean
   now?: Date
 }
 
@@ -38,6 +44,19 @@ export interface IssueReport {
   period: string
   issueDate: string
   issued: Invoice[]
+  /** With allowIncomplete: the invoices issued without what the e-invoice format needs. */
+  incomplete: IncompleteInvoice[]
+}
+
+/** Exit 2 before any number is taken: every incomplete draft, its missing fields and the commands that set them. */
+function incompleteError(period: string, incomplete: IncompleteInvoice[]): OdoopsError {
+  const lines = incomplete.map((i) => `  ${describeIncomplete(i)}`)
+  return usageError(
+    'INVOICE_EINVOICE_INCOMPLETE',
+    `${incomplete.length} draft${incomplete.length === 1 ? '' : 's'} of ${period} lack${incomplete.length === 1 ? 's' : ''} what a Peppol invoice needs (partner.endpointId is set, so invoices are sent as Peppol BIS Billing 3.0); issued, ${incomplete.length === 1 ? 'it' : 'they'} could never be exported as UBL. Nothing was issued:\n${lines.join('\n')}`,
+    [...new Set(incomplete.flatMap((i) => i.commands)), `Then issue again: odoops invoice issue --period ${period} (or --allow-incomplete to issue them without a UBL form).`],
+    {incomplete},
+  )
 }
 
 function requireSeller(seller: InvoiceParty): void {
@@ -59,11 +78,15 @@ export async function issueInvoices(store: StateStore, options: IssueOptions): P
   const dueDate = addDays(issueDate, options.dueDays ?? 30)
   const year = issueDate.slice(0, 4)
   const tenants = (await store.tenants.list()) as BillableTenant[]
+  const format = einvoiceFormatOf(options.seller)
   const issued: Invoice[] = []
+  const incomplete: IncompleteInvoice[] = []
   await store.transaction(async (tx) => {
     const all = (await tx.invoices.list({period: period.period})) as unknown as Invoice[]
     const standing = standingIssued(all)
     const drafts = all.filter((i) => i.status === 'draft').sort((a, b) => a.customer.localeCompare(b.customer))
+    // Today's parties first, and every draft checked for the e-invoice format before a number is taken.
+    const ready: {draft: Invoice; buyer: InvoiceParty}[] = []
     for (const draft of drafts) {
       // generate never drafts an issued customer/period; a draft written by an older run is dropped here.
       if (standing.has(draft.customer)) {
@@ -71,6 +94,13 @@ export async function issueInvoices(store: StateStore, options: IssueOptions): P
         continue
       }
       const own = tenants.filter((t) => customerOf(t) === draft.customer)
+      const buyer = own.length > 0 ? buyerOf(draft.customer, own).party : draft.buyer
+      const gaps = einvoiceGaps({...draft, seller: options.seller, buyer}, billingTenantOf(own)?.id, format)
+      if (gaps) incomplete.push(gaps)
+      ready.push({draft, buyer})
+    }
+    if (incomplete.length > 0 && !options.allowIncomplete) throw incompleteError(period.period, incomplete)
+    for (const {draft, buyer} of ready) {
       const number = formatNumber(INVOICE_PREFIX, year, await tx.nextSequence(sequenceName(INVOICE_PREFIX, year)))
       const invoice: Invoice = {
         ...draft,
@@ -80,24 +110,26 @@ export async function issueInvoices(store: StateStore, options: IssueOptions): P
         issueDate,
         dueDate,
         seller: options.seller,
-        buyer: own.length > 0 ? buyerOf(draft.customer, own).party : draft.buyer,
+        buyer,
       }
       delete invoice.createdAt
       delete invoice.updatedAt
-      await tx.invoices.insert(invoice as unknown as InvoiceRecord)
+      await tx.invoices.insert(invoice)
       await tx.invoices.delete(draft.id)
       issued.push(invoice)
     }
   })
-  return {period: period.period, issueDate, issued}
+  // Incomplete drafts were issued (allowIncomplete): name them by their numbers now.
+  const numberOf = new Map(issued.map((i) => [i.customer, i.number!]))
+  return {period: period.period, issueDate, issued, incomplete: incomplete.map((i) => ({...i, invoice: numberOf.get(i.customer) ?? i.invoice}))}
 }
 
 export function invoiceNotFound(ref: string) {
-  return usageError('INVOICE_NOT_FOUND', `No invoice "${ref}".`, ['odoops invoice list shows the invoices: give an issued number (INV-2026-00001) or a draft id (draft/<customer>/<period>).'])
+  return usageError('INVOICE_NOT_FOUND', `No invoice "${ref}".`, ['odoops invoice list shows the invoices: give an issued number (INV-2026-00001), a draft id (draft/<tenant>/<period>) or <customer>/<period>.'])
 }
 
 async function creditNoteOf(tx: StateTx | StateStore, number: string): Promise<Invoice | undefined> {
-  return ((await tx.invoices.list({creditOf: number} as Partial<InvoiceRecord>)) as unknown as Invoice[])[0]
+  return ((await tx.invoices.list({creditOf: number})) as unknown as Invoice[])[0]
 }
 
 export interface CreditOptions {
@@ -138,7 +170,7 @@ export async function creditInvoice(store: StateStore, number: string, options: 
     }
     delete note.createdAt
     delete note.updatedAt
-    await tx.invoices.insert(note as unknown as InvoiceRecord)
+    await tx.invoices.insert(note)
     return note
   })
 }
@@ -199,9 +231,23 @@ export async function listInvoices(store: StateStore, filter: InvoiceFilter = {}
     .map((i) => summaryOf(i, creditedBy))
 }
 
-/** One invoice by number or id (`draft/<customer>/<period>`, or `<customer>/<period>` for its draft). */
+/**
+ * A period's draft by `[draft/]<key>/<period>`, the key being the tenant slug of the id
+ * (`draft/acme/2026-10`) or the customer key (`acme-corp/2026-10`, `draft/Acme & Co/2026-10`):
+ * ids stored before drafts were keyed by slug, and references written then, still resolve
+ * after the draft is generated again under its new id.
+ */
+async function findDraft(store: StateStore, ref: string): Promise<Invoice | undefined> {
+  const match = /^(?:draft\/)?(.+)\/(\d{4}-\d{2})$/.exec(ref)
+  if (!match) return undefined
+  const [, key, period] = match
+  const drafts = (await store.invoices.list({period, status: 'draft'})) as unknown as Invoice[]
+  return drafts.find((d) => d.id === `draft/${key}/${period}`) ?? drafts.find((d) => d.customer === key)
+}
+
+/** One invoice by number or id (`draft/<tenant>/<period>`), or a draft by `<customer or tenant>/<period>`. */
 export async function getInvoice(store: StateStore, ref: string): Promise<Invoice & {creditedBy?: string}> {
-  const found = asInvoice(await store.invoices.get(ref)) ?? (ref.startsWith('draft/') ? undefined : asInvoice(await store.invoices.get(`draft/${ref}`)))
+  const found = asInvoice(await store.invoices.get(ref)) ?? (await findDraft(store, ref))
   if (!found) throw invoiceNotFound(ref)
   const credit = found.kind === 'invoice' && found.number ? await creditNoteOf(store, found.number) : undefined
   return credit ? {...found, creditedBy: credit.number} : found

@@ -2,7 +2,7 @@ import {aggregateMetric, type Aggregated} from './aggregate.js'
 import {Decimal, dec, formatMoney, formatQuantity, formatUnitPrice} from './money.js'
 import {daysInclusive, maxDate, minDate, addDays, type BillingPeriod} from './period.js'
 import {DEFAULT_USER_METRIC, metricOf} from './plans/rules.js'
-import type {Band, BandsComponent, PlanComponent, PlanDefinition, PlanVersionRecord} from './plans/types.js'
+import type {Band, BandsComponent, FairUseComponent, PerUserComponent, PlanComponent, PlanDefinition, PlanVersionRecord} from './plans/types.js'
 import {versionForPeriod} from './plans/store.js'
 import type {PlanAssignment} from './tenant-billing.js'
 import type {InvoiceLine, LineSource, UsageSnapshot} from './types.js'
@@ -67,135 +67,200 @@ function bandLabel(bands: Band[], index: number): string {
   return upper === undefined ? `above ${lower}` : `${lower}–${upper}`
 }
 
+/** What the lines of one interval share, and where its lines and problems are collected. */
+interface IntervalRating {
+  input: IntervalInput
+  plan: PlanDefinition
+  /** Proration factor: days in force / days in the period. */
+  f: Decimal
+  /** Suffix of every line's description when the plan was in force only part of the period. */
+  prorated: string
+  tax: TaxChoice
+  base: LineSource
+  lines: RatedLine[]
+  problems: RatingProblem[]
+  /** Each metric is aggregated once per interval, however many components use it. */
+  measured: Map<string, Aggregated>
+}
+
 /** Lines of one plan over the days it was in force for one tenant. */
 export function rateInterval(input: IntervalInput): {lines: RatedLine[]; problems: RatingProblem[]} {
+  const rating = startRating(input)
+  for (const component of rating.plan.components) {
+    const metric = metricOf(component)
+    // Alert-only thresholds bill nothing and need no measurement here (meter check reads them).
+    if (component.type === 'fair-use' && component.action === 'alert') continue
+    const m = metric === undefined ? undefined : measure(rating, metric)
+    if (metric !== undefined && !m) continue
+    rateComponent(rating, component, m)
+  }
+  return {lines: rating.lines, problems: rating.problems}
+}
+
+function startRating(input: IntervalInput): IntervalRating {
   const {tenant, period} = input
   const plan = input.plan.definition
-  const currency = plan.currency
   const daysActive = daysInclusive(input.from, input.to)
-  const f = new Decimal(daysActive).div(period.days)
-  const prorated = daysActive < period.days ? ` (${daysActive}/${period.days} days)` : ''
-  const tax = input.tax ?? {category: plan.tax.category, percent: dec(plan.tax.percent).toFixed()}
-  const lines: RatedLine[] = []
-  const problems: RatingProblem[] = []
-  const base: LineSource = {tenant, plan: input.plan.plan, planVersion: input.plan.version, daysActive, daysInPeriod: period.days}
-
-  const line = (description: string, quantity: Decimal, unitCode: string, unitPrice: Decimal, source: Partial<LineSource> = {}): void => {
-    lines.push({
-      description: `${tenant}: ${description}${prorated}`,
-      quantity: formatQuantity(quantity),
-      unitCode,
-      unitPrice: formatUnitPrice(unitPrice, currency),
-      netAmount: formatMoney(quantity.times(unitPrice), currency),
-      taxCategory: tax.category,
-      taxPercent: tax.percent,
-      source: {...base, ...source},
-    })
+  return {
+    input,
+    plan,
+    f: new Decimal(daysActive).div(period.days),
+    prorated: daysActive < period.days ? ` (${daysActive}/${period.days} days)` : '',
+    tax: input.tax ?? {category: plan.tax.category, percent: dec(plan.tax.percent).toFixed()},
+    base: {tenant, plan: input.plan.plan, planVersion: input.plan.version, daysActive, daysInPeriod: period.days},
+    lines: [],
+    problems: [],
+    measured: new Map(),
   }
+}
 
-  const measured = new Map<string, Aggregated>()
-  const measure = (metric: string): Aggregated | undefined => {
-    if (measured.has(metric)) return measured.get(metric)
-    const spec = plan.metrics?.[metric]
-    if (!spec) {
-      problems.push({tenant, message: `plan ${input.plan.plan} v${input.plan.version} uses metric ${metric} without declaring its aggregation`})
-      return undefined
-    }
-    const result = aggregateMetric(metric, spec, input.snapshots, input.from, input.to)
-    if (!result.ok) {
-      problems.push({tenant, message: `cannot rate ${metric} for plan ${input.plan.plan}: ${result.reason}`, suggestion: `odoops meter collect ${tenant} (or odoops meter show ${tenant} --metric ${metric})`})
-      return undefined
-    }
-    measured.set(metric, result.result)
-    return result.result
+function addLine(rating: IntervalRating, description: string, quantity: Decimal, unitCode: string, unitPrice: Decimal, source: Partial<LineSource> = {}): void {
+  const currency = rating.plan.currency
+  rating.lines.push({
+    description: `${rating.input.tenant}: ${description}${rating.prorated}`,
+    quantity: formatQuantity(quantity),
+    unitCode,
+    unitPrice: formatUnitPrice(unitPrice, currency),
+    netAmount: formatMoney(quantity.times(unitPrice), currency),
+    taxCategory: rating.tax.category,
+    taxPercent: rating.tax.percent,
+    source: {...rating.base, ...source},
+  })
+}
+
+/** The metric's aggregate over the interval, or undefined (and a problem recorded) when it cannot be rated. */
+function measure(rating: IntervalRating, metric: string): Aggregated | undefined {
+  const {input, plan, problems, measured} = rating
+  const {tenant} = input
+  if (measured.has(metric)) return measured.get(metric)
+  const spec = plan.metrics?.[metric]
+  if (!spec) {
+    problems.push({tenant, message: `plan ${input.plan.plan} v${input.plan.version} uses metric ${metric} without declaring its aggregation`})
+    return undefined
   }
-  const metricSource = (metric: string, m: Aggregated): Partial<LineSource> => ({
+  const result = aggregateMetric(metric, spec, input.snapshots, input.from, input.to)
+  if (!result.ok) {
+    problems.push({tenant, message: `cannot rate ${metric} for plan ${input.plan.plan}: ${result.reason}`, suggestion: `odoops meter collect ${tenant} (or odoops meter show ${tenant} --metric ${metric})`})
+    return undefined
+  }
+  measured.set(metric, result.result)
+  return result.result
+}
+
+function metricSource(plan: PlanDefinition, metric: string, m: Aggregated): Partial<LineSource> {
+  return {
     metric,
     aggregation: plan.metrics![metric].aggregation,
     snapshots: m.snapshots,
     measured: formatQuantity(m.value),
-  })
-
-  for (const component of plan.components) {
-    const metric = metricOf(component)
-    // Alert-only thresholds bill nothing and need no measurement here (meter check reads them).
-    if (component.type === 'fair-use' && component.action === 'alert') continue
-    const m = metric === undefined ? undefined : measure(metric)
-    if (metric !== undefined && !m) continue
-    rateComponent(component, m)
   }
-  return {lines, problems}
+}
 
-  function rateComponent(component: PlanComponent, m: Aggregated | undefined): void {
-    switch (component.type) {
-      case 'flat':
-        line(component.description, f, 'MON', dec(component.price))
-        return
-      case 'addon':
-        line(component.description, dec(component.quantity ?? 1).times(f), 'C62', dec(component.price), {})
-        return
-      case 'per-user': {
-        const metric = component.metric ?? DEFAULT_USER_METRIC
-        const minimum = new Decimal(component.minimum ?? 0)
-        const users = Decimal.max(m!.value, minimum)
-        const detail = users.eq(m!.value) ? `${formatQuantity(m!.value)}` : `${formatQuantity(m!.value)}, minimum ${component.minimum}`
-        line(`${component.description ?? metricLabel(plan, metric)} (${detail})`, users.times(f), plan.metrics![metric].unitCode ?? 'C62', dec(component.price), metricSource(metric, m!))
-        return
-      }
-      case 'fair-use': {
-        const spec = plan.metrics![component.metric]
-        const isSum = spec.aggregation === 'sum'
-        const threshold = isSum ? dec(component.threshold).times(f) : dec(component.threshold)
-        const over = Decimal.max(m!.value.minus(threshold), 0)
-        if (over.isZero()) return
-        const quantity = isSum ? over : over.times(f)
-        line(
-          `${component.description ?? metricLabel(plan, component.metric)} above fair use ${formatQuantity(threshold)} (measured ${formatQuantity(m!.value)})`,
-          quantity,
-          spec.unitCode ?? 'C62',
-          dec(component.price!),
-          metricSource(component.metric, m!),
-        )
-        return
-      }
-      case 'bands':
-        rateBands(component, m!)
-    }
+/** `m` is the component's measured metric; only flat fees and add-ons have none. */
+function rateComponent(rating: IntervalRating, component: PlanComponent, m: Aggregated | undefined): void {
+  const {f} = rating
+  switch (component.type) {
+    case 'flat':
+      addLine(rating, component.description, f, 'MON', dec(component.price))
+      return
+    case 'addon':
+      addLine(rating, component.description, dec(component.quantity ?? 1).times(f), 'C62', dec(component.price), {})
+      return
+    case 'per-user':
+      ratePerUser(rating, component, m!)
+      return
+    case 'fair-use':
+      rateFairUse(rating, component, m!)
+      return
+    case 'bands':
+      rateBands(rating, component, m!)
   }
+}
 
-  function rateBands(component: BandsComponent, m: Aggregated): void {
-    const spec = plan.metrics![component.metric]
-    const qf = spec.aggregation === 'sum' ? new Decimal(1) : f
-    const label = component.description ?? metricLabel(plan, component.metric)
-    const unit = spec.unit ? ` ${spec.unit}` : ''
-    const unitCode = spec.unitCode ?? 'C62'
-    const q = m.value
-    const source = metricSource(component.metric, m)
-    const last = component.bands.at(-1)!
-    if (last.upTo !== undefined && q.gt(last.upTo)) {
-      problems.push({tenant, message: `${component.metric} = ${formatQuantity(q)} is above the last band of plan ${input.plan.plan} (up to ${last.upTo})`, suggestion: 'Add a band without upTo to the plan, or move the tenant to another plan.'})
-      return
-    }
-    if (component.mode === 'volume') {
-      const index = component.bands.findIndex((b) => b.upTo === undefined || q.lte(b.upTo))
-      const band = component.bands[index]
-      const name = `${label}: ${formatQuantity(q)}${unit}, band ${bandLabel(component.bands, index)}`
-      if (band.unitPrice !== undefined) line(name, q.times(qf), unitCode, dec(band.unitPrice), source)
-      if (band.flatPrice !== undefined) line(`${name}, band fee`, f, 'MON', dec(band.flatPrice), source)
-      return
-    }
-    // graduated: each unit at the price of the band it falls in; a band's fee once the quantity reaches it.
-    let lower = new Decimal(0)
-    for (const [index, band] of component.bands.entries()) {
-      if (index > 0 && q.lte(lower)) break
-      const upper = band.upTo === undefined ? q : Decimal.min(q, band.upTo)
-      const units = Decimal.max(upper.minus(lower), 0)
-      const name = `${label}: band ${bandLabel(component.bands, index)}${unit}`
-      if (band.unitPrice !== undefined) line(`${name}, ${formatQuantity(units)}${unit}`, units.times(qf), unitCode, dec(band.unitPrice), source)
-      if (band.flatPrice !== undefined) line(`${name}, band fee`, f, 'MON', dec(band.flatPrice), source)
-      if (band.upTo === undefined) break
-      lower = new Decimal(band.upTo)
-    }
+function ratePerUser(rating: IntervalRating, component: PerUserComponent, m: Aggregated): void {
+  const {plan, f} = rating
+  const metric = component.metric ?? DEFAULT_USER_METRIC
+  const minimum = new Decimal(component.minimum ?? 0)
+  const users = Decimal.max(m.value, minimum)
+  const detail = users.eq(m.value) ? `${formatQuantity(m.value)}` : `${formatQuantity(m.value)}, minimum ${component.minimum}`
+  addLine(rating, `${component.description ?? metricLabel(plan, metric)} (${detail})`, users.times(f), plan.metrics![metric].unitCode ?? 'C62', dec(component.price), metricSource(plan, metric, m))
+}
+
+function rateFairUse(rating: IntervalRating, component: FairUseComponent, m: Aggregated): void {
+  const {plan, f} = rating
+  const spec = plan.metrics![component.metric]
+  const isSum = spec.aggregation === 'sum'
+  const threshold = isSum ? dec(component.threshold).times(f) : dec(component.threshold)
+  const over = Decimal.max(m.value.minus(threshold), 0)
+  if (over.isZero()) return
+  const quantity = isSum ? over : over.times(f)
+  addLine(
+    rating,
+    `${component.description ?? metricLabel(plan, component.metric)} above fair use ${formatQuantity(threshold)} (measured ${formatQuantity(m.value)})`,
+    quantity,
+    spec.unitCode ?? 'C62',
+    dec(component.price!),
+    metricSource(plan, component.metric, m),
+  )
+}
+
+/** What every line of one bands component shares. */
+interface BandsRating {
+  rating: IntervalRating
+  bands: Band[]
+  /** Quantity factor: `sum` quantities already cover only the days in force. */
+  qf: Decimal
+  label: string
+  unit: string
+  unitCode: string
+  q: Decimal
+  source: Partial<LineSource>
+}
+
+function rateBands(rating: IntervalRating, component: BandsComponent, m: Aggregated): void {
+  const {plan, f, input} = rating
+  const spec = plan.metrics![component.metric]
+  const bands: BandsRating = {
+    rating,
+    bands: component.bands,
+    qf: spec.aggregation === 'sum' ? new Decimal(1) : f,
+    label: component.description ?? metricLabel(plan, component.metric),
+    unit: spec.unit ? ` ${spec.unit}` : '',
+    unitCode: spec.unitCode ?? 'C62',
+    q: m.value,
+    source: metricSource(plan, component.metric, m),
+  }
+  const q = m.value
+  const last = component.bands.at(-1)!
+  if (last.upTo !== undefined && q.gt(last.upTo)) {
+    rating.problems.push({tenant: input.tenant, message: `${component.metric} = ${formatQuantity(q)} is above the last band of plan ${input.plan.plan} (up to ${last.upTo})`, suggestion: 'Add a band without upTo to the plan, or move the tenant to another plan.'})
+    return
+  }
+  if (component.mode === 'volume') rateVolumeBand(bands)
+  else rateGraduatedBands(bands)
+}
+
+/** volume: the whole quantity at the price of the band it falls in. */
+function rateVolumeBand({rating, bands, qf, label, unit, unitCode, q, source}: BandsRating): void {
+  const index = bands.findIndex((b) => b.upTo === undefined || q.lte(b.upTo))
+  const band = bands[index]
+  const name = `${label}: ${formatQuantity(q)}${unit}, band ${bandLabel(bands, index)}`
+  if (band.unitPrice !== undefined) addLine(rating, name, q.times(qf), unitCode, dec(band.unitPrice), source)
+  if (band.flatPrice !== undefined) addLine(rating, `${name}, band fee`, rating.f, 'MON', dec(band.flatPrice), source)
+}
+
+/** graduated: each unit at the price of the band it falls in; a band's fee once the quantity reaches it. */
+function rateGraduatedBands({rating, bands, qf, label, unit, unitCode, q, source}: BandsRating): void {
+  let lower = new Decimal(0)
+  for (const [index, band] of bands.entries()) {
+    if (index > 0 && q.lte(lower)) break
+    const upper = band.upTo === undefined ? q : Decimal.min(q, band.upTo)
+    const units = Decimal.max(upper.minus(lower), 0)
+    const name = `${label}: band ${bandLabel(bands, index)}${unit}`
+    if (band.unitPrice !== undefined) addLine(rating, `${name}, ${formatQuantity(units)}${unit}`, units.times(qf), unitCode, dec(band.unitPrice), source)
+    if (band.flatPrice !== undefined) addLine(rating, `${name}, band fee`, rating.f, 'MON', dec(band.flatPrice), source)
+    if (band.upTo === undefined) break
+    lower = new Decimal(band.upTo)
   }
 }
 

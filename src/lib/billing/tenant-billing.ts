@@ -53,7 +53,7 @@ export function planOn(history: PlanAssignment[], day: string): PlanAssignment |
 async function getTenant(store: StateStore, slug: string): Promise<BillableTenant> {
   const tenant = await store.tenants.get(slug)
   if (!tenant) throw usageError('TENANT_NOT_FOUND', `No tenant "${slug}".`, ['odoops tenant list shows the tenants.'])
-  return tenant as BillableTenant
+  return tenant
 }
 
 /** Refuse a change that reaches into a period already invoiced (issued, not credited) for the customer. */
@@ -115,7 +115,7 @@ export async function setTenantBilling(store: StateStore, slug: string, change: 
   if (change.taxCategory !== undefined && !['S', 'Z', 'E', 'AE', 'K', 'G', 'O', 'L', 'M'].includes(change.taxCategory)) throw usageError('BILLING_INVALID', `"${change.taxCategory}" is not a UNCL5305 tax category.`, ['Use S, Z, E, AE, K, G, O, L or M.'])
   let billing: TenantBilling = {}
   await store.tenants.update(slug, (t) => {
-    const next: Record<string, string> = {...((t as BillableTenant).billing ?? {})} as Record<string, string>
+    const next: Record<string, string> = {...((t as BillableTenant).billing ?? {})}
     for (const [key, value] of Object.entries(change)) {
       if (value === undefined || value === '') delete next[key]
       else next[key] = value
@@ -126,10 +126,18 @@ export async function setTenantBilling(store: StateStore, slug: string, change: 
   return billing
 }
 
+/**
+ * The tenant whose billing data makes a customer's buyer party: its first tenant (by slug) that
+ * has any, else its first tenant, the one `tenant set-billing` should then be given.
+ */
+export function billingTenantOf(tenants: BillableTenant[]): BillableTenant | undefined {
+  const sorted = [...tenants].sort((a, b) => a.id.localeCompare(b.id))
+  return sorted.find((t) => t.billing && Object.keys(t.billing).length > 0) ?? sorted[0]
+}
+
 /** The buyer of a customer's invoice: the billing data of its first tenant (by slug) that has any. */
 export function buyerOf(customer: string, tenants: BillableTenant[]): {party: InvoiceParty; tax?: {category: string; percent: string}} {
-  const withBilling = [...tenants].sort((a, b) => a.id.localeCompare(b.id)).find((t) => t.billing && Object.keys(t.billing).length > 0)
-  const billing = withBilling?.billing ?? {}
+  const billing = billingTenantOf(tenants)?.billing ?? {}
   const party: InvoiceParty = {name: billing.name ?? customer}
   for (const key of ['vat', 'street', 'city', 'postcode', 'country', 'endpointId', 'email'] as const) if (billing[key]) party[key] = billing[key]
   const tax = billing.taxCategory ? {category: billing.taxCategory, percent: billing.taxPercent ?? '0'} : undefined

@@ -80,7 +80,7 @@ export interface InvoiceTaxSubtotal {
 
 /** An invoice or credit note (store collection `invoices`). */
 export interface Invoice {
-  /** Drafts: `draft/<customer>/<period>`; issued: the number (`INV-2026-00042`, `CN-2026-00003`). */
+  /** Drafts: `draft/<first tenant slug of the customer>/<period>` (older drafts: `draft/<customer>/<period>`); issued: the number (`INV-2026-00042`, `CN-2026-00003`). */
   id: string
   kind: 'invoice' | 'credit-note'
   status: 'draft' | 'issued'

@@ -1,3 +1,8 @@
+import {homedir} from 'node:os'
+import {join} from 'node:path'
+import {PEPPOL_ENDPOINT_EXAMPLE, peppolEndpointProblem} from '../names/peppol.js'
+import {stateLocationProblem} from '../state/open.js'
+
 /**
  * The settings odoops knows. A key is `section.name`; its environment override is
  * `ODOOPS_` + the key in upper snake case (`ssh.connectTimeout` → `ODOOPS_SSH_CONNECT_TIMEOUT`).
@@ -12,12 +17,14 @@ export interface ConfigKey {
   /** Extra validation; return an error message. */
   check?: (value: unknown) => string | undefined
   secret?: boolean
+  /** A valid value, for the "Try this" of a refused one (`odoops config set <key> <example>`). */
+  example?: string
 }
 
 const positive = (value: unknown) => (typeof value === 'number' && value > 0 ? undefined : 'must be a positive whole number')
 
 export const CONFIG_KEYS: Record<string, ConfigKey> = {
-  state: {type: 'string', description: 'State store: a directory, file:///dir, or postgres://user@host:5432/db (same as --state / ODOOPS_STATE)'},
+  state: {type: 'string', check: (v) => stateLocationProblem(String(v)), example: join(homedir(), 'odoops-state'), description: 'State store: a directory, file:///dir, or postgres://user@host:5432/db (same as --state / ODOOPS_STATE)'},
   'ssh.connectTimeout': {type: 'integer', default: 15, check: positive, description: 'Seconds to wait for an SSH connection and handshake'},
   'ssh.commandTimeout': {type: 'integer', default: 3600, check: positive, description: 'Seconds a remote command may run before it is stopped'},
   'ssh.maxSessions': {type: 'integer', default: 8, check: (v) => (typeof v === 'number' && v >= 1 && v <= 9 ? undefined : 'must be 1 to 9 (below OpenSSH MaxSessions 10)'), description: 'Concurrent channels per host over one connection'},
@@ -32,7 +39,7 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'partner.city': {type: 'string', description: "The partner's city"},
   'partner.postcode': {type: 'string', description: "The partner's postal code"},
   'partner.country': {type: 'string', check: (v) => (typeof v === 'string' && /^[A-Z]{2}$/.test(v) ? undefined : 'must be an ISO 3166-1 alpha-2 code such as BE'), description: "The partner's country (ISO 3166-1 alpha-2)"},
-  'partner.endpointId': {type: 'string', description: "The partner's Peppol endpoint, scheme:value (e.g. 0208:0123456789)"},
+  'partner.endpointId': {type: 'string', check: (v) => peppolEndpointProblem(String(v)), example: PEPPOL_ENDPOINT_EXAMPLE, description: "The partner's Peppol endpoint, scheme:value (e.g. 0208:0123456789)"},
   'plugins.allowlist': {type: 'list', default: [], description: 'npm packages that `odoops plugins install` may install (empty: any)'},
 }
 

@@ -1,6 +1,8 @@
 import {readFileSync} from 'node:fs'
+import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {usageError} from '../errors.js'
+import {ensureDirSync} from '../fs/ensure-dir.js'
 import {CONFIG_KEYS, envNameOf, type ConfigKey} from './keys.js'
 import {registerSecret, registerUrlPassword} from '../secrets/redact.js'
 
@@ -21,7 +23,8 @@ export interface ConfigEntry {
 }
 
 export function knownKey(key: string): ConfigKey {
-  const spec = CONFIG_KEYS[key]
+  // Own keys only: `__proto__`, `toString`, `constructor` are on every object, and no settings.
+  const spec = Object.hasOwn(CONFIG_KEYS, key) ? CONFIG_KEYS[key] : undefined
   if (!spec) {
     throw usageError('CONFIG_UNKNOWN_KEY', `"${key}" is not an odoops setting.`, [
       `Known keys: ${Object.keys(CONFIG_KEYS).join(', ')}`,
@@ -52,15 +55,26 @@ export function parseValue(key: string, text: string): ConfigValue {
       value = text.split(',').map((s) => s.trim()).filter(Boolean)
       break
     default:
+      // An empty setting reads as unset in some places and as a value in others: unset it instead.
+      if (text.trim() === '') throw badValue(key, text, 'is empty', [`odoops config unset ${key}`])
       value = text
   }
   const problem = spec.check?.(value)
-  if (problem) throw badValue(key, text, problem)
+  if (problem) throw badValue(key, text, problem, spec.example === undefined ? undefined : [`odoops config set ${key} ${spec.example}`, `Or remove it: odoops config unset ${key}`])
   return value
 }
 
-function badValue(key: string, text: string, problem: string) {
-  return usageError('CONFIG_INVALID_VALUE', `"${text}" is not a valid value for ${key}: it ${problem}.`, [`odoops config set ${key} <value>`])
+/** CONFIG_DIR_INVALID: odoops' config directory (ODOOPS_CONFIG_DIR, else $XDG_CONFIG_HOME/odoops) cannot be created or used. */
+export function configDirInvalid(configDir: string, problem: string) {
+  const from = process.env.ODOOPS_CONFIG_DIR ? 'ODOOPS_CONFIG_DIR' : process.env.XDG_CONFIG_HOME ? 'XDG_CONFIG_HOME' : undefined
+  return usageError('CONFIG_DIR_INVALID', `Cannot keep odoops' settings in ${configDir}${from ? ` (from ${from})` : ''}: ${problem}.`, [
+    from ? `Point ${from} at a directory you can write to, or unset it: unset ${from}` : `Make ${join(homedir(), '.config', 'odoops')} a directory you can write to.`,
+  ], {configDir})
+}
+
+function badValue(key: string, text: string, problem: string, suggestions = [`odoops config set ${key} <value>`]) {
+  const shown = text.length > 200 ? text.slice(0, 200) + '…' : text
+  return usageError('CONFIG_INVALID_VALUE', `"${shown}" is not a valid value for ${key}: it ${problem}.`, suggestions)
 }
 
 export class Settings {
@@ -101,7 +115,14 @@ export class Settings {
     const env = envNameOf(key)
     const base = {key, env, description: spec.description}
     const fromEnv = process.env[env]
-    if (fromEnv !== undefined && fromEnv !== '') return {...base, value: parseValue(key, fromEnv), source: 'env'}
+    if (fromEnv !== undefined && fromEnv !== '') {
+      try {
+        return {...base, value: parseValue(key, fromEnv), source: 'env'}
+      } catch (error) {
+        // The variable is the culprit, not a stored value: say so, and how to drop it.
+        throw usageError('CONFIG_INVALID_VALUE', `${env} is set to an invalid value: ${(error as Error).message}`, [`unset ${env}`])
+      }
+    }
     const stored = this.file()[key]
     if (stored !== undefined) return {...base, value: stored, source: 'file'}
     if (spec.default !== undefined) return {...base, value: spec.default, source: 'default'}
@@ -119,6 +140,8 @@ export class Settings {
 
   async set(key: string, text: string): Promise<ConfigEntry> {
     const value = parseValue(key, text)
+    // Not in the key's `check`: that also judges ODOOPS_STATE, where a password is welcome.
+    if (key === 'state' && typeof value === 'string') refuseStoredPassword(value)
     const store = await this.conf()
     store.set(key, value)
     this.fileValues = undefined
@@ -134,8 +157,27 @@ export class Settings {
   }
 
   private async conf() {
+    // conf creates the directory itself (recursive mkdir, which never ends under /proc): checked first.
+    ensureDirSync(this.configDir, {mode: 0o700, invalid: (problem) => configDirInvalid(this.configDir, problem)})
     const {default: Conf} = await import('conf')
     // accessPropertiesByDotNotation off: our keys contain dots but are flat.
     return new Conf<Record<string, ConfigValue>>({cwd: this.configDir, configName: 'config', projectName: 'odoops', accessPropertiesByDotNotation: false, configFileMode: 0o600})
   }
+}
+
+/** config.json is plain text: a state URL is stored without its password (docs/state.md, "What is encrypted where"). Never quotes the URL. */
+function refuseStoredPassword(value: string): void {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch {
+    return // not a URL: a directory
+  }
+  if (url.password === '') return
+  url.password = ''
+  throw usageError('CONFIG_STATE_PASSWORD', 'The state URL holds a password: odoops does not write passwords to its config file, which is not encrypted. Nothing was changed.', [
+    `Store the URL without it: odoops config set state ${url.toString()}`,
+    'Give the password to PostgreSQL instead: PGPASSWORD=…, or a ~/.pgpass line host:port:database:user:password (mode 0600).',
+    'Or pass the whole URL per run, never written down: ODOOPS_STATE=postgres://user:password@host/db (or --state).',
+  ])
 }

@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {parseDocument, stringify} from 'yaml'
 import {usageError} from '../errors.js'
 import {writeFileAtomic} from '../fs/atomic-write.js'
+import {documentData} from '../yaml-document.js'
 
 /**
  * The one format of the files odoops hands passwords over in (`--credentials-file` of
@@ -29,8 +30,9 @@ export async function writeCredentialsFile(path: string, credentials: Credential
 
 export async function readCredentialsFile(path: string): Promise<CredentialsFile> {
   const doc = parseDocument(await readFile(path, 'utf8'))
-  const data = doc.toJS() as Partial<CredentialsFile> | null
-  if (doc.errors.length || !data || !Array.isArray(data.logins)) {
+  const built = doc.errors.length ? undefined : documentData(doc)
+  const data = built && 'data' in built ? (built.data as Partial<CredentialsFile> | null) : null
+  if (!data || !Array.isArray(data.logins)) {
     throw usageError('CREDENTIALS_FILE_INVALID', `${path} is not an odoops credentials file.`, ['It is written by --credentials-file of tenant create, onboard, backup restore and backup import.'])
   }
   return data as CredentialsFile

@@ -86,13 +86,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       prepareHost({store, box: options.box, host: sandbox.name, series, aptSource: options.odooAptSource ?? FIXTURE_APT_SOURCE, signal: options.signal}),
     )
     const env = {store, box: options.box, signal: options.signal, observer: options.observer, dataDir: demoDir}
-    const onboarded = await phase('onboard', `Onboarding "${DEMO_ANSWERS.company_name}" from the ${DEMO_TEMPLATE} template (tenant, modules, company, users, backup)…`, async () => {
+    const onboarded = await phase('onboard', `Onboarding "${DEMO_ANSWERS.company_name as string}" from the ${DEMO_TEMPLATE} template (tenant, modules, company, users, backup)…`, async () => {
       const {template} = loadTemplate(DEMO_TEMPLATE)
       const request = await planOnboarding(store, {template, given: DEMO_ANSWERS, host: sandbox.name, backupTarget: 'default', interactive: false})
       return startOnboarding(env, request)
     })
     const tenant = onboarded.tenant
-    const backups = (await store.backups.list({tenant: tenant.id} as Partial<BackupRecord>)) as (BackupRecord & {totalBytes?: number; files?: unknown[]; verification?: {status: string}})[]
+    const backups = (await store.backups.list({tenant: tenant.id})) as (BackupRecord & {totalBytes?: number; files?: unknown[]; verification?: {status: string}})[]
     const backup = backups.at(-1)
     const health = await phase('health', `Checking ${tenant.domain} through nginx as its users will reach it…`, async () => {
       const password = await readSecret(store, options.box, secretIds.tenantAdminPassword(tenant.id))

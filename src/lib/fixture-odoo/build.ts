@@ -7,7 +7,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -18,6 +17,7 @@ import {fileURLToPath} from 'node:url'
 import {gzipSync} from 'node:zlib'
 import {execa} from 'execa'
 import {OdoopsError, messageOf, usageError} from '../errors.js'
+import {writeFileAtomicSync} from '../fs/atomic-write.js'
 
 /**
  * Builds the fixture Odoo (a TEST DOUBLE of Odoo, source in test/fixtures/odoo/) as a Debian
@@ -120,9 +120,8 @@ export async function buildFixtureOdooPackage(options: BuildFixtureOptions): Pro
         suggestions: ['Install dpkg (apt-get install dpkg) and check that the temporary directory is writable.'],
       })
     }
-    // Rename into place so that a concurrent reader never sees half a file.
-    copyFileSync(tmpDeb, `${deb}.tmp-${process.pid}`)
-    renameSync(`${deb}.tmp-${process.pid}`, deb)
+    // Renamed into place so that a concurrent reader never sees half a file (the package is small).
+    writeFileAtomicSync(deb, readFileSync(tmpDeb))
     writeFileSync(stamp, `${digest}\n`)
     return deb
   } finally {

@@ -5,7 +5,7 @@ import {resolveSshAlias} from '../ssh/ssh-config.js'
 import type {SshTarget} from '../ssh/target.js'
 import type {HostRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
-import {validateHostName} from '../names/host.js'
+import {validateHostAddress, validateHostName, validateHostUser} from '../names/host.js'
 import {getHost, targetOf} from './lookup.js'
 
 export interface AddHostInput {
@@ -70,15 +70,19 @@ export async function probeHostKey(target: SshTarget, pool: SshPool = sshPool): 
 export async function addHost(store: StateStore, input: AddHostInput, decision: HostKeyDecision = {}): Promise<AddHostResult> {
   const name = validateHostName(input.name)
   const pool = decision.pool ?? sshPool
+  // Before any lookup or connection: an address or user that is no such thing is refused, not handed to SSH.
+  if (input.address !== undefined) validateHostAddress(input.address, {name})
+  if (input.user !== undefined) validateHostUser(input.user, {name, address: input.address})
   if (input.hostKey !== undefined) validateFingerprint(input.hostKey)
   if (await store.hosts.get(name)) {
     throw usageError('HOST_EXISTS', `A host named "${name}" is already registered.`, [`odoops host show ${name}`, `To re-pin its key: odoops host trust ${name}`])
   }
   const alias = resolveSshAlias(name)
-  const address = input.address ?? alias.hostName ?? (alias.matched ? name : undefined)
-  if (!address) {
+  const given = input.address ?? alias.hostName ?? (alias.matched ? name : undefined)
+  if (!given) {
     throw usageError('HOST_ADDRESS_REQUIRED', `No address for "${name}": give --address, or add a Host ${name} entry to your ssh config.`, [`odoops host add ${name} --address <ip or DNS name>`])
   }
+  const address = validateHostAddress(given, {name, from: input.address === undefined ? '~/.ssh/config' : '--address'})
   const jumpName = input.jump ?? alias.proxyJump
   let jump: SshTarget | undefined
   if (jumpName !== undefined) {
@@ -92,7 +96,7 @@ export async function addHost(store: StateStore, input: AddHostInput, decision: 
     name,
     address,
     port: validatePort(input.port ?? alias.port ?? 22),
-    user: input.user ?? alias.user ?? 'root',
+    user: validateHostUser(input.user ?? alias.user ?? 'root', {name, address, from: input.user === undefined ? '~/.ssh/config' : '--user'}),
     identityFile: input.identity ?? alias.identityFile,
     jump,
   }

@@ -1,11 +1,17 @@
-import {OdoopsError} from '../errors.js'
+import {ExitCode, OdoopsError} from '../errors.js'
+import {HOST_NAME_PATTERN} from '../names/host.js'
 import type {SshTarget} from '../ssh/target.js'
 import type {HostRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 
+/** A host name the user gave that is not registered: bad input, exit 2 (docs/exit-codes.md). */
 export function hostNotFound(name: string): OdoopsError {
-  return new OdoopsError('HOST_NOT_FOUND', `No host named "${name}" is registered.`, {
-    suggestions: ['odoops host list shows the registered hosts.', `odoops host add ${name} --address <address>`],
+  // Only a valid host name is echoed into a suggested command (`host remove ../../etc` must not suggest `host add ../../etc`).
+  const valid = HOST_NAME_PATTERN.test(name)
+  const shown = valid ? `"${name}"` : JSON.stringify(name.length > 80 ? name.slice(0, 80) + '…' : name)
+  return new OdoopsError('HOST_NOT_FOUND', `No host named ${shown} is registered${valid ? '' : ' (nor can one be: host names are lowercase letters, digits and dashes)'}.`, {
+    exit: ExitCode.USAGE,
+    suggestions: ['odoops host list shows the registered hosts.', ...(valid ? [`odoops host add ${name} --address <address>`] : [])],
     data: {host: name},
   })
 }

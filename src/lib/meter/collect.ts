@@ -11,7 +11,7 @@ import type {StateStore} from '../state/store.js'
 import {getTenant} from '../tenants/listing.js'
 import type {UsageSnapshot} from '../billing/types.js'
 import {meterRegistry} from './core-metrics.js'
-import {tenantDbLogin} from './credentials.js'
+import {tenantDbLogin} from './db-login.js'
 import type {MetricRegistry} from './registry.js'
 import {tablesPresentQuery} from './sql.js'
 import type {DatabaseMetric, HostMetric, MeterDay, Metric, MetricContext} from './types.js'
@@ -190,6 +190,20 @@ function interrupted(): OdoopsError {
   return new OdoopsError('METER_INTERRUPTED', 'Interrupted before this tenant was measured.', {exit: ExitCode.INTERRUPTED})
 }
 
+/** Values of the host-scoped metrics: per tenant, or the error that failed the metric for all of them. */
+type HostValues = Map<string, Map<string, number> | Error>
+
+/** What each tenant of one host is measured with. */
+interface HostRun {
+  env: MeterEnv
+  host: HostRecord
+  batch: HostBatch
+  metrics: Metric[]
+  dbMetrics: DatabaseMetric[]
+  options: MeterOptions
+  forward: {host: string; port: number}
+}
+
 /**
  * Measures one host's tenants over its single SSH connection: host-scoped metrics once for
  * all of them (one command each), then a PostgreSQL session per tenant through one local
@@ -200,17 +214,7 @@ async function collectHost(env: MeterEnv, batch: HostBatch, metrics: Metric[], o
   const started = Date.now()
   const now = env.now ?? (() => new Date())
   const record = await env.store.hosts.get(batch.host)
-  const failAll = (error: unknown) =>
-    batch.tenants.map((t): TenantMeterResult => ({
-      tenant: t.id,
-      host: batch.host,
-      ok: false,
-      odooVersion: odooVersionOf(record, t),
-      durationMs: Date.now() - started,
-      metrics: [],
-      stored: 0,
-      error: errorSummary(error),
-    }))
+  const failAll = (error: unknown) => failedResults(batch, record, started, error)
   if (!record) return failAll(new OdoopsError('HOST_NOT_FOUND', `Host ${batch.host} is not registered.`, {suggestions: ['odoops host list']}))
   let conn: SshConnection
   let forward: {host: string; port: number; close(): Promise<void>}
@@ -223,70 +227,11 @@ async function collectHost(env: MeterEnv, batch: HostBatch, metrics: Metric[], o
   }
   try {
     const dbMetrics = metrics.filter((m): m is DatabaseMetric => m.scope === 'database')
-    const hostMetrics = metrics.filter((m): m is HostMetric => m.scope === 'host')
-    const hostValues = new Map<string, Map<string, number> | Error>()
-    for (const metric of hostMetrics) {
-      try {
-        hostValues.set(metric.name, await metric.collectHost({conn, host: record, tenants: batch.tenants, day: options.day}))
-      } catch (error) {
-        hostValues.set(metric.name, error instanceof Error ? error : new Error(String(error)))
-      }
-    }
+    const hostValues = await collectHostMetrics(conn, record, batch.tenants, metrics, options.day)
+    const run: HostRun = {env, host: record, batch, metrics, dbMetrics, options, forward}
     const limit = pLimit(Math.max(1, options.perHost ?? DEFAULT_PER_HOST))
-    const measured = await Promise.all(
-      batch.tenants.map((tenant) =>
-        limit(async () => {
-          const tenantStarted = Date.now()
-          const odooVersion = odooVersionOf(record, tenant)
-          try {
-            if (env.signal?.aborted) throw interrupted()
-            if (!METERED_STATES.includes(tenant.state)) {
-              throw new OdoopsError('METER_TENANT_STATE', `Tenant ${tenant.id} is ${tenant.state}: only active or stopped tenants have a database to measure.`, {
-                suggestions: [`odoops tenant show ${tenant.id}`],
-              })
-            }
-            const login = await tenantDbLogin(env.store, env.box, record, tenant)
-            const dbValues = dbMetrics.length > 0 ? await measureDatabase(forward, login, tenant, options.day, dbMetrics) : new Map<string, number | Error>()
-            const readings = metrics.map((metric): MetricReading => {
-              const base = {metric: metric.name, unit: metric.unit, queryVersion: metric.queryVersion}
-              let value: number | Error | undefined
-              if (metric.scope === 'database') value = dbValues.get(metric.name)
-              else {
-                const all = hostValues.get(metric.name)
-                value = all instanceof Error ? all : all?.get(tenant.id)
-                if (value === undefined) value = new Error(`${metric.name}: no value measured for ${tenant.id}`)
-              }
-              return value instanceof Error || value === undefined ? {...base, error: value?.message ?? 'not measured'} : {...base, value}
-            })
-            const failedMetrics = readings.filter((r) => r.error !== undefined)
-            const result: TenantMeterResult = {tenant: tenant.id, host: batch.host, ok: failedMetrics.length === 0, odooVersion, durationMs: Date.now() - tenantStarted, metrics: readings, stored: 0}
-            if (failedMetrics.length > 0) {
-              result.error = {
-                code: 'METER_METRIC_FAILED',
-                message: failedMetrics.map((r) => `${r.metric}: ${r.error}`).join('; '),
-                suggestions: ['The other metrics were stored; fix the cause and collect the day again (it replaces).'],
-              }
-            }
-            return result
-          } catch (error) {
-            return {tenant: tenant.id, host: batch.host, ok: false, odooVersion, durationMs: Date.now() - tenantStarted, metrics: [], stored: 0, error: errorSummary(error)}
-          }
-        }),
-      ),
-    )
-    const collectedAt = now().toISOString()
-    const snapshots: UsageSnapshot[] = measured.flatMap((r) =>
-      r.metrics.flatMap((m) =>
-        m.value === undefined
-          ? []
-          : [{id: snapshotId(r.tenant, options.day.date, m.metric), tenant: r.tenant, date: options.day.date, metric: m.metric, value: m.value, unit: m.unit, queryVersion: m.queryVersion, odooVersion: r.odooVersion, collectedAt}],
-      ),
-    )
-    if (snapshots.length > 0) {
-      await env.store.transaction(async (tx) => {
-        for (const s of snapshots) await tx.usageSnapshots.put(s)
-      })
-    }
+    const measured = await Promise.all(batch.tenants.map((tenant) => limit(() => measureTenant(run, tenant, hostValues))))
+    await storeSnapshots(env.store, measured, options.day.date, now().toISOString())
     for (const r of measured) {
       r.stored = r.metrics.filter((m) => m.value !== undefined).length
       env.onTenant?.(r)
@@ -294,6 +239,92 @@ async function collectHost(env: MeterEnv, batch: HostBatch, metrics: Metric[], o
     return measured
   } finally {
     await forward.close().catch(() => {})
+  }
+}
+
+/** Every tenant of the host failed by one error (the host is unknown or unreachable). */
+function failedResults(batch: HostBatch, record: HostRecord | undefined, started: number, error: unknown): TenantMeterResult[] {
+  return batch.tenants.map((t): TenantMeterResult => ({
+    tenant: t.id,
+    host: batch.host,
+    ok: false,
+    odooVersion: odooVersionOf(record, t),
+    durationMs: Date.now() - started,
+    metrics: [],
+    stored: 0,
+    error: errorSummary(error),
+  }))
+}
+
+/** Host-scoped metrics, once for all the host's tenants; a failing metric fails alone. */
+async function collectHostMetrics(conn: SshConnection, host: HostRecord, tenants: TenantRecord[], metrics: Metric[], day: MeterDay): Promise<HostValues> {
+  const hostMetrics = metrics.filter((m): m is HostMetric => m.scope === 'host')
+  const hostValues: HostValues = new Map()
+  for (const metric of hostMetrics) {
+    try {
+      hostValues.set(metric.name, await metric.collectHost({conn, host, tenants, day}))
+    } catch (error) {
+      hostValues.set(metric.name, error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+  return hostValues
+}
+
+/** One tenant's readings; whatever fails the tenant as a whole becomes its result's error. */
+async function measureTenant(run: HostRun, tenant: TenantRecord, hostValues: HostValues): Promise<TenantMeterResult> {
+  const {env, host, batch, options} = run
+  const tenantStarted = Date.now()
+  const odooVersion = odooVersionOf(host, tenant)
+  try {
+    if (env.signal?.aborted) throw interrupted()
+    if (!METERED_STATES.includes(tenant.state)) {
+      throw new OdoopsError('METER_TENANT_STATE', `Tenant ${tenant.id} is ${tenant.state}: only active or stopped tenants have a database to measure.`, {
+        suggestions: [`odoops tenant show ${tenant.id}`],
+      })
+    }
+    const login = await tenantDbLogin(env.store, env.box, host, tenant)
+    const dbValues = run.dbMetrics.length > 0 ? await measureDatabase(run.forward, login, tenant, options.day, run.dbMetrics) : new Map<string, number | Error>()
+    const readings = run.metrics.map((metric) => readingOf(metric, tenant, dbValues, hostValues))
+    const failedMetrics = readings.filter((r) => r.error !== undefined)
+    const result: TenantMeterResult = {tenant: tenant.id, host: batch.host, ok: failedMetrics.length === 0, odooVersion, durationMs: Date.now() - tenantStarted, metrics: readings, stored: 0}
+    if (failedMetrics.length > 0) {
+      result.error = {
+        code: 'METER_METRIC_FAILED',
+        message: failedMetrics.map((r) => `${r.metric}: ${r.error}`).join('; '),
+        suggestions: ['The other metrics were stored; fix the cause and collect the day again (it replaces).'],
+      }
+    }
+    return result
+  } catch (error) {
+    return {tenant: tenant.id, host: batch.host, ok: false, odooVersion, durationMs: Date.now() - tenantStarted, metrics: [], stored: 0, error: errorSummary(error)}
+  }
+}
+
+function readingOf(metric: Metric, tenant: TenantRecord, dbValues: Map<string, number | Error>, hostValues: HostValues): MetricReading {
+  const base = {metric: metric.name, unit: metric.unit, queryVersion: metric.queryVersion}
+  let value: number | Error | undefined
+  if (metric.scope === 'database') value = dbValues.get(metric.name)
+  else {
+    const all = hostValues.get(metric.name)
+    value = all instanceof Error ? all : all?.get(tenant.id)
+    if (value === undefined) value = new Error(`${metric.name}: no value measured for ${tenant.id}`)
+  }
+  return value instanceof Error || value === undefined ? {...base, error: value?.message ?? 'not measured'} : {...base, value}
+}
+
+/** The measured values of the host's tenants, stored in one transaction. */
+async function storeSnapshots(store: StateStore, measured: TenantMeterResult[], date: string, collectedAt: string): Promise<void> {
+  const snapshots: UsageSnapshot[] = measured.flatMap((r) =>
+    r.metrics.flatMap((m) =>
+      m.value === undefined
+        ? []
+        : [{id: snapshotId(r.tenant, date, m.metric), tenant: r.tenant, date, metric: m.metric, value: m.value, unit: m.unit, queryVersion: m.queryVersion, odooVersion: r.odooVersion, collectedAt}],
+    ),
+  )
+  if (snapshots.length > 0) {
+    await store.transaction(async (tx) => {
+      for (const s of snapshots) await tx.usageSnapshots.put(s)
+    })
   }
 }
 

@@ -1,3 +1,5 @@
+import {retry} from '../retry.js'
+
 /** Exponential backoff: attempt 1 at once, then after base, 2×base, 4×base… (capped), with ±20 % jitter. */
 export interface RetryPolicy {
   attempts: number
@@ -22,17 +24,22 @@ export interface RetryOutcome {
 }
 
 export async function withRetry(fn: () => Promise<void>, policy: RetryPolicy, onRetry?: (attempt: number, error: unknown) => void): Promise<RetryOutcome> {
-  let last: unknown
-  for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-    try {
-      await fn()
-      return {ok: true, attempts: attempt}
-    } catch (error) {
-      last = error
-      if (error instanceof PermanentError || attempt === policy.attempts) return {ok: false, attempts: attempt, error: (error as Error).message ?? String(error)}
-      onRetry?.(attempt, error)
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(policy, attempt)))
-    }
+  let attempts = 0
+  try {
+    await retry(
+      (attempt) => {
+        attempts = attempt
+        return fn()
+      },
+      {
+        attempts: policy.attempts,
+        delayMs: (attempt) => backoffDelay(policy, attempt),
+        retryIf: (error) => !(error instanceof PermanentError),
+        onRetry: (error, attempt) => onRetry?.(attempt, error),
+      },
+    )
+    return {ok: true, attempts}
+  } catch (error) {
+    return {ok: false, attempts, error: (error as Error).message ?? String(error)}
   }
-  return {ok: false, attempts: policy.attempts, error: String(last)}
 }

@@ -78,7 +78,7 @@ export async function json2Call<T = unknown>(transport: HttpTransport, target: J
     })
   }
   if (response.status === 200) return parsed as T
-  const error: Json2ErrorBody = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Json2ErrorBody) : {}
+  const error: Json2ErrorBody = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed) : {}
   const name = typeof error.name === 'string' ? error.name : undefined
   const message = typeof error.message === 'string' && error.message !== '' ? clip(error.message, 500) : `HTTP ${response.status}`
   // 403 is also AccessError (a right the user lacks, exceptions.py): only AccessDenied is the key.

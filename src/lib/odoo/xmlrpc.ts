@@ -50,6 +50,7 @@ const INT64_MAX = 2n ** 63n - 1n
 // ---- serializing ---------------------------------------------------------------------------
 
 /** Characters XML 1.0 cannot carry, even as character references (XML 1.0 §2.2 Char). */
+// eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are the point
 const INVALID_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 function escapeText(text: string, path: string): string {

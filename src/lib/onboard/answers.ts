@@ -1,9 +1,11 @@
 import {readFile} from 'node:fs/promises'
 import {parseDocument} from 'yaml'
 import {usageError} from '../errors.js'
+import {documentData} from '../yaml-document.js'
 import {choiceValues} from '../templates/semantic.js'
 import type {AnsweredUser, Template, TemplateQuestion} from '../templates/types.js'
 import {checkEmail, checkFormat} from './validate.js'
+import {REDACTED, registerSecret} from '../secrets/redact.js'
 
 export type AnswerValue = string | boolean | AnsweredUser[]
 export type Answers = Record<string, AnswerValue>
@@ -181,7 +183,7 @@ export async function resolveAnswers(template: Template, given: Record<string, u
 export function answersSummary(template: Template, answers: Answers): {question: string; answer: string}[] {
   return template.questions.map((q) => {
     const v = answers[q.id]
-    const answer = q.type === 'password' ? (v ? '********' : '') : q.type === 'users' ? (v as AnsweredUser[]).map((u) => `${u.name} <${u.login}> ${u.role}`).join('\n') || '(none)' : String(v)
+    const answer = q.type === 'password' ? (v ? '********' : '') : q.type === 'users' ? (v as AnsweredUser[]).map((u) => `${u.name} <${u.login}> ${u.role}`).join('\n') || '(none)' : `${v as string | boolean | undefined}`
     return {question: q.message, answer}
   })
 }
@@ -189,10 +191,74 @@ export function answersSummary(template: Template, answers: Answers): {question:
 /** `--answer key=value` pairs (the value may contain '=' and anything else). */
 export function parseAnswerFlags(pairs: string[]): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const pair of pairs) {
+  for (const [i, pair] of pairs.entries()) {
     const at = pair.indexOf('=')
-    if (at <= 0) throw usageError('ANSWER_FLAG_INVALID', `--answer "${pair}" is not question=value.`, ['e.g. --answer company_name="Acme Trading"'])
+    // Not quoted back: without its "question=" the text may well be a password.
+    if (at <= 0) throw usageError('ANSWER_FLAG_INVALID', `--answer number ${i + 1} is not question=value.`, ['e.g. --answer company_name="Acme Trading"'])
     out[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return out
+}
+
+/** The ids of a template's password questions: their answers are secrets wherever they come from. */
+export function passwordQuestionIds(template: Template): Set<string> {
+  return new Set(template.questions.filter((q) => q.type === 'password').map((q) => q.id))
+}
+
+/**
+ * Register the answers of password questions as secrets (a file, flags or prompts), so no
+ * output, error or audit event shows them; numbers from a YAML file count as typed.
+ */
+export function registerPasswordAnswers(template: Template, answers: Record<string, unknown>): void {
+  for (const id of passwordQuestionIds(template)) {
+    const value = answers[id]
+    if (typeof value === 'string' || typeof value === 'number') registerSecret(String(value))
+  }
+}
+
+/** One `--answer` value on the command line: where it is, and its question and value. */
+export interface AnswerArg {
+  index: number
+  /** `--answer=` when the flag and the value are one argument, else ''. */
+  prefix: string
+  question: string
+  value: string
+}
+
+/**
+ * The `--answer` values of a raw command line, as oclif reads them: `--answer q=v`,
+ * `--answer=q=v`, and the further values a repeatable flag takes up to the next flag
+ * (`--answer a=1 b=2`). A value without '=' counts as a question with no value.
+ */
+export function answerArgs(argv: readonly string[]): AnswerArg[] {
+  const found: AnswerArg[] = []
+  let taking = false
+  const add = (index: number, prefix: string, text: string) => {
+    const at = text.indexOf('=')
+    found.push({index, prefix, question: at > 0 ? text.slice(0, at) : '', value: at > 0 ? text.slice(at + 1) : text})
+  }
+  for (const [index, arg] of argv.entries()) {
+    if (arg === '--') break
+    if (arg === '--answer') taking = true
+    else if (arg.startsWith('--answer=')) {
+      add(index, '--answer=', arg.slice('--answer='.length))
+      taking = true
+    } else if (arg.startsWith('-') && arg !== '-') taking = false
+    else if (taking) add(index, '', arg)
+  }
+  return found
+}
+
+/**
+ * A command line with the values of some `--answer`s replaced by ******** (the question
+ * is kept: `--answer smtp_password=********`). `hide` says which questions; it is asked
+ * about '' for a value given without `question=`.
+ */
+export function redactAnswerArgs(argv: readonly string[], hide: (question: string) => boolean): string[] {
+  const out = [...argv]
+  for (const a of answerArgs(argv)) {
+    if (!hide(a.question)) continue
+    out[a.index] = `${a.prefix}${a.question ? `${a.question}=` : ''}${REDACTED}`
   }
   return out
 }
@@ -207,7 +273,9 @@ export async function readAnswersFile(file: string): Promise<Record<string, unkn
   // YAML is a superset of JSON: one parser for both.
   const doc = parseDocument(text, {prettyErrors: true})
   if (doc.errors.length) throw usageError('ANSWERS_FILE_INVALID', `${file} is not valid YAML/JSON: ${doc.errors[0].message}`, ['Fix the file (a mapping of question id to answer).'])
-  const data: unknown = doc.toJS()
+  const built = documentData(doc)
+  if ('problem' in built) throw usageError('ANSWERS_FILE_INVALID', `${file} is not valid YAML/JSON: ${built.problem}.`, ['Fix the file (a mapping of question id to answer).'])
+  const data = built.data
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw usageError('ANSWERS_FILE_INVALID', `${file} must be a mapping of question id to answer.`, ['e.g. company_name: Acme Trading'])
   return data as Record<string, unknown>
 }

@@ -17,12 +17,12 @@ export function uiPrompter(ui: Ui): AnswerPrompter {
         case 'select': {
           const choices = (q.choices ?? []).map((c) => (typeof c === 'string' ? {value: c} : {value: c.value, name: c.name ?? c.value}))
           const values = choiceValues(q)
-          return ui.select({message, flag: flagOf(q), choices, default: values.includes(String(current)) ? String(current) : undefined})
+          return ui.select({message, flag: flagOf(q), choices, default: typeof current === 'string' && values.includes(current) ? current : undefined})
         }
         case 'password':
           return ui.password({message, flag: flagOf(q), validate: (v) => validate(v)})
         case 'users':
-          return askUsers(ui, template, q, Array.isArray(current) ? (current as AnsweredUser[]) : [], validate)
+          return askUsers(ui, template, q, Array.isArray(current) ? (current) : [], validate)
         default:
           return ui.input({message, flag: flagOf(q), default: typeof current === 'string' && current !== '' ? current : undefined, validate: (v) => validate(v)})
       }

@@ -4,15 +4,15 @@ import {ExitCode, isOdoopsError, OdoopsError, usageError} from '../errors.js'
 import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
 import {validateDomain} from '../names/domain.js'
 import {validateSlug} from '../names/slug.js'
-import {readSecret, secretIds, writeSecret} from '../secrets/vault.js'
+import {deleteSecrets, readSecret, secretIds, writeSecret} from '../secrets/vault.js'
 import type {TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import {busyError, lockOwner} from '../tenants/lock.js'
 import {renderValue, wholeAnswerRef} from '../templates/refs.js'
 import type {Template} from '../templates/types.js'
-import {answersError, checkAnswers, resolveAnswers, type AnswerIssue, type AnswerPrompter, type Answers} from './answers.js'
+import {answersError, checkAnswers, registerPasswordAnswers, resolveAnswers, type AnswerIssue, type AnswerPrompter, type Answers} from './answers.js'
 import type {OnboardContext, OnboardEnv} from './context.js'
-import {answerSecret, onboardLockKey, userPasswordSecret, type OnboardedUser, type OnboardingRun} from './record.js'
+import {answerSecret, onboardLockKey, runSecretPrefix, userPasswordSecret, type OnboardedUser, type OnboardingRun} from './record.js'
 import {onboardSteps} from './steps.js'
 import {slugify} from '../names/slug.js'
 
@@ -63,9 +63,12 @@ export interface OnboardResult {
 export async function planOnboarding(store: StateStore, input: OnboardInput): Promise<OnboardRequest> {
   const {template} = input
   const given = {...input.given}
+  // Before any check can quote them: password answers from the file and the flags, then the prompts'.
+  registerPasswordAnswers(template, given)
   const domainAnswer = wholeAnswerRef(template.customer?.domain)
   if (input.domain !== undefined && domainAnswer) given[domainAnswer] = input.domain
   const answers = input.interactive ? await resolveAnswers(template, given, {interactive: true, prompter: input.prompter}) : undefined
+  if (answers) registerPasswordAnswers(template, answers)
   const checked = answers ? {answers, issues: [] as AnswerIssue[]} : checkAnswers(template, given)
   const issues = [...checked.issues]
   const scope = {answers: checked.answers, tenant: {}}
@@ -76,7 +79,7 @@ export async function planOnboarding(store: StateStore, input: OnboardInput): Pr
       return undefined // an unanswered question: already reported
     }
   }
-  const name = safe(template.customer?.name) ?? String(checked.answers.company_name ?? '')
+  const name = safe(template.customer?.name) ?? String((checked.answers.company_name as string | undefined) ?? '')
   const rawDomain = input.domain ?? safe(template.customer?.domain)
   const slug = input.slug ?? safe(template.customer?.slug) ?? (name ? slugify(name) : undefined)
   let domain: string | undefined
@@ -98,11 +101,11 @@ export async function planOnboarding(store: StateStore, input: OnboardInput): Pr
     }
   }
   // One onboarding per customer: a finished one is reported again, not repeated (see startOnboarding).
-  const earlier = slug ? (await store.onboardingRuns.list({customer: slug} as Partial<OnboardingRun>)) as OnboardingRun[] : []
+  const earlier = slug ? (await store.onboardingRuns.list({customer: slug})) as OnboardingRun[] : []
   if (slug && domain && earlier.length === 0) {
     const tenant = await store.tenants.get(slug)
     if (tenant) issues.push({question: 'customer', message: `a tenant "${slug}" already exists (on ${tenant.host}, not from an onboarding): choose another slug with --customer`})
-    const sameDomain = (await store.tenants.list({domain} as Partial<TenantRecord>))[0]
+    const sameDomain = (await store.tenants.list({domain}))[0]
     if (sameDomain && sameDomain.id !== slug) issues.push({question: domainAnswer ?? 'domain', message: `${domain} is already the domain of tenant "${sameDomain.id}": use another domain`})
   }
   if (issues.length) throw answersError(template, issues)
@@ -136,7 +139,7 @@ export async function startOnboarding(env: OnboardEnv, request: OnboardRequest):
 async function startLocked(env: OnboardEnv, request: OnboardRequest): Promise<OnboardResult> {
   const {store} = env
   const {slug} = request.customer
-  const earlier = (await store.onboardingRuns.list({customer: slug} as Partial<OnboardingRun>)) as OnboardingRun[]
+  const earlier = (await store.onboardingRuns.list({customer: slug})) as OnboardingRun[]
   const finished = earlier.find((r) => r.state === 'done')
   if (finished) {
     const tenant = await store.tenants.get(slug)
@@ -151,7 +154,7 @@ async function startLocked(env: OnboardEnv, request: OnboardRequest): Promise<On
   }
   const id = newRunId()
   const secretAnswers = request.template.questions.filter((q) => q.type === 'password' && request.answers[q.id]).map((q) => q.id)
-  for (const q of secretAnswers) await writeSecret(store, env.box, answerSecret(id, q), String(request.answers[q]))
+  for (const q of secretAnswers) await writeSecret(store, env.box, answerSecret(id, q), request.answers[q] as string)
   const answers = Object.fromEntries(Object.entries(request.answers).map(([k, v]) => [k, secretAnswers.includes(k) ? '' : v]))
   await store.onboardingRuns.insert({
     id,
@@ -228,8 +231,20 @@ async function executeLocked(env: OnboardEnv, runId: string, resumed: boolean): 
     steps = await runSteps(onboardSteps(ctx), ctx, {previous: run.steps, signal: env.signal, observer: env.observer, save: (records) => save({steps: records})})
   } catch (error) {
     if (error instanceof StepFailedError) {
-      await save({state: 'failed', steps: error.records, failedStep: error.step, error: error.message})
       const failure = isOdoopsError(error.failure) ? error.failure : undefined
+      if (error.nothingChanged) {
+        // Failed before its first change (no prepared host): nothing to resume, so no run is
+        // kept (with its answers in the vault); the same command can simply be run again.
+        await deleteSecrets(store, runSecretPrefix(run.id))
+        await store.onboardingRuns.delete(run.id)
+        throw new OdoopsError(failure?.code ?? 'ONBOARD_STEP_FAILED', `Onboarding of ${run.customer}: ${error.message} Nothing was created.`, {
+          exit: failure?.exit === ExitCode.USAGE ? ExitCode.USAGE : ExitCode.FAILURE,
+          suggestions: [...(failure?.suggestions ?? []), 'Fix the cause, then run the same odoops onboard command again.'],
+          data: {customer: run.customer, failedStep: error.step, steps: error.records},
+          cause: error.failure,
+        })
+      }
+      await save({state: 'failed', steps: error.records, failedStep: error.step, error: error.message})
       throw new OdoopsError(failure?.code ?? 'ONBOARD_STEP_FAILED', `Onboarding ${run.id} of ${run.customer}: ${error.message}`, {
         exit: failure?.exit === ExitCode.USAGE ? ExitCode.USAGE : ExitCode.FAILURE,
         suggestions: [...(failure?.suggestions ?? []), `Fix the cause, then: odoops onboard --resume ${run.id}`],

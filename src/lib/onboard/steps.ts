@@ -25,6 +25,8 @@ const outcome = (changes: string[], none = 'already as asked'): Outcome => (chan
 const place: OnboardStep = {
   name: 'place',
   title: 'choose the host',
+  // It reads hosts and records its choice in the run: a run failing here is not kept (run.ts).
+  changesNothing: true,
   async run(ctx) {
     const placement = await placeTenant(ctx.env, {host: ctx.run.host, series: ctx.template.series})
     await ctx.save({host: placement.host, series: placement.series})

@@ -14,7 +14,7 @@ export type Check = {ok: true; value: string} | {ok: false; message: string}
 // tools.mail.single_email_re accepts, give or take quoted local parts.
 const EMAIL = /^[^\s@<>(),;:"[\]]+@(?!-)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/
 const LANG = /^[a-z]{2,3}(_[A-Z]{2})?(@[a-z]+)?$/
-const PHONE = /^\+?[0-9 ().\/-]{4,30}$/
+const PHONE = /^\+?[0-9 ()./-]{4,30}$/
 
 function fromThrow(fn: () => string): Check {
   try {

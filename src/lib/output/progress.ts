@@ -48,7 +48,7 @@ export function createProgress(label: string, options: ProgressOptions, sink: Si
   }
   const draw = () => {
     if (!sink.tty || finished) return
-    let bar = ''
+    let bar: string
     if (options.total && options.total > 0) {
       const width = 20
       const filled = Math.min(width, Math.round((done / options.total) * width))

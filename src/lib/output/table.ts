@@ -12,6 +12,7 @@ function cell(value: unknown): string {
   if (value === undefined || value === null) return ''
   if (value instanceof Date) return value.toISOString()
   if (typeof value === 'object') return JSON.stringify(value)
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects were handled above: a primitive is left
   return String(value)
 }
 

@@ -1,6 +1,6 @@
 import {isAbsolute, join, relative, resolve} from 'node:path'
+import {satisfies, validRange} from 'semver'
 import {PACK_API_VERSION, type PackManifest} from './api.js'
-import {satisfies} from './semver-range.js'
 
 /**
  * An installed oclif plugin as odoops sees it: what `this.config.plugins` already holds
@@ -70,9 +70,8 @@ export function readPackManifest(plugin: PluginDescriptor): PackDescriptor {
   if (typeof apiVersion !== 'string') {
     problems.push({area: 'api', message: `missing "odoops.apiVersion": the range of the odoops pack API it supports, e.g. "^${PACK_API_VERSION.split('.')[0]}.0.0"`})
   } else {
-    const ok = satisfies(PACK_API_VERSION, apiVersion)
-    if (ok === undefined) problems.push({area: 'api', message: `"odoops.apiVersion" ${JSON.stringify(apiVersion)} is not a semver range`})
-    else if (!ok) problems.push({area: 'api', message: `written for pack API ${apiVersion}; this odoops provides ${PACK_API_VERSION}: upgrade the pack (or odoops)`})
+    if (validRange(apiVersion) === null) problems.push({area: 'api', message: `"odoops.apiVersion" ${JSON.stringify(apiVersion)} is not a semver range`})
+    else if (!satisfies(PACK_API_VERSION, apiVersion)) problems.push({area: 'api', message: `written for pack API ${apiVersion}; this odoops provides ${PACK_API_VERSION}: upgrade the pack (or odoops)`})
   }
   for (const key of PATH_KEYS) {
     const value = section[key]

@@ -85,7 +85,7 @@ export async function diagnosePacks(plugins: Iterable<PluginDescriptor>, options
   if (options.tenant && options.store && options.box && registry.list().length > 0) {
     // The meter's own collection, with snapshot storage turned off: a dry run.
     const store = options.store
-    const readOnly = new Proxy(store, {get: (target, prop) => (prop === 'transaction' ? async () => undefined : Reflect.get(target, prop))})
+    const readOnly = new Proxy(store, {get: (target, prop) => (prop === 'transaction' ? async () => undefined : Reflect.get(target, prop) as unknown)})
     const result = await collectUsage({store: readOnly, box: options.box, registry}, [options.tenant], {day: meterDay(undefined)})
     for (const tenant of result.results) {
       if (tenant.metrics.length === 0 && tenant.error) throw new Error(`could not measure ${tenant.tenant}: ${tenant.error.message}`)

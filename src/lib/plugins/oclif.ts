@@ -8,5 +8,5 @@ import type {PluginDescriptor} from './discover.js'
 export function pluginDescriptors(config: Pick<Config, 'plugins' | 'name'>): PluginDescriptor[] {
   return [...config.plugins.values()]
     .filter((p) => p.name !== config.name)
-    .map((p) => ({name: p.name, version: p.version, root: p.root, type: p.type, pjson: p.pjson as PluginDescriptor['pjson'], commands: [...p.commandIDs].sort()}))
+    .map((p) => ({name: p.name, version: p.version, root: p.root, type: p.type, pjson: p.pjson, commands: [...p.commandIDs].sort()}))
 }

@@ -1,7 +1,7 @@
+import {satisfies} from 'semver'
 import {ExitCode, OdoopsError} from '../errors.js'
 import {PACK_API_VERSION} from './api.js'
 import {checkAllowlist, describeRequest, type InstallRequest} from './allowlist.js'
-import {satisfies} from './semver-range.js'
 
 /** What the registry says of a package before it is downloaded (`npm view <name>@<tag> --json`). */
 export interface PackageMetadata {

@@ -1,4 +1,3 @@
-import {setTimeout as sleep} from 'node:timers/promises'
 import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import {getHost} from '../hosts/lookup.js'
@@ -9,6 +8,7 @@ import {ensureNginxRunning, applyNginxSite} from '../remote/nginx.js'
 import {listeningPorts} from '../remote/ports.js'
 import {clusterUnit, ensureLoginRole, pgCluster, type PgClusterInfo} from '../remote/postgres-admin.js'
 import {assertUnitNotFailed, ensureUnitActive, ensureUnitFile, ensureUnitStopped, systemctl, unitStatus} from '../remote/systemd.js'
+import {pollUntil} from '../retry.js'
 import {registerSecret} from '../secrets/redact.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import {ensureSecret, secretIds} from '../secrets/vault.js'
@@ -319,17 +319,15 @@ async function sharedPorts(store: StateStore, ctx: PrepareContext): Promise<{htt
 
 /** Type=simple units are "active" once forked: the service is up when its HTTP port listens. */
 async function waitForPort(conn: SshConnection, unit: string, port: number, signal?: AbortSignal, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if ((await listeningPorts(conn)).includes(port)) return
+  const listening = async () => {
+    if ((await listeningPorts(conn)).includes(port)) return true
     await assertUnitNotFailed(conn, unit)
-    if (Date.now() > deadline) {
-      throw new OdoopsError('SERVICE_NOT_LISTENING', `${unit} is running but nothing listens on port ${port} after ${timeoutMs / 1000} s.`, {
-        suggestions: [`See the service's log on the host: journalctl -u ${unit}`],
-      })
-    }
-    signal?.throwIfAborted()
-    await sleep(500)
+    return false
+  }
+  if (!(await pollUntil(listening, (yes) => yes, {timeoutMs, intervalMs: 500, signal}))) {
+    throw new OdoopsError('SERVICE_NOT_LISTENING', `${unit} is running but nothing listens on port ${port} after ${timeoutMs / 1000} s.`, {
+      suggestions: [`See the service's log on the host: journalctl -u ${unit}`],
+    })
   }
 }
 

@@ -102,6 +102,7 @@ function hmac(key: Buffer, text: string): Buffer {
  * (URL-safe base64), so anything else is refused rather than approximated.
  */
 function scramPassword(password: string): Buffer {
+  // eslint-disable-next-line no-control-regex -- an ASCII range check: every character from 0x01 to 0x7f
   if (!/^[\x01-\x7f]*$/.test(password)) throw new OdoopsError('PG_PASSWORD_UNSUPPORTED', 'Only ASCII passwords can be turned into a SCRAM verifier by odoops.')
   return Buffer.from(password, 'utf8')
 }

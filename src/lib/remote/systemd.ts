@@ -1,5 +1,5 @@
-import {setTimeout as sleep} from 'node:timers/promises'
 import {OdoopsError} from '../errors.js'
+import {pollUntil} from '../retry.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command, shell} from '../ssh/quote.js'
 import {ensureRemoteFile, type Change} from './files.js'
@@ -100,13 +100,9 @@ export async function ensureUnitActive(conn: SshConnection, unit: string, option
     await systemctl(conn, 'restart', unit)
     change = 'changed'
   }
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000)
-  for (;;) {
-    const now = await unitStatus(conn, unit)
-    if (now.active === 'active') return change
-    if (now.active === 'failed' || Date.now() > deadline) throw await unitFailed(conn, unit, `${unit} did not become active (it is ${now.active}).`)
-    await sleep(500)
-  }
+  const now = await pollUntil(() => unitStatus(conn, unit), (s) => s.active === 'active' || s.active === 'failed', {timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 500})
+  if (now.active === 'active') return change
+  throw await unitFailed(conn, unit, `${unit} did not become active (it is ${now.active}).`)
 }
 
 /** Stopped and disabled (unchanged when already so, or when the unit does not exist). */

@@ -58,7 +58,7 @@ export function readAptSources(root = '/'): AptSource[] {
     // no sources.list: deb822 files only (Debian 12 cloud images)
   }
   const dir = join(root, 'etc/apt/sources.list.d')
-  let names: string[] = []
+  let names: string[]
   try {
     names = readdirSync(dir).sort()
   } catch {

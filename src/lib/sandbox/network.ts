@@ -3,7 +3,9 @@ import {join} from 'node:path'
 import {execa} from 'execa'
 import {OdoopsError} from '../errors.js'
 import {acquireLockFile, removeLockIfOwned} from '../state/file-lock.js'
-import {isOurProcess, isProcessAlive, sleep} from './processes.js'
+import {isProcessAlive} from '../process-alive.js'
+import {pollUntil} from '../retry.js'
+import {isOurProcess} from './processes.js'
 
 /**
  * Sandbox networking. Each sandbox gets subnet 10.77.N.0/24 on its own veth pair: the host
@@ -67,7 +69,7 @@ function isClaimLive(claim: SubnetClaim): boolean {
 }
 
 function liveClaims(): SubnetClaim[] {
-  let names: string[] = []
+  let names: string[]
   try {
     names = readdirSync(claimsDir())
   } catch {
@@ -175,12 +177,12 @@ async function linkExists(name: string): Promise<boolean> {
  */
 export async function configureHostSide(index: number, options: {timeoutMs: number; stillStarting: () => boolean}): Promise<void> {
   const name = vethName(index)
-  const deadline = Date.now() + options.timeoutMs
-  while (!(await linkExists(name))) {
+  const appeared = async () => {
+    if (await linkExists(name)) return true
     if (!options.stillStarting()) throw new Error(`systemd-nspawn exited before creating ${name}`)
-    if (Date.now() > deadline) throw new Error(`${name} did not appear within ${Math.round(options.timeoutMs / 1000)} s`)
-    await sleep(100)
+    return false
   }
+  if (!(await pollUntil(appeared, (yes) => yes, {timeoutMs: options.timeoutMs, intervalMs: 100}))) throw new Error(`${name} did not appear within ${Math.round(options.timeoutMs / 1000)} s`)
   const {hostAddress} = subnetAddresses(index)
   await execa('ip', ['addr', 'replace', `${hostAddress}/24`, 'dev', name])
   await execa('ip', ['link', 'set', name, 'up'])
@@ -217,9 +219,8 @@ export async function ensureGuestNetwork(nspawnPid: number, index: number, optio
   if (!leader) return undefined
   const inGuest = (args: string[]) => execa('nsenter', ['-t', String(leader), '-a', ...args], {reject: false})
   const readState = async () => (await inGuest(['systemctl', 'show', '-p', 'ActiveState', '--value', 'odoops-net.service'])).stdout.trim()
-  let state = await readState()
   // `settleMs`: sshd already answers, so the unit is about to finish: wait for its outcome.
-  for (const until = Date.now() + (options.settleMs ?? 0); !['active', 'failed'].includes(state) && Date.now() < until; state = await readState()) await sleep(250)
+  const state = await pollUntil(readState, (s) => ['active', 'failed'].includes(s), {timeoutMs: options.settleMs ?? 0, intervalMs: 250})
   if (state === 'failed') {
     const restarted = await inGuest(['systemctl', 'restart', 'odoops-net.service'])
     if (restarted.exitCode === 0) return 'restarted-unit'

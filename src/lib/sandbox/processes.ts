@@ -1,13 +1,13 @@
 import {spawn} from 'node:child_process'
 import {closeSync, openSync, readdirSync, readFileSync} from 'node:fs'
-import {isProcessAlive, sleep} from '../state/file-lock.js'
+import {isProcessAlive} from '../process-alive.js'
+import {pollUntil} from '../retry.js'
 
 /**
  * Long-lived processes a sandbox owns (systemd-nspawn, tinyproxy): started detached so they
  * outlive the CLI, recorded by PID, and only ever signalled after checking that the PID
  * still runs the very command we started (PIDs get reused).
  */
-export {isProcessAlive, sleep}
 
 /** The argument vector of a running process, or undefined when it is gone. */
 export function commandLineOf(pid: number): string[] | undefined {
@@ -62,12 +62,7 @@ export function spawnDetached(command: string, args: string[], logFile: string):
 
 /** Wait until `pid` is gone (reaped or not ours to reap), up to `timeoutMs`. */
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (!isRunning(pid)) return true
-    await sleep(100)
-  }
-  return !isRunning(pid)
+  return pollUntil(() => !isRunning(pid), (gone) => gone, {timeoutMs, intervalMs: 100})
 }
 
 /** Alive and not a zombie (a detached child of this process stays a zombie until reaped). */

@@ -2,7 +2,8 @@ import {mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, connect} from 'node:net'
 import {join} from 'node:path'
 import {OdoopsError} from '../errors.js'
-import {isOurProcess, sleep, spawnDetached, tailOf, waitForExit} from './processes.js'
+import {pollUntil} from '../retry.js'
+import {isOurProcess, spawnDetached, tailOf, waitForExit} from './processes.js'
 
 /**
  * The package proxy sandboxes reach Debian's archive through, as hosts on a private network
@@ -100,14 +101,11 @@ export async function ensureProxy(registryDir: string): Promise<ProxyState> {
     const port = await freePort()
     writeFileSync(configFile, tinyproxyConfig(port))
     const pid = spawnDetached('tinyproxy', ['-d', '-c', configFile], logFile)
-    const deadline = Date.now() + 5000
-    while (Date.now() < deadline && isOurProcess(pid, 'tinyproxy', [configFile])) {
-      if (await answers(port)) {
-        const state: ProxyState = {pid, port, configFile, startedAt: new Date().toISOString()}
-        writeFileSync(stateFile(registryDir), JSON.stringify(state, null, 2) + '\n')
-        return state
-      }
-      await sleep(100)
+    const started = async () => (!isOurProcess(pid, 'tinyproxy', [configFile]) ? 'exited' : (await answers(port)) ? 'answers' : 'starting')
+    if ((await pollUntil(started, (s) => s !== 'starting', {timeoutMs: 5000, intervalMs: 100})) === 'answers') {
+      const state: ProxyState = {pid, port, configFile, startedAt: new Date().toISOString()}
+      writeFileSync(stateFile(registryDir), JSON.stringify(state, null, 2) + '\n')
+      return state
     }
     await stopProcess(pid, configFile)
     lastError = tailOf(logFile, 5)

@@ -1,6 +1,7 @@
-import {closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 import {OdoopsError} from '../errors.js'
+import {writeFileAtomicSync} from '../fs/atomic-write.js'
 import {acquireLockFile, removeLockIfOwned} from '../state/file-lock.js'
 
 /**
@@ -77,9 +78,7 @@ export class SandboxRegistry {
   }
 
   write(record: SandboxRecord): void {
-    const file = this.recordFile(record.name)
-    writeFileSync(`${file}.tmp`, JSON.stringify(record, null, 2) + '\n', {mode: 0o600})
-    renameSync(`${file}.tmp`, file)
+    writeFileAtomicSync(this.recordFile(record.name), JSON.stringify(record, null, 2) + '\n', {mode: 0o600})
   }
 
   read(name: string): SandboxRecord | undefined {
@@ -91,7 +90,7 @@ export class SandboxRegistry {
   }
 
   list(): SandboxRecord[] {
-    let entries: string[] = []
+    let entries: string[]
     try {
       entries = readdirSync(this.dir)
     } catch {

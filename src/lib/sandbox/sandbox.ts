@@ -1,6 +1,6 @@
 import {chmodSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
-import {OdoopsError, messageOf, usageError} from '../errors.js'
+import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
 import type {HostRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import {GUEST_PATHS} from './image-recipe.js'
@@ -8,10 +8,11 @@ import {ensureImage, imagesDirFor, resolveImage, type ImageInfo} from './image.j
 import {generateKeyPair} from './keys.js'
 import {claimSubnet, configureHostSide, ensureGuestNetwork, recordClaimPid, releaseSubnet, removeVeth, subnetAddresses} from './network.js'
 import {cleanContainerTrace, isOurNspawn, startNspawn, stopNspawn, traceContainer, type Bind, type StopOutcome} from './nspawn.js'
-import {isProcessAlive, tailOf} from './processes.js'
+import {isProcessAlive} from '../process-alive.js'
+import {tailOf} from './processes.js'
 import {ensureProxy, stopProxy} from './proxy.js'
 import {SANDBOX_NAME, SandboxRegistry, type SandboxRecord} from './registry.js'
-import {waitForLogin, waitForSsh} from './ssh-ready.js'
+import {waitForLogin, waitForSsh, type WaitOptions} from './ssh-ready.js'
 import {assertSandboxSupport} from './support.js'
 
 /**
@@ -146,7 +147,26 @@ interface BootOptions extends SandboxUpOptions {
 
 async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo, proxyPort: number, options: BootOptions): Promise<SandboxInfo> {
   const dir = registry.sandboxDir(name)
-  const record: SandboxRecord = {
+  const record = newRecord(dir, name, image, proxyPort, options)
+  await claimName(registry, record, options.store)
+  const bootStarted = Date.now()
+  try {
+    const {clientPublicKey, index} = await createKeysAndSubnet(registry, record)
+    const binds = writeGuestFiles(dir, record, clientPublicKey, proxyPort, options)
+    const {pid, alive} = await startContainer(registry, record, image, binds, index, options)
+    const waitOptions = {timeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, stillRunning: alive, signal: options.signal}
+    await waitForGuestSsh(record, pid, index, waitOptions, options)
+    await waitForGuestLogin(record, waitOptions)
+    return await markRunning(registry, record, {pid, image, bootStarted}, options)
+  } catch (error) {
+    await removeSandbox(registry, record, options.store).catch(() => {})
+    throw error
+  }
+}
+
+/** The registry record of a sandbox about to boot: its files' places known, its network not yet. */
+function newRecord(dir: string, name: string, image: ImageInfo, proxyPort: number, options: BootOptions): SandboxRecord {
+  return {
     name,
     machine: '',
     index: 0,
@@ -167,85 +187,106 @@ async function bootOne(registry: SandboxRegistry, name: string, image: ImageInfo
     ...(options.fixtureOdoo ? {fixtureAptDir: options.fixtureOdoo} : {}),
     createdAt: new Date().toISOString(),
   }
-  if (!registry.claim(record)) {
-    const existing = registry.read(name)
-    if (existing && isStale(existing)) {
-      await removeSandbox(registry, existing, options.store)
-      if (!registry.claim(record)) throw exists(name)
-    } else {
-      throw exists(name)
-    }
-  }
-  const bootStarted = Date.now()
+}
+
+/** Takes the name in the registry; a stale sandbox holding it (one that will never run again) is removed first. */
+async function claimName(registry: SandboxRegistry, record: SandboxRecord, store: StateStore | undefined): Promise<void> {
+  if (registry.claim(record)) return
+  const existing = registry.read(record.name)
+  if (!existing || !isStale(existing)) throw exists(record.name)
+  await removeSandbox(registry, existing, store)
+  if (!registry.claim(record)) throw exists(record.name)
+}
+
+/** The client key, the host key (known before first contact) and a subnet, recorded in the registry. */
+async function createKeysAndSubnet(registry: SandboxRegistry, record: SandboxRecord): Promise<{clientPublicKey: string; index: number}> {
+  const {name} = record
+  mkdirSync(record.hostKeyDir, {recursive: true, mode: 0o700})
+  const [client, host] = await Promise.all([generateKeyPair(record.identityFile, `odoops-sandbox-${name}`), generateKeyPair(join(record.hostKeyDir, 'ssh_host_ed25519_key'), `root@${name}`)])
+  record.hostKey = host.fingerprint
+  const claim = await claimSubnet(registry.recordFile(name))
+  Object.assign(record, {index: claim.index, machine: claim.machine, ...subnetAddresses(claim.index)})
+  registry.write(record)
+  return {clientPublicKey: client.publicKey, index: claim.index}
+}
+
+/** Writes the files the guest reads at boot and returns their bind mounts. */
+function writeGuestFiles(dir: string, record: SandboxRecord, clientPublicKey: string, proxyPort: number, options: BootOptions): Bind[] {
+  const authorizedKeys = join(dir, 'authorized_keys')
+  writeFileSync(authorizedKeys, clientPublicKey + '\n', {mode: 0o600})
+  const network = join(dir, 'network.env')
+  writeFileSync(network, `ADDRESS=${record.address}\nGATEWAY=${record.hostAddress}\n`)
+  const aptProxy = join(dir, 'apt-proxy.conf')
+  writeFileSync(aptProxy, `Acquire::http::Proxy "http://${record.hostAddress}:${proxyPort}";\n`)
+  chmodSync(dir, 0o700)
+  return [
+    {source: network, target: GUEST_PATHS.network},
+    {source: aptProxy, target: GUEST_PATHS.aptProxy},
+    {source: authorizedKeys, target: GUEST_PATHS.authorizedKeys},
+    {source: record.hostKeyDir, target: GUEST_PATHS.hostKeyDir},
+    ...(options.fixtureOdoo ? [{source: options.fixtureOdoo, target: GUEST_PATHS.fixtureApt}] : []),
+  ]
+}
+
+/** Starts systemd-nspawn and sets up the host side of its veth; `alive` tells whether that container still runs. */
+async function startContainer(registry: SandboxRegistry, record: SandboxRecord, image: ImageInfo, binds: Bind[], index: number, options: BootOptions): Promise<{pid: number; alive: () => boolean}> {
+  options.onProgress?.(`booting ${record.name} (${record.address})`)
+  const pid = startNspawn({imageDir: image.dir, machine: record.machine, hostname: record.name, binds, logFile: record.logFile})
+  record.pid = pid
+  registry.write(record)
+  await recordClaimPid(index, registry.recordFile(record.name), pid)
+  const alive = () => isOurNspawn(record.pid, record.machine)
   try {
-    mkdirSync(record.hostKeyDir, {recursive: true, mode: 0o700})
-    const [client, host] = await Promise.all([generateKeyPair(record.identityFile, `odoops-sandbox-${name}`), generateKeyPair(join(record.hostKeyDir, 'ssh_host_ed25519_key'), `root@${name}`)])
-    record.hostKey = host.fingerprint
-    const claim = await claimSubnet(registry.recordFile(name))
-    Object.assign(record, {index: claim.index, machine: claim.machine, ...subnetAddresses(claim.index)})
-    registry.write(record)
-
-    const authorizedKeys = join(dir, 'authorized_keys')
-    writeFileSync(authorizedKeys, client.publicKey + '\n', {mode: 0o600})
-    const network = join(dir, 'network.env')
-    writeFileSync(network, `ADDRESS=${record.address}\nGATEWAY=${record.hostAddress}\n`)
-    const aptProxy = join(dir, 'apt-proxy.conf')
-    writeFileSync(aptProxy, `Acquire::http::Proxy "http://${record.hostAddress}:${proxyPort}";\n`)
-    chmodSync(dir, 0o700)
-    const binds: Bind[] = [
-      {source: network, target: GUEST_PATHS.network},
-      {source: aptProxy, target: GUEST_PATHS.aptProxy},
-      {source: authorizedKeys, target: GUEST_PATHS.authorizedKeys},
-      {source: record.hostKeyDir, target: GUEST_PATHS.hostKeyDir},
-      ...(options.fixtureOdoo ? [{source: options.fixtureOdoo, target: GUEST_PATHS.fixtureApt}] : []),
-    ]
-
-    options.onProgress?.(`booting ${name} (${record.address})`)
-    record.pid = startNspawn({imageDir: image.dir, machine: record.machine, hostname: name, binds, logFile: record.logFile})
-    registry.write(record)
-    await recordClaimPid(claim.index, registry.recordFile(name), record.pid)
-    const alive = () => isOurNspawn(record.pid, record.machine)
-    try {
-      await configureHostSide(claim.index, {timeoutMs: 30_000, stillStarting: alive})
-    } catch (error) {
-      throw bootFailed(record, messageOf(error))
-    }
-    const waitOptions = {timeoutMs: options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS, stillRunning: alive, signal: options.signal}
-    // sshd unreachable after a while: check the guest's network unit between waits (see ensureGuestNetwork).
-    const deadline = Date.now() + waitOptions.timeoutMs
-    let ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.min(GUEST_NETWORK_CHECK_MS, waitOptions.timeoutMs)})
-    while ('failure' in ready && ready.failure === 'timeout' && alive() && Date.now() < deadline) {
-      const repaired = await ensureGuestNetwork(record.pid, claim.index)
-      if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
-      ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.max(0, Math.min(GUEST_NETWORK_CHECK_MS, deadline - Date.now()))})
-    }
-    if (!('failure' in ready)) {
-      // sshd answers, but the unit may have failed after the address (no default route, a "degraded" guest).
-      const repaired = await ensureGuestNetwork(record.pid, claim.index, {settleMs: 5000})
-      if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
-    }
-    if ('failure' in ready) {
-      const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
-      throw bootFailed(record, why)
-    }
-    const login = await waitForLogin({address: record.address, port: 22, user: 'root', identityFile: record.identityFile, hostKey: record.hostKey}, waitOptions)
-    if ('failure' in login) {
-      const why = {timeout: `sshd on ${record.address}:22 answered but refused logins`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[login.failure]
-      throw bootFailed(record, why)
-    }
-    record.bootSeconds = secondsSince(bootStarted)
-    record.state = 'running'
-    Object.assign(record, traceContainer(record.pid, image.dir))
-    if (options.register && options.store) {
-      await options.store.hosts.put(hostRecordOf(record))
-      record.registered = true
-    }
-    registry.write(record)
-    return infoOf(record)
+    await configureHostSide(index, {timeoutMs: 30_000, stillStarting: alive})
   } catch (error) {
-    await removeSandbox(registry, record, options.store).catch(() => {})
-    throw error
+    throw bootFailed(record, messageOf(error))
   }
+  return {pid, alive}
+}
+
+/** Waits for sshd, repairing the guest's network from the host when it stays unreachable. */
+async function waitForGuestSsh(record: SandboxRecord, pid: number, index: number, waitOptions: WaitOptions, options: BootOptions): Promise<void> {
+  const {name} = record
+  const alive = waitOptions.stillRunning
+  // sshd unreachable after a while: check the guest's network unit between waits (see ensureGuestNetwork).
+  const deadline = Date.now() + waitOptions.timeoutMs
+  let ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.min(GUEST_NETWORK_CHECK_MS, waitOptions.timeoutMs)})
+  while ('failure' in ready && ready.failure === 'timeout' && alive() && Date.now() < deadline) {
+    const repaired = await ensureGuestNetwork(pid, index)
+    if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
+    ready = await waitForSsh(record.address, 22, {...waitOptions, timeoutMs: Math.max(0, Math.min(GUEST_NETWORK_CHECK_MS, deadline - Date.now()))})
+  }
+  if (!('failure' in ready)) {
+    // sshd answers, but the unit may have failed after the address (no default route, a "degraded" guest).
+    const repaired = await ensureGuestNetwork(pid, index, {settleMs: 5000})
+    if (repaired) options.onProgress?.(`${name}: guest network repaired from the host (${repaired})`)
+  }
+  if ('failure' in ready) {
+    const why = {timeout: `sshd did not answer on ${record.address}:22 in time`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[ready.failure]
+    throw bootFailed(record, why)
+  }
+}
+
+/** A banner is not enough: waits until a real login with the sandbox's key works. */
+async function waitForGuestLogin(record: SandboxRecord, waitOptions: WaitOptions): Promise<void> {
+  const login = await waitForLogin({address: record.address, port: 22, user: 'root', identityFile: record.identityFile, hostKey: record.hostKey}, waitOptions)
+  if ('failure' in login) {
+    const why = {timeout: `sshd on ${record.address}:22 answered but refused logins`, exited: 'systemd-nspawn exited during boot', aborted: 'interrupted'}[login.failure]
+    throw bootFailed(record, why)
+  }
+}
+
+/** Records the sandbox as running (and as a host, when registering); its info for the caller. */
+async function markRunning(registry: SandboxRegistry, record: SandboxRecord, boot: {pid: number; image: ImageInfo; bootStarted: number}, options: BootOptions): Promise<SandboxInfo> {
+  record.bootSeconds = secondsSince(boot.bootStarted)
+  record.state = 'running'
+  Object.assign(record, traceContainer(boot.pid, boot.image.dir))
+  if (options.register && options.store) {
+    await options.store.hosts.put(hostRecordOf(record))
+    record.registered = true
+  }
+  registry.write(record)
+  return infoOf(record)
 }
 
 function exists(name: string): OdoopsError {
@@ -355,7 +396,7 @@ export async function sandboxDown(options: SandboxDownOptions): Promise<SandboxD
     records = (options.names ?? []).map((name) => {
       const record = registry.read(name)
       if (!record) {
-        throw new OdoopsError('SANDBOX_NOT_FOUND', `No sandbox named "${name}".`, {suggestions: ['List them: odoops sandbox list']})
+        throw new OdoopsError('SANDBOX_NOT_FOUND', `No sandbox named "${name}".`, {exit: ExitCode.USAGE, suggestions: ['List them: odoops sandbox list']})
       }
       return record
     })
@@ -403,7 +444,7 @@ export async function sandboxList(options: {dataDir: string; store?: StateStore;
 export async function regenerateHostKey(dataDir: string, name: string): Promise<{hostKey: string; previous: string}> {
   const registry = new SandboxRegistry(dataDir)
   const record = registry.read(name)
-  if (!record) throw new OdoopsError('SANDBOX_NOT_FOUND', `No sandbox named "${name}".`)
+  if (!record) throw new OdoopsError('SANDBOX_NOT_FOUND', `No sandbox named "${name}".`, {exit: ExitCode.USAGE})
   const previous = record.hostKey
   const key = await generateKeyPair(join(record.hostKeyDir, 'ssh_host_ed25519_key'), `root@${name}`)
   registry.write({...record, hostKey: key.fingerprint})

@@ -1,7 +1,7 @@
 import {connect} from 'node:net'
 import {SshConnection} from '../ssh/connection.js'
 import {DEFAULT_SSH_OPTIONS} from '../ssh/options.js'
-import {sleep} from './processes.js'
+import {pollUntil} from '../retry.js'
 
 /** One attempt: does `address:port` answer with an SSH identification line ("SSH-2.0-…")? */
 export function sshBanner(address: string, port: number, timeoutMs = 1000): Promise<string | undefined> {
@@ -30,17 +30,29 @@ export interface WaitOptions {
   signal?: AbortSignal
 }
 
-/** Wait until sshd answers. Returns the banner, or the reason it never came. */
-export async function waitForSsh(address: string, port: number, options: WaitOptions): Promise<{banner: string} | {failure: 'timeout' | 'exited' | 'aborted'}> {
-  const deadline = Date.now() + options.timeoutMs
-  for (;;) {
+type Failure = {failure: 'timeout' | 'exited' | 'aborted'}
+
+/**
+ * Tries `attempt` every `intervalMs` until it succeeds, the sandbox is gone (`exited`), the
+ * time is up or the signal aborts (also during a wait).
+ */
+async function waitFor<T extends object>(attempt: () => Promise<T | undefined>, intervalMs: number, options: WaitOptions): Promise<T | Failure> {
+  // Not there yet reads as a timeout: it is the answer once the time is up.
+  const once = async (): Promise<T | Failure> => (await attempt()) ?? (options.stillRunning() ? {failure: 'timeout'} : {failure: 'exited'})
+  try {
+    return await pollUntil(once, (r) => !('failure' in r && r.failure === 'timeout'), {timeoutMs: options.timeoutMs, intervalMs, signal: options.signal})
+  } catch (error) {
     if (options.signal?.aborted) return {failure: 'aborted'}
-    const banner = await sshBanner(address, port)
-    if (banner) return {banner}
-    if (!options.stillRunning()) return {failure: 'exited'}
-    if (Date.now() > deadline) return {failure: 'timeout'}
-    await sleep(200)
+    throw error
   }
+}
+
+/** Wait until sshd answers. Returns the banner, or the reason it never came. */
+export async function waitForSsh(address: string, port: number, options: WaitOptions): Promise<{banner: string} | Failure> {
+  return waitFor(async () => {
+    const banner = await sshBanner(address, port)
+    return banner ? {banner} : undefined
+  }, 200, options)
 }
 
 /**
@@ -59,13 +71,6 @@ export async function sshLogin(target: {address: string; port: number; user: str
 }
 
 /** Wait until a real login works (after `waitForSsh` saw the banner). */
-export async function waitForLogin(target: Parameters<typeof sshLogin>[0], options: WaitOptions): Promise<{ok: true} | {failure: 'timeout' | 'exited' | 'aborted'}> {
-  const deadline = Date.now() + options.timeoutMs
-  for (;;) {
-    if (options.signal?.aborted) return {failure: 'aborted'}
-    if (await sshLogin(target)) return {ok: true}
-    if (!options.stillRunning()) return {failure: 'exited'}
-    if (Date.now() > deadline) return {failure: 'timeout'}
-    await sleep(500)
-  }
+export async function waitForLogin(target: Parameters<typeof sshLogin>[0], options: WaitOptions): Promise<{ok: true} | Failure> {
+  return waitFor(async () => ((await sshLogin(target)) ? {ok: true as const} : undefined), 500, options)
 }

@@ -32,7 +32,7 @@ function valueOf(text: string, rule: FieldRule): number | undefined {
     const n = Number(text)
     return n >= rule.min && n <= rule.max ? n : undefined
   }
-  const index = rule.names?.indexOf(text.toLowerCase() as never) ?? -1
+  const index = rule.names?.indexOf(text.toLowerCase()) ?? -1
   return index >= 0 ? index + (rule.namesFrom ?? 0) : undefined
 }
 

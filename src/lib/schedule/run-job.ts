@@ -168,7 +168,7 @@ async function runUnit(env: JobEnv, job: JobSpec, unit: JobUnit, o: RunJobOption
   try {
     const done = await recordedRun(env, job, unit.id, o.slot)
     if (done) {
-      const reason = `done by ${String(done.details?.owner ?? done.machine)} at ${done.time}`
+      const reason = `done by ${(done.details?.owner as string | undefined) ?? done.machine} at ${done.time}`
       o.emit({event: 'tenant-skipped', ...base, reason: `skipped: ${reason}`})
       return {unit: unit.id, status: 'skipped', reason, durationMs: Date.now() - started}
     }

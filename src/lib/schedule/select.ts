@@ -3,7 +3,7 @@ import {selectTenants} from '../backup/run.js'
 import {selectPruneTenants} from '../backup/prune.js'
 import {selectBackupsToVerify} from '../backup/verify.js'
 import type {BackupEntry} from '../backup/catalog.js'
-import {planHistoryOf, planOn, type BillableTenant} from '../billing/tenant-billing.js'
+import {planHistoryOf, planOn} from '../billing/tenant-billing.js'
 import {selectMeterTenants} from '../meter/collect.js'
 import type {TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
@@ -23,7 +23,7 @@ export interface JobUnit {
 
 /** The tenant's plan today (its plan history, else the plain `plan` field). */
 export function currentPlan(tenant: TenantRecord, day: string): string | undefined {
-  return planOn(planHistoryOf(tenant as BillableTenant), day)?.plan ?? tenant.plan
+  return planOn(planHistoryOf(tenant), day)?.plan ?? tenant.plan
 }
 
 export function matchesSelection(tenant: TenantRecord, selection: Selection | undefined, day: string): boolean {

@@ -1,7 +1,9 @@
 import {createCipheriv, createDecipheriv, createHash, randomBytes} from 'node:crypto'
-import {mkdirSync, readFileSync, writeFileSync, statSync, chmodSync} from 'node:fs'
+import {readFileSync, writeFileSync, statSync, chmodSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {OdoopsError, ExitCode} from '../errors.js'
+import {configDirInvalid} from '../config/settings.js'
+import {ensureDirSync} from '../fs/ensure-dir.js'
 import {registerSecret} from './redact.js'
 
 /**
@@ -76,7 +78,7 @@ function loadOrCreateKeyFile(path: string): Buffer {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
-  mkdirSync(dirname(path), {recursive: true, mode: 0o700})
+  ensureDirSync(dirname(path), {mode: 0o700, invalid: (problem) => configDirInvalid(dirname(path), problem)})
   const key = randomBytes(32)
   try {
     writeFileSync(path, key.toString('hex') + '\n', {mode: 0o600, flag: 'wx'})

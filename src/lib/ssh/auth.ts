@@ -84,5 +84,5 @@ async function loadKey(file: string, target: SshTarget, prompt: PassphrasePrompt
       data: {host: target.name, file},
     })
   }
-  return Array.isArray(parsed) ? parsed[0] : parsed
+  return Array.isArray(parsed) ? (parsed[0] as ParsedKey) : parsed
 }

@@ -7,6 +7,7 @@ import pLimit, {type LimitFunction} from 'p-limit'
 import ssh2 from 'ssh2'
 import type {ClientChannel, SFTPWrapper} from 'ssh2'
 import {OdoopsError} from '../errors.js'
+import {retry} from '../retry.js'
 import {planAuth} from './auth.js'
 import {
   authFailed,
@@ -346,14 +347,11 @@ export class SshConnection {
    * refusal is retried a few times with a short pause (bounded; any other failure is not).
    */
   private async openSession<T>(cmd: RemoteCommand, setup: (channel: ClientChannel) => T): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.openSessionOnce(cmd, setup)
-      } catch (error) {
-        const transient = !this.closed && error instanceof Error && !(error instanceof OdoopsError) && /open failed/i.test(error.message)
-        if (!transient || attempt >= SESSION_OPEN_ATTEMPTS) throw this.closed ? connectionLost(this.target, this.closeReason) : channelFailed(this.target, error)
-        await new Promise((resolve) => setTimeout(resolve, 20 * attempt))
-      }
+    const transient = (error: unknown) => !this.closed && error instanceof Error && !(error instanceof OdoopsError) && /open failed/i.test(error.message)
+    try {
+      return await retry(() => this.openSessionOnce(cmd, setup), {attempts: SESSION_OPEN_ATTEMPTS, delayMs: (attempt) => 20 * attempt, retryIf: transient})
+    } catch (error) {
+      throw this.closed ? connectionLost(this.target, this.closeReason) : channelFailed(this.target, error)
     }
   }
 

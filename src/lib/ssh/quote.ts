@@ -37,7 +37,7 @@ export class RemoteCommand {
 }
 
 /** Words that need no quotes (kept bare so logs stay readable). */
-const SAFE_WORD = /^[A-Za-z0-9_\/.,:@%+=-]+$/
+const SAFE_WORD = /^[A-Za-z0-9_/.,:@%+=-]+$/
 
 /** One shell word whose value is exactly `arg`. */
 export function quote(arg: string | number): string {
@@ -58,7 +58,7 @@ export type ShellValue = string | number | RemoteCommand | readonly (string | nu
 
 function render(value: ShellValue): string {
   if (value instanceof RemoteCommand) return value.text
-  if (Array.isArray(value)) return value.map((v) => quote(v)).join(' ')
+  if (Array.isArray(value)) return value.map((v: string | number) => quote(v)).join(' ')
   if (typeof value === 'string' || typeof value === 'number') return quote(value)
   throw new TypeError(`Cannot interpolate ${typeof value} into a remote command`)
 }

@@ -40,7 +40,7 @@ export function validateDump(value: unknown): StateDump {
   const sequences = dump.sequences ?? {}
   if (!isObject(sequences)) throw invalidDump('"sequences"', 'is not an object')
   for (const [name, n] of Object.entries(sequences)) {
-    if (!Number.isSafeInteger(n) || (n as number) < 0) throw invalidDump(`"sequences.${name}"`, 'is not a non-negative integer')
+    if (!Number.isSafeInteger(n) || (n) < 0) throw invalidDump(`"sequences.${name}"`, 'is not a non-negative integer')
   }
   const collections = {} as StateDump['collections']
   for (const name of COLLECTIONS) (collections as Record<string, unknown>)[name] = (dump.collections as Record<string, unknown>)[name] ?? []
@@ -49,8 +49,8 @@ export function validateDump(value: unknown): StateDump {
     schemaVersion: dump.schemaVersion as number,
     exportedAt: typeof dump.exportedAt === 'string' ? dump.exportedAt : '',
     collections,
-    auditEvents: events as StateDump['auditEvents'],
-    sequences: sequences as Record<string, number>,
+    auditEvents: events,
+    sequences: sequences,
   }
 }
 

@@ -1,6 +1,8 @@
 import {closeSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
 import {hostname} from 'node:os'
 import {randomBytes} from 'node:crypto'
+import {isProcessAlive} from '../process-alive.js'
+import {pollUntil} from '../retry.js'
 
 /**
  * An exclusive lock file (`open(O_CREAT|O_EXCL)`), holding the owner's PID, machine and
@@ -18,15 +20,6 @@ export interface LockFileContent {
 }
 
 export const MACHINE = hostname()
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 export function readLockFile(path: string): LockFileContent | undefined {
   try {
@@ -110,25 +103,28 @@ export function lockContent(owner: string, ttlMs: number): LockFileContent {
   return {pid: process.pid, machine: MACHINE, owner, acquiredAt: new Date(now).toISOString(), expiresAt: new Date(now + ttlMs).toISOString()}
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Acquire with retries (jittered) until `timeoutMs`; returns the holder on timeout. */
+/**
+ * Acquire with retries until `timeoutMs`; returns the holder on timeout. A stale lock is broken
+ * and the lock tried again at once; a live holder is waited for 2, 4, 8… up to 50 ms, each wait
+ * stretched by a random 0–100 % so that waiters do not retry in step.
+ */
 export async function acquireLockFile(
   path: string,
   owner: string,
   options: {ttlMs: number; timeoutMs: number},
 ): Promise<{ok: true} | {ok: false; holder?: LockFileContent}> {
-  const deadline = Date.now() + options.timeoutMs
-  let delay = 2
-  for (;;) {
-    if (tryCreateLock(path, lockContent(owner, options.ttlMs))) return {ok: true}
-    const holder = readLockFile(path)
-    if (isStale(path, holder)) {
+  let holder: LockFileContent | undefined
+  const tryOnce = (): boolean => {
+    for (;;) {
+      if (tryCreateLock(path, lockContent(owner, options.ttlMs))) return true
+      holder = readLockFile(path)
+      if (!isStale(path, holder)) return false
       breakStaleLock(path, holder)
-      continue
     }
-    if (Date.now() >= deadline) return {ok: false, holder}
-    await sleep(delay + Math.random() * delay)
-    delay = Math.min(delay * 2, 50)
   }
+  const backoff = (waits: number) => {
+    const delay = Math.min(2 ** waits, 50)
+    return delay + Math.random() * delay
+  }
+  return (await pollUntil(tryOnce, (got) => got, {timeoutMs: options.timeoutMs, intervalMs: backoff})) ? {ok: true} : {ok: false, holder}
 }

@@ -1,4 +1,4 @@
-import {appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync} from 'node:fs'
+import {appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {randomBytes} from 'node:crypto'
 import type {AuditEvent, CollectionName, CollectionTypes, LockInfo} from './records.js'
@@ -10,6 +10,7 @@ import {acquireLockFile, breakStaleLock, isStale, lockContent, readLockFile, rem
 import {filterAudit} from './audit-filter.js'
 import {TxGate} from './tx-gate.js'
 import {OdoopsError, ExitCode} from '../errors.js'
+import {writeFileAtomicSync} from '../fs/atomic-write.js'
 
 /**
  * The embedded store: a directory of JSON files.
@@ -376,25 +377,13 @@ class LocalTx {
   }
 }
 
-/** Write a file so that after return it is on disk under `path`, whole (temp + fsync + rename). */
+/**
+ * A store file (mode 0600), whole and on disk after return. The directory is flushed only
+ * when `syncDir`: a commit writes its generation files first and flushes the directory once,
+ * with `meta.json`, the commit point.
+ */
 export function writeDurably(path: string, content: string, syncDir = false): void {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(3).toString('hex')}`
-  const fd = openSync(temp, 'w', 0o600)
-  try {
-    writeSync(fd, content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(temp, path)
-  if (syncDir) {
-    const dirFd = openSync(join(path, '..'), 'r')
-    try {
-      fsyncSync(dirFd)
-    } finally {
-      closeSync(dirFd)
-    }
-  }
+  writeFileAtomicSync(path, content, {mode: 0o600, syncDir})
 }
 
 function appendLine(path: string, line: string): void {

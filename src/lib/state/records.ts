@@ -98,7 +98,8 @@ export interface TenantOperation {
 }
 
 export interface BackupTargetRecord extends BaseRecord {
-  type: 'local' | 'sftp' | string
+  /** `local` or `sftp` today; a store may hold a type a newer odoops added (openTarget refuses it). */
+  type: string
   path: string
   host?: string
   [key: string]: unknown

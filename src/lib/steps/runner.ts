@@ -1,4 +1,5 @@
 import {messageOf} from '../errors.js'
+import {redact} from '../secrets/redact.js'
 
 /**
  * Recorded plans of steps: tenant creation and removal, onboarding and moves run as an
@@ -23,6 +24,12 @@ export interface StepRecord {
 export interface Step<C> {
   name: string
   title: string
+  /**
+   * The step only looks and records its finding in the plan's own record (the place step
+   * choosing a host): when it fails, and no step before it changed anything, the run has
+   * changed nothing (StepFailedError.nothingChanged).
+   */
+  changesNothing?: boolean
   /** Returns whether it changed anything (default `changed`) and an optional detail line. */
   run(context: C, signal: AbortSignal): Promise<void | StepChange | {change: StepChange; detail?: string}>
 }
@@ -45,8 +52,10 @@ export class StepFailedError extends Error {
     readonly step: string,
     readonly records: StepRecord[],
     readonly failure: unknown,
+    /** Nothing was changed: the failed step changes nothing and every step done before it changed nothing. */
+    readonly nothingChanged = false,
   ) {
-    super(`step "${step}" failed: ${messageOf(failure)}`)
+    super(`step "${step}" failed: ${redact(messageOf(failure))}`)
   }
 }
 
@@ -70,10 +79,12 @@ export async function runSteps<C>(steps: Step<C>[], context: C, options: RunStep
       const detail = typeof outcome === 'object' && outcome ? outcome.detail : undefined
       records[index] = {...records[index], state: 'done', change, durationMs: Date.now() - startedAt, ...(detail ? {detail} : {})}
     } catch (error) {
-      records[index] = {...records[index], state: 'failed', durationMs: Date.now() - startedAt, error: messageOf(error)}
+      // Records are stored (and exported): a secret a server echoed in its error stays out.
+      records[index] = {...records[index], state: 'failed', durationMs: Date.now() - startedAt, error: redact(messageOf(error))}
       await options.save(records.map((r) => ({...r})))
       options.observer?.finished?.(step, records[index])
-      throw new StepFailedError(step.name, records, error)
+      const nothingChanged = step.changesNothing === true && records.every((r) => r.state !== 'done' || r.change === 'unchanged')
+      throw new StepFailedError(step.name, records, error, nothingChanged)
     }
     await options.save(records.map((r) => ({...r})))
     options.observer?.finished?.(step, records[index])

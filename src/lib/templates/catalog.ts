@@ -9,7 +9,8 @@ import type {Template, TemplateIssue} from './types.js'
 export interface TemplateEntry {
   name: string
   file: string
-  source: 'core' | 'file' | string
+  /** 'core', 'file', an extra directory or a pack's source. */
+  source: string
   template?: Template
   issues: TemplateIssue[]
 }

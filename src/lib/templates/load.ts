@@ -3,6 +3,7 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
 import {LineCounter, parseDocument} from 'yaml'
+import {documentData} from '../yaml-document.js'
 import {locate} from './locate.js'
 import {escapePointer} from './refs.js'
 import {semanticIssues} from './semantic.js'
@@ -56,7 +57,9 @@ export function parseTemplate(text: string): ParsedTemplate {
       }),
     }
   }
-  const data: unknown = doc.toJS()
+  const built = documentData(doc)
+  if ('problem' in built) return {issues: [{kind: 'syntax', path: '', message: built.problem}]}
+  const data = built.data
   const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
   const check = validate()
   if (!check(data)) {

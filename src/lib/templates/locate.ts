@@ -8,7 +8,7 @@ import {isMap, isScalar, isSeq, type Document, type LineCounter, type Node} from
 export function locate(doc: Document, counter: LineCounter, path: string, options: {key?: boolean} = {}): {line: number; column: number} | undefined {
   const segments = path === '' ? [] : path.slice(1).split('/').map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
   let node: unknown = doc.contents
-  let offset = (doc.contents as Node | null)?.range?.[0]
+  let offset = doc.contents?.range?.[0]
   for (const [i, segment] of segments.entries()) {
     const last = i === segments.length - 1
     if (isMap(node)) {

@@ -42,10 +42,11 @@ export function renderValue<T>(value: T, scope: Scope): T {
     if (whole) return lookup(scope, whole[1], whole[2]) as T
     return value.replaceAll(REFERENCE, (_m, area: string, name: string) => {
       const v = lookup(scope, area, name)
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects go through JSON.stringify: String() gets primitives
       return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)
     }) as T
   }
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, scope)) as T
+  if (Array.isArray(value)) return value.map((v: unknown) => renderValue(v, scope)) as T
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, scope)])) as T
   return value
 }

@@ -180,11 +180,11 @@ const company: TenantStep = {
     const {tenant, env} = ctx
     return withStoredTenantSession(env.store, env.box, ctx.conn, tenant, async (session) => {
       const changes: string[] = []
-      const [current] = (await session.call('res.company', 'read', [[1], ['name', 'country_id']])) as {name: string; country_id: [number, string] | false}[]
+      const [current] = await session.call<{name: string; country_id: [number, string] | false}[]>('res.company', 'read', [[1], ['name', 'country_id']])
       const values: Record<string, unknown> = {}
       if (tenant.customer && current.name !== tenant.customer) values.name = tenant.customer
       if (tenant.country) {
-        const ids = (await session.call('res.country', 'search', [[['code', '=', tenant.country]]])) as number[]
+        const ids = await session.call<number[]>('res.country', 'search', [[['code', '=', tenant.country]]])
         if (ids.length === 0) throw new OdoopsError('TENANT_COUNTRY_UNKNOWN', `Odoo knows no country with code ${tenant.country}.`, {suggestions: ['Use an ISO 3166 two-letter code.']})
         if (!current.country_id || current.country_id[0] !== ids[0]) values.country_id = ids[0]
       }

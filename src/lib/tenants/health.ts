@@ -3,6 +3,7 @@ import {checkHealth} from '../odoo/health.js'
 import {checkPasswordLogin, detectOdooMajor} from '../odoo/session.js'
 import {majorOfSeries} from '../series/odoo-series.js'
 import {hostTransport} from '../odoo/transport.js'
+import {pollUntil} from '../retry.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {TenantRecord} from '../state/records.js'
 
@@ -30,21 +31,30 @@ export async function checkTenantThroughNginx(
   tenant: NginxCheckTarget,
   options: {password?: string; waitMs?: number} = {},
 ): Promise<NginxHealthReport> {
-  const deadline = Date.now() + (options.waitMs ?? 0)
-  // Retried as a whole until the deadline: right after a reload, nginx's old workers may
+  // Retried as a whole until `waitMs` has passed: right after a reload, nginx's old workers may
   // still answer new connections with the previous configuration for a moment.
-  for (;;) {
-    const report = await checkOnce(conn, tenant, options.password)
-    if (report.ok || Date.now() >= deadline) return report
-    await new Promise((r) => setTimeout(r, 1000))
-  }
+  return pollUntil(() => checkOnce(conn, tenant, options.password, {port: 443, tls: true}), (report) => report.ok, {timeoutMs: options.waitMs ?? 0, intervalMs: 1000})
+}
+
+/**
+ * The same checks straight on an Odoo service's HTTP port on the host's loopback, with the
+ * tenant's domain as Host (as nginx forwards it, so a shared service's `dbfilter = ^%h$` picks
+ * the database): a copy that nginx does not point at yet (a move on the same host).
+ */
+export async function checkTenantOnService(
+  conn: SshConnection,
+  tenant: NginxCheckTarget,
+  httpPort: number,
+  options: {password?: string; waitMs?: number} = {},
+): Promise<NginxHealthReport> {
+  return pollUntil(() => checkOnce(conn, tenant, options.password, {port: httpPort, tls: false}), (report) => report.ok, {timeoutMs: options.waitMs ?? 0, intervalMs: 1000})
 }
 
 /** The series picks the login check; without it the running Odoo is asked (GET /web/version). */
 export type NginxCheckTarget = Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'> & {series?: string}
 
-async function checkOnce(conn: SshConnection, tenant: NginxCheckTarget, password: string | undefined): Promise<NginxHealthReport> {
-  const transport = await hostTransport(conn, {port: 443, tls: true, hostHeader: tenant.domain})
+async function checkOnce(conn: SshConnection, tenant: NginxCheckTarget, password: string | undefined, via: {port: number; tls: boolean}): Promise<NginxHealthReport> {
+  const transport = hostTransport(conn, {...via, hostHeader: tenant.domain})
   try {
     let http: NginxHealthReport['http']
     try {

@@ -64,7 +64,7 @@ export function parseStateFilter(value: string | undefined): EffectiveTenantStat
 
 /** Tenants in slug order, optionally on one host and/or in one (effective) state. */
 export async function listTenants(store: Pick<StateStore, 'tenants' | 'locks'>, filter: {host?: string; state?: EffectiveTenantState} = {}): Promise<TenantListItem[]> {
-  const records = await store.tenants.list(filter.host ? ({host: filter.host} as Partial<TenantRecord>) : undefined)
+  const records = await store.tenants.list(filter.host ? {host: filter.host} : undefined)
   const locks = await store.locks.list()
   return records
     .map((t) => listItemOf(t, stateGivenLocks(t, locks)))

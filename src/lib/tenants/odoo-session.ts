@@ -4,6 +4,7 @@ import {checkHealth} from '../odoo/health.js'
 import {openOdooSession, usesJson2, type ProtocolSession} from '../odoo/session.js'
 import {majorOfSeries} from '../series/odoo-series.js'
 import {hostTransport, type HttpTransport} from '../odoo/transport.js'
+import {retry} from '../retry.js'
 import {registerSecret} from '../secrets/redact.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
@@ -50,21 +51,17 @@ export function tenantServiceTransport(conn: SshConnection, tenant: Pick<TenantR
 /** Wait until a just-started service answers (XML-RPC version before 19.0, /web/health after). */
 async function waitReady(transport: HttpTransport, major: number | undefined, waitMs: number): Promise<void> {
   const client = new OdooClient(transport)
-  const deadline = Date.now() + waitMs
-  for (;;) {
-    try {
+  await retry(
+    async () => {
       if (major !== undefined && usesJson2(major)) {
         const health = await checkHealth(transport)
         if (!health.ok) throw new Error(health.detail)
       } else {
         await client.version()
       }
-      return
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((r) => setTimeout(r, 500))
-    }
-  }
+    },
+    {timeoutMs: waitMs, delayMs: 500},
+  )
 }
 
 /** Run `fn` with HTTP to the tenant's service once it answers (a just-started one gets `waitMs`, default 60 s). */

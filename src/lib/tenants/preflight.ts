@@ -8,7 +8,7 @@ import {listeningPorts} from '../remote/ports.js'
 import {unitStatus} from '../remote/systemd.js'
 import {shell} from '../ssh/quote.js'
 import type {SshConnection} from '../ssh/connection.js'
-import type {HostRecord, SharedServiceRecord, TenantRecord, TenantServiceInfo} from '../state/records.js'
+import type {HostRecord, SharedServiceRecord, TenantServiceInfo} from '../state/records.js'
 import type {StateTx} from '../state/store.js'
 import type {TenantCreateInput} from './input.js'
 import {filesServing} from './nginx-names.js'
@@ -45,7 +45,7 @@ export async function checkFleetUnique(tx: Pick<StateTx, 'tenants'>, slug: strin
       suggestions: existing.state === 'creating' || existing.state === 'failed' ? [`Resume it: odoops tenant create --resume ${slug}`, `Or clean it up: odoops tenant remove ${slug} --confirm ${slug}`] : ['Choose another slug.'],
     })
   }
-  const sameDomain = (await tx.tenants.list({domain} as Partial<TenantRecord>))[0]
+  const sameDomain = (await tx.tenants.list({domain}))[0]
   if (sameDomain) {
     throw new OdoopsError('DOMAIN_IN_USE', `${domain} is already the domain of tenant "${sameDomain.id}".`, {exit: ExitCode.USAGE, suggestions: ['Use another domain for this tenant.']})
   }
@@ -55,7 +55,7 @@ export async function checkFleetUnique(tx: Pick<StateTx, 'tenants'>, slug: strin
 export async function recordedPorts(tx: Pick<StateTx, 'tenants'>, host: HostRecord): Promise<number[]> {
   const ports: number[] = []
   for (const svc of Object.values(host.services ?? {})) ports.push(svc.httpPort, svc.geventPort)
-  for (const tenant of await tx.tenants.list({host: host.id} as Partial<TenantRecord>)) {
+  for (const tenant of await tx.tenants.list({host: host.id})) {
     if (tenant.mode === 'dedicated' && tenant.service) ports.push(tenant.service.httpPort, tenant.service.geventPort)
   }
   return ports

@@ -132,7 +132,7 @@ export class FakeOdoo {
       return (limit ? rows.slice(0, limit) : rows).map((row) => this.present(model, row))
     }
     if (method === 'create') {
-      const raw = args[0] ?? (kwargs.vals_list as unknown[])
+      const raw = args[0] ?? kwargs.vals_list
       const list = (Array.isArray(raw) ? raw : [raw]) as Record<string, unknown>[]
       const ids = list.map((vals) => {
         const id = this.nextId++
@@ -189,14 +189,14 @@ export class FakeOdoo {
       .persist()
       .post('/xmlrpc/2/common')
       .reply(200, (_uri, body) => {
-        const {methodName, params} = parseMethodCall(String(body))
+        const {methodName, params} = parseMethodCall(body as string)
         if (methodName === 'version') return serializeMethodResponse({server_version: this.series, server_version_info: [major, 0, 0, 'final', 0, ''], server_serie: this.series, protocol_version: 1})
         if (methodName === 'authenticate') return serializeMethodResponse(params[1] === 'admin' && params[2] === password ? 2 : false)
         return serializeFault(1, `no method ${methodName}`)
       }, {'Content-Type': 'text/xml'})
       .post('/xmlrpc/2/object')
       .reply(200, (_uri, body) => {
-        const {params} = parseMethodCall(String(body))
+        const {params} = parseMethodCall(body as string)
         const [, uid, pw, model, method, args, kwargs] = params as [string, number, string, string, string, unknown[], Record<string, unknown>]
         if (uid !== 2 || pw !== password) return serializeFault(3, 'Access Denied')
         try {
@@ -211,6 +211,7 @@ export class FakeOdoo {
   interceptJson2(apiKey: string, db: string): {headers: Record<string, string | string[] | undefined>[]} {
     const seen: {headers: Record<string, string | string[] | undefined>[]} = {headers: []}
     this.interceptXmlRpc('unused-password')
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the reply function's own `this` is nock's request context
     const fake = this
     nock(ODOO_URL)
       .persist()

@@ -1,8 +1,7 @@
-import {resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../../cli/base-command.js'
 import {addTarget, becomesDefault, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
-import {openTarget} from '../../../lib/backup/targets/registry.js'
+import {openTarget, validateTargetInput} from '../../../lib/backup/targets/registry.js'
 
 export interface BackupTargetAddOutput {
   target: TargetView
@@ -25,8 +24,10 @@ export default class BackupTargetAdd extends OdoopsCommand<BackupTargetAddOutput
   async run(): Promise<BackupTargetAddOutput> {
     const {args, flags} = await this.parse(BackupTargetAdd)
     this.auditContext = {host: flags.host, details: {target: args.name, type: flags.type}}
+    // As given: the help says "absolute directory", and '' or a relative path must not become the working directory.
+    const path = flags.path
+    validateTargetInput({name: args.name, type: flags.type, path, host: flags.host})
     const env = {store: await this.state(), dataDir: this.dirs.dataDir}
-    const path = flags.type === 'local' ? resolve(flags.path) : flags.path
     const makeDefault = await becomesDefault(env.store, flags.default, this.settings.get<string>('backup.defaultTarget'))
     const record = await addTarget(env, {name: args.name, type: flags.type, path, host: flags.host})
     const location = openTarget(env, record).location

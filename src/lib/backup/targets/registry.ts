@@ -1,6 +1,7 @@
-import {mkdir} from 'node:fs/promises'
+import {homedir} from 'node:os'
 import {isAbsolute, join} from 'node:path'
-import {OdoopsError, usageError} from '../../errors.js'
+import {ExitCode, OdoopsError, usageError} from '../../errors.js'
+import {ensureDir} from '../../fs/ensure-dir.js'
 import {connectHost} from '../../hosts/connect.js'
 import {getHost} from '../../hosts/lookup.js'
 import type {SshConnection} from '../../ssh/connection.js'
@@ -41,9 +42,18 @@ export function defaultTargetRecord(dataDir: string): BackupTargetRecord {
 
 export function targetNotFound(name: string): OdoopsError {
   return new OdoopsError('BACKUP_TARGET_NOT_FOUND', `No backup target named "${name}".`, {
+    exit: ExitCode.USAGE,
     suggestions: ['odoops backup target list shows the targets.', `odoops backup target add ${name} --type local --path <dir>`],
     data: {target: name},
   })
+}
+
+/** BACKUP_TARGET_PATH_INVALID: --path must be an absolute directory that exists or can be created, writable. */
+export function targetPathInvalid(path: string, problem: string): OdoopsError {
+  const shown = path.length > 200 ? path.slice(0, 200) + '…' : path
+  return usageError('BACKUP_TARGET_PATH_INVALID', `Cannot use "${shown}" as a backup target directory: ${problem}.`, [
+    `Give an absolute directory you can write to: odoops backup target add nas --type local --path ${join(homedir(), 'odoops-backups')}`,
+  ])
 }
 
 /** Checks a new target's fields (pure). */
@@ -51,7 +61,7 @@ export function validateTargetInput(input: TargetInput): {name: string; type: Ta
   if (!TARGET_NAME.test(input.name)) throw usageError('BACKUP_TARGET_NAME_INVALID', `"${input.name}" is not a valid target name: lowercase letters, digits and dashes, starting with a letter.`, ['e.g. nas1, offsite-sftp'])
   if (input.name === DEFAULT_TARGET) throw usageError('BACKUP_TARGET_NAME_RESERVED', `"${DEFAULT_TARGET}" is the built-in target (a directory under odoops' data dir); choose another name.`)
   if (!(TARGET_TYPES as readonly string[]).includes(input.type)) throw usageError('BACKUP_TARGET_TYPE_INVALID', `Unknown target type "${input.type}".`, [`Use one of: ${TARGET_TYPES.join(', ')}.`])
-  if (!isAbsolute(input.path) || input.path.includes('\0')) throw usageError('BACKUP_TARGET_PATH_INVALID', `The target path must be absolute, got "${input.path}".`, ['e.g. --path /srv/odoops-backups'])
+  if (!isAbsolute(input.path) || input.path.includes('\0')) throw targetPathInvalid(input.path, 'it is not an absolute path')
   const type = input.type as TargetType
   if (type === 'sftp' && !input.host) throw usageError('MISSING_VALUE', 'An sftp target needs --host <registered host>.', ['odoops backup target add offsite --type sftp --host backup1 --path /srv/odoops-backups'])
   if (type === 'local' && input.host) throw usageError('BACKUP_TARGET_HOST_UNEXPECTED', '--host goes with --type sftp only.')
@@ -98,9 +108,8 @@ export async function addTarget(env: TargetEnv, input: TargetInput): Promise<Bac
   if (await env.store.backupTargets.get(valid.name)) throw usageError('BACKUP_TARGET_EXISTS', `A backup target named "${valid.name}" exists already.`, [`odoops backup target remove ${valid.name} --confirm ${valid.name}`])
   const record: BackupTargetRecord = {id: valid.name, type: valid.type, path: valid.path, ...(valid.host ? {host: valid.host} : {})}
   if (valid.type === 'local') {
-    await mkdir(valid.path, {recursive: true, mode: 0o700}).catch((error: unknown) => {
-      throw new OdoopsError('BACKUP_TARGET_UNUSABLE', `Cannot create ${valid.path}: ${(error as Error).message}`, {suggestions: ['Choose a directory this user can write.']})
-    })
+    // Checked before anything is created (ensure-dir.ts): an existing directory must be writable too.
+    await ensureDir(valid.path, {mode: 0o700, writable: true, invalid: (problem) => targetPathInvalid(valid.path, problem)})
   } else {
     await getHost(env.store, valid.host as string)
     const conn = await connectFor(env)(valid.host as string)

@@ -6,14 +6,15 @@
 import {createHash} from 'node:crypto'
 import {join, resolve} from 'node:path'
 import {OdoopsError} from '../../errors.js'
+import {writeFileAtomic} from '../../fs/atomic-write.js'
 import type {StateStore} from '../../state/store.js'
 import type {Invoice} from '../types.js'
 import {renderCsv} from './csv.js'
 import {renderJson} from './json.js'
+import {checkOutputPath, prepareOutput, resolveOutput, type OutputTarget} from './output.js'
 import {describeSelection, selectInvoices, type InvoiceSelection} from './select.js'
 import {documentFileName, renderUbl} from './ubl.js'
 import {UblValidationError, validateUbl} from './validate.js'
-import {writeFileAtomic} from './write.js'
 
 export const EXPORT_FORMATS = ['csv', 'json', 'ubl'] as const
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -29,7 +30,10 @@ export interface ExportedFile {
 export interface ExportResult {
   format: ExportFormat
   selection: string
+  /** The directory written into (for a file target, the file's directory). */
   outputDir: string
+  /** Whether --output named a file (one document) or a directory. */
+  target: 'file' | 'directory'
   files: ExportedFile[]
   /** Invoices left out, and why (drafts have no UBL form). */
   skipped: {invoice: string; reason: string}[]
@@ -39,7 +43,13 @@ export interface ExportResult {
 
 export interface ExportOptions {
   format: ExportFormat
-  outputDir: string
+  /**
+   * What `--output` names: a directory, or a file when the export is a single document (rules in
+   * output.ts: '' refused, an existing file never replaced, `inv.xml` is a file).
+   */
+  output?: string
+  /** Always a directory (created when missing), each document under its own name. One of output and outputDir is required. */
+  outputDir?: string
   /** Called before each UBL document is validated (validation takes seconds). */
   onValidate?: (invoice: string, index: number, total: number) => void
 }
@@ -76,19 +86,30 @@ export async function renderExport(invoices: Invoice[], selection: InvoiceSelect
 }
 
 export async function exportInvoices(store: Pick<StateStore, 'invoices'>, selection: InvoiceSelection, options: ExportOptions): Promise<ExportResult> {
+  if (options.output === undefined && options.outputDir === undefined) throw new TypeError('exportInvoices: give output or outputDir')
+  // Paths first, before the invoices are even read: one document for CSV and JSON, any count for UBL.
+  if (options.output !== undefined) {
+    if (options.format === 'ubl') checkOutputPath(options.output)
+    else resolveOutput(options.output, 1)
+  }
   const invoices = await selectInvoices(store, selection)
-  const outputDir = resolve(options.outputDir)
   if (invoices.length === 0) {
     throw new OdoopsError('INVOICE_NONE_SELECTED', `No invoices for ${describeSelection(selection)}.`, {
       suggestions: ['Generate them first: odoops invoice generate --period YYYY-MM', 'List what exists: odoops invoice list'],
     })
   }
+  // Decided before the (slow) UBL validation, so a wrong --output is refused at once: one document
+  // for CSV and JSON, one per issued invoice for UBL.
+  const count = options.format === 'ubl' ? invoices.filter((i) => i.status === 'issued').length : 1
+  const target: OutputTarget = options.output === undefined ? {kind: 'directory', dir: resolve(options.outputDir!)} : resolveOutput(options.output, count)
   const {documents, skipped, warnings} = await renderExport(invoices, selection, options)
   const files: ExportedFile[] = []
+  if (documents.length > 0) await prepareOutput(target)
   for (const doc of documents) {
-    const path = join(outputDir, doc.name)
+    const path = target.kind === 'file' ? target.file : join(target.dir, doc.name)
+    // Whole or not at all: a reader never sees half a file, a failed run leaves no partial one.
     const bytes = await writeFileAtomic(path, doc.content)
     files.push({path, invoices: doc.invoices, bytes, sha256: createHash('sha256').update(doc.content, 'utf8').digest('hex')})
   }
-  return {format: options.format, selection: describeSelection(selection), outputDir, files, skipped, warnings}
+  return {format: options.format, selection: describeSelection(selection), outputDir: target.dir, target: target.kind, files, skipped, warnings}
 }

@@ -2,7 +2,7 @@
  * Which invoices an export or a push works on: every invoice of a billing period, or one
  * invoice (or credit note) by its number. Shared by `invoice export` and `invoice push`.
  */
-import {OdoopsError, usageError} from '../../errors.js'
+import {ExitCode, OdoopsError, usageError} from '../../errors.js'
 import type {StateStore} from '../../state/store.js'
 import type {Invoice} from '../types.js'
 
@@ -34,6 +34,7 @@ export async function selectInvoices(store: Pick<StateStore, 'invoices'>, select
   const records = (await store.invoices.list({number: selection.number})) as unknown as Invoice[]
   if (records.length === 0) {
     throw new OdoopsError('INVOICE_NOT_FOUND', `No invoice or credit note numbered "${selection.number}".`, {
+      exit: ExitCode.USAGE,
       suggestions: ['List the issued invoices: odoops invoice list', 'Drafts have no number yet: issue them first (odoops invoice issue --period YYYY-MM).'],
       data: {number: selection.number},
     })

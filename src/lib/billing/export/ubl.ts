@@ -190,7 +190,7 @@ export function renderUbl(stored: Invoice): string {
     [credit ? 'cac:CreditNoteLine' : 'cac:InvoiceLine']: [...invoice.lines].sort((a, b) => a.position - b.position).map((l) => line(l, invoice, credit)),
   }
   const builder = new XMLBuilder({ignoreAttributes: false, attributeNamePrefix: '@_', format: true, indentBy: '  ', suppressEmptyNode: true})
-  return builder.build({'?xml': {'@_version': '1.0', '@_encoding': 'UTF-8'}, [credit ? 'CreditNote' : 'Invoice']: body}) as string
+  return builder.build({'?xml': {'@_version': '1.0', '@_encoding': 'UTF-8'}, [credit ? 'CreditNote' : 'Invoice']: body})
 }
 
 /** The file name of an exported document: its number, made safe for a file system. */

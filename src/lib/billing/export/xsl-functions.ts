@@ -170,7 +170,7 @@ export function registerXslFunctions(functions: XslFunction[], namespaces: Recor
       fn.params.forEach((param, index) => {
         variables[param.name] = args[index] ?? null
       })
-      return fontoxpath.evaluateXPath(fn.xpath, null, null, variables, fontoxpath.evaluateXPath.ANY_TYPE, {namespaceResolver: resolver})
+      return fontoxpath.evaluateXPath(fn.xpath, null, null, variables, fontoxpath.evaluateXPath.ANY_TYPE, {namespaceResolver: resolver}) as unknown
     })
     registered.add(key)
   }

@@ -24,7 +24,7 @@ const asVersion = (r: PlanRecord): PlanVersionRecord => r as unknown as PlanVers
 
 /** Every stored version of a plan, oldest first. */
 export async function planVersions(store: StateStore | StateTx, plan: string): Promise<PlanVersionRecord[]> {
-  return (await store.plans.list({plan} as Partial<PlanRecord>)).map(asVersion).sort((a, b) => a.version - b.version)
+  return (await store.plans.list({plan})).map(asVersion).sort((a, b) => a.version - b.version)
 }
 
 export interface ApplyPlanResult {
@@ -55,7 +55,7 @@ export async function applyPlan(store: StateStore, definition: PlanDefinition, o
       appliedAt: (options.now ?? new Date()).toISOString(),
       ...(options.source ? {source: options.source} : {}),
     }
-    await tx.plans.insert(record as unknown as PlanRecord)
+    await tx.plans.insert(record)
     return {plan: definition.id, version, changed: true, ...(latest ? {previousVersion: latest.version} : {}), digest}
   })
 }
