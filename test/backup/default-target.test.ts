@@ -36,7 +36,7 @@ describe('the default backup target', () => {
     const dir = mkdtempSync(join(tmpdir(), 'odoops-targets-'))
     const added = await runCli(['backup', 'target', 'add', 'scratch', '--type', 'local', '--path', dir, '--no-default', '--json'], {env})
     expect(added.json.target.default).to.equal(false)
-    expect((await runCli(['config', 'get', 'backup.defaultTarget', '--json'], {env})).json.value).to.equal(undefined)
+    expect((await runCli(['config', 'get', 'backup.defaultTarget', '--json'], {env})).json.value).to.equal(null)
   })
 
   it('backup run names the default target it uses when nothing is to back up', async () => {

@@ -52,7 +52,7 @@ describe('backup list --stale (CLI, local store)', function () {
     expect((await runCli(['backup', 'list', 'old', '--stale', '48'], {env})).code).to.equal(1)
     const plain = await runCli(['backup', 'list', '--json'], {env})
     expect(plain.code).to.equal(0)
-    expect(plain.json).to.have.keys(['backups'])
+    expect(plain.json).to.have.keys(['backups', 'warnings'])
     expect((await runCli(['backup', 'list', '--stale', '0'], {env})).code, 'hours must be positive').to.equal(2)
   })
 })

@@ -164,7 +164,7 @@ describe('secrets on the command line never reach output or the audit trail', ()
       const human = await runInProcess(['--password', secret], dirs)
       expect(human).to.contain('connecting with ********')
       const json = JSON.parse(await runInProcess([`--password=${secret}`, '--json'], dirs)) as {token: string; note: string}
-      expect(json).to.deep.equal({token: '********', note: 'password was ********'})
+      expect(json).to.deep.equal({token: '********', note: 'password was ********', warnings: []})
 
       const audit = readFileSync(join(dirs.ODOOPS_DATA_DIR, 'state', 'audit.jsonl'), 'utf8')
       expect(audit).to.not.contain(secret)

@@ -69,7 +69,7 @@ describe('odoops pack new: the scaffold builds, passes its own tests and install
     expect(templates.json.templates.find((t: {name: string}) => t.name === 'demo-pack/demo-pack')).to.include({valid: true})
     const info = await runCli(['demo-pack', 'info', '--json'], {env})
     expect(info.code, info.stdout + info.stderr).to.equal(0)
-    expect(info.json).to.deep.equal({pack: 'odoops-pack-demo-pack', apiVersion: '1.0.0', metrics: ['demo_pack.companies'], steps: ['demo-pack/mark']})
+    expect(info.json).to.deep.equal({pack: 'odoops-pack-demo-pack', apiVersion: '1.0.0', metrics: ['demo_pack.companies'], steps: ['demo-pack/mark'], warnings: []})
     const missing = await runCli(['demo-pack', 'info', 'nobody', '--json'], {env})
     expect(missing.code).to.equal(2)
     expect(missing.json.error.code).to.equal('TENANT_NOT_FOUND')

@@ -60,7 +60,7 @@ describe('odoops state (e2e)', function () {
     const file = join(env.ODOOPS_DATA_DIR, '..', 'dump.json')
     writeFileSync(file, exported.stdout)
     const toFile = await runCli(['state', 'export', '--output', `${file}.2`, '--json'], {env})
-    expect(toFile.json).to.deep.equal({output: `${file}.2`, counts: {...toFile.json.counts, hosts: 3, secrets: 1, auditEvents: 1}})
+    expect(toFile.json).to.deep.equal({output: `${file}.2`, counts: {...toFile.json.counts, hosts: 3, secrets: 1, auditEvents: 1}, warnings: []})
     expect({...JSON.parse(readFileSync(`${file}.2`, 'utf8')), exportedAt: 0}).to.deep.equal({...exported.json, exportedAt: 0})
 
     const url = await freshDatabase('cli_import')
