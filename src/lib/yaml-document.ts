@@ -37,21 +37,42 @@ export interface CheckOptions<T> {
   rulesDespiteSchemaErrors?: boolean
 }
 
-export function checkYamlDocument<T>(text: string, options: CheckOptions<T>): {value?: T; issues: DocumentIssue[]} {
+/** A YAML syntax problem, or data yaml cannot build: an issue of every file kind. */
+export interface SyntaxIssue {
+  kind: 'syntax'
+  path: string
+  message: string
+  line?: number
+  column?: number
+}
+
+/** Line and column of a JSON path in the file (`key`: of its property name); {} when it cannot be placed. */
+export type Placer = (path: string, key?: boolean) => {line?: number; column?: number}
+
+/**
+ * A file people write by hand, parsed with line numbers: its data and a way to place a JSON
+ * path in it, or its syntax issues (yaml's errors; with `warnings`, yaml's warnings too).
+ */
+export function parseYamlWithLines(text: string, options: {warnings?: boolean} = {}): {syntax: SyntaxIssue[]} | {data: unknown; place: Placer} {
   const counter = new LineCounter()
   const doc = parseDocument(text, {lineCounter: counter, prettyErrors: false, uniqueKeys: true})
   if (doc.errors.length > 0) {
     return {
-      issues: doc.errors.map((e) => {
+      syntax: [...doc.errors, ...(options.warnings ? doc.warnings : [])].map((e) => {
         const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0])
         return {kind: 'syntax', path: '', line: pos.line, column: pos.col, message: e.message.split('\n')[0]}
       }),
     }
   }
   const built = documentData(doc)
-  if ('problem' in built) return {issues: [{kind: 'syntax', path: '', message: built.problem}]}
-  const data = built.data
-  const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
+  if ('problem' in built) return {syntax: [{kind: 'syntax', path: '', message: built.problem}]}
+  return {data: built.data, place: (path, key = false) => locate(doc, counter, path, {key}) ?? {}}
+}
+
+export function checkYamlDocument<T>(text: string, options: CheckOptions<T>): {value?: T; issues: DocumentIssue[]} {
+  const parsed = parseYamlWithLines(text)
+  if ('syntax' in parsed) return {issues: parsed.syntax}
+  const {data, place} = parsed
   const issues: DocumentIssue[] = []
   const valid = options.validate(data)
   if (!valid) {

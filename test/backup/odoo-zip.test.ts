@@ -5,8 +5,8 @@ import {mkdtempSync, readFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes, sshArgs} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshArgs} from '../helpers/sandbox.js'
 import {dataFingerprint, sandboxScript, tenantWithData, type TenantWithData} from '../helpers/tenant-with-data.js'
 import {mapDomains, passwordFrom, probeTenant} from '../tenants/remote-checks.js'
 
@@ -30,9 +30,7 @@ describe('backup export/import of Odoo zips @host', function () {
   const dir = mkdtempSync(join(tmpdir(), 'odoops-zip-'))
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 300_000)
     env = a.env
     source = await tenantWithData(a, {prefix: 'oz', attachments: 9})
     const run = await runCli(['backup', 'run', source.slug, '--json'], {env, timeoutMs: 240_000})

@@ -11,6 +11,7 @@ import type {BackupTarget} from '../../src/lib/backup/targets/target.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {isolatedEnv, runCli} from '../helpers/cli.js'
+import {withStore} from '../helpers/store.js'
 
 const NOW = '2026-11-20T12:00:00Z'
 const NAMES = ['database.dump.zst', 'filestore.tar.zst', 'manifest.json']
@@ -70,22 +71,14 @@ describe('backup prune (CLI, local store and local target)', function () {
   let env: Record<string, string>
   let root: string
   const ids: Record<string, string> = {}
-  const withStore = async <R>(fn: (store: StateStore) => Promise<R>): Promise<R> => {
-    const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
-    try {
-      return await fn(store)
-    } finally {
-      await store.close()
-    }
-  }
-  const catalog = () => withStore(async (s) => (await s.backups.list({tenant: 'acme'})).map((b) => b.id).sort())
+  const catalog = () => withStore(env, async (s) => (await s.backups.list({tenant: 'acme'})).map((b) => b.id).sort())
   const rules = (daily: number) => ['--keep-daily', String(daily), '--keep-weekly', '0', '--keep-monthly', '0', '--now', NOW]
   const RULES = rules(2)
 
   before(async () => {
     env = isolatedEnv()
     root = join(env.ODOOPS_DATA_DIR, 'backups')
-    await withStore(async (store) => {
+    await withStore(env, async (store) => {
       await tenant(store, 'acme')
       const at = {
         a1: ['2026-11-20T02:00:00Z'],
@@ -125,7 +118,7 @@ describe('backup prune (CLI, local store and local target)', function () {
   })
 
   it('refuses while the tenant\'s backup lock is held (a backup run or verification): nothing deleted, exit 3', async () => {
-    await withStore(async (store) => {
+    await withStore(env, async (store) => {
       const got = await store.locks.acquire('backup:acme', {owner: 'backup of acme by test', ttlMs: 60_000})
       expect(got.acquired).to.equal(true)
       try {
@@ -154,14 +147,14 @@ describe('backup prune (CLI, local store and local target)', function () {
     expect(again.json.deleted).to.equal(0)
     expect(again.json.kept).to.equal(3)
 
-    const audit = await withStore((s) => s.audit.list({command: 'backup:prune'}))
+    const audit = await withStore(env, (s) => s.audit.list({command: 'backup:prune'}))
     expect(audit.length).to.be.greaterThan(0)
     expect(JSON.stringify(audit)).to.include(ids.a3)
   })
 
   it('leaves the entries of an unreachable or apparently unmounted target, reports them, exit 3', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'odoops-prune-empty-'))
-    await withStore(async (store) => {
+    await withStore(env, async (store) => {
       await tenant(store, 'bigco', 'active', 'premium')
       await store.backupTargets.insert({id: 'offsite', type: 'sftp', host: 'no-such-host', path: '/srv/b'})
       await store.backupTargets.insert({id: 'nas', type: 'local', path: empty})
@@ -178,7 +171,7 @@ describe('backup prune (CLI, local store and local target)', function () {
     expect(codes.nas).to.equal('BACKUP_TARGET_EMPTY')
     expect(codes.offsite, JSON.stringify(bigco.failed)).to.equal('HOST_NOT_FOUND')
     expect(bigco.deleted).to.deep.equal([])
-    expect(await withStore((s) => s.backups.count({tenant: 'bigco'}))).to.equal(4)
+    expect(await withStore(env, (s) => s.backups.count({tenant: 'bigco'}))).to.equal(4)
     // acme, on a healthy target, is unaffected.
     expect(run.json.tenants.find((t: {tenant: string}) => t.tenant === 'acme').failed).to.deep.equal([])
   })

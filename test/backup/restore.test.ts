@@ -5,8 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {flipByte} from '../helpers/corrupt.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
 import {addData, dataFingerprint, sandboxScript, tenantWithData, type TenantWithData} from '../helpers/tenant-with-data.js'
 import {mapDomains, passwordFrom, probeTenant} from '../tenants/remote-checks.js'
 
@@ -36,9 +35,7 @@ describe('backup restore on a prepared host @host', function () {
   const databases = async (like: string) => (await sandboxScript(a.sandbox, [`cd / && runuser -u postgres -- psql -X -At -c "SELECT datname FROM pg_database WHERE datname LIKE '${like}' ORDER BY 1"`])).trim()
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 300_000)
     env = a.env
     source = await tenantWithData(a, {prefix: 'rs', attachments: 15})
     good = await backup(source.slug)

@@ -6,8 +6,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import {runCli} from '../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshRun} from '../helpers/sandbox.js'
+import {tenantWithAttachments} from '../helpers/tenant-with-data.js'
 
 const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
@@ -36,28 +37,10 @@ describe('backup run on a prepared host @host', function () {
   const catalog = async (tenant: string) => (await runCli(['backup', 'list', tenant, '--json'], {env})).json.backups as {id: string}[]
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 300_000)
     env = a.env
-    const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-bk-')), 'creds.txt')
-    const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env, timeoutMs: 300_000})
-    expect(created.code, created.stdout + created.stderr).to.equal(0)
-    // Attachments the way Odoo stores them: <data_dir>/filestore/<db>/<sha1[:2]>/<sha1>, a row in
-    // ir_attachment each; 64 KiB of random bytes apiece (poorly compressible: 2.5 MiB in all).
-    const store = `${a.prepare.service.dataDir}/filestore/${domain}`
-    const generate = [
-      'set -euo pipefail',
-      `for i in $(seq 1 ${ATTACHMENTS}); do`,
-      `  f=$(mktemp); head -c 65536 /dev/urandom > "$f"; s=$(sha1sum "$f" | cut -c1-40)`,
-      `  mkdir -p '${store}'/\${s:0:2}; mv "$f" '${store}'/\${s:0:2}/$s; chmod 0640 '${store}'/\${s:0:2}/$s`,
-      `  echo "INSERT INTO ir_attachment (name, type, store_fname, checksum, file_size, mimetype, create_date, write_date) VALUES ('gen-$i.bin', 'binary', '\${s:0:2}/$s', '$s', 65536, 'application/octet-stream', now() at time zone 'utc', now() at time zone 'utc');"`,
-      'done > /tmp/bk-rows.sql',
-      `chown -R odoo:odoo '${store}'`,
-      `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d '${domain}' -f /tmp/bk-rows.sql`,
-    ].join('\n')
-    const gen = await sshRun(a.sandbox, `echo ${Buffer.from(generate).toString('base64')} | base64 -d | bash`)
-    expect(gen.exitCode, gen.stderr).to.equal(0)
+    // 64 KiB of random bytes apiece (poorly compressible: 2.5 MiB in all).
+    await tenantWithAttachments(a, slug, domain, {tag: 'bk', count: ATTACHMENTS, bytes: 65536})
   })
 
   it('stores the dump, the filestore and the manifest, checked, and records them in the catalog', async function () {

@@ -7,8 +7,9 @@ import {join} from 'node:path'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import {runCli} from '../helpers/cli.js'
 import {flipByte} from '../helpers/corrupt.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshRun} from '../helpers/sandbox.js'
+import {tenantWithAttachments} from '../helpers/tenant-with-data.js'
 
 interface StoredFile {
   role: string
@@ -44,6 +45,15 @@ describe('backup verify on a prepared host @host', function () {
     return run.json.results[0].backup as Backup
   }
   const verify = (id: string) => runCli(['backup', 'verify', id, '--json'], {env, timeoutMs: 300_000})
+  /** A new backup with one byte flipped in its stored file of `role`, then verified: fails (exit 1). */
+  const verifyFlipped = async (role: string) => {
+    const b = await backup()
+    const file = fileOf(b, role)
+    flipByte(join(dirOf(b), file.name))
+    const result = await verify(b.id)
+    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    return {b, file, result}
+  }
   const scratchLeft = async () => {
     const dbs = await sshRun(a.sandbox, "runuser -u postgres -- psql -X -At -c \"SELECT datname FROM pg_database WHERE datname LIKE 'odoops_verify_%'\"")
     const dirs = await sshRun(a.sandbox, 'ls -d /var/tmp/odoops_verify_* 2>/dev/null; true')
@@ -51,27 +61,9 @@ describe('backup verify on a prepared host @host', function () {
   }
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 300_000)
     env = a.env
-    const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-vf-')), 'creds.txt')
-    const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env, timeoutMs: 300_000})
-    expect(created.code, created.stdout + created.stderr).to.equal(0)
-    // Attachments the way Odoo stores them (<sha1[:2]>/<sha1>, a row in ir_attachment each).
-    const store = `${a.prepare.service.dataDir}/filestore/${domain}`
-    const generate = [
-      'set -euo pipefail',
-      `for i in $(seq 1 ${ATTACHMENTS}); do`,
-      `  f=$(mktemp); head -c 20000 /dev/urandom > "$f"; s=$(sha1sum "$f" | cut -c1-40)`,
-      `  mkdir -p '${store}'/\${s:0:2}; mv "$f" '${store}'/\${s:0:2}/$s; chmod 0640 '${store}'/\${s:0:2}/$s`,
-      `  echo "INSERT INTO ir_attachment (name, type, store_fname, checksum, file_size, mimetype, create_date, write_date) VALUES ('vf-$i.bin', 'binary', '\${s:0:2}/$s', '$s', 20000, 'application/octet-stream', now() at time zone 'utc', now() at time zone 'utc');"`,
-      'done > /tmp/vf-rows.sql',
-      `chown -R odoo:odoo '${store}'`,
-      `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d '${domain}' -f /tmp/vf-rows.sql`,
-    ].join('\n')
-    const gen = await sshRun(a.sandbox, `echo ${Buffer.from(generate).toString('base64')} | base64 -d | bash`)
-    expect(gen.exitCode, gen.stderr).to.equal(0)
+    await tenantWithAttachments(a, slug, domain, {tag: 'vf', count: ATTACHMENTS, bytes: 20000})
   })
 
   it('verifies a good backup by a scratch restore, records it, and leaves no scratch database or directory', async function () {
@@ -93,11 +85,7 @@ describe('backup verify on a prepared host @host', function () {
 
   it('fails a backup whose stored dump has one flipped byte, naming the dump (exit 1)', async function () {
     this.timeout(600_000)
-    const b = await backup()
-    const dump = fileOf(b, 'database')
-    flipByte(join(dirOf(b), dump.name))
-    const result = await verify(b.id)
-    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    const {b, file: dump, result} = await verifyFlipped('database')
     const item = result.json.results[0].result
     expect(item.status).to.equal('failed')
     expect(item.reason).to.include(dump.name).and.to.match(/checksum/)
@@ -110,11 +98,7 @@ describe('backup verify on a prepared host @host', function () {
 
   it('fails a backup whose stored filestore archive has one flipped byte, naming the filestore', async function () {
     this.timeout(600_000)
-    const b = await backup()
-    const fsFile = fileOf(b, 'filestore')
-    flipByte(join(dirOf(b), fsFile.name))
-    const result = await verify(b.id)
-    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    const {file: fsFile, result} = await verifyFlipped('filestore')
     expect(result.json.results[0].result.status).to.equal('failed')
     expect(result.json.results[0].result.reason).to.include(fsFile.name)
   })

@@ -1,9 +1,13 @@
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parsePlan} from '../../src/lib/billing/plans/file.js'
 import type {PlanDefinition, PlanVersionRecord} from '../../src/lib/billing/plans/types.js'
 import {addDays} from '../../src/lib/billing/period.js'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'
+import {openStore} from '../../src/lib/state/open.js'
+import type {TenantRecord} from '../../src/lib/state/records.js'
+import type {StateStore} from '../../src/lib/state/store.js'
 import {ROOT} from '../helpers/cli.js'
 
 export const PLAN_DIR = join(ROOT, 'templates', 'plans')
@@ -27,4 +31,22 @@ export function daily(tenant: string, metric: string, from: string, to: string, 
   const out: UsageSnapshot[] = []
   for (let d = from; d <= to; d = addDays(d, 1)) out.push(snapshot(tenant, d, metric, value(Number(d.slice(8))), unit))
   return out
+}
+
+/** A tenant record on no real host (shared, Odoo 17.0, active, created 2026-09-01): what rating and invoicing read. */
+export function billedTenant(id: string, fields: Partial<TenantRecord> = {}): TenantRecord {
+  return {id, host: 'nowhere', mode: 'shared', domain: `${id}.example.test`, series: '17.0', database: id, state: 'active', createdAt: '2026-09-01T10:00:00Z', ...fields}
+}
+
+/** A local state store in a new temporary directory; `remove` closes it and deletes the directory. */
+export async function tempStore(prefix: string): Promise<{store: StateStore; remove: () => Promise<void>}> {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const store = await openStore({backend: 'local', dir})
+  return {
+    store,
+    remove: async () => {
+      await store.close()
+      rmSync(dir, {recursive: true, force: true})
+    },
+  }
 }

@@ -1,34 +1,29 @@
 import {expect} from 'chai'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {missingPeppolFields} from '../../src/lib/billing/export/requirements.js'
 import {generateInvoices} from '../../src/lib/billing/generate.js'
 import {getInvoice, issueInvoices} from '../../src/lib/billing/lifecycle.js'
 import {applyPlan} from '../../src/lib/billing/plans/store.js'
 import {setTenantBilling} from '../../src/lib/billing/tenant-billing.js'
 import type {Invoice, InvoiceParty} from '../../src/lib/billing/types.js'
-import {openStore} from '../../src/lib/state/open.js'
 import type {TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {failure} from '../helpers/failure.js'
-import {daily, templatePlan} from './helpers.js'
+import {billedTenant, daily, tempStore, templatePlan} from './helpers.js'
 
 const CUSTOMER = "Acme & Co 'Test'"
 /** A partner that sends Peppol invoices: its own endpoint is set (valid BE enterprise number check digits). */
 const PEPPOL_SELLER: InvoiceParty = {name: 'Partner SRL', vat: 'BE0123456749', country: 'BE', endpointId: '0208:0123456749'}
 
 function tenant(id: string, fields: Partial<TenantRecord> = {}): TenantRecord {
-  return {id, host: 'nowhere', mode: 'shared', domain: `${id}.example.test`, series: '17.0', database: id, state: 'active', createdAt: '2026-09-01T10:00:00Z', plan: 'standard-per-user', ...fields}
+  return billedTenant(id, {plan: 'standard-per-user', ...fields})
 }
 
 describe('billing: draft ids and issue checks (state store, no CLI)', () => {
-  let dir: string
   let store: StateStore
+  let removeStore: () => Promise<void>
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'odoops-lifecycle-'))
-    store = await openStore({backend: 'local', dir})
+    ;({store, remove: removeStore} = await tempStore('odoops-lifecycle-'))
     await applyPlan(store, templatePlan('per-user'), {now: new Date('2026-01-01T00:00:00Z')})
     await store.transaction(async (tx) => {
       await tx.tenants.insert(tenant('acme-stage', {customer: CUSTOMER}))
@@ -37,10 +32,7 @@ describe('billing: draft ids and issue checks (state store, no CLI)', () => {
       for (const t of ['acme-app', 'acme-stage', 'solo']) for (const s of daily(t, 'users.internal', '2026-10-01', '2026-11-30', () => 4)) await tx.usageSnapshots.insert(s)
     })
   })
-  afterEach(async () => {
-    await store.close()
-    rmSync(dir, {recursive: true, force: true})
-  })
+  afterEach(() => removeStore())
 
   describe('draft ids (issue 17, item 3)', () => {
     it('keys a draft by the first tenant slug of its customer, never by the customer name', async () => {

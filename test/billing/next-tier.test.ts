@@ -1,17 +1,13 @@
 import {expect} from 'chai'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
 import {checkFairUse} from '../../src/lib/billing/fair-use.js'
 import {describeSuggestion, suggestNextTier} from '../../src/lib/billing/next-tier.js'
 import {examplePlans} from '../../src/lib/billing/plans/examples.js'
 import {applyPlan} from '../../src/lib/billing/plans/store.js'
 import type {PlanVersionRecord} from '../../src/lib/billing/plans/types.js'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'
-import {openStore} from '../../src/lib/state/open.js'
 import type {TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
-import {daily, templatePlan, version} from './helpers.js'
+import {billedTenant, daily, tempStore, templatePlan, version} from './helpers.js'
 
 const GB = 1e9
 const FROM = '2026-11-01'
@@ -26,17 +22,16 @@ function usage(tenant: string, users: number, gb: number): UsageSnapshot[] {
 }
 
 function tenant(id: string, plan: string): TenantRecord {
-  return {id, host: 'nowhere', mode: 'shared', domain: `${id}.example.test`, series: '17.0', database: id, state: 'active', createdAt: '2026-09-01T10:00:00Z', plan}
+  return billedTenant(id, {plan})
 }
 
 /** `meter check` says what to do about a breach: the next tier and the monthly price difference (issue 17, item 5). */
 describe('billing: next tier for a fair-use breach', () => {
-  let dir: string
   let store: StateStore
+  let removeStore: () => Promise<void>
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'odoops-next-tier-'))
-    store = await openStore({backend: 'local', dir})
+    ;({store, remove: removeStore} = await tempStore('odoops-next-tier-'))
     // Every shipped example plan: starter, business, standard-per-user, business-unlimited, infra-bands, managed-gold.
     for (const {plan} of examplePlans()) await applyPlan(store, plan, {now: new Date('2026-01-01T00:00:00Z')})
     await store.transaction(async (tx) => {
@@ -46,10 +41,7 @@ describe('billing: next tier for a fair-use breach', () => {
       for (const s of [...usage('small', 12, 5), ...usage('big', 62, 20), ...usage('fine', 8, 4)]) await tx.usageSnapshots.insert(s)
     })
   })
-  after(async () => {
-    await store.close()
-    rmSync(dir, {recursive: true, force: true})
-  })
+  after(() => removeStore())
 
   it('meter check keeps its breaches and adds one suggestion per tenant over, with both monthly prices and the difference', async () => {
     const report = await checkFairUse(store)

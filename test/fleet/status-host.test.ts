@@ -1,11 +1,9 @@
 import {expect} from 'chai'
 import {join} from 'node:path'
-import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
-import type {StateStore} from '../../src/lib/state/store.js'
 import {ROOT, runCli} from '../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
 import {tenantWithData, type TenantWithData} from '../helpers/tenant-with-data.js'
+import {withStore} from '../helpers/store.js'
 
 interface Row {
   tenant: string
@@ -34,14 +32,6 @@ describe('fleet status on a prepared host @host', function () {
   let env: Record<string, string>
   let stale: TenantWithData
   let greedy: TenantWithData
-  const withStore = async <T>(work: (store: StateStore) => Promise<T>): Promise<T> => {
-    const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
-    try {
-      return await work(store)
-    } finally {
-      await store.close()
-    }
-  }
   const cli = async (args: string[], expected = 0) => {
     const r = await runCli(args, {env, timeoutMs: 300_000})
     expect(r.code, `odoops ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).to.equal(expected)
@@ -49,9 +39,7 @@ describe('fleet status on a prepared host @host', function () {
   }
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 900_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 900_000)
     env = a.env
     stale = await tenantWithData(a, {prefix: 'fs-stale', attachments: 3})
     greedy = await tenantWithData(a, {prefix: 'fs-greedy', attachments: 3})
@@ -60,14 +48,14 @@ describe('fleet status on a prepared host @host', function () {
     const first = (await cli(['backup', 'run', stale.slug, '--json'])).json.results[0].backup.id as string
     await cli(['backup', 'verify', first, '--json'])
     const threeDaysAgo = new Date(Date.now() - 72 * 3_600_000).toISOString()
-    await withStore((store) => store.backups.update(first, {startedAt: threeDaysAgo}))
+    await withStore(env, (store) => store.backups.update(first, {startedAt: threeDaysAgo}))
     await cli(['backup', 'run', stale.slug, '--json'])
 
     // greedy: on Business Unlimited (50 internal users fair use) with 75 measured today.
     await cli(['plan', 'apply', join(ROOT, 'templates/plans/unlimited.yaml'), '--json'])
     await cli(['tenant', 'set-plan', greedy.slug, 'business-unlimited', '--json'])
     const today = new Date().toISOString().slice(0, 10)
-    await withStore(async (store) => {
+    await withStore(env, async (store) => {
       for (const [metric, value, unit] of [['users.internal', 75, 'count'], ['storage.database_bytes', 2e9, 'B'], ['storage.filestore_bytes', 1e9, 'B'], ['invoices.posted', 12, 'count']] as const) {
         await store.usageSnapshots.put({id: `${greedy.slug}/${today}/${metric}`, tenant: greedy.slug, date: today, metric, value, unit, queryVersion: 1, odooVersion: '17.0', collectedAt: new Date().toISOString()})
       }
@@ -118,7 +106,7 @@ describe('fleet status on a prepared host @host', function () {
   it('marks the tenants of a host that cannot be reached, without failing on it', async function () {
     this.timeout(300_000)
     // A registered host nobody listens for (port 1 on loopback: connection refused at once).
-    await withStore(async (store) => {
+    await withStore(env, async (store) => {
       await store.hosts.insert({id: 'fs-ghost', address: '127.0.0.1', port: 1, user: 'root', hostKey: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU'})
       await store.tenants.insert({id: 'fs-ghost-t', host: 'fs-ghost', mode: 'shared', domain: 'fs-ghost-t.example.test', series: '17.0', database: 'fs-ghost-t.example.test', state: 'active', service: {unit: 'odoo-17.service', config: '/etc/odoo/x.conf', dataDir: '/var/lib/odoo', httpPort: 8069, geventPort: 8072, role: 'odoo'}})
     })
@@ -131,7 +119,7 @@ describe('fleet status on a prepared host @host', function () {
       // The reachable host's tenants are still checked in the same run.
       expect((r.json.tenants as Row[]).find((t) => t.tenant === stale.slug)?.http?.ok).to.equal(true)
     } finally {
-      await withStore(async (store) => {
+      await withStore(env, async (store) => {
         await store.tenants.delete('fs-ghost-t')
         await store.hosts.delete('fs-ghost')
       })

@@ -15,7 +15,7 @@
 import {FIXTURE_APT_SOURCE} from '../../src/lib/sandbox/index.js'
 import type {FixtureSeries} from '../../src/lib/fixture-odoo/build.js'
 import {isolatedEnv, runCli, type CliResult} from './cli.js'
-import {SANDBOX_BOOT_TIMEOUT_MS, sharedSandbox, type SandboxInfo} from './sandbox.js'
+import {requireSandboxes, SANDBOX_BOOT_TIMEOUT_MS, sharedSandbox, type SandboxInfo} from './sandbox.js'
 
 /** Boot + host add + prepare on a warm image cache take about a minute; a cold image build adds a few. */
 export const PREPARED_HOST_TIMEOUT_MS = SANDBOX_BOOT_TIMEOUT_MS + 300_000
@@ -71,4 +71,15 @@ export function preparedHost(name = 'pa', options: {series?: FixtureSeries; stor
   promise.catch(() => prepared.delete(name))
   prepared.set(name, {series, promise})
   return promise
+}
+
+/**
+ * The start of a suite's `before` on the prepared host `name`: a timeout for preparing it
+ * (PREPARED_HOST_TIMEOUT_MS) plus `moreMs` for the suite's own setup, the suite skipped where
+ * sandboxes cannot run (requireSandboxes), then the host.
+ */
+export function preparedHostFor(context: Mocha.Context, moreMs = 0, name = 'pa'): Promise<PreparedHost> {
+  context.timeout(PREPARED_HOST_TIMEOUT_MS + moreMs)
+  requireSandboxes(context)
+  return preparedHost(name)
 }

@@ -4,10 +4,10 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {UsageSnapshot} from '../../src/lib/billing/types.js'
-import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import {runCli} from '../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshRun} from '../helpers/sandbox.js'
+import {withStore} from '../helpers/store.js'
 
 /** Runs SQL as postgres in `database` on the sandbox; psql variables from `vars`. Returns psql -At output. */
 async function psql(a: PreparedHost, database: string, sql: string, vars: Record<string, string> = {}): Promise<string> {
@@ -105,19 +105,8 @@ describe('meter collect on a prepared host @host', function () {
     return Number(run.stdout.trim())
   }
 
-  async function withStore<T>(fn: (store: Awaited<ReturnType<typeof openStore>>) => Promise<T>): Promise<T> {
-    const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
-    try {
-      return await fn(store)
-    } finally {
-      await store.close()
-    }
-  }
-
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 600_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 600_000)
     env = a.env
     const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-mt-')), 'creds.txt')
     const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--modules', 'sale_management,stock', '--json', '--credentials-file', credentials], {env, timeoutMs: 400_000})
@@ -131,7 +120,7 @@ describe('meter collect on a prepared host @host', function () {
     const role = a.prepare.service.role
     await psql(a, 'postgres', `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :'src' AND pid <> pg_backend_pid();\nCREATE DATABASE :"dst" TEMPLATE :"src" OWNER :"role";`, {src: domain, dst: bareDb, role})
     await psql(a, bareDb, 'DROP TABLE sale_order, stock_picking, account_move CASCADE;')
-    await withStore(async (s) => {
+    await withStore(env, async (s) => {
       const tenant = (await s.tenants.get(slug))!
       await s.tenants.insert({...tenant, id: bare, database: bareDb, domain: `${bare}.meter.example.test`})
       await s.tenants.insert({...tenant, id: ghost, database: `${domain}-ghost`, domain: `${ghost}.meter.example.test`})
@@ -142,7 +131,7 @@ describe('meter collect on a prepared host @host', function () {
   after(async function () {
     this.timeout(120_000)
     if (!a) return
-    await withStore(async (s) => {
+    await withStore(env, async (s) => {
       await s.tenants.delete(bare)
       await s.tenants.delete(ghost)
     })
@@ -173,7 +162,7 @@ describe('meter collect on a prepared host @host', function () {
     expect(bareGot).to.include({'invoices.posted': 0, 'sales.confirmed': 0, 'pickings.done': 0, 'storage.filestore_bytes': 0, 'users.internal': 4})
     expect(run.json.results.find((r: {tenant: string}) => r.tenant === bare).ok).to.equal(true)
 
-    const stored = await withStore((s) => s.usageSnapshots.list({tenant: slug}))
+    const stored = await withStore(env, (s) => s.usageSnapshots.list({tenant: slug}))
     expect(stored).to.have.length(10)
     const internal = stored.find((s) => s.metric === 'users.internal') as UsageSnapshot
     expect(internal).to.include({id: `${slug}/${day}/users.internal`, date: day, value: 4, unit: 'users', queryVersion: 1, odooVersion: a.prepare.odooVersion})
@@ -186,7 +175,7 @@ describe('meter collect on a prepared host @host', function () {
     const run = await runCli(['meter', 'collect', slug, '--date', day, '--json'], {env, timeoutMs: 240_000})
     expect(run.code, run.stdout + run.stderr).to.equal(0)
     expect(readings(run.json, slug)['invoices.posted']).to.equal(4)
-    const stored = await withStore((s) => s.usageSnapshots.list({tenant: slug}))
+    const stored = await withStore(env, (s) => s.usageSnapshots.list({tenant: slug}))
     expect(stored).to.have.length(10)
     expect(stored.filter((s) => s.metric === 'invoices.posted').map((s) => s.value)).to.deep.equal([4])
   })
@@ -200,8 +189,8 @@ describe('meter collect on a prepared host @host', function () {
     expect(failed.ok).to.equal(false)
     expect(failed.error.code).to.equal('METER_DB_CONNECT')
     expect(failed.error.message).to.include(`${domain}-ghost`)
-    expect(await withStore((s) => s.usageSnapshots.count({tenant: ghost}))).to.equal(0)
-    expect(await withStore((s) => s.usageSnapshots.count({tenant: bare}))).to.equal(10)
+    expect(await withStore(env, (s) => s.usageSnapshots.count({tenant: ghost}))).to.equal(0)
+    expect(await withStore(env, (s) => s.usageSnapshots.count({tenant: bare}))).to.equal(10)
     const audit = await runCli(['audit', 'list', '--json'], {env})
     const event = (audit.json.events as {command: string; outcome: string; exitCode: number}[]).filter((e) => e.command === 'meter:collect').at(-1)
     expect(event).to.include({outcome: 'partial', exitCode: 3})

@@ -7,8 +7,8 @@ import {parse} from 'yaml'
 import {BIN, runCli} from '../helpers/cli.js'
 import {schemaErrors} from '../helpers/json-schema.js'
 import {newTestSecret} from '../helpers/secrets.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes, sshRun, type SandboxInfo} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshRun, type SandboxInfo} from '../helpers/sandbox.js'
 import {mapDomains} from '../tenants/remote-checks.js'
 
 const ONBOARD_TIMEOUT_MS = 300_000
@@ -71,9 +71,7 @@ describe('onboard from the distribution template on a prepared host @host', func
   const adminPassword = (file: string) => (parse(readFileSync(file, 'utf8')) as {logins: {login: string; password: string}[]}).logins.find((l) => l.login === 'admin')!.password
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS)
-    requireSandboxes(this)
-    host = await preparedHost()
+    host = await preparedHostFor(this)
     env = host.env
   })
 

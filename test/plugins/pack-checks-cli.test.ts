@@ -1,10 +1,9 @@
 import {expect} from 'chai'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
-import type {StateStore} from '../../src/lib/state/store.js'
 import {isolatedEnv, runCli} from '../helpers/cli.js'
 import {PACKS, buildPack, linkPacks} from './helpers.js'
+import {withStore} from '../helpers/store.js'
 
 const WHOLESALE_CHECKS = ['wholesale/modules', 'wholesale/pricelists', 'wholesale/b2b-portal']
 
@@ -18,21 +17,13 @@ const WHOLESALE_CHECKS = ['wholesale/modules', 'wholesale/pricelists', 'wholesal
 describe('pack fleet checks through the CLI (wholesale pack linked, isolated config)', function () {
   this.timeout(180_000)
   let env: Record<string, string>
-  const withStore = async <T>(work: (store: StateStore) => Promise<T>): Promise<T> => {
-    const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
-    try {
-      return await work(store)
-    } finally {
-      await store.close()
-    }
-  }
 
   before(async function () {
     this.timeout(300_000)
     await buildPack(PACKS.wholesale)
     env = isolatedEnv()
     await linkPacks(env, [PACKS.wholesale])
-    await withStore(async (store) => {
+    await withStore(env, async (store) => {
       await store.hosts.put({id: 'far', address: '127.0.0.1', port: 1, user: 'root'})
       for (const slug of ['acme', 'plain']) {
         await store.tenants.put({

@@ -3,23 +3,14 @@ import {defaultAptSource, parseOdooVersion, recordedPorts, validateSeries, versi
 import {sharedNames} from '../../src/lib/provision/service-names.js'
 import {allocatePortPair} from '../../src/lib/provision/port-allocation.js'
 import {FIXTURE_APT_SOURCE} from '../../src/lib/sandbox/index.js'
-import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {HostRecord, SharedServiceRecord, TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {isolatedEnv, runCli, type CliResult} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS} from '../helpers/prepared-host.js'
 import {dedicatedSandbox, requireSandboxes, SANDBOX_BOOT_TIMEOUT_MS, sshRun, type DedicatedSandbox, type SandboxInfo} from '../helpers/sandbox.js'
+import {withStore} from '../helpers/store.js'
 
 const STEPS = ['packages', 'postgresql', 'odoo-source', 'odoo-package', 'default-service', 'role', 'directories', 'shared-config', 'shared-unit', 'nginx']
-
-async function withStore<T>(env: Record<string, string>, fn: (store: StateStore) => Promise<T>): Promise<T> {
-  const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
-  try {
-    return await fn(store)
-  } finally {
-    await store.close()
-  }
-}
 
 async function addHost(env: Record<string, string>, sandbox: SandboxInfo): Promise<void> {
   const add = await runCli(['host', 'add', sandbox.name, '--address', sandbox.address, '--user', sandbox.user, '--identity', sandbox.identityFile, '--host-key', sandbox.hostKey], {env})

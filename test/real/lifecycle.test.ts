@@ -6,7 +6,6 @@ import {parse, stringify} from 'yaml'
 import {connectOdoo, pushInvoices} from '../../src/lib/billing/push/index.js'
 import {hostTransport} from '../../src/lib/odoo/index.js'
 import {SshPool} from '../../src/lib/ssh/pool.js'
-import type {Invoice} from '../../src/lib/billing/types.js'
 import {creditNote, line, mixedRatesInvoice, standardInvoice} from '../billing/export/invoices.js'
 import {runCli} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
@@ -301,7 +300,7 @@ print_json(True)`)
         totalTax: '14.67',
         totalGross: '84.55',
       })
-      const invoices = [standardInvoice(), mixedRatesInvoice(), creditNote(), prorated].map((inv, i) => ({...inv, number: `${inv.number}-R${major}-${i}`}) as Invoice)
+      const invoices = [standardInvoice(), mixedRatesInvoice(), creditNote(), prorated].map((inv, i) => ({...inv, number: `${inv.number}-R${major}-${i}`}))
       // On 19.0+ the partner pushes with an API key (Preferences → Account Security), as a partner would: JSON-2.
       const partnerKey =
         Number(major) >= 19
@@ -319,7 +318,7 @@ print_json(key)`)
           const connection = await connectOdoo(
             {url: 'http://127.0.0.1', db: shared.database, login: 'admin', ...(partnerKey ? {apiKey: partnerKey} : {password: shared.password})},
             // Host = the tenant's domain: the shared service's dbfilter (^%h$) must accept X-Odoo-Database.
-            {transport: await hostTransport(conn, {port: a.prepare.service.httpPort, hostHeader: shared.domain})},
+            {transport: hostTransport(conn, {port: a.prepare.service.httpPort, hostHeader: shared.domain})},
           )
           try {
             expect(connection.api.protocol).to.equal(partnerKey ? 'json-2' : 'xml-rpc')
@@ -342,6 +341,30 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
         // Credit notes are stored with negative amounts; Odoo's out_refund shows them positive.
         const cents = (v: string) => Math.abs(Math.round(Number(v) * 100))
         expect([move.untaxed, move.tax, move.total].map((v) => Math.round(v * 100)), move.ref).to.deep.equal([cents(ours.totalNet), cents(ours.totalTax), cents(ours.totalGross)])
+      }
+    })
+
+    it('same-host move shared → dedicated → shared: the same rows and posted invoices, served at its domain through nginx, the old database retired each way', async function () {
+      this.timeout(1_200_000)
+      // Reuses the shared tenant (accounting, the invoices pushed above): two restores of it on host a.
+      const facts = async (database: string) =>
+        odooProbe(a.sandbox, await configOf(shared.slug), database, ROW_COUNTS_SCRIPT.replace('print_json(out)', "out['posted_moves'] = env['account.move'].search_count([('state', '=', 'posted')])\nprint_json(out)"))
+      const databases = async () => {
+        const out = await sshRun(a.sandbox, `cd / && runuser -u postgres -- psql -XAtc "SELECT datname FROM pg_database WHERE datname IN ('${shared.slug}', '${shared.domain}') ORDER BY 1"`)
+        expect(out.exitCode, out.stderr).to.equal(0)
+        return out.stdout.trim()
+      }
+      const before = await facts(shared.database)
+      for (const [mode, database] of [['dedicated', shared.slug], ['shared', shared.domain]] as const) {
+        const moved = await cli(['tenant', 'move', shared.slug, '--mode', mode], 1_200_000)
+        ok(moved)
+        expect(moved.json).to.include({outcome: 'moved', from: a.host, to: a.host, sameHost: true, retiredOk: true})
+        expect(moved.json.switchMs, 'switchMs').to.be.a('number')
+        expect(moved.json.tenant).to.include({mode, database, domain: shared.domain})
+        expect(await httpsStatus(a.sandbox, shared.domain, '/web/health')).to.equal(200)
+        expect(await facts(database)).to.deep.equal(before)
+        expect(await databases()).to.equal(database)
+        ok(await cli(['tenant', 'status', shared.slug]))
       }
     })
 

@@ -3,8 +3,7 @@ import {spawn, type ChildProcess} from 'node:child_process'
 import {existsSync, readdirSync, writeFileSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {BIN, runCli} from '../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
 import {rememberOutput} from '../helpers/secrets.js'
 import {tenantWithData, type TenantWithData} from '../helpers/tenant-with-data.js'
 import {jsonLines, storeOf} from './fleet.js'
@@ -65,9 +64,7 @@ describe('schedule daemon: kill -9 and SIGTERM during a backup job @host', funct
   }
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 600_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 600_000)
     env = a.env
     // ~25 MB of poorly compressible attachments: the backup streams for a while.
     t = await tenantWithData(a, {prefix: 'sched', attachments: 220})

@@ -7,7 +7,7 @@ import type {SshTarget} from '../../src/lib/ssh/target.js'
 import {sharedLocalSshd} from '../helpers/local-sshd.js'
 import {pgCluster} from '../helpers/pg-cluster.js'
 import {hostileStrings} from './hostile-strings.js'
-import {testHost, TEST_HOST_TIMEOUT_MS, type TestHost} from './test-host.js'
+import {connectTestHost, testHost, TEST_HOST_TIMEOUT_MS, type TestHost} from './test-host.js'
 import {failure} from '../helpers/failure.js'
 
 describe('ssh: users, sudo, tunnels, jump hosts @host', function () {
@@ -16,10 +16,7 @@ describe('ssh: users, sudo, tunnels, jump hosts @host', function () {
   let root: SshConnection
 
   before(async function () {
-    this.timeout(TEST_HOST_TIMEOUT_MS)
-    host = await testHost(this)
-    pool = new SshPool({agentSocket: null})
-    root = await pool.connect(host.target())
+    ;({host, pool, conn: root} = await connectTestHost(this))
   })
 
   after(async () => {

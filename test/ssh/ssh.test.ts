@@ -9,7 +9,7 @@ import {SshPool} from '../../src/lib/ssh/pool.js'
 import {shell, script, command} from '../../src/lib/ssh/quote.js'
 import type {SshConnection} from '../../src/lib/ssh/connection.js'
 import {asFileName, hostileStrings} from './hostile-strings.js'
-import {testHost, TEST_HOST_TIMEOUT_MS, type TestHost} from './test-host.js'
+import {connectTestHost, type TestHost} from './test-host.js'
 import {failure} from '../helpers/failure.js'
 
 /** Client-side TCP connections from this machine to address:port. */
@@ -24,10 +24,7 @@ describe('ssh layer @host', function () {
   let conn: SshConnection
 
   before(async function () {
-    this.timeout(TEST_HOST_TIMEOUT_MS)
-    host = await testHost(this)
-    pool = new SshPool({agentSocket: null})
-    conn = await pool.connect(host.target())
+    ;({host, pool, conn} = await connectTestHost(this))
   })
 
   after(async () => {

@@ -6,6 +6,8 @@
  *   (ODOOPS_TEST_SSH=local forces it: fast iterations on the SSH layer).
  * Under CI=true a missing sandbox fails the suite (requireSandboxes), never a silent skip.
  */
+import type {SshConnection} from '../../src/lib/ssh/connection.js'
+import {SshPool} from '../../src/lib/ssh/pool.js'
 import type {SshTarget} from '../../src/lib/ssh/target.js'
 import {sharedLocalSshd} from '../helpers/local-sshd.js'
 import {requireSandboxes, sandboxesAvailable, sharedSandbox, SANDBOX_BOOT_TIMEOUT_MS} from '../helpers/sandbox.js'
@@ -44,5 +46,21 @@ export async function testHost(context: Mocha.Context, name = 'ssh'): Promise<Te
     identityFile: info.identityFile,
     hostKey: info.hostKey,
     target: (o = {}) => ({name: info.name, address: info.address, port: info.port, user: 'root', identityFile: info.identityFile, hostKey: info.hostKey, ...o}),
+  }
+}
+
+/**
+ * A suite's `before` on the test host: its timeout, the host, a pool that ignores any SSH
+ * agent and a connection as root through it. Close the pool in `after`.
+ */
+export async function connectTestHost(context: Mocha.Context): Promise<{host: TestHost; pool: SshPool; conn: SshConnection}> {
+  context.timeout(TEST_HOST_TIMEOUT_MS)
+  const host = await testHost(context)
+  const pool = new SshPool({agentSocket: null})
+  try {
+    return {host, pool, conn: await pool.connect(host.target())}
+  } catch (error) {
+    await pool.closeAll()
+    throw error
   }
 }

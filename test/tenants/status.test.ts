@@ -3,8 +3,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {expect} from 'chai'
 import {runCli, type CliResult} from '../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshRun} from '../helpers/sandbox.js'
 import {passwordFrom} from './remote-checks.js'
 
 const TENANT_TIMEOUT_MS = 240_000
@@ -46,9 +46,7 @@ describe('tenant status / stop / start / update on a prepared host @host', funct
   const onHost = (command: string) => sshRun(host.sandbox, command)
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 3 * TENANT_TIMEOUT_MS)
-    requireSandboxes(this)
-    host = await preparedHost()
+    host = await preparedHostFor(this, 3 * TENANT_TIMEOUT_MS)
     env = host.env
     for (const t of Object.values(tenants)) {
       const created = await cli(['tenant', 'create', t.slug, '--host', host.host, '--mode', t.mode, '--domain', t.domain, '--json', '--credentials-file', join(credentials, `${t.slug}.txt`)])

@@ -9,15 +9,9 @@ import {usageError} from '../errors.js'
  * redacted), the outcome and how long it took. Recorded for every command that changes
  * state or a host.
  */
-export interface AuditInput {
-  command: string
+export interface AuditInput extends Pick<AuditEvent, 'command' | 'exitCode' | 'durationMs' | 'tenant' | 'host' | 'error' | 'details'> {
+  /** The command's arguments, redacted into the event's `args`. */
   argv: readonly string[]
-  exitCode: number
-  durationMs: number
-  tenant?: string
-  host?: string
-  error?: string
-  details?: Record<string, unknown>
 }
 
 export function currentUser(): string {

@@ -9,6 +9,7 @@ import {conflict, schemaTooNew, storeBusy, storeNotEmpty} from './errors.js'
 import {acquireLockFile, breakStaleLock, isStale, lockContent, readLockFile, removeLockIfOwned, tryCreateLock} from './file-lock.js'
 import {filterAudit} from './audit-filter.js'
 import {TxGate} from './tx-gate.js'
+import {AutoCollections, type CollectionReads} from './auto-collections.js'
 import {OdoopsError, ExitCode} from '../errors.js'
 import {writeFileAtomicSync} from '../fs/atomic-write.js'
 
@@ -40,7 +41,7 @@ type RecordMap = Record<string, AnyRecord>
 const STORE_LOCK_TTL_MS = 60_000
 const STORE_LOCK_TIMEOUT_MS = 30_000
 
-export class LocalStore implements StateStore {
+export class LocalStore extends AutoCollections implements StateStore {
   readonly backend = 'local' as const
   readonly audit: StateStore['audit']
   readonly locks: Locks
@@ -48,22 +49,8 @@ export class LocalStore implements StateStore {
   private readonly owner = `odoops-${process.pid}-${randomBytes(3).toString('hex')}`
   private readonly gate = new TxGate()
 
-  // Collections for single operations outside an explicit transaction.
-  readonly hosts!: Collection<CollectionTypes['hosts']>
-  readonly tenants!: Collection<CollectionTypes['tenants']>
-  readonly backupTargets!: Collection<CollectionTypes['backupTargets']>
-  readonly backups!: Collection<CollectionTypes['backups']>
-  readonly usageSnapshots!: Collection<CollectionTypes['usageSnapshots']>
-  readonly plans!: Collection<CollectionTypes['plans']>
-  readonly invoices!: Collection<CollectionTypes['invoices']>
-  readonly onboardingRuns!: Collection<CollectionTypes['onboardingRuns']>
-  readonly secrets!: Collection<CollectionTypes['secrets']>
-  readonly schedules!: Collection<CollectionTypes['schedules']>
-
   private constructor(readonly location: string) {
-    for (const name of COLLECTIONS) {
-      ;(this as unknown as Record<string, unknown>)[name] = this.autoCollection(name)
-    }
+    super()
     this.audit = {append: (event) => this.appendAudit(event), list: (filter) => this.listAudit(filter)}
     this.locks = new LocalLocks(join(location, 'locks'))
   }
@@ -261,17 +248,13 @@ export class LocalStore implements StateStore {
     return events
   }
 
-  private autoCollection<K extends CollectionName>(name: K): Collection<CollectionTypes[K]> {
+  /** Outside a transaction: the committed generation, read again on every call. */
+  protected reads<K extends CollectionName>(name: K): CollectionReads<K> {
     const read = () => this.readCollection(name, this.readMeta()) as unknown as Record<string, CollectionTypes[K]>
-    const inTx = <R>(fn: (c: Collection<CollectionTypes[K]>) => Promise<R>) => this.transaction((tx) => fn(tx[name] as Collection<CollectionTypes[K]>))
     return {
       get: async (id) => structuredCloneOrUndefined(read()[id]),
       list: async (filter) => sortById(Object.values(read()).filter((r) => matches(r, filter)).map((r) => structuredClone(r))),
       count: async (filter) => Object.values(read()).filter((r) => matches(r, filter)).length,
-      insert: (record) => inTx((c) => c.insert(record)),
-      put: (record) => inTx((c) => c.put(record)),
-      update: (id, change) => inTx((c) => c.update(id, change)),
-      delete: (id) => inTx((c) => c.delete(id)),
     }
   }
 }

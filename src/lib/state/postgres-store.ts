@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type {PoolClient} from 'pg'
-import type {AuditEvent, CollectionName, CollectionTypes, LockInfo} from './records.js'
+import type {AuditEvent, CollectionName, LockInfo} from './records.js'
 import {COLLECTIONS} from './records.js'
 import type {AcquireOptions, AcquireResult, AuditFilter, Collection, Filter, Locks, StateDump, StateInfo, StateStore, StateTx} from './store.js'
 import {applyChange, matches, sortById, stamp} from './memory-ops.js'
@@ -10,6 +10,7 @@ import type {Migration, MigrationResult, Queryable} from './pg-migrations.js'
 import {connectionError} from './pg-errors.js'
 import {DUMP_FORMAT_VERSION} from './dump.js'
 import {TxGate} from './tx-gate.js'
+import {AutoCollections, type CollectionReads} from './auto-collections.js'
 import {isProcessAlive} from '../process-alive.js'
 import {MACHINE} from './file-lock.js'
 import {redactUrl} from './open.js'
@@ -36,31 +37,18 @@ export interface PostgresOpenOptions {
   migrations?: readonly Migration[]
 }
 
-export class PostgresStore implements StateStore {
+export class PostgresStore extends AutoCollections implements StateStore {
   readonly backend = 'postgres' as const
   readonly audit: StateStore['audit']
   readonly locks: Locks
   private readonly gate = new TxGate()
-
-  readonly hosts!: Collection<CollectionTypes['hosts']>
-  readonly tenants!: Collection<CollectionTypes['tenants']>
-  readonly backupTargets!: Collection<CollectionTypes['backupTargets']>
-  readonly backups!: Collection<CollectionTypes['backups']>
-  readonly usageSnapshots!: Collection<CollectionTypes['usageSnapshots']>
-  readonly plans!: Collection<CollectionTypes['plans']>
-  readonly invoices!: Collection<CollectionTypes['invoices']>
-  readonly onboardingRuns!: Collection<CollectionTypes['onboardingRuns']>
-  readonly secrets!: Collection<CollectionTypes['secrets']>
-  readonly schedules!: Collection<CollectionTypes['schedules']>
 
   private constructor(
     private readonly pool: pg.Pool,
     readonly location: string,
     private readonly migrations: readonly Migration[],
   ) {
-    for (const name of COLLECTIONS) {
-      ;(this as unknown as Record<string, unknown>)[name] = this.autoCollection(name)
-    }
+    super()
     this.audit = {append: (event) => this.appendAudit(event), list: (filter) => this.listAudit(filter)}
     this.locks = new PgLocks(pool)
   }
@@ -265,16 +253,9 @@ export class PostgresStore implements StateStore {
     return rows.rows.map(auditFromRow).reverse()
   }
 
-  private autoCollection<K extends CollectionName>(name: K): Collection<CollectionTypes[K]> {
-    const reads = readOps(this.pool, name)
-    const inTx = <R>(fn: (c: Collection<CollectionTypes[K]>) => Promise<R>) => this.transaction((tx) => fn(tx[name] as Collection<CollectionTypes[K]>))
-    return {
-      ...(reads as unknown as Pick<Collection<CollectionTypes[K]>, 'get' | 'list' | 'count'>),
-      insert: (record) => inTx((c) => c.insert(record)),
-      put: (record) => inTx((c) => c.put(record)),
-      update: (id, change) => inTx((c) => c.update(id, change)),
-      delete: (id) => inTx((c) => c.delete(id)),
-    }
+  /** Outside a transaction: on the pool. */
+  protected reads<K extends CollectionName>(name: K): CollectionReads<K> {
+    return readOps(this.pool, name) as unknown as CollectionReads<K>
   }
 }
 

@@ -2,9 +2,7 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
-import {LineCounter, parseDocument} from 'yaml'
-import {documentData} from '../yaml-document.js'
-import {locate} from './locate.js'
+import {parseYamlWithLines} from '../yaml-document.js'
 import {escapePointer} from './refs.js'
 import {semanticIssues} from './semantic.js'
 import type {Template, TemplateIssue} from './types.js'
@@ -46,21 +44,9 @@ function schemaIssue(error: ErrorObject): {path: string; message: string; key: b
  * be placed, the line and column in the file (yaml's LineCounter).
  */
 export function parseTemplate(text: string): ParsedTemplate {
-  const counter = new LineCounter()
-  const doc = parseDocument(text, {lineCounter: counter, prettyErrors: false, uniqueKeys: true})
-  const syntax = [...doc.errors, ...doc.warnings]
-  if (doc.errors.length > 0) {
-    return {
-      issues: syntax.map((e) => {
-        const pos = e.linePos?.[0] ?? counter.linePos(e.pos[0])
-        return {kind: 'syntax', path: '', line: pos.line, column: pos.col, message: e.message.split('\n')[0]}
-      }),
-    }
-  }
-  const built = documentData(doc)
-  if ('problem' in built) return {issues: [{kind: 'syntax', path: '', message: built.problem}]}
-  const data = built.data
-  const place = (path: string, key = false) => locate(doc, counter, path, {key}) ?? {}
+  const parsed = parseYamlWithLines(text, {warnings: true})
+  if ('syntax' in parsed) return {issues: parsed.syntax}
+  const {data, place} = parsed
   const check = validate()
   if (!check(data)) {
     const seen = new Set<string>()

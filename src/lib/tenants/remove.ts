@@ -107,9 +107,14 @@ const secrets: TenantStep = {
   },
 }
 
-/** What a move leaves behind on the old host: everything of the tenant there, but its secrets (the new copy uses them). */
-export function retireSteps(mode: TenantRecord['mode']): TenantStep[] {
-  return removeSteps(mode).filter((step) => step !== secrets)
+/**
+ * What a move leaves behind on the old host: everything of the tenant there, but its secrets
+ * (the new copy uses them). `keepSite`: a move on the same host, where the vhost (now pointing
+ * at the new copy) and the TLS files (same domain) belong to the new copy too.
+ */
+export function retireSteps(mode: TenantRecord['mode'], options: {keepSite?: boolean} = {}): TenantStep[] {
+  const kept = new Set<TenantStep>([secrets, ...(options.keepSite ? [vhost, tls] : [])])
+  return removeSteps(mode).filter((step) => !kept.has(step))
 }
 
 function removeSteps(mode: TenantRecord['mode']): TenantStep[] {

@@ -4,19 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {exportInvoices} from '../../../src/lib/billing/export/index.js'
 import type {Invoice} from '../../../src/lib/billing/types.js'
-import {creditNote, standardInvoice} from './invoices.js'
+import {creditNote, standardInvoice, storeOf} from './invoices.js'
 import {failure} from '../../helpers/failure.js'
-
-/** The part of the state store an export reads: the `invoices` collection with equality filters. */
-function storeOf(invoices: Invoice[]) {
-  return {
-    invoices: {
-      async list(filter: Record<string, unknown> = {}) {
-        return invoices.filter((i) => Object.entries(filter).every(([k, v]) => (i as Record<string, unknown>)[k] === v)) as never
-      },
-    },
-  } as never
-}
 
 describe('billing export: exportInvoices', function () {
   this.timeout(600_000)

@@ -153,3 +153,14 @@ export function creditNote(fields: Partial<Invoice> = {}): Invoice {
     ...fields,
   })
 }
+
+/** The part of the state store an export reads: the `invoices` collection with equality filters. */
+export function storeOf(invoices: Invoice[]) {
+  return {
+    invoices: {
+      async list(filter: Record<string, unknown> = {}) {
+        return invoices.filter((i) => Object.entries(filter).every(([k, v]) => (i as Record<string, unknown>)[k] === v)) as never
+      },
+    },
+  } as never
+}

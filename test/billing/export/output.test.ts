@@ -4,19 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {exportInvoices} from '../../../src/lib/billing/export/index.js'
 import {hasFileExtension, resolveOutput} from '../../../src/lib/billing/export/output.js'
-import type {Invoice} from '../../../src/lib/billing/types.js'
 import {failure, thrownBy} from '../../helpers/failure.js'
-import {creditNote, standardInvoice} from './invoices.js'
-
-function storeOf(invoices: Invoice[]) {
-  return {
-    invoices: {
-      async list(filter: Record<string, unknown> = {}) {
-        return invoices.filter((i) => Object.entries(filter).every(([k, v]) => (i as Record<string, unknown>)[k] === v)) as never
-      },
-    },
-  } as never
-}
+import {creditNote, standardInvoice, storeOf} from './invoices.js'
 
 /** `invoice export --output`: a file or a directory (issue 17 item 4, issue 20). */
 describe('billing export: --output names a file or a directory', function () {

@@ -7,8 +7,7 @@ import {hostTransport, OdooClient, type OdooSession} from '../../../src/lib/odoo
 import type {SshConnection} from '../../../src/lib/ssh/connection.js'
 import {SshPool} from '../../../src/lib/ssh/pool.js'
 import {runCli} from '../../helpers/cli.js'
-import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../../helpers/prepared-host.js'
-import {requireSandboxes} from '../../helpers/sandbox.js'
+import {preparedHostFor, type PreparedHost} from '../../helpers/prepared-host.js'
 import {creditNote, mixedRatesInvoice, standardInvoice} from '../export/invoices.js'
 
 /**
@@ -38,9 +37,7 @@ describe('billing push: end to end into a fixture Odoo tenant @host', function (
   }
 
   before(async function () {
-    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
-    requireSandboxes(this)
-    a = await preparedHost('pa')
+    a = await preparedHostFor(this, 300_000)
     const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-push-')), 'creds.txt')
     const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env: a.env, timeoutMs: 300_000})
     expect(created.code, created.stdout + created.stderr).to.equal(0)
