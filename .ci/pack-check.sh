@@ -31,6 +31,10 @@ cd "$work"   # nothing from the checkout may be reachable
 
 "$odoops" --version
 "$odoops" template list >/dev/null
+# Hints name the installed example plans, not a checkout's templates/plans/.
+examples="$("$odoops" plan list | sed -n 's/.*examples shipped with odoops: \(.*\))\.$/\1/p')"
+case "$examples" in "$work"/prefix/*) ;; *) echo "pack-check: plan list names \"$examples\", not the installed examples" >&2; exit 1 ;; esac
+"$odoops" plan validate "$examples/per-user.yaml" >/dev/null
 if [ "${1:-}" != "--no-demo" ]; then
   "$odoops" demo
 fi

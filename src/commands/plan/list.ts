@@ -1,5 +1,6 @@
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {listPlans, type PlanSummary} from '../../lib/billing/plans/store.js'
+import {EXAMPLE_PLAN_DIR} from '../../lib/billing/plans/examples.js'
 
 export interface PlanListResult {
   plans: PlanSummary[]
@@ -12,7 +13,7 @@ export default class PlanList extends OdoopsCommand<PlanListResult> {
   async run(): Promise<PlanListResult> {
     await this.parse(PlanList)
     const plans = await listPlans(await this.state())
-    if (plans.length === 0) this.ui.log('No plans yet: odoops plan apply <file> (examples in templates/plans/).')
+    if (plans.length === 0) this.ui.log(`No plans yet: odoops plan apply <file> (examples shipped with odoops: ${EXAMPLE_PLAN_DIR}).`)
     else
       this.ui.table(plans, [
         {header: 'Plan', get: (p) => p.plan},

@@ -11,7 +11,7 @@ export interface PlanValidateResult {
 
 export default class PlanValidate extends OdoopsCommand<PlanValidateResult> {
   static override summary = 'check a plan file against the schema and the pricing rules'
-  static override description = `Reports every error at once with its JSON path and line:column (exit 2 when there is any): the JSON Schema first, then the rules across fields (components allowed by the kind, every metric used has an explicit aggregation, bands going up, tax rate matching its category, ISO 4217 currency). Nothing is stored. Format: docs/billing.md; examples in templates/plans/.`
+  static override description = `Reports every error at once with its JSON path and line:column (exit 2 when there is any): the JSON Schema first, then the rules across fields (components allowed by the kind, every metric used has an explicit aggregation, bands going up, tax rate matching its category, ISO 4217 currency). Nothing is stored. Format: docs/billing.md; examples ship with odoops in its templates/plans/ directory (odoops plan list prints where when no plan is stored).`
   static override args = {file: Args.string({description: 'plan YAML file', required: true})}
   static override examples = ['<%= config.bin %> <%= command.id %> templates/plans/unlimited.yaml']
 

@@ -11,6 +11,7 @@ import {LineCounter, parseDocument} from 'yaml'
 import {examplePlans} from '../billing/plans/examples.js'
 import {locate} from './locate.js'
 import type {Template, TemplateIssue} from './types.js'
+import {EXAMPLE_PLAN_DIR} from '../billing/plans/examples.js'
 
 export interface KnownPlans {
   /** Where the ids come from: the state store's plans, or the shipped example plans. */
@@ -40,7 +41,7 @@ export function templatePlanIssues(template: Template, known: KnownPlans): Omit<
   const shipped = known.files[plan]
   const list = known.ids.length > 0 ? known.ids.join(', ') : 'none'
   if (known.source === 'store') {
-    const fix = shipped ? `store it: odoops plan apply ${shown(shipped)}` : 'store it: odoops plan apply <file> (examples in templates/plans/)'
+    const fix = shipped ? `store it: odoops plan apply ${shown(shipped)}` : `store it: odoops plan apply <file> (examples in ${EXAMPLE_PLAN_DIR})`
     return [{path: '/plan', message: `plan "${plan}" is not in the state store (plans: ${list}): invoice generate would skip every customer onboarded with it; ${fix}, or name a stored plan`}]
   }
   return [{path: '/plan', message: `plan "${plan}" is none of the shipped example plans (${list}) and no state store was read: write the plan, store it with odoops plan apply <file>, or name one of them (odoops template validate --state <store> checks a store's plans)`}]

@@ -1,9 +1,11 @@
+import {join} from 'node:path'
 import {Ajv, type ErrorObject, type ValidateFunction} from 'ajv'
 import {usageError} from '../../errors.js'
 import {checkYamlDocument, commonSchemaIssue, formatDocumentIssue, invalidDocument, readUserFile, type DocumentIssue, type SchemaIssue} from '../../yaml-document.js'
 import {PLAN_SCHEMA} from './schema.js'
 import {planRuleIssues} from './rules.js'
 import type {PlanDefinition} from './types.js'
+import {EXAMPLE_PLAN_DIR} from './examples.js'
 
 /** A problem in a plan file, with its JSON path and, when it can be placed, line and column. */
 export type PlanIssue = DocumentIssue
@@ -58,7 +60,7 @@ export interface PlanFile extends ParsedPlan {
 }
 
 export function readPlanFile(path: string): PlanFile {
-  const {file, text} = readUserFile(path, () => usageError('PLAN_FILE_NOT_FOUND', `No plan file ${path}.`, ['Give the path of a plan YAML file, e.g. templates/plans/per-user.yaml.']))
+  const {file, text} = readUserFile(path, () => usageError('PLAN_FILE_NOT_FOUND', `No plan file ${path}.`, [`Give the path of a plan YAML file, e.g. ${join(EXAMPLE_PLAN_DIR, 'per-user.yaml')} (shipped with odoops).`]))
   return {file, text, ...parsePlan(text)}
 }
 

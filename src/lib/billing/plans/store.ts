@@ -3,6 +3,7 @@ import {usageError} from '../../errors.js'
 import type {PlanRecord} from '../../state/records.js'
 import type {StateStore, StateTx} from '../../state/store.js'
 import type {PlanDefinition, PlanVersionRecord} from './types.js'
+import {EXAMPLE_PLAN_DIR} from './examples.js'
 
 /** JSON with object keys sorted: the same plan always gives the same text, whatever the YAML key order. */
 export function canonicalJson(value: unknown): string {
@@ -86,7 +87,7 @@ export async function listPlans(store: StateStore): Promise<PlanSummary[]> {
 export function planNotFound(plan: string, known: string[]) {
   return usageError('PLAN_NOT_FOUND', `No plan "${plan}" in the state store.`, [
     known.length ? `Plans: ${known.join(', ')} (odoops plan list).` : 'No plan is stored yet.',
-    'Store one with odoops plan apply <file> (examples in templates/plans/).',
+    `Store one with odoops plan apply <file> (examples shipped with odoops: ${EXAMPLE_PLAN_DIR}).`,
   ])
 }
 
