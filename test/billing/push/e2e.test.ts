@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtempSync, readFileSync} from 'node:fs'
+import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {connectOdoo, pushInvoices} from '../../../src/lib/billing/push/index.js'
@@ -9,6 +9,8 @@ import {SshPool} from '../../../src/lib/ssh/pool.js'
 import {runCli} from '../../helpers/cli.js'
 import {preparedHostFor, type PreparedHost} from '../../helpers/prepared-host.js'
 import {creditNote, mixedRatesInvoice, standardInvoice} from '../export/invoices.js'
+import {readCredentialsFile} from '../../../src/lib/credentials/file.js'
+import {passwordFrom} from '../../tenants/remote-checks.js'
 
 /**
  * `invoice push` into a real tenant of the fixture Odoo (a TEST DOUBLE, test/fixtures/odoo) on a
@@ -41,9 +43,9 @@ describe('billing push: end to end into a fixture Odoo tenant @host', function (
     const credentials = join(mkdtempSync(join(tmpdir(), 'odoops-push-')), 'creds.txt')
     const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env: a.env, timeoutMs: 300_000})
     expect(created.code, created.stdout + created.stderr).to.equal(0)
-    const fields = Object.fromEntries(readFileSync(credentials, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
-    database = fields.database
-    password = fields.password
+    const file = await readCredentialsFile(credentials)
+    database = file.database
+    password = passwordFrom(credentials)
     pool = new SshPool({agentSocket: null})
     const s = a.sandbox
     conn = await pool.connect({name: s.name, address: s.address, port: s.port, user: 'root', identityFile: s.identityFile, hostKey: s.hostKey})
