@@ -22,17 +22,19 @@ export async function deliverLogins(
   tenant: {url: string; database: string; logins: {login: string; password: string}[]},
   file: string | undefined,
   heading: string,
+  /** How people are told about them: "Initial logins" (onboarding), "Admin login" (a new tenant). */
+  what: 'Initial logins' | 'Admin login' = 'Initial logins',
 ): Promise<LoginDelivery> {
   const {logins} = tenant
   if (!logins.length) return {shown: false}
   if (file) {
     await writeCredentialsFile(file, {url: tenant.url, database: tenant.database, logins}, heading)
-    ui.log(`${logins.length > 1 ? 'Initial logins' : 'Admin login'} written to ${file} (mode 0600).`)
+    ui.log(`${what} written to ${file} (mode 0600).`)
     return {file, shown: false}
   }
   if (ui.json) return {shown: false}
   ui.revealOnce(
-    logins.length > 1
+    what === 'Initial logins'
       ? `Initial logins (shown once, store them now):\n${logins.map((l) => `  ${l.login} / ${l.password}`).join('\n')}`
       : `Admin login (shown once, store it now): ${logins[0].login} / ${logins[0].password}`,
   )
@@ -44,6 +46,6 @@ export async function deliverAdminLogin(
   login: {url: string; database: string; login: string; password: string},
   file: string | undefined,
 ): Promise<AdminLoginDelivery> {
-  const delivery = await deliverLogins(ui, {url: login.url, database: login.database, logins: [{login: login.login, password: login.password}]}, file, `odoops: admin login of ${login.database}.`)
+  const delivery = await deliverLogins(ui, {url: login.url, database: login.database, logins: [{login: login.login, password: login.password}]}, file, `odoops: admin login of ${login.database}.`, 'Admin login')
   return {login: login.login, ...delivery}
 }
