@@ -85,6 +85,15 @@ describe('odoops sandbox @host', function () {
     }
   })
 
+  it('each container runs in a cgroup of its own, so two containers never manage the same unit cgroups', () => {
+    // Sharing one `payload/` made one container's systemd remove unit cgroups the other was
+    // starting a unit in (a `degraded` boot on CI).
+    const systemdCgroupOf = (pid: number) => readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((line) => /^\d+:name=systemd:/.test(line) || line.startsWith('0::'))
+    const paths = sandboxes.map((sandbox) => systemdCgroupOf(sandbox.pid))
+    sandboxes.forEach((sandbox, i) => expect(paths[i]).to.match(new RegExp(`^[^/]*/${sandbox.machine}(/|$)`)))
+    expect(new Set(paths).size).to.equal(sandboxes.length)
+  })
+
   it('apt-get update works inside through the package proxy, and sandboxes reach each other', async () => {
     const [a, b] = sandboxes
     const apt = await sshRun(a, 'cat /etc/apt/apt.conf.d/01proxy && apt-get update -q', {timeoutMs: 180_000})
@@ -120,6 +129,7 @@ describe('odoops sandbox @host', function () {
     ])
     expect(down.json.proxyStopped).to.equal(true)
     expect(liveNspawns(machines)).to.deep.equal([])
+    for (const machine of machines) expect(existsSync(`/sys/fs/cgroup/systemd/${machine}`), `cgroup of ${machine}`).to.equal(false)
     expect(isRunning(proxyPid)).to.equal(false)
     const {stdout: links} = await execa('ip', ['-o', 'link', 'show'])
     for (const machine of machines) expect(links).to.not.include(`ve-${machine}`)

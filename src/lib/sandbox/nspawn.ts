@@ -1,6 +1,8 @@
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
+import {inCgroups, prepareSandboxCgroups} from './cgroups.js'
 import {childrenOf, commandLineOf, isOurProcess, isRunning, spawnDetached, waitForExit} from './processes.js'
+import {pollUntil} from '../retry.js'
 
 /**
  * Booting and stopping a sandbox with systemd-nspawn. The flags, and why (TESTING.md):
@@ -51,9 +53,16 @@ export function nspawnArgs(options: NspawnOptions): string[] {
   ]
 }
 
-/** Boot detached: the sandbox outlives the CLI process that started it. Returns nspawn's PID. */
-export function startNspawn(options: NspawnOptions): number {
-  return spawnDetached('systemd-nspawn', nspawnArgs(options), options.logFile)
+/**
+ * Boot detached: the sandbox outlives the CLI process that started it. Returns nspawn's PID
+ * once that PID runs nspawn (it starts as a shell that joins the sandbox's own cgroups, see
+ * cgroups.ts, and then execs nspawn).
+ */
+export async function startNspawn(options: NspawnOptions): Promise<number> {
+  const {command, args} = inCgroups(prepareSandboxCgroups(options.machine), 'systemd-nspawn', nspawnArgs(options))
+  const pid = spawnDetached(command, args, options.logFile)
+  await pollUntil(() => !isRunning(pid) || isOurNspawn(pid, options.machine), (done) => done, {timeoutMs: 5000, intervalMs: 10})
+  return pid
 }
 
 export function isOurNspawn(pid: number | undefined, machine: string): boolean {

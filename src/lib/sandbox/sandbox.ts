@@ -7,6 +7,7 @@ import {GUEST_PATHS} from './image-recipe.js'
 import {ensureImage, imagesDirFor, resolveImage, type ImageInfo} from './image.js'
 import {generateKeyPair} from './keys.js'
 import {claimSubnet, configureHostSide, ensureGuestNetwork, recordClaimPid, releaseSubnet, removeVeth, subnetAddresses} from './network.js'
+import {removeSandboxCgroups} from './cgroups.js'
 import {cleanContainerTrace, isOurNspawn, startNspawn, stopNspawn, traceContainer, type Bind, type StopOutcome} from './nspawn.js'
 import {isProcessAlive} from '../process-alive.js'
 import {tailOf} from './processes.js'
@@ -231,7 +232,7 @@ function writeGuestFiles(dir: string, record: SandboxRecord, clientPublicKey: st
 /** Starts systemd-nspawn and sets up the host side of its veth; `alive` tells whether that container still runs. */
 async function startContainer(registry: SandboxRegistry, record: SandboxRecord, image: ImageInfo, binds: Bind[], index: number, options: BootOptions): Promise<{pid: number; alive: () => boolean}> {
   options.onProgress?.(`booting ${record.name} (${record.address})`)
-  const pid = startNspawn({imageDir: image.dir, machine: record.machine, hostname: record.name, binds, logFile: record.logFile})
+  const pid = await startNspawn({imageDir: image.dir, machine: record.machine, hostname: record.name, binds, logFile: record.logFile})
   record.pid = pid
   registry.write(record)
   await recordClaimPid(index, registry.recordFile(record.name), pid)
@@ -359,6 +360,7 @@ export interface RemovedSandbox {
 async function removeSandbox(registry: SandboxRegistry, record: SandboxRecord, store?: StateStore): Promise<RemovedSandbox> {
   const stop = record.machine ? await stopNspawn(record.pid, record.machine) : 'not-running'
   if (stop !== 'stopped') await cleanContainerTrace({initPid: record.initPid, ephemeralDir: record.ephemeralDir})
+  if (record.machine) removeSandboxCgroups(record.machine)
   const vethRemoved = record.index ? await removeVeth(record.index) : false
   if (record.index) await releaseSubnet(record.index, registry.recordFile(record.name))
   let unregistered = false
