@@ -19,6 +19,7 @@ export abstract class AutoCollections implements Collections {
   readonly onboardingRuns!: Collection<CollectionTypes['onboardingRuns']>
   readonly secrets!: Collection<CollectionTypes['secrets']>
   readonly schedules!: Collection<CollectionTypes['schedules']>
+  readonly addonRepos!: Collection<CollectionTypes['addonRepos']>
 
   protected constructor() {
     for (const name of COLLECTIONS) {

@@ -26,6 +26,7 @@ export const COLLECTION_TABLES: Readonly<Record<CollectionName, string>> = {
   onboardingRuns: 'onboarding_runs',
   secrets: 'secrets',
   schedules: 'schedules',
+  addonRepos: 'addon_repos',
 }
 
 const collectionTable = (table: string) => [
@@ -70,6 +71,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     description: 'schedules (schedule apply)',
     statements: collectionTable('schedules'),
+  },
+  {
+    version: 3,
+    description: 'addon repositories (addons repo add)',
+    statements: collectionTable('addon_repos'),
   },
 ]
 

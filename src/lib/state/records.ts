@@ -150,6 +150,49 @@ export interface ScheduleRecord extends BaseRecord {
   [key: string]: unknown
 }
 
+/** Where an addon repository comes from (src/lib/addons/sources). Credentials never stored. */
+export type AddonSource = {kind: 'git'; url: string; ref?: string} | {kind: 'dir'; path: string} | {kind: 'archive'; path: string}
+
+/** One Odoo module of a pinned release, from its `__manifest__.py` (read, never executed). */
+export interface AddonModuleInfo {
+  name: string
+  title: string
+  version?: string
+  license: string
+  depends: string[]
+  installable: boolean
+  externalPython: string[]
+  externalBin: string[]
+  /** Why the manifest could not be read (the module is then only a name). */
+  problem?: string
+}
+
+/**
+ * A pinned, immutable release of an addon repository: a canonical tar on the operator's
+ * machine named by its SHA-256 (which is the release's identity), plus the git commit for
+ * git sources.
+ */
+export interface AddonReleaseRecord {
+  sha256: string
+  pinnedAt: string
+  commit?: string
+  /** The ref as asked (branch, tag, commit) when it was pinned. */
+  ref?: string
+  sizeBytes: number
+  fileCount: number
+  modules: AddonModuleInfo[]
+}
+
+/** An addon repository (`addons repo add`): id is its name. Releases oldest first; `current` is what deploys. */
+export interface AddonRepoRecord extends BaseRecord {
+  source: AddonSource
+  series?: string
+  releases: AddonReleaseRecord[]
+  /** SHA-256 of the release `addons deploy` sends. */
+  current: string
+  [key: string]: unknown
+}
+
 /** An encrypted secret (`value` is SecretBox output, never plain text). */
 export interface SecretRecord extends BaseRecord {
   value: string
@@ -193,6 +236,7 @@ export interface CollectionTypes {
   onboardingRuns: OnboardingRunRecord
   secrets: SecretRecord
   schedules: ScheduleRecord
+  addonRepos: AddonRepoRecord
 }
 export type CollectionName = keyof CollectionTypes
 
@@ -207,4 +251,5 @@ export const COLLECTIONS: readonly CollectionName[] = [
   'onboardingRuns',
   'secrets',
   'schedules',
+  'addonRepos',
 ]
