@@ -21,6 +21,7 @@ function sample(name: CollectionName, id: string, extra: Record<string, unknown>
     onboardingRuns: {template: 'basic', state: 'running'},
     secrets: {value: 'v1:ciphertext'},
     schedules: {schedule: {version: 1, jobs: []}},
+    addonRepos: {source: {kind: 'dir', path: '/srv/addons'}, releases: [], current: 'a'.repeat(64)},
   }
   return {id, ...base[name], ...extra}
 }
