@@ -149,6 +149,17 @@ describe('addons repo (add, update, list, show, remove)', () => {
       })
     }
 
+    it('a data or cache directory under /proc: exit 2 at once, never a recursive mkdir spinning on /proc', async () => {
+      const store = mkdtempSync(join(tmpdir(), 'odoops-addons-store-'))
+      const data = await runCli(['addons', 'repo', 'add', 'x', '--dir', source, '--state', join(store, 'a'), '--json'], {env: isolatedEnv({ODOOPS_DATA_DIR: '/proc/nope/d'}), timeoutMs: 20_000})
+      expect(data.code, data.stderr).to.equal(2)
+      expect(data.json.error.code).to.equal('ADDONS_RELEASE_WRITE_FAILED')
+      const repo = await gitRepoWithDemo()
+      const cache = await runCli(['addons', 'repo', 'add', 'x', '--git', repo.url, '--state', join(store, 'b'), '--json'], {env: isolatedEnv({ODOOPS_CACHE_DIR: '/proc/nope/c'}), timeoutMs: 20_000})
+      expect(cache.code, cache.stderr).to.equal(2)
+      expect(cache.json.error.code).to.equal('ADDONS_GIT_FAILED')
+    })
+
     it('a second repository under a taken name', async () => {
       const env = isolatedEnv()
       expect((await runCli(['addons', 'repo', 'add', 'demo', '--dir', source], {env})).code).to.equal(0)

@@ -7,7 +7,7 @@ import type {AddonModuleInfo, AddonReleaseRecord, AddonRepoRecord, AddonSource} 
 import {checkReleases, type AddonProblem} from './checks.js'
 import {readManifest} from './manifest.js'
 import {checkGitUrl} from './sources/git-url.js'
-import {pinSource, readManifests, type PinnedRelease} from './sources/index.js'
+import {pinSource, readManifests, releaseFileIn, type PinnedRelease} from './sources/index.js'
 
 /**
  * Addon repositories: a named source of Odoo modules, pinned into immutable releases
@@ -28,7 +28,7 @@ export function releasesDir(dataDir: string): string {
 }
 
 export function releaseTarPath(dataDir: string, sha256: string): string {
-  return join(releasesDir(dataDir), `${sha256}.tar`)
+  return releaseFileIn(releasesDir(dataDir), sha256)
 }
 
 export function validateRepoName(name: string): string {
@@ -100,7 +100,7 @@ export async function addRepo(env: AddonsEnv, input: {name: string; source: Addo
 }
 
 /** Pin the repository's source again (a branch may have moved, a folder changed). */
-export async function updateRepo(env: AddonsEnv, name: string): Promise<PinResult> {
+export async function updateRepo(env: AddonsEnv, name: string): Promise<PinResult & {outcome: 'pinned' | 'unchanged'}> {
   const existing = await getRepo(env, name)
   const {release} = await pinRelease(env, existing.source)
   const problems = checkReleases([{repo: name, release}], {series: existing.series})

@@ -1,6 +1,6 @@
 import {OdoopsCommand} from '../../../cli/base-command.js'
 import {listRepos} from '../../../lib/addons/repos.js'
-import {repoView, type AddonRepoView} from '../../../lib/addons/views.js'
+import {releaseLabel, repoView, type AddonRepoView} from '../../../lib/addons/views.js'
 
 export interface AddonsRepoListOutput {
   repos: AddonRepoView[]
@@ -16,7 +16,7 @@ export default class AddonsRepoList extends OdoopsCommand<AddonsRepoListOutput> 
       {header: 'Name', get: (r) => r.name},
       {header: 'Source', get: (r) => r.location},
       {header: 'Series', get: (r) => r.series ?? '-'},
-      {header: 'Release', get: (r) => (r.current.commit ? r.current.commit.slice(0, 12) : `sha256:${r.current.sha256.slice(0, 12)}`)},
+      {header: 'Release', get: (r) => releaseLabel(r.current)},
       {header: 'Modules', get: (r) => String(r.current.modules), align: 'right'},
       {header: 'Pinned', get: (r) => r.current.pinnedAt.slice(0, 16).replace('T', ' ')},
     ])

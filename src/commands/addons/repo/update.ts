@@ -27,6 +27,6 @@ export default class AddonsRepoUpdate extends OdoopsCommand<AddonsRepoUpdateOutp
     this.auditContext = {details: {repo: args.name, outcome, release: release.sha256, ...(release.commit ? {commit: release.commit} : {})}}
     this.ui.log(outcome === 'pinned' ? `Addon repository ${args.name}: new release ${releaseLabel(release)} pinned (${release.modules.length} modules).` : `Addon repository ${args.name} is unchanged: release ${releaseLabel(release)}.`)
     renderProblems(this.ui, result.problems)
-    return {repo: repoView(result.repo), release: releaseSummary(release), outcome: outcome === 'added' ? 'pinned' : outcome, problems: result.problems}
+    return {repo: repoView(result.repo), release: releaseSummary(release), outcome, problems: result.problems}
   }
 }

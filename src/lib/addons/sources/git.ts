@@ -1,8 +1,9 @@
 import {randomBytes} from 'node:crypto'
-import {mkdir, rename, rm, stat} from 'node:fs/promises'
+import {rename, rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {execa, type Options} from 'execa'
-import {isOdoopsError, messageOf, OdoopsError, usageError} from '../../errors.js'
+import {ExitCode, isOdoopsError, OdoopsError, usageError} from '../../errors.js'
+import {ensureDir} from '../../fs/ensure-dir.js'
 import {checkGitUrl, mirrorKey, redactGitUrls} from './git-url.js'
 import {Budget, type Refuse, type SourceLimits} from './limits.js'
 import {shown} from './paths.js'
@@ -133,8 +134,10 @@ async function ensureMirror(cacheDir: string, url: string, timeoutMs: number): P
   const dir = join(cacheDir, 'addons', 'git')
   const mirror = join(dir, `${mirrorKey(url)}.git`)
   if ((await stat(join(mirror, 'objects')).catch(() => undefined))?.isDirectory()) return mirror
-  await mkdir(dir, {recursive: true}).catch((error) => {
-    throw new OdoopsError('ADDONS_GIT_FAILED', `Cannot create the git mirrors folder ${dir}: ${messageOf(error)}`, {suggestions: ['Check the odoops cache directory can be written.']})
+  await ensureDir(dir, {
+    writable: true,
+    invalid: (problem) =>
+      new OdoopsError('ADDONS_GIT_FAILED', `Cannot create the git mirrors folder ${dir}: ${problem}.`, {exit: ExitCode.USAGE, suggestions: ['Check the odoops cache directory (ODOOPS_CACHE_DIR) is a folder that can be written.']}),
   })
   const temp = join(dir, `.${mirrorKey(url)}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`)
   try {

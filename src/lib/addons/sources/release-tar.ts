@@ -1,9 +1,10 @@
 import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {mkdir, open, rename, rm, stat} from 'node:fs/promises'
+import {open, rename, rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 import {extract as tarExtract, pack as tarPack, type Header, type Pack} from 'tar-stream'
-import {isOdoopsError, messageOf, OdoopsError} from '../../errors.js'
+import {ExitCode, isOdoopsError, messageOf, OdoopsError} from '../../errors.js'
+import {ensureDir} from '../../fs/ensure-dir.js'
 import {compareBytewise, isModuleName, parentsOf} from './paths.js'
 import {MANIFEST, type ReleaseTree} from './tree.js'
 
@@ -87,14 +88,24 @@ export async function writeRelease(tree: ReleaseTree, releasesDir: string): Prom
   }
 }
 
-/** The releases directory, made when missing; an unusable one is reported as such. */
+/**
+ * The releases directory, made when missing through the one guarded mkdir (a path under
+ * /proc would make a recursive mkdir spin for ever); an unusable one is reported as such.
+ */
 export async function ensureReleasesDir(releasesDir: string): Promise<void> {
-  await mkdir(releasesDir, {recursive: true}).catch((error) => {
-    throw new OdoopsError('ADDONS_RELEASE_WRITE_FAILED', `Cannot use ${releasesDir} for releases: ${messageOf(error)}`, {
-      suggestions: ['Check the releases directory is a folder that can be written.'],
-      cause: error,
-    })
+  await ensureDir(releasesDir, {
+    writable: true,
+    invalid: (problem) =>
+      new OdoopsError('ADDONS_RELEASE_WRITE_FAILED', `Cannot use ${releasesDir} for releases: ${problem}.`, {
+        exit: ExitCode.USAGE,
+        suggestions: ['Check the releases directory (under the odoops data directory, ODOOPS_DATA_DIR) is a folder that can be written.'],
+      }),
   })
+}
+
+/** Where the release with this SHA-256 is kept: the file name is the content's hash. */
+export function releaseFileIn(releasesDir: string, sha256: string): string {
+  return join(releasesDir, `${sha256}.tar`)
 }
 
 async function writeReleaseFile(tree: ReleaseTree, releasesDir: string): Promise<Release> {
@@ -155,7 +166,7 @@ async function writeReleaseFile(tree: ReleaseTree, releasesDir: string): Promise
   await handle.close()
 
   const sha256 = hash.digest('hex')
-  const tarPath = join(releasesDir, `${sha256}.tar`)
+  const tarPath = releaseFileIn(releasesDir, sha256)
   const release = {sha256, tarPath, sizeBytes, fileCount: tree.files.size, modules: tree.modules}
   // Same name, same content: the one there stays, unless it is not whole (then ours replaces it).
   const existing = await stat(tarPath).catch(() => undefined)
