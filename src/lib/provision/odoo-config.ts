@@ -24,6 +24,11 @@ export interface OdooServerConfig {
   limitTimeCpu: number
   limitTimeReal: number
   logFile?: string
+  /**
+   * Odoo's addons_path, in order (Odoo's own addons first, then addon releases: src/lib/addons/deploy).
+   * Without it the line is left out and Odoo uses its own addons only.
+   */
+  addonsPath?: readonly string[]
 }
 
 /** Sizes for dedicated services: workers by the rule of thumb (≈6 users per worker), memory per worker. */
@@ -39,6 +44,20 @@ function iniValue(value: string | number | boolean): string {
   const text = String(value)
   if (/[\r\n]/.test(text)) throw new Error('configuration values cannot contain line breaks')
   return text
+}
+
+/**
+ * The `addons_path` line. It is always the first option, in a rendered config and when
+ * `addons deploy` edits one in place, so re-rendering a deployed config gives the same bytes
+ * (and `host prepare` does not restart a service for nothing).
+ */
+export function addonsPathLine(dirs: readonly string[]): string {
+  if (dirs.length === 0) throw new Error('addons_path needs at least one directory')
+  for (const dir of dirs) {
+    // Odoo splits the value on commas and strips each entry (odoo/tools/config.py).
+    if (!dir.startsWith('/') || /[,\s]/.test(dir)) throw new Error(`"${dir}" cannot be an addons_path entry (absolute, no commas or spaces)`)
+  }
+  return `addons_path = ${dirs.join(',')}`
 }
 
 export function renderOdooConfig(config: OdooServerConfig): string {
@@ -66,7 +85,8 @@ export function renderOdooConfig(config: OdooServerConfig): string {
     ['limit_time_real', config.limitTimeReal],
   ]
   if (config.logFile) options.push(['logfile', config.logFile])
-  return ['; Managed by odoops: changes here are overwritten.', '[options]', ...options.map(([k, v]) => `${k} = ${iniValue(v)}`), ''].join('\n')
+  const addonsPath = config.addonsPath?.length ? [addonsPathLine(config.addonsPath)] : []
+  return ['; Managed by odoops: changes here are overwritten.', '[options]', ...addonsPath, ...options.map(([k, v]) => `${k} = ${iniValue(v)}`), ''].join('\n')
 }
 
 /** Reads `key = value` pairs of the [options] section (enough for the files odoops writes). */

@@ -47,6 +47,16 @@ export interface SharedServiceRecord {
   /** Databases in the service's db_name (its tenants), in creation order. */
   databases: string[]
   preparedAt: string
+  /** The addon releases in its addons_path (`addons deploy`), in addons_path order. */
+  addons?: AddonSetEntry[]
+  /** The sets deployed before `addons`, oldest first, at most three (for rollback). */
+  addonsHistory?: AddonSetEntry[][]
+}
+
+/** One addon release deployed to a service: the repository and its release's SHA-256. */
+export interface AddonSetEntry {
+  repo: string
+  sha256: string
 }
 
 export type TenantMode = 'shared' | 'dedicated'
@@ -73,6 +83,10 @@ export interface TenantRecord extends BaseRecord {
   operation?: TenantOperation
   /** Login of the user with xml id base.user_admin, when not `admin` (restored databases). */
   adminLogin?: string
+  /** Dedicated tenants: the addon releases in its service's addons_path (`addons deploy`). */
+  addons?: AddonSetEntry[]
+  /** Dedicated tenants: the sets deployed before `addons`, oldest first, at most three. */
+  addonsHistory?: AddonSetEntry[][]
   [key: string]: unknown
 }
 
