@@ -5,10 +5,9 @@ import {dearmorKey, ensureAptSource, ensurePackages, installedVersion, parseAptS
 import {freeBytes} from '../remote/disk.js'
 import {ensureDirectory, ensureRemoteFile, readRemoteFile, type Change} from '../remote/files.js'
 import {ensureNginxRunning, applyNginxSite} from '../remote/nginx.js'
-import {listeningPorts} from '../remote/ports.js'
+import {listeningPorts, waitForPort} from '../remote/ports.js'
 import {clusterUnit, ensureLoginRole, pgCluster, type PgClusterInfo} from '../remote/postgres-admin.js'
-import {assertUnitNotFailed, ensureUnitActive, ensureUnitFile, ensureUnitStopped, systemctl, unitStatus} from '../remote/systemd.js'
-import {pollUntil} from '../retry.js'
+import {ensureUnitActive, ensureUnitFile, ensureUnitStopped, systemctl, unitStatus} from '../remote/systemd.js'
 import {registerSecret} from '../secrets/redact.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import {ensureSecret, secretIds} from '../secrets/vault.js'
@@ -20,6 +19,7 @@ import {sharedNames} from './service-names.js'
 import {CONNECTION_UPGRADE_MAP, DEFAULT_SERVER_FILE, DEFAULT_TLS_SERVER, supportsRejectHandshake} from './vhost.js'
 import {parseOdooConfig, renderOdooConfig} from './odoo-config.js'
 import {allocatePortPair} from './port-allocation.js'
+import {recordedAddonsPath} from '../addons/deploy/recorded-path.js'
 import {renderOdooUnit} from './systemd-unit.js'
 
 /**
@@ -239,6 +239,8 @@ function steps(options: PrepareOptions): PrepareStep[] {
       async run(ctx) {
         ctx.ports = await sharedPorts(store, ctx)
         const record = ctx.host.services?.[ctx.series]
+        // Addons deployed to the service stay in its addons_path (addons deploy).
+        const addonsPath = await recordedAddonsPath(ctx.conn, record?.addons)
         const content = renderOdooConfig({
           series: ctx.series,
           dbHost: '127.0.0.1',
@@ -258,6 +260,7 @@ function steps(options: PrepareOptions): PrepareStep[] {
           limitMemoryHard: 768 * 2 ** 20,
           limitTimeCpu: 600,
           limitTimeReal: 1200,
+          ...(addonsPath ? {addonsPath} : {}),
         })
         const change = await ensureRemoteFile(ctx.conn, ctx.names.config, content, {mode: 0o640, owner: 'root', group: 'odoo'})
         ctx.configChanged = change === 'changed'
@@ -315,20 +318,6 @@ async function sharedPorts(store: StateStore, ctx: PrepareContext): Promise<{htt
     if (Number.isInteger(httpPort) && Number.isInteger(geventPort) && !recorded.includes(httpPort) && !recorded.includes(geventPort)) return {httpPort, geventPort}
   }
   return allocatePortPair([...recorded, ...(await listeningPorts(ctx.conn))])
-}
-
-/** Type=simple units are "active" once forked: the service is up when its HTTP port listens. */
-async function waitForPort(conn: SshConnection, unit: string, port: number, signal?: AbortSignal, timeoutMs = 90_000): Promise<void> {
-  const listening = async () => {
-    if ((await listeningPorts(conn)).includes(port)) return true
-    await assertUnitNotFailed(conn, unit)
-    return false
-  }
-  if (!(await pollUntil(listening, (yes) => yes, {timeoutMs, intervalMs: 500, signal}))) {
-    throw new OdoopsError('SERVICE_NOT_LISTENING', `${unit} is running but nothing listens on port ${port} after ${timeoutMs / 1000} s.`, {
-      suggestions: [`See the service's log on the host: journalctl -u ${unit}`],
-    })
-  }
 }
 
 /**
@@ -446,6 +435,8 @@ async function recordService(store: StateStore, ctx: PrepareContext): Promise<Sh
   await store.hosts.update(ctx.host.id, (current) => {
     const previous = current.services?.[ctx.series]
     saved = {
+      // What other commands record on the service (its addons) is kept.
+      ...previous,
       series: ctx.series,
       odooVersion: ctx.odooVersion!,
       unit: ctx.names.unit,

@@ -1,5 +1,8 @@
+import {OdoopsError} from '../errors.js'
+import {pollUntil} from '../retry.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command} from '../ssh/quote.js'
+import {assertUnitNotFailed} from './systemd.js'
 
 /** TCP ports something listens on, on any address of the host (`ss -Hltn`, iproute2). */
 export async function listeningPorts(conn: SshConnection): Promise<number[]> {
@@ -17,4 +20,18 @@ export function parseListeningPorts(ssOutput: string): number[] {
     if (Number.isInteger(port)) ports.add(port)
   }
   return [...ports].sort((a, b) => a - b)
+}
+
+/** Type=simple units are "active" once forked: the service is up when its HTTP port listens. */
+export async function waitForPort(conn: SshConnection, unit: string, port: number, signal?: AbortSignal, timeoutMs = 90_000): Promise<void> {
+  const listening = async () => {
+    if ((await listeningPorts(conn)).includes(port)) return true
+    await assertUnitNotFailed(conn, unit)
+    return false
+  }
+  if (!(await pollUntil(listening, (yes) => yes, {timeoutMs, intervalMs: 500, signal}))) {
+    throw new OdoopsError('SERVICE_NOT_LISTENING', `${unit} is running but nothing listens on port ${port} after ${timeoutMs / 1000} s.`, {
+      suggestions: [`See the service's log on the host: journalctl -u ${unit}`],
+    })
+  }
 }

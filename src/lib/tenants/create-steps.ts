@@ -3,6 +3,7 @@ import {OdoopsError} from '../errors.js'
 import {renderVhost, vhostFileName} from '../provision/vhost.js'
 import {renderOdooConfig, SIZES, type Size} from '../provision/odoo-config.js'
 import {renderOdooUnit} from '../provision/systemd-unit.js'
+import {recordedAddonsPath} from '../addons/deploy/recorded-path.js'
 import type {Step, StepChange} from '../steps/runner.js'
 import {ensureDirectory, ensureRemoteFile, readRemoteFile} from '../remote/files.js'
 import {applyNginxSite} from '../remote/nginx.js'
@@ -54,6 +55,8 @@ const config: TenantStep = {
     const {store, box} = ctx.env
     const cluster = await pgCluster(ctx.conn)
     const size = SIZES[(svc.size ?? 'small') as Size]
+    // Addons deployed to the tenant's service stay in its addons_path (addons deploy).
+    const addonsPath = await recordedAddonsPath(ctx.conn, ctx.tenant.addons)
     const text = renderOdooConfig({
       series: ctx.tenant.series,
       dbHost: '127.0.0.1',
@@ -70,6 +73,7 @@ const config: TenantStep = {
       ...size,
       limitTimeCpu: 600,
       limitTimeReal: 1200,
+      ...(addonsPath ? {addonsPath} : {}),
     })
     return ensureRemoteFile(ctx.conn, svc.config, text, {mode: 0o640, owner: 'root', group: 'odoo'})
   },

@@ -1,0 +1,293 @@
+import {ExitCode, OdoopsError, messageOf, usageError} from '../../errors.js'
+import {connectHost} from '../../hosts/connect.js'
+import type {SecretBox} from '../../secrets/secret-box.js'
+import type {SshConnection} from '../../ssh/connection.js'
+import type {AddonReleaseRecord, AddonSetEntry} from '../../state/records.js'
+import type {StateStore} from '../../state/store.js'
+import {checkReleases, hasErrors, type AddonProblem} from '../checks.js'
+import {currentRelease, getRepo, releaseIsLocal, releaseTarPath} from '../repos.js'
+import {sshDeployOps, type DeployHostOps} from './host-ops.js'
+import {releaseDir} from './layout.js'
+import {planDeploy} from './plan.js'
+import {coreModulesOf, type HostAddonFacts} from './probe.js'
+import {pruneSelection, releasesToKeep, serviceConfigs} from './prune.js'
+import {recordAddonSet, resolveTarget, targetLabel, withServiceLock, type DeployTarget} from './service.js'
+import {versionDrift, type VersionDrift} from './versions.js'
+
+/**
+ * `addons deploy`: the current releases of addon repositories into one Odoo service's
+ * addons_path (docs/addons.md, "Deploying"). Checked first against the host's own Odoo, with
+ * nothing changed on any host when a check fails; then the releases are copied, the config
+ * written and the service restarted only when its addons_path changed, and every tenant on it
+ * must pass its health check, or the previous addons_path is put back.
+ */
+export interface AddonsDeployEnv {
+  store: StateStore
+  box: SecretBox
+  /** Where the release tars are (`<data dir>/addons/releases`). */
+  dataDir: string
+  signal?: AbortSignal
+  /** The SSH connection of a registered host (default: the pooled `connectHost`). */
+  connect?: (host: string) => Promise<SshConnection>
+  /** What the deploy does on the host (default: over SSH); tests give a host in memory. */
+  hostOps?: (host: string) => Promise<DeployHostOps>
+  /** What is happening, for people. */
+  onProgress?: (message: string) => void
+}
+
+export interface AddonsDeployInput {
+  host: string
+  /** `shared` (the host's shared service) or a dedicated tenant's slug. */
+  service: string
+  /** Repository names, in addons_path order. */
+  repos: string[]
+}
+
+export interface DeployedRelease {
+  repo: string
+  sha256: string
+  commit?: string
+  /** Where it is on the host. */
+  dir: string
+  /** `uploaded` now, or `unchanged`: it was on the host already. */
+  change: 'uploaded' | 'unchanged'
+  modules: string[]
+}
+
+export interface TenantVersions {
+  tenant: string
+  database: string
+  /** Installed modules of the releases whose version is not the release's: their data needs an upgrade (-u). */
+  differs: VersionDrift[]
+  /** Why the versions could not be read. */
+  error?: string
+}
+
+export interface AddonsDeployResult {
+  host: string
+  service: {kind: 'shared' | 'dedicated'; series: string; unit: string; config: string; tenant?: string}
+  releases: DeployedRelease[]
+  /** The service's addons_path now: Odoo's own addons first, then the releases in the order given. */
+  addonsPath: string[]
+  /** `unchanged`: the service already ran exactly these releases (no config write, no restart). */
+  change: 'changed' | 'unchanged'
+  restarted: boolean
+  /** Set when the service changed but was not restarted (a stopped dedicated tenant starts with it). */
+  restartSkipped?: string
+  /** The tenants checked after the restart. */
+  health: {tenant: string; ok: boolean; detail: string}[]
+  versions: TenantVersions[]
+  /** Release directories removed from the host (no recorded set uses them). */
+  pruned: string[]
+  /** Why pruning failed (the deploy itself succeeded). */
+  pruneError?: string
+  /** Warnings of the checks (errors refuse the deploy). */
+  problems: AddonProblem[]
+}
+
+interface PickedRelease {
+  repo: string
+  release: AddonReleaseRecord
+}
+
+export async function deployAddons(env: AddonsDeployEnv, input: AddonsDeployInput): Promise<AddonsDeployResult> {
+  const picked = await pickReleases(env, input.repos)
+  const first = await resolveTarget(env.store, input.host, input.service)
+  return withServiceLock(env.store, first, 'addons deploy', async () => {
+    // Read again under the lock: another run may have changed the records meanwhile.
+    const target = await resolveTarget(env.store, input.host, input.service)
+    const ops = await (env.hostOps ?? defaultOps(env))(target.host.id)
+    return deployLocked(env, ops, target, picked)
+  })
+}
+
+function defaultOps(env: AddonsDeployEnv): (host: string) => Promise<DeployHostOps> {
+  return async (host) => sshDeployOps(await (env.connect ?? ((name: string) => connectHost(env.store, name)))(host), env)
+}
+
+/** The current release of each repository, whose tar must be on this machine. */
+async function pickReleases(env: AddonsDeployEnv, repos: readonly string[]): Promise<PickedRelease[]> {
+  if (repos.length === 0) throw usageError('ADDONS_REPO_REQUIRED', 'Which repositories? Name at least one.', ['odoops addons deploy <repo>… --host <host>'])
+  const twice = repos.find((repo, i) => repos.indexOf(repo) !== i)
+  if (twice) throw usageError('ADDONS_REPO_DUPLICATE', `${twice} is named twice.`, ['Name each repository once, in the order addons_path lists them.'])
+  const picked: PickedRelease[] = []
+  for (const name of repos) {
+    const release = currentRelease(await getRepo(env, name))
+    if (!releaseIsLocal(env.dataDir, release.sha256)) {
+      throw new OdoopsError('ADDONS_RELEASE_NOT_LOCAL', `The content of ${name}'s current release (${release.sha256.slice(0, 12)}) is not on this machine: it was pinned with another data directory.`, {
+        suggestions: [`odoops addons repo update ${name}   (pins the source again here)`],
+        data: {repo: name, release: release.sha256},
+      })
+    }
+    picked.push({repo: name, release})
+  }
+  return picked
+}
+
+async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, picked: PickedRelease[]): Promise<AddonsDeployResult> {
+  const progress = env.onProgress ?? (() => {})
+  const host = target.host.id
+  const label = targetLabel(target)
+  const requested: AddonSetEntry[] = picked.map(({repo, release}) => ({repo, sha256: release.sha256}))
+
+  progress(`Reading Odoo on ${host}`)
+  const facts = await ops.probe({
+    python: picked.flatMap(({release}) => release.modules.flatMap((module) => module.externalPython)),
+    configs: serviceConfigs(target.host, target.tenantsOnHost),
+  })
+  const problems = checkAgainstHost(target, picked, facts)
+
+  const configText = await ops.readConfig(target.config)
+  if (configText === undefined) {
+    throw new OdoopsError('ADDONS_SERVICE_CONFIG_MISSING', `${target.config} (the ${label} service's config) is missing on ${host}.`, {
+      suggestions: [target.kind === 'shared' ? `odoops host prepare ${host} --odoo ${target.series}` : `odoops tenant status ${target.tenant?.id}`],
+    })
+  }
+  const present = new Set(facts.entries.map((entry) => entry.name))
+  const plan = planDeploy({requested, coreDirs: facts.odooAddons.map((dir) => dir.path), configText, recorded: target.addons, present})
+
+  const releases: DeployedRelease[] = []
+  for (const {repo, release} of picked) {
+    env.signal?.throwIfAborted()
+    let change: DeployedRelease['change'] = 'unchanged'
+    if (plan.uploads.includes(release.sha256) && !releases.some((done) => done.sha256 === release.sha256)) {
+      progress(`Copying ${repo} (${release.sha256.slice(0, 12)}) to ${releaseDir(release.sha256)}`)
+      change = (await ops.upload(release.sha256, releaseTarPath(env.dataDir, release.sha256))) === 'changed' ? 'uploaded' : 'unchanged'
+    }
+    releases.push({repo, sha256: release.sha256, ...(release.commit ? {commit: release.commit} : {}), dir: releaseDir(release.sha256), change, modules: release.modules.map((m) => m.name)})
+  }
+
+  env.signal?.throwIfAborted()
+  if (plan.configChanged) {
+    progress(`Writing addons_path into ${target.config}`)
+    await ops.writeConfig(target.config, plan.configText)
+  }
+  let restarted = false
+  let health: AddonsDeployResult['health'] = []
+  let restartSkipped: string | undefined
+  if (plan.restart && !target.serving) restartSkipped = `tenant ${target.tenant?.id} is stopped: it runs these addons when started`
+  if (plan.restart && target.serving) {
+    health = await restartAndCheck(ops, target, progress, configText)
+    restarted = true
+  }
+  if (plan.record) await recordAddonSet(env.store, target, requested)
+
+  const versions = await readVersions(ops, target, picked, progress)
+  const pruned = await prune(env, ops, target, facts, requested, progress)
+  return {
+    host,
+    service: {kind: target.kind, series: target.series, unit: target.unit, config: target.config, ...(target.tenant ? {tenant: target.tenant.id} : {})},
+    releases,
+    addonsPath: plan.addonsPath,
+    change: plan.configChanged || plan.restart || plan.record ? 'changed' : 'unchanged',
+    restarted,
+    ...(restartSkipped ? {restartSkipped} : {}),
+    health,
+    versions,
+    pruned: pruned.removed,
+    ...(pruned.error ? {pruneError: pruned.error} : {}),
+    problems,
+  }
+}
+
+/** The checks with the host's facts; an error refuses the deploy before anything changed. */
+function checkAgainstHost(target: DeployTarget, picked: PickedRelease[], facts: HostAddonFacts): AddonProblem[] {
+  const host = target.host.id
+  if (facts.odooAddons.length === 0) {
+    throw new OdoopsError('ADDONS_ODOO_NOT_FOUND', `The python3 of ${host} finds no odoo package with its addons: Odoo is not installed there as host prepare installs it.`, {
+      suggestions: [`odoops host prepare ${host} --odoo ${target.series}`],
+      data: {host},
+    })
+  }
+  const problems = checkReleases(picked, {series: target.series, coreModules: coreModulesOf(facts), missingPython: new Set(facts.missingPython)})
+  if (!hasErrors(problems)) return problems
+  const errors = problems.filter((problem) => problem.severity === 'error')
+  const lines = errors.map((p) => `  [${p.check}] ${p.repo}${p.module ? `/${p.module}` : ''}: ${p.message}`)
+  throw new OdoopsError('ADDONS_CHECK_FAILED', `${errors.length === 1 ? 'A check' : `${errors.length} checks`} of the addons for the ${targetLabel(target)} service on ${host} failed; nothing was changed on the host:\n${lines.join('\n')}`, {
+    suggestions: [...new Set(errors.flatMap((p) => (p.fix ? [p.fix] : [])))],
+    data: {host, service: targetLabel(target), problems},
+  })
+}
+
+/**
+ * Restart, then every active tenant of the service through nginx. Anything failing puts the
+ * previous config back and restarts again, and the deploy fails with the journal's last lines.
+ */
+async function restartAndCheck(ops: DeployHostOps, target: DeployTarget, progress: (message: string) => void, previousConfig: string): Promise<AddonsDeployResult['health']> {
+  const health: AddonsDeployResult['health'] = []
+  let failure: string | undefined
+  try {
+    progress(`Restarting ${target.unit}`)
+    await ops.restart(target.unit, target.httpPort)
+    for (const tenant of target.tenants.filter((t) => t.state === 'active')) {
+      progress(`Checking ${tenant.domain}`)
+      const report = await ops.health(tenant)
+      health.push({tenant: tenant.id, ...report})
+    }
+    const unhealthy = health.filter((check) => !check.ok)
+    if (unhealthy.length === 0) return health
+    failure = unhealthy.map((check) => `${check.tenant}: ${check.detail}`).join('; ')
+  } catch (error) {
+    failure = messageOf(error)
+  }
+  const journal = await ops.journal(target.unit).catch(() => '')
+  progress(`Switching ${target.unit} back to its previous addons_path`)
+  let rollbackError: string | undefined
+  try {
+    await ops.writeConfig(target.config, previousConfig)
+    await ops.restart(target.unit, target.httpPort)
+  } catch (error) {
+    rollbackError = messageOf(error)
+  }
+  const host = target.host.id
+  throw new OdoopsError(
+    'ADDONS_DEPLOY_FAILED',
+    `The ${targetLabel(target)} service on ${host} did not come back healthy with the new addons (${failure}). ${
+      rollbackError ? `Switching its addons_path back failed too: ${rollbackError}` : 'Its previous addons_path was put back and it was restarted.'
+    }${journal ? `\nLast journal lines of ${target.unit}:\n${journal}` : ''}`,
+    {
+      exit: ExitCode.FAILURE,
+      suggestions: [
+        `Read the service's log on the host: journalctl -u ${target.unit} (and its log file under /var/log/odoops/)`,
+        ...(rollbackError ? [`Check the config by hand: ${target.config}`] : ['Fix the modules, pin them again (odoops addons repo update <repo>) and deploy again.']),
+      ],
+      data: {host, service: targetLabel(target), unit: target.unit, failure, health, rolledBack: rollbackError === undefined, ...(rollbackError ? {rollbackError} : {}), journal: journal ? journal.split('\n') : []},
+    },
+  )
+}
+
+/** Per tenant of the service, the installed modules of the releases whose version is not the release's. */
+async function readVersions(ops: DeployHostOps, target: DeployTarget, picked: PickedRelease[], progress: (message: string) => void): Promise<TenantVersions[]> {
+  const modules = picked.flatMap(({release}) => release.modules.map((m) => m.name))
+  const releases = picked.map(({repo, release}) => ({repo, modules: release.modules}))
+  const out: TenantVersions[] = []
+  for (const tenant of target.tenants.filter((t) => t.state === 'active' || t.state === 'stopped')) {
+    progress(`Reading the installed modules of ${tenant.id}`)
+    try {
+      out.push({tenant: tenant.id, database: tenant.database, differs: versionDrift(releases, target.series, await ops.installedVersions(tenant.database, modules))})
+    } catch (error) {
+      out.push({tenant: tenant.id, database: tenant.database, differs: [], error: messageOf(error)})
+    }
+  }
+  return out
+}
+
+/**
+ * Release directories no recorded set of any service on the host names, older than the grace
+ * period. The records are read again: they are the truth once this deploy recorded its set.
+ */
+async function prune(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, facts: HostAddonFacts, requested: AddonSetEntry[], progress: (message: string) => void): Promise<{removed: string[]; error?: string}> {
+  try {
+    const host = (await env.store.hosts.get(target.host.id)) ?? target.host
+    const keep = releasesToKeep(host, await env.store.tenants.list({host: host.id}), facts.referenced)
+    for (const entry of requested) keep.add(entry.sha256)
+    const selection = pruneSelection(facts.entries, keep)
+    const names = [...selection.releases, ...selection.leftovers]
+    if (names.length === 0) return {removed: []}
+    progress(`Removing ${selection.releases.length} unused release(s) from ${host.id}`)
+    await ops.remove(names)
+    return {removed: selection.releases}
+  } catch (error) {
+    return {removed: [], error: messageOf(error)}
+  }
+}

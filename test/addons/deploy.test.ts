@@ -1,0 +1,325 @@
+import {expect} from 'chai'
+import {cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {deployAddons, type AddonsDeployEnv} from '../../src/lib/addons/deploy/deploy.js'
+import type {DeployHostOps} from '../../src/lib/addons/deploy/host-ops.js'
+import {addonsPathOf} from '../../src/lib/addons/deploy/addons-path.js'
+import {releaseDir} from '../../src/lib/addons/deploy/layout.js'
+import type {HostAddonFacts} from '../../src/lib/addons/deploy/probe.js'
+import {PRUNE_GRACE_SECONDS} from '../../src/lib/addons/deploy/prune.js'
+import {sharedServiceLockKey} from '../../src/lib/addons/deploy/service.js'
+import {addRepo, releaseTarPath, updateRepo, type AddonsEnv} from '../../src/lib/addons/repos.js'
+import {OdoopsError} from '../../src/lib/errors.js'
+import {renderOdooConfig} from '../../src/lib/provision/odoo-config.js'
+import type {SecretBox} from '../../src/lib/secrets/secret-box.js'
+import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
+import type {SharedServiceRecord, TenantRecord} from '../../src/lib/state/records.js'
+import type {StateStore} from '../../src/lib/state/store.js'
+import {ROOT} from '../helpers/cli.js'
+
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'addons')
+const CORE = '/usr/lib/python3/dist-packages/odoo/addons'
+const SHARED_CONFIG = '/etc/odoops/shared-17.conf'
+const DEDICATED_CONFIG = '/etc/odoops/tenants/solo.conf'
+
+const baseConfig = (dbNames: string[]) =>
+  renderOdooConfig({series: '17.0', dbHost: '127.0.0.1', dbPort: 5432, dbUser: 'u', dbPassword: 'p', dataDir: '/d', httpPort: 8100, geventPort: 8101, adminPasswd: 'm', dbFilter: '^%h$', dbNames, workers: 2, maxCronThreads: 1, limitMemorySoft: 1, limitMemoryHard: 2, limitTimeCpu: 600, limitTimeReal: 1200})
+
+/** A host in memory: files, the addons root, the service's health, and every call made to it. */
+class FakeHost implements DeployHostOps {
+  calls: string[] = []
+  files = new Map<string, string>([
+    [SHARED_CONFIG, baseConfig(['acme.test', 'beta.test'])],
+    [DEDICATED_CONFIG, baseConfig(['solo.test'])],
+  ])
+  entries = new Map<string, number>()
+  healthy = true
+  restartFails = false
+  versions: Record<string, Record<string, string>> = {}
+  core = ['base', 'web', 'mail', 'contacts']
+  missingPython: string[] = []
+
+  async probe(request: {python: string[]; configs: string[]}): Promise<HostAddonFacts> {
+    this.calls.push('probe')
+    const referenced = request.configs.flatMap((config) => (addonsPathOf(this.files.get(config) ?? '') ?? []).flatMap((dir) => /\/([0-9a-f]{64})$/.exec(dir)?.[1] ?? []))
+    return {
+      odooAddons: [{path: CORE, modules: this.core}],
+      missingPython: request.python.filter((name) => this.missingPython.includes(name)),
+      entries: [...this.entries].map(([name, ageSeconds]) => ({name, ageSeconds})),
+      referenced,
+    }
+  }
+  async readConfig(path: string) {
+    this.calls.push(`read ${path}`)
+    return this.files.get(path)
+  }
+  async upload(sha256: string) {
+    this.calls.push(`upload ${sha256.slice(0, 8)}`)
+    if (this.entries.has(sha256)) return 'unchanged' as const
+    this.entries.set(sha256, 0)
+    return 'changed' as const
+  }
+  async writeConfig(path: string, text: string) {
+    this.calls.push(`write ${path}`)
+    const change = this.files.get(path) === text ? ('unchanged' as const) : ('changed' as const)
+    this.files.set(path, text)
+    return change
+  }
+  async restart(unit: string) {
+    this.calls.push(`restart ${unit}`)
+    if (this.restartFails && addonsPathOf(this.files.get(SHARED_CONFIG) ?? '')) throw new OdoopsError('UNIT_FAILED', `${unit} did not become active (it is failed).`)
+  }
+  async health(tenant: TenantRecord) {
+    this.calls.push(`health ${tenant.id}`)
+    const withAddons = Boolean(addonsPathOf(this.files.get(SHARED_CONFIG) ?? ''))
+    return this.healthy || !withAddons ? {ok: true, detail: '/web/health passes, login ok, admin/admin refused'} : {ok: false, detail: '/web/health: HTTP 500'}
+  }
+  async journal(unit: string) {
+    this.calls.push(`journal ${unit}`)
+    return '2026-01-01T00:00:00 host odoo[1]: ImportError: cannot import name broken\n2026-01-01T00:00:01 host systemd[1]: odoops-shared-17.service: Failed'
+  }
+  async installedVersions(database: string, modules: readonly string[]) {
+    this.calls.push(`versions ${database}`)
+    return Object.fromEntries(Object.entries(this.versions[database] ?? {}).filter(([name]) => modules.includes(name)))
+  }
+  async remove(names: readonly string[]) {
+    this.calls.push(`remove ${names.map((n) => n.slice(0, 8)).join(',')}`)
+    for (const name of names) this.entries.delete(name)
+  }
+}
+
+const shared: SharedServiceRecord = {
+  series: '17.0',
+  odooVersion: '17.0-20260101',
+  unit: 'odoops-shared-17.service',
+  config: SHARED_CONFIG,
+  dataDir: '/var/lib/odoops/shared-17',
+  logFile: '/var/log/odoops/shared-17.log',
+  httpPort: 8100,
+  geventPort: 8101,
+  role: 'odoops_shared_17',
+  pgHost: '127.0.0.1',
+  pgPort: 5432,
+  databases: ['acme.test', 'beta.test'],
+  preparedAt: '2026-01-01T00:00:00Z',
+}
+
+const tenant = (id: string, fields: Partial<TenantRecord> = {}): TenantRecord => ({id, host: 'h1', mode: 'shared', domain: `${id}.test`, series: '17.0', database: `${id}.test`, state: 'active', ...fields})
+
+function thrownBy(promise: Promise<unknown>): Promise<OdoopsError> {
+  return promise.then(
+    () => expect.fail('expected an error'),
+    (error: unknown) => error as OdoopsError,
+  )
+}
+
+describe('addons deploy (a host in memory)', () => {
+  let store: StateStore
+  let addonsEnv: AddonsEnv
+  let host: FakeHost
+  let env: AddonsDeployEnv
+  let demoDir: string
+
+  /** A repository of one module `name` whose manifest is `manifest`. */
+  async function repoOf(repo: string, name: string, manifest: string): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'odoops-deploy-src-'))
+    mkdirSync(join(dir, name))
+    writeFileSync(join(dir, name, '__manifest__.py'), manifest)
+    writeFileSync(join(dir, name, '__init__.py'), '')
+    await addRepo(addonsEnv, {name: repo, source: {kind: 'dir', path: dir}})
+  }
+
+  beforeEach(async () => {
+    const base = mkdtempSync(join(tmpdir(), 'odoops-deploy-'))
+    store = await openStore(parseStateLocation(undefined, join(base, 'data')))
+    addonsEnv = {store, dataDir: join(base, 'data'), cacheDir: join(base, 'cache')}
+    demoDir = join(base, 'demo')
+    cpSync(join(FIXTURES, 'demo-1.0'), demoDir, {recursive: true})
+    await addRepo(addonsEnv, {name: 'demo', source: {kind: 'dir', path: demoDir}, series: '17.0'})
+    await store.hosts.insert({id: 'h1', address: '10.77.0.9', port: 22, user: 'root', services: {'17.0': shared}})
+    await store.tenants.insert(tenant('acme'))
+    await store.tenants.insert(tenant('beta', {state: 'stopped'}))
+    await store.tenants.insert(tenant('gone', {state: 'failed'}))
+    host = new FakeHost()
+    env = {store, box: {} as SecretBox, dataDir: addonsEnv.dataDir, hostOps: async () => host}
+  })
+
+  afterEach(async () => {
+    await store.close()
+  })
+
+  const demoSha = async () => (await store.addonRepos.get('demo'))!.current
+
+  it('deploys to the shared service: copy, addons_path core first, restart, health of its active tenants, record, versions', async () => {
+    host.versions['acme.test'] = {odoops_demo: '17.0.0.9'}
+    const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+    const sha = await demoSha()
+    expect(result.releases).to.deep.equal([{repo: 'demo', sha256: sha, dir: releaseDir(sha), change: 'uploaded', modules: ['odoops_demo']}])
+    expect(result.addonsPath).to.deep.equal([CORE, releaseDir(sha)])
+    expect(addonsPathOf(host.files.get(SHARED_CONFIG)!)).to.deep.equal([CORE, releaseDir(sha)])
+    expect(result).to.include({change: 'changed', restarted: true})
+    expect(result.health).to.deep.equal([{tenant: 'acme', ok: true, detail: '/web/health passes, login ok, admin/admin refused'}])
+    expect(host.calls).to.deep.equal([
+      'probe',
+      `read ${SHARED_CONFIG}`,
+      `upload ${sha.slice(0, 8)}`,
+      `write ${SHARED_CONFIG}`,
+      'restart odoops-shared-17.service',
+      'health acme',
+      'versions acme.test',
+      'versions beta.test',
+    ])
+    expect(result.versions).to.deep.equal([
+      {tenant: 'acme', database: 'acme.test', differs: [{module: 'odoops_demo', repo: 'demo', installed: '17.0.0.9', release: '17.0.1.0'}]},
+      {tenant: 'beta', database: 'beta.test', differs: []},
+    ])
+    const service = (await store.hosts.get('h1'))!.services!['17.0']
+    expect(service.addons).to.deep.equal([{repo: 'demo', sha256: sha}])
+    expect(service.addonsHistory).to.deep.equal([])
+    expect(service.databases).to.deep.equal(['acme.test', 'beta.test'])
+  })
+
+  it('deploying the same releases again changes nothing: unchanged per release and for the service, no write, no restart', async () => {
+    await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+    const before = host.files.get(SHARED_CONFIG)
+    host.calls = []
+    const again = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+    expect(again.change).to.equal('unchanged')
+    expect(again.restarted).to.equal(false)
+    expect(again.releases.map((r) => r.change)).to.deep.equal(['unchanged'])
+    expect(host.calls).to.deep.equal(['probe', `read ${SHARED_CONFIG}`, 'versions acme.test', 'versions beta.test'])
+    expect(host.files.get(SHARED_CONFIG)).to.equal(before)
+  })
+
+  it('refuses with ADDONS_CHECK_FAILED and every problem in its data when a check fails against the host, changing nothing', async () => {
+    await repoOf('broken', 'needs_missing', "{'name': 'x', 'version': '1.0', 'depends': ['base', 'no_such_module'], 'external_dependencies': {'python': ['ldap']}}")
+    host.missingPython = ['ldap']
+    const before = host.files.get(SHARED_CONFIG)
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo', 'broken']}))
+    expect(error).to.be.instanceOf(OdoopsError)
+    expect(error.code).to.equal('ADDONS_CHECK_FAILED')
+    expect(error.exit).to.equal(1)
+    const problems = (error.data as {problems: {check: string; module: string; severity: string}[]}).problems
+    expect(problems.map((p) => `${p.severity} ${p.check} ${p.module}`).sort()).to.deep.equal(['error depends needs_missing', 'error external-python needs_missing'])
+    expect(error.message).to.include('no_such_module').and.to.include('ldap')
+    expect(error.suggestions.join('\n')).to.include('apt-get install python3-ldap')
+    expect(host.calls).to.deep.equal(['probe'])
+    expect(host.files.get(SHARED_CONFIG)).to.equal(before)
+    expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.equal(undefined)
+  })
+
+  it('checks module versions against the service\'s series and modules against the host\'s own Odoo', async () => {
+    await repoOf('old', 'old_series', "{'name': 'x', 'version': '16.0.1.0.0', 'depends': ['contacts']}")
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['old']}))
+    expect(error.code).to.equal('ADDONS_CHECK_FAILED')
+    expect((error.data as {problems: {check: string}[]}).problems.map((p) => p.check)).to.deep.equal(['version'])
+
+    // `contacts` is not among this host's modules here: now a depends error.
+    host.core = ['base', 'web']
+    await repoOf('fine', 'fine_mod', "{'name': 'x', 'version': '1.0', 'depends': ['contacts']}")
+    const missing = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['fine']}))
+    expect((missing.data as {problems: {check: string}[]}).problems.map((p) => p.check)).to.deep.equal(['depends'])
+  })
+
+  it('a module depending on a module of another repository deployed with it passes', async () => {
+    await repoOf('ext', 'demo_ext', "{'name': 'x', 'version': '1.0', 'depends': ['odoops_demo']}")
+    const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo', 'ext']})
+    expect(result.addonsPath.slice(1).map((dir) => dir.slice(-64))).to.deep.equal([await demoSha(), (await store.addonRepos.get('ext'))!.current])
+  })
+
+  it('an unhealthy tenant after the restart puts the previous addons_path back, restarts again and fails with the journal lines', async () => {
+    await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+    const first = await demoSha()
+    const deployedConfig = host.files.get(SHARED_CONFIG)
+    cpSync(join(FIXTURES, 'demo-1.1'), demoDir, {recursive: true})
+    await updateRepo(addonsEnv, 'demo')
+    // The fake's tenants are unhealthy whenever addons are in the path: after the rollback to
+    // no addons at all (a first deploy) they answer again; here the rollback goes to `first`.
+    host.healthy = false
+    host.calls = []
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
+    expect(error.code).to.equal('ADDONS_DEPLOY_FAILED')
+    expect(error.exit).to.equal(1)
+    expect(error.message).to.include('ImportError: cannot import name broken')
+    expect(error.message).to.include('acme: /web/health: HTTP 500')
+    expect(error.data).to.deep.include({rolledBack: true, unit: 'odoops-shared-17.service'})
+    expect((error.data as {journal: string[]}).journal).to.have.length(2)
+    expect(host.files.get(SHARED_CONFIG)).to.equal(deployedConfig)
+    expect(host.calls.filter((c) => c.startsWith('restart'))).to.have.length(2)
+    expect(host.calls.slice(-4)).to.deep.equal(['health acme', 'journal odoops-shared-17.service', `write ${SHARED_CONFIG}`, 'restart odoops-shared-17.service'])
+    // The record still says the release that runs.
+    expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.deep.equal([{repo: 'demo', sha256: first}])
+  })
+
+  it('a service that does not start with the new addons is switched back the same way', async () => {
+    const before = host.files.get(SHARED_CONFIG)
+    host.restartFails = true
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
+    expect(error.code).to.equal('ADDONS_DEPLOY_FAILED')
+    expect((error.data as {failure: string}).failure).to.include('did not become active')
+    expect(host.files.get(SHARED_CONFIG)).to.equal(before)
+    expect(host.calls.filter((c) => c.startsWith('health'))).to.deep.equal([])
+    expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.equal(undefined)
+  })
+
+  it('a dedicated tenant\'s service: its config and record; a stopped one is not restarted', async () => {
+    await store.tenants.insert(tenant('solo', {mode: 'dedicated', state: 'stopped', service: {unit: 'odoops-solo.service', config: DEDICATED_CONFIG, dataDir: '/d', httpPort: 8200, geventPort: 8201, role: 'odoops_solo'}}))
+    const result = await deployAddons(env, {host: 'h1', service: 'solo', repos: ['demo']})
+    const sha = await demoSha()
+    expect(result.service).to.deep.equal({kind: 'dedicated', series: '17.0', unit: 'odoops-solo.service', config: DEDICATED_CONFIG, tenant: 'solo'})
+    expect(result).to.include({change: 'changed', restarted: false})
+    expect(result.restartSkipped).to.include('stopped')
+    expect(addonsPathOf(host.files.get(DEDICATED_CONFIG)!)).to.deep.equal([CORE, releaseDir(sha)])
+    expect(addonsPathOf(host.files.get(SHARED_CONFIG)!)).to.equal(undefined)
+    expect(host.calls.some((c) => c.startsWith('restart'))).to.equal(false)
+    expect((await store.tenants.get('solo'))!.addons).to.deep.equal([{repo: 'demo', sha256: sha}])
+    expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.equal(undefined)
+  })
+
+  it('removes release directories no recorded set names once they are old, keeping history and young ones', async () => {
+    const [stale, young, leftover] = ['e'.repeat(64), 'f'.repeat(64), '.upload-QwErTy']
+    const historic = 'd'.repeat(64)
+    await store.hosts.update('h1', (h) => ({...h, services: {'17.0': {...shared, addons: [{repo: 'demo', sha256: historic}]}}}))
+    host.entries.set(stale, PRUNE_GRACE_SECONDS + 10)
+    host.entries.set(historic, PRUNE_GRACE_SECONDS + 10)
+    host.entries.set(young, 30)
+    host.entries.set(leftover, PRUNE_GRACE_SECONDS + 10)
+    const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+    expect(result.pruned).to.deep.equal([stale])
+    expect(host.calls.at(-1)).to.equal(`remove ${stale.slice(0, 8)},.upload-`)
+    expect([...host.entries.keys()].sort()).to.deep.equal([await demoSha(), historic, young].sort())
+    expect((await store.hosts.get('h1'))!.services!['17.0'].addonsHistory).to.deep.equal([[{repo: 'demo', sha256: historic}]])
+  })
+
+  it('waits for no one: a deploy to a service another run holds fails with ADDONS_SERVICE_BUSY (exit 4) before touching the host', async () => {
+    await store.locks.acquire(sharedServiceLockKey('h1', '17.0'), {owner: 'another deploy', ttlMs: 60_000})
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
+    expect(error.code).to.equal('ADDONS_SERVICE_BUSY')
+    expect(error.exit).to.equal(4)
+    expect(host.calls).to.deep.equal([])
+  })
+
+  it('refuses bad requests before reaching the host', async () => {
+    await store.tenants.insert(tenant('far', {host: 'h2', mode: 'dedicated'}))
+    const cases: [Parameters<typeof deployAddons>[1], string][] = [
+      [{host: 'h1', service: 'shared', repos: []}, 'ADDONS_REPO_REQUIRED'],
+      [{host: 'h1', service: 'shared', repos: ['demo', 'demo']}, 'ADDONS_REPO_DUPLICATE'],
+      [{host: 'h1', service: 'shared', repos: ['nope']}, 'ADDONS_REPO_NOT_FOUND'],
+      [{host: 'h1', service: 'acme', repos: ['demo']}, 'ADDONS_TENANT_SHARED'],
+      [{host: 'h1', service: 'far', repos: ['demo']}, 'ADDONS_TENANT_ELSEWHERE'],
+      [{host: 'h1', service: 'nobody', repos: ['demo']}, 'TENANT_NOT_FOUND'],
+      [{host: 'h9', service: 'shared', repos: ['demo']}, 'HOST_NOT_FOUND'],
+    ]
+    for (const [input, code] of cases) expect((await thrownBy(deployAddons(env, input))).code, JSON.stringify(input)).to.equal(code)
+    rmSync(releaseTarPath(addonsEnv.dataDir, await demoSha()))
+    const notLocal = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
+    expect(notLocal.code).to.equal('ADDONS_RELEASE_NOT_LOCAL')
+    expect(host.calls).to.deep.equal([])
+  })
+
+  it('refuses a host whose python3 finds no Odoo', async () => {
+    host.probe = async () => ({odooAddons: [], missingPython: [], entries: [], referenced: []})
+    expect((await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))).code).to.equal('ADDONS_ODOO_NOT_FOUND')
+  })
+})
