@@ -1,0 +1,82 @@
+import {Flags} from '@oclif/core'
+import {OdoopsCommand} from '../../cli/base-command.js'
+import {renderProblems} from '../../cli/addons-render.js'
+import {deployAddons, type AddonsDeployResult} from '../../lib/addons/deploy/deploy.js'
+import {SHARED} from '../../lib/addons/deploy/service.js'
+import {releaseLabel} from '../../lib/addons/views.js'
+
+export type AddonsDeployOutput = AddonsDeployResult
+
+export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
+  static override usesSsh = true
+  static override summary = "deploy addon repositories' current releases to an Odoo service's addons_path"
+  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed: upgrade them with odoops tenant update <tenant> --modules <names>. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. See docs/addons.md.`
+  static override audited = true
+  static override strict = false
+  static override flags = {
+    host: Flags.string({description: 'the host of the service', required: true}),
+    service: Flags.string({description: `"${SHARED}" (the host's shared service) or a dedicated tenant's slug`, default: SHARED}),
+  }
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> server-tools acme-addons --host h1',
+    '<%= config.bin %> <%= command.id %> acme-addons --host h1 --service acme',
+    '<%= config.bin %> <%= command.id %> acme-addons --host h1 --json',
+  ]
+
+  async run(): Promise<AddonsDeployOutput> {
+    const {argv, flags} = await this.parse(AddonsDeploy)
+    const repos = (argv as string[]).filter((a) => a !== '--')
+    const service = flags.service
+    this.auditContext = {host: flags.host, ...(service === SHARED ? {} : {tenant: service}), details: {service, repos}}
+    const result = await deployAddons(
+      {store: await this.state(), box: await this.secretBox(), dataDir: this.dirs.dataDir, signal: this.abort.signal, onProgress: (message) => this.ui.note(message)},
+      {host: flags.host, service, repos},
+    )
+    this.auditContext.details = {
+      service,
+      repos,
+      releases: result.releases.map((r) => r.sha256),
+      change: result.change,
+      restarted: result.restarted,
+      ...(result.pruned.length ? {pruned: result.pruned} : {}),
+    }
+    this.render(result)
+    return result
+  }
+
+  private render(result: AddonsDeployResult): void {
+    const where = result.service.kind === 'shared' ? `the shared ${result.service.series} service on ${result.host}` : `tenant ${result.service.tenant}'s service on ${result.host}`
+    this.ui.table(result.releases, [
+      {header: 'Repository', get: (r) => r.repo},
+      {header: 'Release', get: (r) => releaseLabel(r)},
+      {header: 'Copy', get: (r) => r.change},
+      {header: 'Modules', get: (r) => String(r.modules.length), align: 'right'},
+      {header: 'On the host', get: (r) => r.dir},
+    ])
+    renderProblems(this.ui, result.problems)
+    if (result.change === 'unchanged') {
+      this.ui.log(`${capitalized(where)} is unchanged: it runs these releases already (no restart).`)
+    } else {
+      this.ui.log(`addons_path of ${where}: ${result.addonsPath.join(',')}`)
+      if (result.restarted) {
+        const healthy = result.health.filter((h) => h.ok).length
+        this.ui.log(`${result.service.unit} restarted; ${healthy} of ${result.health.length} tenant(s) healthy.`)
+      } else if (result.restartSkipped) {
+        this.ui.log(`Not restarted: ${result.restartSkipped}.`)
+      }
+    }
+    for (const tenant of result.versions) {
+      if (tenant.error) this.ui.warn(`Could not read the installed modules of ${tenant.tenant}: ${tenant.error}`)
+      else if (tenant.differs.length > 0) {
+        this.ui.log(`${tenant.tenant}: ${tenant.differs.map((d) => `${d.module} ${d.installed} installed, ${d.release} deployed`).join('; ')}`)
+        this.ui.log(`  Upgrade them: odoops tenant update ${tenant.tenant} --modules ${tenant.differs.map((d) => d.module).join(',')}`)
+      }
+    }
+    if (result.pruned.length > 0) this.ui.log(`Removed ${result.pruned.length} release(s) no service on ${result.host} uses any more.`)
+    if (result.pruneError) this.ui.warn(`Unused releases could not be removed from ${result.host}: ${result.pruneError}`)
+  }
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
