@@ -222,6 +222,13 @@ describe('addons deploy (a host in memory)', () => {
     expect((missing.data as {problems: {check: string}[]}).problems.map((p) => p.check)).to.deep.equal(['depends'])
   })
 
+  it('refuses a module named like one of the host\'s own Odoo modules (it would never load: Odoo\'s addons come first)', async () => {
+    await repoOf('shadow', 'contacts', "{'name': 'x', 'version': '1.0', 'depends': ['base']}")
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['shadow']}))
+    expect(error.code).to.equal('ADDONS_CHECK_FAILED')
+    expect((error.data as {problems: {check: string; module: string}[]}).problems).to.deep.include.members([{severity: 'error', check: 'duplicate', repo: 'shadow', module: 'contacts', message: "module contacts is also one of Odoo's own modules; Odoo's addons come first in addons_path, so this one would never be loaded", fix: 'Rename the module (its folder and every reference to it), or leave it out.'}])
+  })
+
   it('a module depending on a module of another repository deployed with it passes', async () => {
     await repoOf('ext', 'demo_ext', "{'name': 'x', 'version': '1.0', 'depends': ['odoops_demo']}")
     const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo', 'ext']})

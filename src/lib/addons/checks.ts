@@ -55,6 +55,17 @@ export function checkReleases(releases: ReleaseToCheck[], context: CheckContext 
       })
     }
   }
+  for (const [module, repos] of definedIn) {
+    if (!context.coreModules?.has(module)) continue
+    problems.push({
+      severity: 'error',
+      check: 'duplicate',
+      repo: repos[0],
+      module,
+      message: `module ${module} is also one of Odoo's own modules; Odoo's addons come first in addons_path, so this one would never be loaded`,
+      fix: `Rename the module (its folder and every reference to it), or leave it out.`,
+    })
+  }
   for (const {repo, release} of releases) {
     for (const module of release.modules) problems.push(...checkModule(repo, module, definedIn, context))
   }
