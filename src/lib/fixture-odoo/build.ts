@@ -137,6 +137,20 @@ function put(root: string, path: string, content: Buffer | string, mode: number)
   return typeof content === 'string' ? Buffer.byteLength(content) : content.length
 }
 
+/**
+ * The fixture's module catalogue (MODULES in odoo_fixture/schema.py) as manifests without code,
+ * one per module: `name: ([depends], 'version', application, 'summary'),` lines.
+ */
+export function fixtureModuleManifests(schemaPy: string): {name: string; manifest: string}[] {
+  const block = /^MODULES = \{\n([\s\S]*?)^\}/m.exec(schemaPy)
+  const entries = [...(block?.[1] ?? '').matchAll(/^ {4}'([a-z0-9_]+)': \((\[[^\]]*\]), '([^']+)', (True|False), '([^']*)'\),$/gm)]
+  if (entries.length === 0) throw new OdoopsError('FIXTURE_ODOO_BUILD', 'No module catalogue (MODULES) found in the fixture\'s odoo_fixture/schema.py.')
+  return entries.map(([, name, depends, version, application, summary]) => ({
+    name,
+    manifest: `# The fixture Odoo (a TEST DOUBLE): the catalogue entry of ${name}, no code.\n{'name': '${summary}', 'version': '${version}', 'depends': ${depends}, 'application': ${application}, 'license': 'LGPL-3', 'installable': True}\n`,
+  }))
+}
+
 /** The package tree: same paths as the official package where they exist (debian/ of odoo/odoo). */
 function stageTree(src: string, root: string, series: string, date: string): void {
   const read = (p: string) => readFileSync(join(src, p))
@@ -151,6 +165,10 @@ function stageTree(src: string, root: string, series: string, date: string): voi
         .replace(/^BUILD_DATE = .*$/m, `BUILD_DATE = '${date}'`)
     }
     size += put(root, `usr/lib/python3/dist-packages/odoo_fixture/${f}`, content, 0o644)
+  }
+  // Where the real package keeps its modules: a probe of Odoo's addons directory finds the catalogue.
+  for (const {name, manifest} of fixtureModuleManifests(read('odoo_fixture/schema.py').toString('utf8'))) {
+    size += put(root, `usr/lib/python3/dist-packages/odoo/addons/${name}/__manifest__.py`, manifest, 0o644)
   }
   size += put(root, 'etc/odoo/odoo.conf', read('debian/odoo.conf'), 0o644)
   size += put(root, 'lib/systemd/system/odoo.service', read('debian/odoo.service'), 0o644)
