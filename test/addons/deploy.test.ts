@@ -34,8 +34,13 @@ class FakeHost implements DeployHostOps {
     [DEDICATED_CONFIG, baseConfig(['solo.test'])],
   ])
   entries = new Map<string, number>()
-  healthy = true
+  /** A release that breaks the service: its tenants fail their health check while it is in addons_path. */
+  breaks?: string
+  /** The service does not start with any addons in its path. */
   restartFails = false
+  /** Tenants that fail their health check whatever runs. */
+  alwaysUnhealthy = new Set<string>()
+  healthWaits: number[] = []
   versions: Record<string, Record<string, string>> = {}
   core = ['base', 'web', 'mail', 'contacts']
   missingPython: string[] = []
@@ -70,10 +75,11 @@ class FakeHost implements DeployHostOps {
     this.calls.push(`restart ${unit}`)
     if (this.restartFails && addonsPathOf(this.files.get(SHARED_CONFIG) ?? '')) throw new OdoopsError('UNIT_FAILED', `${unit} did not become active (it is failed).`)
   }
-  async health(tenant: TenantRecord) {
+  async health(tenant: TenantRecord, options: {waitMs: number}) {
     this.calls.push(`health ${tenant.id}`)
-    const withAddons = Boolean(addonsPathOf(this.files.get(SHARED_CONFIG) ?? ''))
-    return this.healthy || !withAddons ? {ok: true, detail: '/web/health passes, login ok, admin/admin refused'} : {ok: false, detail: '/web/health: HTTP 500'}
+    this.healthWaits.push(options.waitMs)
+    const broken = this.breaks !== undefined && (addonsPathOf(this.files.get(SHARED_CONFIG) ?? '') ?? []).some((dir) => dir.endsWith(this.breaks!))
+    return broken || this.alwaysUnhealthy.has(tenant.id) ? {ok: false, detail: '/web/health: HTTP 500'} : {ok: true, detail: '/web/health passes, login ok, admin/admin refused'}
   }
   async journal(unit: string) {
     this.calls.push(`journal ${unit}`)
@@ -159,11 +165,12 @@ describe('addons deploy (a host in memory)', () => {
     expect(result.addonsPath).to.deep.equal([CORE, releaseDir(sha)])
     expect(addonsPathOf(host.files.get(SHARED_CONFIG)!)).to.deep.equal([CORE, releaseDir(sha)])
     expect(result).to.include({change: 'changed', restarted: true})
-    expect(result.health).to.deep.equal([{tenant: 'acme', ok: true, detail: '/web/health passes, login ok, admin/admin refused'}])
+    expect(result.health).to.deep.equal([{tenant: 'acme', ok: true, detail: '/web/health passes, login ok, admin/admin refused', wasHealthy: true}])
     expect(host.calls).to.deep.equal([
       'probe',
       `read ${SHARED_CONFIG}`,
       `upload ${sha.slice(0, 8)}`,
+      'health acme',
       `write ${SHARED_CONFIG}`,
       'restart odoops-shared-17.service',
       'health acme',
@@ -241,9 +248,7 @@ describe('addons deploy (a host in memory)', () => {
     const deployedConfig = host.files.get(SHARED_CONFIG)
     cpSync(join(FIXTURES, 'demo-1.1'), demoDir, {recursive: true})
     await updateRepo(addonsEnv, 'demo')
-    // The fake's tenants are unhealthy whenever addons are in the path: after the rollback to
-    // no addons at all (a first deploy) they answer again; here the rollback goes to `first`.
-    host.healthy = false
+    host.breaks = (await store.addonRepos.get('demo'))!.current
     host.calls = []
     const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
     expect(error.code).to.equal('ADDONS_DEPLOY_FAILED')
@@ -259,6 +264,17 @@ describe('addons deploy (a host in memory)', () => {
     expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.deep.equal([{repo: 'demo', sha256: first}])
   })
 
+  it('a tenant already unhealthy before the restart is reported, not blamed on the new addons', async () => {
+    host.alwaysUnhealthy.add('acme')
+    const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+    expect(result.health).to.deep.equal([{tenant: 'acme', ok: false, detail: '/web/health: HTTP 500', wasHealthy: false}])
+    expect(result.restarted).to.equal(true)
+    // Checked once before, once after without waiting for it.
+    expect(host.healthWaits).to.deep.equal([0, 0])
+    expect(addonsPathOf(host.files.get(SHARED_CONFIG)!)).to.have.length(2)
+    expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.have.length(1)
+  })
+
   it('a service that does not start with the new addons is switched back the same way', async () => {
     const before = host.files.get(SHARED_CONFIG)
     host.restartFails = true
@@ -266,7 +282,8 @@ describe('addons deploy (a host in memory)', () => {
     expect(error.code).to.equal('ADDONS_DEPLOY_FAILED')
     expect((error.data as {failure: string}).failure).to.include('did not become active')
     expect(host.files.get(SHARED_CONFIG)).to.equal(before)
-    expect(host.calls.filter((c) => c.startsWith('health'))).to.deep.equal([])
+    // Checked before the restart only: the service never came up.
+    expect(host.calls.filter((c) => c.startsWith('health') || c.startsWith('restart'))).to.deep.equal(['health acme', 'restart odoops-shared-17.service', 'restart odoops-shared-17.service'])
     expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.equal(undefined)
   })
 

@@ -54,6 +54,17 @@ export interface DeployedRelease {
   modules: string[]
 }
 
+export interface TenantHealth {
+  tenant: string
+  ok: boolean
+  detail: string
+  /**
+   * It passed the same check before the restart. A tenant that was already unhealthy is
+   * reported but does not make the deploy switch back: the new addons are not its cause.
+   */
+  wasHealthy: boolean
+}
+
 export interface TenantVersions {
   tenant: string
   database: string
@@ -74,8 +85,8 @@ export interface AddonsDeployResult {
   restarted: boolean
   /** Set when the service changed but was not restarted (a stopped dedicated tenant starts with it). */
   restartSkipped?: string
-  /** The tenants checked after the restart. */
-  health: {tenant: string; ok: boolean; detail: string}[]
+  /** The active tenants of the service, checked after the restart. */
+  health: TenantHealth[]
   versions: TenantVersions[]
   /** Release directories removed from the host (no recorded set uses them). */
   pruned: string[]
@@ -84,6 +95,9 @@ export interface AddonsDeployResult {
   /** Warnings of the checks (errors refuse the deploy). */
   problems: AddonProblem[]
 }
+
+/** How long each tenant may take to answer after the restart. */
+const HEALTH_WAIT_MS = 60_000
 
 interface PickedRelease {
   repo: string
@@ -158,6 +172,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
   }
 
   env.signal?.throwIfAborted()
+  const healthBefore = plan.restart && target.serving ? await checkBefore(ops, target, progress) : new Map<string, boolean>()
   if (plan.configChanged) {
     progress(`Writing addons_path into ${target.config}`)
     await ops.writeConfig(target.config, plan.configText)
@@ -167,7 +182,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
   let restartSkipped: string | undefined
   if (plan.restart && !target.serving) restartSkipped = `tenant ${target.tenant?.id} is stopped: it runs these addons when started`
   if (plan.restart && target.serving) {
-    health = await restartAndCheck(ops, target, progress, configText)
+    health = await restartAndCheck(ops, target, progress, configText, healthBefore)
     restarted = true
   }
   if (plan.record) await recordAddonSet(env.store, target, requested)
@@ -209,24 +224,41 @@ function checkAgainstHost(target: DeployTarget, picked: PickedRelease[], facts: 
   })
 }
 
+/** Which active tenants of the service pass their health check now, before the restart. */
+async function checkBefore(ops: DeployHostOps, target: DeployTarget, progress: (message: string) => void): Promise<Map<string, boolean>> {
+  const healthy = new Map<string, boolean>()
+  for (const tenant of activeTenants(target)) {
+    progress(`Checking ${tenant.domain} before the restart`)
+    healthy.set(tenant.id, (await ops.health(tenant, {waitMs: 0})).ok)
+  }
+  return healthy
+}
+
+function activeTenants(target: DeployTarget) {
+  return target.tenants.filter((tenant) => tenant.state === 'active')
+}
+
 /**
- * Restart, then every active tenant of the service through nginx. Anything failing puts the
- * previous config back and restarts again, and the deploy fails with the journal's last lines.
+ * Restart, then every active tenant of the service through nginx. When the service does not
+ * start, or a tenant that was healthy before is not any more, the previous config is put back
+ * and the service restarted again, and the deploy fails with the journal's last lines.
  */
-async function restartAndCheck(ops: DeployHostOps, target: DeployTarget, progress: (message: string) => void, previousConfig: string): Promise<AddonsDeployResult['health']> {
-  const health: AddonsDeployResult['health'] = []
+async function restartAndCheck(ops: DeployHostOps, target: DeployTarget, progress: (message: string) => void, previousConfig: string, healthBefore: Map<string, boolean>): Promise<TenantHealth[]> {
+  const health: TenantHealth[] = []
   let failure: string | undefined
   try {
     progress(`Restarting ${target.unit}`)
     await ops.restart(target.unit, target.httpPort)
-    for (const tenant of target.tenants.filter((t) => t.state === 'active')) {
+    for (const tenant of activeTenants(target)) {
       progress(`Checking ${tenant.domain}`)
-      const report = await ops.health(tenant)
-      health.push({tenant: tenant.id, ...report})
+      const wasHealthy = healthBefore.get(tenant.id) ?? true
+      // One that failed before gets one look: waiting for it would not change the outcome.
+      const report = await ops.health(tenant, {waitMs: wasHealthy ? HEALTH_WAIT_MS : 0})
+      health.push({tenant: tenant.id, ...report, wasHealthy})
     }
-    const unhealthy = health.filter((check) => !check.ok)
-    if (unhealthy.length === 0) return health
-    failure = unhealthy.map((check) => `${check.tenant}: ${check.detail}`).join('; ')
+    const broken = health.filter((check) => check.wasHealthy && !check.ok)
+    if (broken.length === 0) return health
+    failure = broken.map((check) => `${check.tenant}: ${check.detail}`).join('; ')
   } catch (error) {
     failure = messageOf(error)
   }

@@ -24,16 +24,14 @@ export interface DeployHostOps {
   writeConfig(path: string, text: string): Promise<Change>
   /** Restart the unit and wait until its HTTP port listens. */
   restart(unit: string, httpPort: number): Promise<void>
-  /** The tenant as its users see it: through nginx, logging in with its stored admin password. */
-  health(tenant: TenantRecord): Promise<{ok: boolean; detail: string}>
+  /** The tenant as its users see it: through nginx, logging in with its stored admin password; retried for `waitMs`. */
+  health(tenant: TenantRecord, options: {waitMs: number}): Promise<{ok: boolean; detail: string}>
   journal(unit: string): Promise<string>
   installedVersions(database: string, modules: readonly string[]): Promise<Record<string, string>>
   /** Remove entries of the host's addons root (release directories, upload leftovers). */
   remove(names: readonly string[]): Promise<void>
 }
 
-/** How long each tenant may take to answer after the restart. */
-const HEALTH_WAIT_MS = 60_000
 /** Odoo configs are read by the odoo group only (as host prepare and tenant create write them). */
 const CONFIG_OWNERSHIP = {mode: 0o640, owner: 'root', group: 'odoo'}
 
@@ -47,9 +45,9 @@ export function sshDeployOps(conn: SshConnection, env: {store: StateStore; box: 
       await ensureUnitActive(conn, unit, {restart: true})
       await waitForPort(conn, unit, httpPort, env.signal)
     },
-    async health(tenant) {
+    async health(tenant, {waitMs}) {
       const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
-      const report = await checkTenantThroughNginx(conn, tenant, {password, waitMs: HEALTH_WAIT_MS})
+      const report = await checkTenantThroughNginx(conn, tenant, {password, waitMs})
       return {ok: report.ok, detail: report.detail}
     },
     journal: (unit) => unitJournal(conn, unit, 30),
