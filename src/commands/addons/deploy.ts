@@ -61,6 +61,7 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
       if (result.restarted) {
         const healthy = result.health.filter((h) => h.ok).length
         this.ui.log(`${result.service.unit} restarted; ${healthy} of ${result.health.length} tenant(s) healthy.`)
+        for (const check of result.health.filter((h) => !h.ok)) this.ui.warn(`${check.tenant} was already unhealthy before the restart: ${check.detail}`)
       } else if (result.restartSkipped) {
         this.ui.log(`Not restarted: ${result.restartSkipped}.`)
       }
