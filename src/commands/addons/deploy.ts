@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {renderProblems} from '../../cli/addons-render.js'
 import {deployAddons, type AddonsDeployResult} from '../../lib/addons/deploy/deploy.js'
@@ -13,6 +13,7 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
   static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed: upgrade them with odoops tenant update <tenant> --modules <names>. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. See docs/addons.md.`
   static override audited = true
   static override strict = false
+  static override args = {repo: Args.string({description: 'addon repositories, in addons_path order (more may follow)', required: true})}
   static override flags = {
     host: Flags.string({description: 'the host of the service', required: true}),
     service: Flags.string({description: `"${SHARED}" (the host's shared service) or a dedicated tenant's slug`, default: SHARED}),
