@@ -31,6 +31,7 @@ describe('addons deploy on a prepared host @host', function () {
   const broken = `ad-broken-${tag}`
   const demoSource = mkdtempSync(join(tmpdir(), 'odoops-ad-demo-'))
   let demoSha: string
+  let newSha: string
 
   const cli = (args: string[], timeoutMs = TIMEOUT_MS): Promise<CliResult> => runCli(args, {env, timeoutMs})
   const onHost = async (command: string) => {
@@ -116,12 +117,12 @@ describe('addons deploy on a prepared host @host', function () {
     expect(await onHost('ls -A /var/lib/odoops/addons')).to.equal(dirs)
   })
 
-  it('a new release is deployed with the installed version reported as behind, and host prepare keeps the addons_path', async function () {
+  it('a new release is deployed with the installed version reported as behind; rollback switches back to 1.0 (no tenant upgraded)', async function () {
     this.timeout(3 * TIMEOUT_MS)
     cpSync(join(FIXTURES, 'demo-1.1'), demoSource, {recursive: true})
     const pinned = await cli(['addons', 'repo', 'update', demo, '--json'])
     expect(pinned.json.outcome).to.equal('pinned')
-    const newSha = pinned.json.release.sha256 as string
+    newSha = pinned.json.release.sha256 as string
     const result = await deploy(demo)
     expect(result.code, result.stdout + result.stderr).to.equal(0)
     expect(result.json).to.include({change: 'changed', restarted: true})
@@ -130,15 +131,52 @@ describe('addons deploy on a prepared host @host', function () {
     // The previous release stays on the host: it is in the service's history (rollback).
     await onHost(`test -d /var/lib/odoops/addons/${demoSha}`)
 
-    const upgraded = await cli(['tenant', 'update', slug, '--modules', 'odoops_demo', '--json'])
-    expect(upgraded.code, upgraded.stdout + upgraded.stderr).to.equal(0)
-    expect(await latestVersion('odoops_demo')).to.equal('installed 17.0.1.1')
+    const back = await cli(['addons', 'rollback', demo, '--host', a.host, '--json'])
+    expect(back.code, back.stdout + back.stderr).to.equal(0)
+    expect(back.json).to.deep.include({repo: demo, from: newSha, to: demoSha, restored: []})
+    expect(back.json.deploy.health.find((h: {tenant: string}) => h.tenant === slug)).to.include({ok: true})
+    expect(await config()).to.include(`addons_path = ${CORE},/var/lib/odoops/addons/${demoSha}\n`)
+    expect(await latestVersion('odoops_demo')).to.equal('installed 17.0.1.0')
+  })
 
+  it('--upgrade takes a verified safety backup then -u; rollback is refused without --restore, and with it the tenant\'s data is its safety backup', async function () {
+    this.timeout(6 * TIMEOUT_MS)
+    const upgraded = await cli(['addons', 'deploy', demo, '--host', a.host, '--upgrade', '--json'], 2 * TIMEOUT_MS)
+    expect(upgraded.code, upgraded.stdout + upgraded.stderr).to.equal(0)
+    const mine = upgraded.json.upgrades.find((u: {tenant: string}) => u.tenant === slug)
+    expect(mine).to.deep.include({ok: true, modules: ['odoops_demo'], upgraded: ['odoops_demo']})
+    expect(await latestVersion('odoops_demo')).to.equal('installed 17.0.1.1')
+    const backup = await cli(['backup', 'show', mine.backup, '--json'])
+    expect(backup.json.backup.verification.status).to.equal('verified')
+    // A change made after the upgrade: the restore must take it away.
+    await onHost(`runuser -u postgres -- psql -XAt -d '${domain}' -c "INSERT INTO ir_config_parameter (key, value) VALUES ('odoops.test.after_upgrade', 'x')"`)
+
+    const [before, text] = [await startedAt(), await config()]
+    const refused = await cli(['addons', 'rollback', demo, '--host', a.host, '--json'])
+    expect(refused.code).to.equal(2)
+    expect(refused.json.error.code).to.equal('ADDONS_ROLLBACK_UPGRADED')
+    expect(refused.json.error.data.tenants.map((t: {tenant: string}) => t.tenant)).to.include(slug)
+    expect(await config()).to.equal(text)
+    expect(await startedAt()).to.equal(before)
+
+    const restored = await cli(['addons', 'rollback', demo, '--host', a.host, '--restore', '--json'], 3 * TIMEOUT_MS)
+    expect(restored.code, restored.stdout + restored.stderr).to.equal(0)
+    expect(restored.json.restored.find((r: {tenant: string}) => r.tenant === slug)).to.include({backup: mine.backup})
+    expect(restored.json.to).to.equal(demoSha)
+    expect(await latestVersion('odoops_demo')).to.equal('installed 17.0.1.0')
+    expect(await onHost(`runuser -u postgres -- psql -XAt -d '${domain}' -c "SELECT count(*) FROM ir_config_parameter WHERE key = 'odoops.test.after_upgrade'"`)).to.equal('0')
+    expect(await config()).to.include(`addons_path = ${CORE},/var/lib/odoops/addons/${demoSha}\n`)
+    const shown = await cli(['tenant', 'status', slug, '--json'])
+    expect(shown.code, shown.stdout + shown.stderr).to.equal(0)
+  })
+
+  it('host prepare keeps the addons_path', async function () {
+    this.timeout(3 * TIMEOUT_MS)
     const [before, text] = [await startedAt(), await config()]
     const prepared = await cli(['host', 'prepare', a.host, '--odoo', a.series, '--apt-source', FIXTURE_APT_SOURCE, '--json'], 900_000)
     expect(prepared.code, prepared.stdout + prepared.stderr).to.equal(0)
     expect(prepared.json.steps.find((s: {name: string}) => s.name === 'shared-config')).to.include({change: 'unchanged'})
-    expect(prepared.json.service.addons).to.deep.equal([{repo: demo, sha256: newSha}])
+    expect(prepared.json.service.addons).to.deep.equal([{repo: demo, sha256: demoSha}])
     expect(await config()).to.equal(text)
     expect(await startedAt()).to.equal(before)
   })

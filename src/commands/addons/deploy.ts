@@ -10,17 +10,19 @@ export type AddonsDeployOutput = AddonsDeployResult
 export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
   static override usesSsh = true
   static override summary = "deploy addon repositories' current releases to an Odoo service's addons_path"
-  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed: upgrade them with odoops tenant update <tenant> --modules <names>. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. See docs/addons.md.`
+  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed; --upgrade then runs odoo -u for exactly those, tenant by tenant, each after a safety backup that verified by a test restore (recorded on the tenant: odoops addons rollback --restore puts it back); a tenant whose upgrade failed makes the command exit 1 (ADDONS_UPGRADE_FAILED) with every tenant's outcome in the result. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. See docs/addons.md.`
   static override audited = true
   static override strict = false
   static override args = {repo: Args.string({description: 'addon repositories, in addons_path order (more may follow)', required: true})}
   static override flags = {
     host: Flags.string({description: 'the host of the service', required: true}),
     service: Flags.string({description: `"${SHARED}" (the host's shared service) or a dedicated tenant's slug`, default: SHARED}),
+    upgrade: Flags.boolean({description: 'then upgrade (-u) the installed modules whose version changed, tenant by tenant, each after a verified safety backup'}),
   }
   static override examples = [
     '<%= config.bin %> <%= command.id %> server-tools acme-addons --host h1',
     '<%= config.bin %> <%= command.id %> acme-addons --host h1 --service acme',
+    '<%= config.bin %> <%= command.id %> acme-addons --host h1 --upgrade',
     '<%= config.bin %> <%= command.id %> acme-addons --host h1 --json',
   ]
 
@@ -31,7 +33,7 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
     this.auditContext = {host: flags.host, ...(service === SHARED ? {} : {tenant: service}), details: {service, repos}}
     const result = await deployAddons(
       {store: await this.state(), box: await this.secretBox(), dataDir: this.dirs.dataDir, signal: this.abort.signal, onProgress: (message) => this.ui.note(message)},
-      {host: flags.host, service, repos},
+      {host: flags.host, service, repos, upgrade: flags.upgrade},
     )
     this.auditContext.details = {
       service,
@@ -40,8 +42,11 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
       change: result.change,
       restarted: result.restarted,
       ...(result.pruned.length ? {pruned: result.pruned} : {}),
+      ...(result.upgrades ? {upgrades: result.upgrades.map((u) => ({tenant: u.tenant, modules: u.modules, ok: u.ok, ...(u.backup ? {backup: u.backup} : {})}))} : {}),
     }
     this.render(result)
+    const failed = (result.upgrades ?? []).filter((u) => !u.ok)
+    if (failed.length > 0) this.reportProblems('ADDONS_UPGRADE_FAILED', `The upgrade of ${failed.map((u) => u.tenant).join(', ')} failed: see above. The new releases are deployed; the other tenants were upgraded.`)
     return result
   }
 
@@ -69,9 +74,16 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
     }
     for (const tenant of result.versions) {
       if (tenant.error) this.ui.warn(`Could not read the installed modules of ${tenant.tenant}: ${tenant.error}`)
-      else if (tenant.differs.length > 0) {
+      else if (tenant.differs.length > 0 && !result.upgrades) {
         this.ui.log(`${tenant.tenant}: ${tenant.differs.map((d) => `${d.module} ${d.installed} installed, ${d.release} deployed`).join('; ')}`)
         this.ui.log(`  Upgrade them: odoops tenant update ${tenant.tenant} --modules ${tenant.differs.map((d) => d.module).join(',')}`)
+      }
+    }
+    for (const upgrade of result.upgrades ?? []) {
+      if (upgrade.ok) this.ui.log(`${upgrade.tenant}: upgraded ${upgrade.modules.join(', ')} (safety backup ${upgrade.backup}, ${Math.round(upgrade.durationMs / 1000)} s)`)
+      else {
+        this.ui.warn(`${upgrade.tenant}: not upgraded (${upgrade.error?.code}): ${upgrade.error?.message}`)
+        for (const suggestion of upgrade.error?.suggestions ?? []) this.ui.log(`  ${suggestion}`)
       }
     }
     if (result.pruned.length > 0) this.ui.log(`Removed ${result.pruned.length} release(s) no service on ${result.host} uses any more.`)

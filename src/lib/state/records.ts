@@ -87,7 +87,23 @@ export interface TenantRecord extends BaseRecord {
   addons?: AddonSetEntry[]
   /** Dedicated tenants: the sets deployed before `addons`, oldest first, at most three. */
   addonsHistory?: AddonSetEntry[][]
+  /** Upgrades of its modules by `addons deploy --upgrade`, newest last, at most three: the safety backup `addons rollback --restore` restores. */
+  addonsUpgrades?: AddonUpgradeRecord[]
   [key: string]: unknown
+}
+
+/** One `-u` of a tenant's modules after a new release of a repository was deployed. */
+export interface AddonUpgradeRecord {
+  repo: string
+  /** The release whose modules were upgraded. */
+  release: string
+  /** The release the service ran before, when known. */
+  previous?: string
+  modules: string[]
+  /** The verified safety backup taken just before the `-u`. */
+  backup: string
+  at: string
+  outcome: 'upgraded' | 'failed'
 }
 
 export interface TenantServiceInfo {

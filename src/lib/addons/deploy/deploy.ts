@@ -12,6 +12,7 @@ import {planDeploy} from './plan.js'
 import {coreModulesOf, type HostAddonFacts} from './probe.js'
 import {pruneSelection, releasesToKeep, serviceConfigs} from './prune.js'
 import {recordAddonSet, resolveTarget, targetLabel, withServiceLock, type DeployTarget} from './service.js'
+import {upgradeDrifted, type TenantUpgrade} from './upgrade.js'
 import {versionDrift, type VersionDrift} from './versions.js'
 
 /**
@@ -41,6 +42,11 @@ export interface AddonsDeployInput {
   service: string
   /** Repository names, in addons_path order. */
   repos: string[]
+  /**
+   * Then `-u` the installed modules whose version changed, tenant by tenant, each after a
+   * verified safety backup (upgrade.ts).
+   */
+  upgrade?: boolean
 }
 
 export interface DeployedRelease {
@@ -94,28 +100,50 @@ export interface AddonsDeployResult {
   pruneError?: string
   /** Warnings of the checks (errors refuse the deploy). */
   problems: AddonProblem[]
+  /** With `upgrade`: one entry per tenant that had modules to upgrade. */
+  upgrades?: TenantUpgrade[]
 }
 
 /** How long each tenant may take to answer after the restart. */
 const HEALTH_WAIT_MS = 60_000
 
-interface PickedRelease {
+export interface PickedRelease {
   repo: string
   release: AddonReleaseRecord
 }
 
 export async function deployAddons(env: AddonsDeployEnv, input: AddonsDeployInput): Promise<AddonsDeployResult> {
   const picked = await pickReleases(env, input.repos)
-  const first = await resolveTarget(env.store, input.host, input.service)
-  return withServiceLock(env.store, first, 'addons deploy', async () => {
+  const {result, replaced} = await deploySet(env, {host: input.host, service: input.service, what: 'addons deploy'}, picked)
+  if (!input.upgrade) return result
+  // After the service's lock is released: each tenant's -u takes that tenant's own lock.
+  const deployed = result.releases.map(({repo, sha256}) => ({repo, sha256}))
+  const work = result.versions.filter((v) => !v.error).map((v) => ({tenant: v.tenant, differs: v.differs}))
+  return {...result, upgrades: await upgradeDrifted(env, work, deployed, replaced)}
+}
+
+/**
+ * Switches one service to the releases given (deploy, and rollback to a previous set), under
+ * the service's lock; `replaced` is the set it ran before.
+ */
+export async function deploySet(
+  env: AddonsDeployEnv,
+  where: {host: string; service: string; what: string},
+  picked: PickedRelease[],
+): Promise<{result: AddonsDeployResult; replaced: AddonSetEntry[]}> {
+  const first = await resolveTarget(env.store, where.host, where.service)
+  return withServiceLock(env.store, first, where.what, async () => {
     // Read again under the lock: another run may have changed the records meanwhile.
-    const target = await resolveTarget(env.store, input.host, input.service)
-    const ops = await (env.hostOps ?? defaultOps(env))(target.host.id)
-    return deployLocked(env, ops, target, picked)
+    const target = await resolveTarget(env.store, where.host, where.service)
+    const ops = await hostOpsFor(env)(target.host.id)
+    const replaced = target.addons ?? []
+    return {result: await deployLocked(env, ops, target, picked), replaced}
   })
 }
 
-function defaultOps(env: AddonsDeployEnv): (host: string) => Promise<DeployHostOps> {
+/** What the deploy does on a host: the env's (tests) or over SSH. */
+export function hostOpsFor(env: AddonsDeployEnv): (host: string) => Promise<DeployHostOps> {
+  if (env.hostOps) return env.hostOps
   return async (host) => sshDeployOps(await (env.connect ?? ((name: string) => connectHost(env.store, name)))(host), env)
 }
 
@@ -127,15 +155,19 @@ async function pickReleases(env: AddonsDeployEnv, repos: readonly string[]): Pro
   const picked: PickedRelease[] = []
   for (const name of repos) {
     const release = currentRelease(await getRepo(env, name))
-    if (!releaseIsLocal(env.dataDir, release.sha256)) {
-      throw new OdoopsError('ADDONS_RELEASE_NOT_LOCAL', `The content of ${name}'s current release (${release.sha256.slice(0, 12)}) is not on this machine: it was pinned with another data directory.`, {
-        suggestions: [`odoops addons repo update ${name}   (pins the source again here)`],
-        data: {repo: name, release: release.sha256},
-      })
-    }
+    assertLocal(env, name, release)
     picked.push({repo: name, release})
   }
   return picked
+}
+
+/** A release to copy to a host must be on this machine. */
+function assertLocal(env: Pick<AddonsDeployEnv, 'dataDir'>, repo: string, release: AddonReleaseRecord): void {
+  if (releaseIsLocal(env.dataDir, release.sha256)) return
+  throw new OdoopsError('ADDONS_RELEASE_NOT_LOCAL', `The content of ${repo}'s release ${release.sha256.slice(0, 12)} is not on this machine: it was pinned with another data directory.`, {
+    suggestions: [`odoops addons repo update ${repo}   (pins the source again here)`],
+    data: {repo, release: release.sha256},
+  })
 }
 
 async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, picked: PickedRelease[]): Promise<AddonsDeployResult> {
@@ -165,6 +197,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     env.signal?.throwIfAborted()
     let change: DeployedRelease['change'] = 'unchanged'
     if (plan.uploads.includes(release.sha256) && !releases.some((done) => done.sha256 === release.sha256)) {
+      assertLocal(env, repo, release)
       progress(`Copying ${repo} (${release.sha256.slice(0, 12)}) to ${releaseDir(release.sha256)}`)
       change = (await ops.upload(release.sha256, releaseTarPath(env.dataDir, release.sha256))) === 'changed' ? 'uploaded' : 'unchanged'
     }
