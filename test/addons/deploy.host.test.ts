@@ -170,6 +170,32 @@ describe('addons deploy on a prepared host @host', function () {
     expect(shown.code, shown.stdout + shown.stderr).to.equal(0)
   })
 
+  it('tenant move takes the addons along: a dedicated copy runs the same releases; a shared one is refused while the shared service lacks them', async function () {
+    this.timeout(6 * TIMEOUT_MS)
+    const dedicated = await cli(['tenant', 'move', slug, '--mode', 'dedicated', '--json'], 2 * TIMEOUT_MS)
+    expect(dedicated.code, dedicated.stdout + dedicated.stderr).to.equal(0)
+    const shown = await cli(['tenant', 'show', slug, '--json'])
+    const own = shown.json.service.config as string
+    expect(await onHost(`cat ${own}`)).to.include(`addons_path = ${CORE},/var/lib/odoops/addons/${demoSha}\n`)
+    expect(await latestVersion('odoops_demo').catch(() => '')).to.equal('')
+    const ownState = await onHost(`runuser -u postgres -- psql -XAt -d '${slug}' -c "SELECT state || ' ' || latest_version FROM ir_module_module WHERE name = 'odoops_demo'"`)
+    expect(ownState).to.equal('installed 17.0.1.0')
+
+    // Its own service moves on to 1.1; the shared service still runs 1.0: back to shared is refused, nothing changed.
+    const newer = await cli(['addons', 'deploy', demo, '--host', a.host, '--service', slug, '--json'])
+    expect(newer.code, newer.stdout + newer.stderr).to.equal(0)
+    const refused = await cli(['tenant', 'move', slug, '--mode', 'shared', '--json'])
+    expect(refused.code).to.equal(2)
+    expect(refused.json.error.code).to.equal('MOVE_ADDONS_MISSING')
+    expect((await cli(['tenant', 'show', slug, '--json'])).json).to.deep.include({mode: 'dedicated'})
+
+    const back = await cli(['addons', 'rollback', demo, '--host', a.host, '--service', slug, '--json'])
+    expect(back.code, back.stdout + back.stderr).to.equal(0)
+    const shared = await cli(['tenant', 'move', slug, '--mode', 'shared', '--json'], 2 * TIMEOUT_MS)
+    expect(shared.code, shared.stdout + shared.stderr).to.equal(0)
+    expect(await latestVersion('odoops_demo')).to.equal('installed 17.0.1.0')
+  })
+
   it('host prepare keeps the addons_path', async function () {
     this.timeout(3 * TIMEOUT_MS)
     const [before, text] = [await startedAt(), await config()]

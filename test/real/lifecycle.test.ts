@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {parse, stringify} from 'yaml'
@@ -7,7 +7,7 @@ import {connectOdoo, pushInvoices} from '../../src/lib/billing/push/index.js'
 import {hostTransport} from '../../src/lib/odoo/index.js'
 import {SshPool} from '../../src/lib/ssh/pool.js'
 import {creditNote, line, mixedRatesInvoice, standardInvoice} from '../billing/export/invoices.js'
-import {runCli} from '../helpers/cli.js'
+import {ROOT, runCli} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {httpsStatus, odooProbe, odooPython, realSeries, ROW_COUNTS_SCRIPT} from '../helpers/real-odoo.js'
 import {downSharedSandboxes, requireSandboxes, sshRun} from '../helpers/sandbox.js'
@@ -21,6 +21,7 @@ import {passwordFrom, traces} from '../tenants/remote-checks.js'
  * Steps of one series share two hosts and run in order; a failed step fails the later ones.
  */
 const {present, missing, root} = realSeries()
+const FIXTURES = join(ROOT, 'test', 'fixtures', 'addons')
 
 describe('real Odoo: supported series present @real', function () {
   it('finds the real package of each supported series (a missing one is named in a notice)', function () {
@@ -387,19 +388,129 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
       expect(state).to.equal('installed')
     })
 
-    it('moves the dedicated tenant to a second host, then removes it: nothing left on either host', async function () {
+    let b2: PreparedHost
+    it('moves the dedicated tenant to a second host', async function () {
       this.timeout(1_200_000)
-      const target = await b
-      const moved = await cli(['tenant', 'move', dedicated.slug, '--to-host', target.host], 1_200_000)
+      b2 = await b
+      const moved = await cli(['tenant', 'move', dedicated.slug, '--to-host', b2.host], 1_200_000)
       ok(moved)
-      expect(await httpsStatus(target.sandbox, dedicated.domain, '/web/health')).to.equal(200)
-      const rows = await odooProbe(target.sandbox, await configOf(dedicated.slug), dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
+      expect(await httpsStatus(b2.sandbox, dedicated.domain, '/web/health')).to.equal(200)
+      const rows = await odooProbe(b2.sandbox, await configOf(dedicated.slug), dedicated.database, `print_json(env['ir.module.module'].search([('name', '=', 'contacts')]).state)`)
       expect(rows).to.equal('installed')
+    })
+
+    // Partner addons on real Odoo, for 17.0 and the newest series present (issue: partner addons).
+    if (series === '17.0' || series === present.at(-1)!.series) addonsSteps()
+
+    it('removes the dedicated tenant: nothing left on either host', async function () {
+      this.timeout(600_000)
       ok(await cli(['tenant', 'remove', dedicated.slug, '--confirm', dedicated.slug]))
-      for (const host of [a, target]) {
+      for (const host of [a, b2]) {
         const left = await traces(host.sandbox, {slug: dedicated.slug, database: dedicated.database})
         expect(left, host.host).to.deep.include({database: 0, unit: 0, vhost: 0, dataDir: 0})
       }
     })
+
+    /**
+     * The test module odoops_demo (test/fixtures/addons: 1.0 adds a field to res.partner, 1.1 a
+     * second field and a res.partner.category record) on the shared service of host a (tenant
+     * shr, its neighbours onboarded above untouched) and on the dedicated tenant, now on host b.
+     */
+    function addonsSteps() {
+      const repo = `demo${major}`
+      const source = join(work, 'addons-demo')
+      const onDemo = `print_json({'fields': sorted(k for k in env['res.partner'].fields_get() if k.startswith('odoops_demo')), 'record': bool(env.ref('odoops_demo.category_demo', raise_if_not_found=False)), 'module': env['ir.module.module'].search([('name', '=', 'odoops_demo')]).read(['state', 'latest_version'])})`
+      const started = (host: PreparedHost, unit: string) => sshRun(host.sandbox, `systemctl show -p ExecMainStartTimestamp --value ${unit}`).then((r) => r.stdout.trim())
+      const fileOf = (host: PreparedHost, path: string) => sshRun(host.sandbox, `cat ${path}`).then((r) => r.stdout)
+      const deploy = (host: PreparedHost, ...args: string[]) => cli(['addons', 'deploy', repo, ...args, '--host', host.host], 1_200_000)
+
+      it('addons: deploys odoops_demo 1.0 to the shared service and the dedicated one, installs it, then 1.1 with --upgrade: both fields and the record, the neighbours untouched', async function () {
+        this.timeout(2_400_000)
+        cpSync(join(FIXTURES, 'demo-1.0'), source, {recursive: true})
+        ok(await cli(['addons', 'repo', 'add', repo, '--dir', source, '--series', series]))
+        ok(await deploy(a))
+        ok(await deploy(b2, '--service', dedicated.slug))
+        ok(await cli(['tenant', 'update', shared.slug, '--modules', 'odoops_demo'], 900_000))
+        ok(await cli(['tenant', 'update', dedicated.slug, '--modules', 'odoops_demo'], 900_000))
+        const installed = await odooProbe(b2.sandbox, await configOf(dedicated.slug), dedicated.database, onDemo)
+        expect(installed).to.deep.include({fields: ['odoops_demo_tier'], record: false})
+        expect(installed.module[0]).to.include({state: 'installed', latest_version: `${series}.1.0`})
+
+        cpSync(join(FIXTURES, 'demo-1.1'), source, {recursive: true})
+        const pinned = await cli(['addons', 'repo', 'update', repo])
+        ok(pinned)
+        expect(pinned.json.outcome).to.equal('pinned')
+        for (const [host, tenant, extra] of [[a, shared, []], [b2, dedicated, ['--service', dedicated.slug]]] as const) {
+          const upgraded = await deploy(host, ...extra, '--upgrade')
+          ok(upgraded)
+          expect(upgraded.json.upgrades.map((u: {tenant: string; ok: boolean; modules: string[]}) => [u.tenant, u.ok, u.modules])).to.deep.equal([[tenant.slug, true, ['odoops_demo']]])
+          const facts = await odooProbe(host.sandbox, await configOf(tenant.slug), tenant.database, onDemo)
+          expect(facts).to.deep.include({fields: ['odoops_demo_since', 'odoops_demo_tier'], record: true})
+          expect(facts.module[0]).to.include({state: 'installed', latest_version: `${series}.1.1`})
+          expect(await httpsStatus(host.sandbox, tenant.domain, '/web/health')).to.equal(200)
+        }
+        // The other tenants of the shared service: the module is there to install, not installed, and they answer.
+        const listed = await cli(['tenant', 'list', '--host', a.host])
+        ok(listed)
+        const neighbours = (listed.json.tenants as {id: string; mode: string; state: string; domain: string; database: string}[]).filter((t) => t.mode === 'shared' && t.state === 'active' && t.id !== shared.slug)
+        expect(neighbours.length).to.be.greaterThan(0)
+        for (const t of neighbours) {
+          const facts = await odooProbe(a.sandbox, a.prepare.service.config, t.database, `print_json({'installed': env['ir.module.module'].search_count([('name', '=', 'odoops_demo'), ('state', '=', 'installed')]), 'columns': env.cr.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name LIKE 'odoops_demo%%'") or env.cr.fetchone()[0]})`)
+          expect(facts, t.id).to.deep.equal({installed: 0, columns: 0})
+          expect(await httpsStatus(a.sandbox, t.domain, '/web/health'), t.id).to.equal(200)
+        }
+      })
+
+      it('addons: refuses a manifest syntax error, a dependency nowhere, another series\' version and a module name twice, with the service untouched', async function () {
+        this.timeout(600_000)
+        const unit = a.prepare.service.unit
+        const [before, config] = [await started(a, unit), await fileOf(a, a.prepare.service.config)]
+        const other = series === '17.0' ? '16.0' : '17.0'
+        const bad: [string, string, string][] = [
+          ['syntax', 'odoops_bad_syntax', "{'name': 'bad', 'version': '1.0', 'depends': ['base'],, }"],
+          ['nowhere', 'odoops_bad_depends', "{'name': 'bad', 'version': '1.0', 'depends': ['base', 'odoops_nowhere'], 'license': 'LGPL-3'}"],
+          ['series', 'odoops_bad_series', `{'name': 'bad', 'version': '${other}.1.0.0', 'depends': ['base'], 'license': 'LGPL-3'}`],
+          ['twice', 'odoops_demo', "{'name': 'another odoops_demo', 'version': '1.0', 'depends': ['base'], 'license': 'LGPL-3'}"],
+        ]
+        for (const [kind, module, manifest] of bad) {
+          const dir = join(work, `bad-${kind}`)
+          mkdirSync(join(dir, module), {recursive: true})
+          writeFileSync(join(dir, module, '__manifest__.py'), manifest + '\n')
+          writeFileSync(join(dir, module, '__init__.py'), '')
+          ok(await cli(['addons', 'repo', 'add', `bad-${kind}-${major}`, '--dir', dir]))
+          const refused = await cli(['addons', 'deploy', repo, `bad-${kind}-${major}`, '--host', a.host])
+          expect(refused.code, kind).to.equal(1)
+          expect(refused.json.error.code, kind).to.equal('ADDONS_CHECK_FAILED')
+          expect(refused.json.error.data.problems.filter((p: {severity: string}) => p.severity === 'error').length, kind).to.be.greaterThan(0)
+        }
+        expect(await started(a, unit)).to.equal(before)
+        expect(await fileOf(a, a.prepare.service.config)).to.equal(config)
+      })
+
+      it('addons: rollback is refused for the upgraded tenant; --restore gives back its data of before the upgrade; a release deployed without upgrade rolls back by itself', async function () {
+        this.timeout(2_400_000)
+        const config = await configOf(dedicated.slug)
+        const columns = `print_json(env.cr.execute("SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name LIKE 'odoops_demo%%'") or env.cr.fetchone()[0])`
+        const refused = await cli(['addons', 'rollback', repo, '--host', b2.host, '--service', dedicated.slug])
+        expect(refused.code).to.equal(2)
+        expect(refused.json.error.code).to.equal('ADDONS_ROLLBACK_UPGRADED')
+        const restored = await cli(['addons', 'rollback', repo, '--host', b2.host, '--service', dedicated.slug, '--restore'], 1_800_000)
+        ok(restored)
+        expect(restored.json.restored.map((r: {tenant: string}) => r.tenant)).to.deep.equal([dedicated.slug])
+        const facts = await odooProbe(b2.sandbox, config, dedicated.database, onDemo)
+        expect(facts).to.deep.include({fields: ['odoops_demo_tier'], record: false})
+        expect(facts.module[0]).to.include({state: 'installed', latest_version: `${series}.1.0`})
+        expect(await odooProbe(b2.sandbox, config, dedicated.database, columns)).to.equal('odoops_demo_tier')
+        expect(await httpsStatus(b2.sandbox, dedicated.domain, '/web/health')).to.equal(200)
+
+        // 1.1 deployed again without --upgrade: the data stays at 1.0, so the rollback needs no restore.
+        ok(await deploy(b2, '--service', dedicated.slug))
+        const back = await cli(['addons', 'rollback', repo, '--host', b2.host, '--service', dedicated.slug])
+        ok(back)
+        expect(back.json.restored).to.deep.equal([])
+        expect(back.json.deploy.health.map((h: {ok: boolean}) => h.ok)).to.deep.equal([true])
+        expect(await fileOf(b2, config)).to.include(`/var/lib/odoops/addons/${back.json.to}`)
+      })
+    }
   })
 }

@@ -1,3 +1,4 @@
+import {addonSetOf, assertSharedRuns, ensureReleasesOnHost} from '../addons/deploy/carry.js'
 import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
 import {getHost} from '../hosts/lookup.js'
 import {checkPasswordLogin, detectOdooMajor} from '../odoo/session.js'
@@ -169,6 +170,8 @@ async function moveUnderLock(env: RestoreEnv, input: MoveInput): Promise<MoveRes
   // A fresh backup, taken under this move's tenant lock; a continued move keeps its own.
   let backupId = move.backup
   if (!backupId) ({tenant, move, backupId} = await takeVerifiedBackup(env, tenant, host, move))
+  // A dedicated copy's config names its addon releases: they must be on the new host first.
+  if (move.draft.mode === 'dedicated' && move.draft.addons?.length) await ensureReleasesOnHost(await connectFor(env)(host.id), move.draft.addons, env.dataDir)
 
   const {steps, draft} = await buildCopy(env, tenant, host, move, backupId)
   await refuseIfWrittenMeanwhile(env, tenant, draft, backupId)
@@ -215,6 +218,9 @@ async function startMove(env: RestoreEnv, tenant: TenantRecord, host: HostRecord
     throw new OdoopsError('MOVE_NAME_CLASH', `The new copy of ${tenant.id} would use the live database ${database}.`, {exit: ExitCode.USAGE})
   }
   const createInput = normalizeCreateInput({slug: tenant.id, host: host.id, mode, domain: tenant.domain, series: tenant.series, size: input.size ?? tenant.service?.size})
+  // The addon releases its modules run on go with it (src/lib/addons/deploy/carry.ts).
+  const addons = addonSetOf(tenant, await getHost(env.store, tenant.host))
+  if (mode === 'shared') assertSharedRuns(tenant, addons, host, shared)
   const checked = await preflight(await connectFor(env)(host.id), env.store, host, createInput, shared, database)
   const draft: TenantRecord = {
     id: tenant.id,
@@ -229,6 +235,7 @@ async function startMove(env: RestoreEnv, tenant: TenantRecord, host: HostRecord
     restoredFrom: {kind: 'backup', id: ''},
     ...(tenant.customer ? {customer: tenant.customer} : {}),
     ...(tenant.modules ? {modules: tenant.modules} : {}),
+    ...(mode === 'dedicated' && addons.length > 0 ? {addons} : {}),
     ...(tenant.tlsSource ? {tlsSource: tenant.tlsSource} : {}),
     // Same host, same domain: the certificate files nginx already serves stay as they are.
     ...(host.id === tenant.host && tenant.tls ? {tls: tenant.tls} : {}),
@@ -407,6 +414,9 @@ async function switchToCopy(env: RestoreEnv, tenant: TenantRecord, draft: Tenant
     service: draft.service,
     tls: draft.tls,
     ...(draft.adminLogin ? {adminLogin: draft.adminLogin} : {}),
+    // A shared copy runs its service's addons; a dedicated one its own set, history starting anew there.
+    addons: draft.mode === 'dedicated' ? draft.addons : undefined,
+    addonsHistory: draft.mode === 'dedicated' && draft.addons ? [] : undefined,
     state: 'active',
     move: undefined,
     retiring: old,
