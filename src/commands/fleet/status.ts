@@ -3,6 +3,7 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {fleetStatus, humanAge, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
 import {formatBytes} from '../../lib/output/format.js'
+import {addonsCell} from '../../lib/tenants/view.js'
 
 export type FleetStatusOutput = FleetStatusReport
 
@@ -42,6 +43,7 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
       {header: 'RPO', get: (r) => `${r.rpo.hours} h`},
       {header: 'Last verify', get: (r) => r.backups.lastVerification?.status ?? ''},
       {header: 'Fair use', get: (r) => (r.usage ? r.usage.checks.map((u) => `${u.metric} ${u.value}/${u.threshold}${u.over ? '!' : ''}`).join(', ') : '')},
+      ...(report.tenants.some((r) => r.addons.length > 0) ? [{header: 'Addons', get: (r: FleetTenantRow) => addonsCell(r.addons)}] : []),
       ...(report.packChecks.length > 0 ? [{header: 'Pack checks', get: packChecksCell}] : []),
     ])
     const unreachable = report.hosts.filter((h) => !h.reachable)

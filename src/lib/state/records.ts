@@ -87,6 +87,8 @@ export interface TenantRecord extends BaseRecord {
   addons?: AddonSetEntry[]
   /** Dedicated tenants: the sets deployed before `addons`, oldest first, at most three. */
   addonsHistory?: AddonSetEntry[][]
+  /** The addon repositories it asked for at creation (`--addons`, its template's `addons:`), in addons_path order. */
+  addonRepos?: string[]
   [key: string]: unknown
 }
 
