@@ -3,6 +3,7 @@ import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
 import {fleetStatus, humanAge, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
 import {formatBytes} from '../../lib/output/format.js'
+import {addonsCell} from '../../lib/tenants/view.js'
 
 export type FleetStatusOutput = FleetStatusReport
 
@@ -18,7 +19,7 @@ function packChecksCell(r: FleetTenantRow): string {
 export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
   static override usesSsh = true
   static override summary = 'every tenant at a glance: health, service, disk, backups against the RPO, fair use, a score (exit 1 on breaches)'
-  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, its usage against its plan's fair-use thresholds, the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
+  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, the addon releases its service runs (the shared service's for a shared tenant; a column when any tenant has some), its usage against its plan's fair-use thresholds, the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
   static override flags = {
     host: Flags.string({description: 'only the tenants on this host'}),
   }
@@ -42,6 +43,7 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
       {header: 'RPO', get: (r) => `${r.rpo.hours} h`},
       {header: 'Last verify', get: (r) => r.backups.lastVerification?.status ?? ''},
       {header: 'Fair use', get: (r) => (r.usage ? r.usage.checks.map((u) => `${u.metric} ${u.value}/${u.threshold}${u.over ? '!' : ''}`).join(', ') : '')},
+      ...(report.tenants.some((r) => r.addons.length > 0) ? [{header: 'Addons', get: (r: FleetTenantRow) => addonsCell(r.addons)}] : []),
       ...(report.packChecks.length > 0 ? [{header: 'Pack checks', get: packChecksCell}] : []),
     ])
     const unreachable = report.hosts.filter((h) => !h.reachable)

@@ -7,6 +7,7 @@ import type {StepRecord} from '../../lib/steps/runner.js'
 import {answerArgs, answersSummary, givenAnswers, passwordQuestionIds, planOnboarding, redactAnswerArgs, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
 import {isSecretName, registerSecret} from '../../lib/secrets/redact.js'
 import {listTemplates, loadTemplate, type Template} from '../../lib/templates/index.js'
+import {parseAddonRepos} from '../../lib/tenants/addons.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
 export interface OnboardOutput {
@@ -42,6 +43,7 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
     customer: Flags.string({description: 'the customer\'s tenant slug (default: from the company name)'}),
     domain: Flags.string({description: 'the tenant\'s domain (overrides the template\'s domain answer)'}),
     plan: Flags.string({description: 'billing plan id (default: the template\'s)'}),
+    addons: Flags.string({description: 'addon repositories to run besides the template\'s, comma separated (odoops addons repo list)'}),
     'backup-target': Flags.string({description: 'backup target for the initial backup (default: backup.defaultTarget, or the only target)'}),
     'credentials-file': Flags.string({description: 'write the initial logins (admin and created users) to this file, mode 0600, instead of showing them once'}),
     resume: Flags.string({description: 'continue the onboarding run <run-id> from its failed or interrupted step'}),
@@ -121,6 +123,8 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
         domain: flags.domain,
         host: flags.host,
         plan: flags.plan,
+        addons: parseAddonRepos(flags.addons),
+        dataDir: this.dirs.dataDir,
         backupTarget: flags['backup-target'],
         interactive: ui.interactive,
         prompter: uiPrompter(ui),
@@ -131,7 +135,7 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
           {header: 'Question', get: (r) => r.question},
           {header: 'Answer', get: (r) => r.answer},
         ])
-        ui.log(`Domain ${request.customer.domain}, host ${request.host ?? 'auto-placed'}, modules ${template.modules.join(', ')}${request.plan ? `, plan ${request.plan}` : ''}.`)
+        ui.log(`Domain ${request.customer.domain}, host ${request.host ?? 'auto-placed'}, modules ${template.modules.join(', ')}${request.addons.length ? `, addons ${request.addons.join(', ')}` : ''}${request.plan ? `, plan ${request.plan}` : ''}.`)
         if (!(await ui.confirm({message: 'Create this customer now?', default: true, assumeYes: false}))) {
           throw usageError('ONBOARD_CANCELLED', 'Onboarding cancelled: nothing was created.', ['Run odoops onboard again when ready.'])
         }

@@ -21,6 +21,7 @@ export default class TemplateShow extends OdoopsCommand<TemplateShowResult> {
     ui.log(`${ui.color.bold(template.title)} (${template.name} v${template.version}, Odoo ${template.series.join(', ')})`)
     if (template.description) ui.log(template.description)
     ui.log(`\nModules: ${template.modules.join(', ')}`)
+    if (template.addons?.length) ui.log(`Addon repositories: ${template.addons.join(', ')}`)
     ui.log(`Hosting: ${template.hosting?.mode ?? 'shared'}${template.hosting?.size ? `, ${template.hosting.size}` : ''}${template.plan ? `; plan ${template.plan}` : ''}`)
     ui.log('\nQuestions:')
     ui.table(template.questions, [

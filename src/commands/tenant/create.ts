@@ -21,7 +21,7 @@ export interface TenantCreateOutput {
 export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
   static override usesSsh = true
   static override summary = 'create a customer\'s Odoo on a prepared host (shared or dedicated)'
-  static override description = `Checks first (slug and domain free across the fleet, host prepared for the series, PostgreSQL up, disk space, domain and ports unused on the host): when a check fails nothing is created. Then runs a recorded plan: database with odoo -i, admin password replaced at once, company settings, nginx vhost with TLS, health through nginx. A failed or interrupted creation stays recorded as failed with its step: continue with --resume, or clean up with tenant remove. See docs/provisioning.md.`
+  static override description = `Checks first (slug and domain free across the fleet, host prepared for the series, PostgreSQL up, disk space, domain and ports unused on the host): when a check fails nothing is created. With --addons the repositories must be registered (addons repo add); a shared tenant's shared service gets those it lacks deployed (its recorded set, then the missing ones), a dedicated tenant's service runs exactly them. Then runs a recorded plan: addon repositories, database with odoo -i, admin password replaced at once, company settings, nginx vhost with TLS, health through nginx. A failed or interrupted creation stays recorded as failed with its step: continue with --resume, or clean up with tenant remove. See docs/provisioning.md and docs/addons.md.`
   static override audited = true
   static override args = {
     slug: Args.string({description: 'tenant slug: lowercase letters, digits, dashes (unique across the fleet)', required: true}),
@@ -31,7 +31,8 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     mode: Flags.string({description: 'shared: a database on the host\'s shared service; dedicated: its own service, role and ports', options: ['shared', 'dedicated'], default: 'shared'}),
     domain: Flags.string({description: 'the fully qualified domain users will reach it on'}),
     odoo: Flags.string({description: 'Odoo series (default: the only one prepared on the host)'}),
-    modules: Flags.string({description: 'modules to install, comma separated (e.g. crm,sale_management)'}),
+    modules: Flags.string({description: 'modules to install, comma separated (e.g. crm,sale_management); may name modules of --addons'}),
+    addons: Flags.string({description: 'addon repositories it runs, comma separated, in addons_path order (odoops addons repo list); shared: added to the shared service\'s set'}),
     customer: Flags.string({description: 'customer (company) name'}),
     lang: Flags.string({description: 'language to load and use, e.g. fr_BE'}),
     country: Flags.string({description: 'company country, ISO code, e.g. BE'}),
@@ -45,6 +46,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --modules crm,sale_management --customer "Acme Trading"',
     '<%= config.bin %> <%= command.id %> bigco --host web1 --mode dedicated --size medium --domain erp.bigco.example --credentials-file bigco.txt',
+    '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --addons server-tools,acme-addons --modules sale_management,acme_branding',
     '<%= config.bin %> <%= command.id %> acme --resume',
   ]
 
@@ -57,7 +59,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
       throw usageError('CREDENTIALS_FILE_REQUIRED', 'With --json the admin password is not printed: say where to write it.', ['Add --credentials-file <path> (written with mode 0600).'])
     }
     const store = await this.state()
-    const env = {store, box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui)}
+    const env = {store, box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui), dataDir: this.dirs.dataDir}
     let result: TenantCreateResult
     if (flags.resume) {
       // A restored tenant (backup restore, tenant move) resumes from the same backup.
@@ -74,6 +76,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
         domain: flags.domain,
         series: flags.odoo,
         modules: flags.modules,
+        addons: flags.addons,
         customer: flags.customer,
         lang: flags.lang,
         country: flags.country,

@@ -2,6 +2,7 @@ import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {formatDuration} from '../../lib/output/format.js'
 import {showTenant, type TenantDetail} from '../../lib/tenants/listing.js'
+import {addonsCell} from '../../lib/tenants/view.js'
 
 export type TenantShowOutput = TenantDetail
 
@@ -25,6 +26,7 @@ export default class TenantShow extends OdoopsCommand<TenantShowOutput> {
       ['Customer', t.customer ?? ''],
       ['Plan', t.plan ?? ''],
       ['Modules', t.modules.join(', ')],
+      ['Addons', t.addons.length ? `${addonsCell(t.addons)}${t.mode === 'shared' ? ' (shared service)' : ''}` : ''],
       ['Language', t.lang ?? ''],
       ['Country', t.country ?? ''],
     ]

@@ -11,6 +11,7 @@ import type {TenantMode, TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import type {EffectiveTenantState} from '../tenants/listing.js'
 import {STATUS_CONCURRENCY_PER_HOST, tenantStatus, type TenantHealth, type TenantVerdict} from '../tenants/status.js'
+import {tenantAddons, type TenantAddonView} from '../tenants/view.js'
 import {backupFacts, type TenantBackupFacts} from './backups.js'
 import {packCheckRegistry, type RegisteredPackCheck} from './check-registry.js'
 import {checksFor, notRunResults, runPackChecks, storedTenantOdoo, tenantTemplates, type FleetCheckResult, type TenantOdooOpener, type TenantPackChecks, type TenantTemplate} from './pack-checks.js'
@@ -38,6 +39,8 @@ export interface FleetTenantRow {
   rpo: ResolvedRpo
   backups: TenantBackupFacts
   usage: TenantUsage | null
+  /** The addon releases its service runs, in addons_path order (the shared service's for a shared tenant). */
+  addons: TenantAddonView[]
   /** The results of the packs' fleet checks that concern it (by its onboarding template); [] when none do. */
   packChecks: FleetCheckResult[]
   score: number
@@ -122,12 +125,15 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
     },
     {host: selection.host},
   )
-  const [tenants, catalog, snapshots, plans] = await Promise.all([
+  const [tenants, catalog, snapshots, plans, hostRecords, addonRepos] = await Promise.all([
     store.tenants.list(selection.host ? {host: selection.host} : undefined) as Promise<BillableTenant[]>,
     store.backups.list() as Promise<BackupEntry[]>,
     store.usageSnapshots.list() as unknown as Promise<UsageSnapshot[]>,
     store.plans.list() as unknown as Promise<PlanVersionRecord[]>,
+    store.hosts.list(),
+    store.addonRepos.list(),
   ])
+  const hostsById = new Map(hostRecords.map((h) => [h.id, h]))
   const byTenant = new Map(tenants.map((t) => [t.id, t]))
   const versions = versionsByPlan(plans)
   const today = now.toISOString().slice(0, 10)
@@ -138,7 +144,7 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
     open: env.packChecks?.odoo ?? storedTenantOdoo(store, env.box, connect),
   })
   const rows = remote.tenants.map((health) =>
-    fleetRow(health, byTenant.get(health.slug), {catalog, snapshots, versions, rpo: env.rpo, now, today, unreachable: unreachable.get(health.host), packChecks: checked.get(health.slug)}),
+    fleetRow(health, byTenant.get(health.slug), {addons: (t) => tenantAddons(t, hostsById.get(t.host), addonRepos), catalog, snapshots, versions, rpo: env.rpo, now, today, unreachable: unreachable.get(health.host), packChecks: checked.get(health.slug)}),
   )
   const hostNames = [...new Set(rows.map((r) => r.host))].sort()
   const hosts = hostNames.map((host) => ({
@@ -195,6 +201,7 @@ async function fleetPackChecks(
 }
 
 interface RowContext {
+  addons: (tenant: TenantRecord) => TenantAddonView[]
   catalog: BackupEntry[]
   snapshots: UsageSnapshot[]
   versions: Map<string, PlanVersionRecord[]>
@@ -244,6 +251,7 @@ function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx:
     rpo,
     backups,
     usage,
+    addons: record ? ctx.addons(record) : [],
     packChecks: ctx.packChecks?.results ?? [],
     ...scored,
   }

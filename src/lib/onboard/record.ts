@@ -29,6 +29,8 @@ export interface OnboardingRun extends OnboardingRunRecord {
   customer: string
   customerName: string
   domain: string
+  /** Addon repositories the tenant is created with (the template's, then --addons). */
+  addons?: string[]
   plan?: string
   host?: string
   autoPlace: boolean

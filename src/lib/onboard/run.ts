@@ -15,6 +15,7 @@ import type {OnboardContext, OnboardEnv} from './context.js'
 import {answerSecret, onboardLockKey, runSecretPrefix, userPasswordSecret, type OnboardedUser, type OnboardingRun} from './record.js'
 import {onboardSteps} from './steps.js'
 import {slugify} from '../names/slug.js'
+import {checkAddonRepos, mergeAddonRepos} from '../tenants/addons.js'
 
 const LOCK_TTL_MS = 5 * 60_000
 
@@ -23,6 +24,8 @@ export interface OnboardRequest {
   template: Template
   answers: Answers
   customer: {slug: string; name: string; domain: string}
+  /** Addon repositories: the template's, then those of --addons (addons_path order). */
+  addons: string[]
   host?: string
   plan?: string
   backupTarget?: string
@@ -39,6 +42,10 @@ export interface OnboardInput {
   host?: string
   plan?: string
   backupTarget?: string
+  /** --addons: repositories beyond the template's. */
+  addons?: string[]
+  /** odoops' data directory: the repositories' release tars must be there. */
+  dataDir?: string
   interactive: boolean
   prompter?: AnswerPrompter
 }
@@ -62,6 +69,9 @@ export interface OnboardResult {
  */
 export async function planOnboarding(store: StateStore, input: OnboardInput): Promise<OnboardRequest> {
   const {template} = input
+  // Before any question is asked: a repository nobody registered fails the whole onboarding.
+  const addons = mergeAddonRepos(template.addons, input.addons)
+  await checkAddonRepos({store, ...(input.dataDir ? {dataDir: input.dataDir} : {})}, addons)
   const given = {...input.given}
   // Before any check can quote them: password answers from the file and the flags, then the prompts'.
   registerPasswordAnswers(template, given)
@@ -113,6 +123,7 @@ export async function planOnboarding(store: StateStore, input: OnboardInput): Pr
     template,
     answers: checked.answers,
     customer: {slug: slug!, name, domain: domain!},
+    addons,
     ...(input.host ? {host: input.host} : {}),
     ...(input.plan ?? template.plan ? {plan: input.plan ?? template.plan} : {}),
     ...(input.backupTarget ? {backupTarget: input.backupTarget} : {}),
@@ -165,6 +176,7 @@ async function startLocked(env: OnboardEnv, request: OnboardRequest): Promise<On
     customer: slug,
     customerName: request.customer.name,
     domain: request.customer.domain,
+    ...(request.addons.length ? {addons: request.addons} : {}),
     ...(request.plan ? {plan: request.plan} : {}),
     ...(request.host ? {host: request.host} : {}),
     autoPlace: !request.host,

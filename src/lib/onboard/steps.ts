@@ -73,6 +73,8 @@ const createTenantStep: OnboardStep = {
       domain: run.domain,
       series: run.series,
       modules: ctx.template.modules.join(','),
+      // Runs recorded before templates had addons carry none.
+      addons: (run.addons ?? ctx.template.addons ?? []).join(','),
       customer: run.customerName,
       lang: company.languages?.find(Boolean),
       country: company.country || undefined,

@@ -89,6 +89,8 @@ export interface TenantRecord extends BaseRecord {
   addonsHistory?: AddonSetEntry[][]
   /** Upgrades of its modules by `addons deploy --upgrade`, newest last, at most three: the safety backup `addons rollback --restore` restores. */
   addonsUpgrades?: AddonUpgradeRecord[]
+  /** The addon repositories it asked for at creation (`--addons`, its template's `addons:`), in addons_path order. */
+  addonRepos?: string[]
   [key: string]: unknown
 }
 

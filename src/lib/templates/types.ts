@@ -78,6 +78,8 @@ export interface Template {
   hosting?: {mode?: 'shared' | 'dedicated'; size?: 'small' | 'medium' | 'large'}
   plan?: string
   customer?: {name?: string; slug?: string; domain?: string}
+  /** Addon repositories (addons repo add) the tenant runs, in addons_path order; `modules` may name their modules. */
+  addons?: string[]
   modules: string[]
   company?: TemplateCompany
   settings?: TemplateSetting[]

@@ -13,6 +13,8 @@ export interface TenantEnv {
   observer?: StepObserver
   /** The SSH connection of a registered host (default: the pooled `connectHost`). */
   connect?: (host: string) => Promise<SshConnection>
+  /** odoops' data directory: the release tars of addon repositories (tenants created with `--addons`). */
+  dataDir?: string
   /** Where a restored tenant's data comes from (`backup restore`, `backup import`, `tenant move`). */
   restoreSource?: RestoreSource
 }

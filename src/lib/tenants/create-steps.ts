@@ -19,6 +19,7 @@ import {dbNamesOf, withDbNames} from './db-names.js'
 import {checkTenantThroughNginx} from './health.js'
 import {odooFailureSummary, odooRunCommand} from './odoo-cli.js'
 import {apiKeyStep} from './api-key.js'
+import {dedicatedAddonsStep, sharedAddonsStep} from './addons-steps.js'
 import {adminPasswordScript, runOdooShell} from './odoo-shell.js'
 import {tenantMajor, withStoredTenantSession, withTenantTransport} from './odoo-session.js'
 import {restoreDataSteps} from './restore-steps.js'
@@ -294,6 +295,6 @@ export function restoreSteps(mode: 'shared' | 'dedicated'): TenantStep[] {
 
 export function createSteps(mode: 'shared' | 'dedicated'): TenantStep[] {
   return mode === 'dedicated'
-    ? [role, directories, config, unit, database, start, adminPassword, apiKeyStep, company, tls, vhost, health]
-    : [database, adminPassword, apiKeyStep, company, sharedDbList, tls, vhost, health]
+    ? [role, directories, dedicatedAddonsStep, config, unit, database, start, adminPassword, apiKeyStep, company, tls, vhost, health]
+    : [sharedAddonsStep, database, adminPassword, apiKeyStep, company, sharedDbList, tls, vhost, health]
 }

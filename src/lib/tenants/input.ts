@@ -6,6 +6,7 @@ import {SIZES, type Size} from '../provision/odoo-config.js'
 import type {RestoredFrom} from '../backup/restore-source.js'
 import type {TenantMode} from '../state/records.js'
 import type {RestoreSpec} from './restore-steps.js'
+import {parseAddonRepos} from './addons.js'
 
 /** What `tenant create` is asked for, validated and normalised before anything runs. */
 export interface TenantCreateInput {
@@ -16,6 +17,8 @@ export interface TenantCreateInput {
   /** Odoo series; defaults to the only series prepared on the host. */
   series?: string
   modules: string[]
+  /** Addon repositories to run (`--addons`), in addons_path order (src/lib/tenants/addons.ts). */
+  addons?: string[]
   customer?: string
   lang?: string
   country?: string
@@ -37,6 +40,8 @@ export function normalizeCreateInput(raw: {
   domain: string
   series?: string
   modules?: string
+  /** Comma-separated addon repository names. */
+  addons?: string
   customer?: string
   lang?: string
   country?: string
@@ -58,6 +63,7 @@ export function normalizeCreateInput(raw: {
   if (badModule) throw usageError('TENANT_MODULE_INVALID', `"${badModule}" is not an Odoo module name.`, ['Module names are technical names such as sale_management, crm, account.'])
   if (raw.lang && !LANG.test(raw.lang)) throw usageError('TENANT_LANG_INVALID', `"${raw.lang}" is not an Odoo language code.`, ['Use a code such as fr_BE, de_DE or en_US.'])
   if (raw.country && !COUNTRY.test(raw.country)) throw usageError('TENANT_COUNTRY_INVALID', `"${raw.country}" is not a two-letter country code.`, ['Use an ISO 3166 code such as BE, DE or US.'])
+  const addons = parseAddonRepos(raw.addons)
   const size = (raw.size ?? 'small') as Size
   if (!(size in SIZES)) throw usageError('TENANT_SIZE_INVALID', `"${raw.size}" is not a size.`, [`Use one of: ${Object.keys(SIZES).join(', ')}.`])
   if (Boolean(raw.tlsCert) !== Boolean(raw.tlsKey)) {
@@ -70,6 +76,7 @@ export function normalizeCreateInput(raw: {
     domain: validateDomain(raw.domain),
     ...(raw.series ? {series: raw.series} : {}),
     modules: [...new Set(modules)],
+    ...(addons.length ? {addons} : {}),
     ...(raw.customer ? {customer: raw.customer} : {}),
     ...(raw.lang ? {lang: raw.lang} : {}),
     ...(raw.country ? {country: raw.country.toUpperCase()} : {}),

@@ -2,7 +2,7 @@ import {ExitCode, OdoopsError, usageError} from '../errors.js'
 import type {LockInfo, TenantRecord, TenantState} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import {tenantLockKey} from './lock.js'
-import {tenantView, type TenantView} from './view.js'
+import {tenantAddons, tenantView, type TenantAddonView, type TenantView} from './view.js'
 
 /**
  * How a tenant reads in `tenant list/show/status`: its recorded state, except that a
@@ -37,6 +37,8 @@ export interface TenantStepView {
 
 /** `tenant show`: every recorded fact, and the steps of the last operation. */
 export interface TenantDetail extends TenantListItem {
+  /** The addon releases its service runs, in addons_path order (the shared service's for a shared tenant). */
+  addons: TenantAddonView[]
   steps: TenantStepView[]
 }
 
@@ -72,8 +74,9 @@ export async function listTenants(store: Pick<StateStore, 'tenants' | 'locks'>, 
     .sort((a, b) => a.slug.localeCompare(b.slug))
 }
 
-export async function showTenant(store: Pick<StateStore, 'tenants' | 'locks'>, slug: string): Promise<TenantDetail> {
+export async function showTenant(store: Pick<StateStore, 'tenants' | 'locks' | 'hosts' | 'addonRepos'>, slug: string): Promise<TenantDetail> {
   const tenant = await getTenant(store, slug)
+  const addons = tenantAddons(tenant, await store.hosts.get(tenant.host), await store.addonRepos.list())
   const item = listItemOf(tenant, stateGivenLocks(tenant, await store.locks.list()))
   const steps = (tenant.operation?.steps ?? []).map((s) => ({
     name: s.name,
@@ -84,5 +87,5 @@ export async function showTenant(store: Pick<StateStore, 'tenants' | 'locks'>, s
     ...(s.detail ? {detail: s.detail} : {}),
     ...(s.error ? {error: s.error} : {}),
   }))
-  return {...item, steps}
+  return {...item, addons, steps}
 }

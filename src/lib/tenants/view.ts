@@ -1,4 +1,5 @@
-import type {TenantRecord} from '../state/records.js'
+import {releaseLabel} from '../addons/views.js'
+import type {AddonRepoRecord, HostRecord, TenantRecord} from '../state/records.js'
 
 /** The public shape of a tenant in command output (`--json`): no secrets, no internal fields. */
 export interface TenantView {
@@ -12,6 +13,8 @@ export interface TenantView {
   customer?: string
   plan?: string
   modules: string[]
+  /** The addon repositories it asked for at creation (its service's set may hold more: `addons`). */
+  addonRepos?: string[]
   lang?: string
   country?: string
   service?: TenantRecord['service']
@@ -33,6 +36,7 @@ export function tenantView(t: TenantRecord): TenantView {
     ...(t.customer ? {customer: t.customer} : {}),
     ...(t.plan ? {plan: t.plan} : {}),
     modules: t.modules ?? [],
+    ...(t.addonRepos?.length ? {addonRepos: t.addonRepos} : {}),
     ...(t.lang ? {lang: t.lang} : {}),
     ...(t.country ? {country: t.country} : {}),
     ...(t.service ? {service: t.service} : {}),
@@ -43,4 +47,34 @@ export function tenantView(t: TenantRecord): TenantView {
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
   }
+}
+
+/** An addon release in the addons_path of the service a tenant runs on (`tenant show`, `fleet status`). */
+export interface TenantAddonView {
+  repo: string
+  sha256: string
+  /** The git commit of the release, when its source is git. */
+  commit?: string
+  /** Short form for people: the commit, else `sha256:<prefix>`. */
+  release: string
+  /** Whose set it is: the host's shared service (every tenant on it has it) or the tenant's own service. */
+  service: 'shared' | 'dedicated'
+}
+
+/**
+ * The addon releases a tenant's service runs, in addons_path order: the shared service's
+ * recorded set for a shared tenant, its own for a dedicated one. Commits come from the
+ * repositories' records (a removed repository shows its content hash only).
+ */
+export function tenantAddons(tenant: Pick<TenantRecord, 'mode' | 'series' | 'addons'>, host: Pick<HostRecord, 'services'> | undefined, repos: readonly AddonRepoRecord[]): TenantAddonView[] {
+  const set = tenant.mode === 'shared' ? host?.services?.[tenant.series]?.addons : tenant.addons
+  return (set ?? []).map(({repo, sha256}) => {
+    const commit = repos.find((r) => r.id === repo)?.releases.find((release) => release.sha256 === sha256)?.commit
+    return {repo, sha256, ...(commit ? {commit} : {}), release: releaseLabel({sha256, commit}), service: tenant.mode}
+  })
+}
+
+/** `repo@release, …` for a table cell. */
+export function addonsCell(addons: readonly TenantAddonView[]): string {
+  return addons.map((a) => `${a.repo}@${a.release}`).join(', ')
 }

@@ -1,15 +1,16 @@
-import {ExitCode, OdoopsError, messageOf, usageError} from '../../errors.js'
+import {ExitCode, OdoopsError, messageOf} from '../../errors.js'
 import {connectHost} from '../../hosts/connect.js'
 import type {SecretBox} from '../../secrets/secret-box.js'
 import type {SshConnection} from '../../ssh/connection.js'
-import type {AddonReleaseRecord, AddonSetEntry} from '../../state/records.js'
+import type {AddonSetEntry} from '../../state/records.js'
 import type {StateStore} from '../../state/store.js'
-import {checkReleases, hasErrors, type AddonProblem} from '../checks.js'
-import {currentRelease, getRepo, releaseIsLocal, releaseTarPath} from '../repos.js'
+import type {AddonProblem} from '../checks.js'
+import {releaseIsLocal, releaseTarPath} from '../repos.js'
+import {checkOnHost, pickReleases, releaseNotLocal, type PickedRelease} from './pick.js'
 import {sshDeployOps, type DeployHostOps} from './host-ops.js'
 import {releaseDir} from './layout.js'
 import {planDeploy} from './plan.js'
-import {coreModulesOf, type HostAddonFacts} from './probe.js'
+import type {HostAddonFacts} from './probe.js'
 import {pruneSelection, releasesToKeep, serviceConfigs} from './prune.js'
 import {recordAddonSet, resolveTarget, targetLabel, withServiceLock, type DeployTarget} from './service.js'
 import {upgradeDrifted, type TenantUpgrade} from './upgrade.js'
@@ -107,11 +108,6 @@ export interface AddonsDeployResult {
 /** How long each tenant may take to answer after the restart. */
 const HEALTH_WAIT_MS = 60_000
 
-export interface PickedRelease {
-  repo: string
-  release: AddonReleaseRecord
-}
-
 export async function deployAddons(env: AddonsDeployEnv, input: AddonsDeployInput): Promise<AddonsDeployResult> {
   const picked = await pickReleases(env, input.repos)
   const {result, replaced} = await deploySet(env, {host: input.host, service: input.service, what: 'addons deploy'}, picked)
@@ -147,29 +143,6 @@ export function hostOpsFor(env: AddonsDeployEnv): (host: string) => Promise<Depl
   return async (host) => sshDeployOps(await (env.connect ?? ((name: string) => connectHost(env.store, name)))(host), env)
 }
 
-/** The current release of each repository, whose tar must be on this machine. */
-async function pickReleases(env: AddonsDeployEnv, repos: readonly string[]): Promise<PickedRelease[]> {
-  if (repos.length === 0) throw usageError('ADDONS_REPO_REQUIRED', 'Which repositories? Name at least one.', ['odoops addons deploy <repo>… --host <host>'])
-  const twice = repos.find((repo, i) => repos.indexOf(repo) !== i)
-  if (twice) throw usageError('ADDONS_REPO_DUPLICATE', `${twice} is named twice.`, ['Name each repository once, in the order addons_path lists them.'])
-  const picked: PickedRelease[] = []
-  for (const name of repos) {
-    const release = currentRelease(await getRepo(env, name))
-    assertLocal(env, name, release)
-    picked.push({repo: name, release})
-  }
-  return picked
-}
-
-/** A release to copy to a host must be on this machine. */
-function assertLocal(env: Pick<AddonsDeployEnv, 'dataDir'>, repo: string, release: AddonReleaseRecord): void {
-  if (releaseIsLocal(env.dataDir, release.sha256)) return
-  throw new OdoopsError('ADDONS_RELEASE_NOT_LOCAL', `The content of ${repo}'s release ${release.sha256.slice(0, 12)} is not on this machine: it was pinned with another data directory.`, {
-    suggestions: [`odoops addons repo update ${repo}   (pins the source again here)`],
-    data: {repo, release: release.sha256},
-  })
-}
-
 async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, picked: PickedRelease[]): Promise<AddonsDeployResult> {
   const progress = env.onProgress ?? (() => {})
   const host = target.host.id
@@ -181,7 +154,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     python: picked.flatMap(({release}) => release.modules.flatMap((module) => module.externalPython)),
     configs: serviceConfigs(target.host, target.tenantsOnHost),
   })
-  const problems = checkAgainstHost(target, picked, facts)
+  const problems = checkOnHost({host: target.host.id, series: target.series, label: targetLabel(target)}, picked, facts)
 
   const configText = await ops.readConfig(target.config)
   if (configText === undefined) {
@@ -197,7 +170,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     env.signal?.throwIfAborted()
     let change: DeployedRelease['change'] = 'unchanged'
     if (plan.uploads.includes(release.sha256) && !releases.some((done) => done.sha256 === release.sha256)) {
-      assertLocal(env, repo, release)
+      if (!releaseIsLocal(env.dataDir, release.sha256)) throw releaseNotLocal(repo, release.sha256)
       progress(`Copying ${repo} (${release.sha256.slice(0, 12)}) to ${releaseDir(release.sha256)}`)
       change = (await ops.upload(release.sha256, releaseTarPath(env.dataDir, release.sha256))) === 'changed' ? 'uploaded' : 'unchanged'
     }
@@ -236,25 +209,6 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     ...(pruned.error ? {pruneError: pruned.error} : {}),
     problems,
   }
-}
-
-/** The checks with the host's facts; an error refuses the deploy before anything changed. */
-function checkAgainstHost(target: DeployTarget, picked: PickedRelease[], facts: HostAddonFacts): AddonProblem[] {
-  const host = target.host.id
-  if (facts.odooAddons.length === 0) {
-    throw new OdoopsError('ADDONS_ODOO_NOT_FOUND', `The python3 of ${host} finds no odoo package with its addons: Odoo is not installed there as host prepare installs it.`, {
-      suggestions: [`odoops host prepare ${host} --odoo ${target.series}`],
-      data: {host},
-    })
-  }
-  const problems = checkReleases(picked, {series: target.series, coreModules: coreModulesOf(facts), missingPython: new Set(facts.missingPython)})
-  if (!hasErrors(problems)) return problems
-  const errors = problems.filter((problem) => problem.severity === 'error')
-  const lines = errors.map((p) => `  [${p.check}] ${p.repo}${p.module ? `/${p.module}` : ''}: ${p.message}`)
-  throw new OdoopsError('ADDONS_CHECK_FAILED', `${errors.length === 1 ? 'A check' : `${errors.length} checks`} of the addons for the ${targetLabel(target)} service on ${host} failed; nothing was changed on the host:\n${lines.join('\n')}`, {
-    suggestions: [...new Set(errors.flatMap((p) => (p.fix ? [p.fix] : [])))],
-    data: {host, service: targetLabel(target), problems},
-  })
 }
 
 /** Which active tenants of the service pass their health check now, before the restart. */
