@@ -67,7 +67,7 @@ export class FakeHost implements DeployHostOps {
     this.calls.push(`health ${tenant.id}`)
     this.healthWaits.push(options.waitMs)
     const broken = this.breaks !== undefined && (addonsPathOf(this.files.get(SHARED_CONFIG) ?? '') ?? []).some((dir) => dir.endsWith(this.breaks!))
-    return broken || this.alwaysUnhealthy.has(tenant.id) ? {ok: false, detail: '/web/health: HTTP 500'} : {ok: true, detail: '/web/health passes, login ok, admin/admin refused'}
+    return broken || this.alwaysUnhealthy.has(tenant.id) ? {ok: false, detail: '/web/health: HTTP 500'} : {ok: true, detail: '/web/health passes, login ok'}
   }
   async journal(unit: string) {
     this.calls.push(`journal ${unit}`)

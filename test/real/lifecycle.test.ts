@@ -452,12 +452,12 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
         // The other tenants of the shared service: the module is there to install, not installed, and they answer.
         const listed = await cli(['tenant', 'list', '--host', a.host])
         ok(listed)
-        const neighbours = (listed.json.tenants as {id: string; mode: string; state: string; domain: string; database: string}[]).filter((t) => t.mode === 'shared' && t.state === 'active' && t.id !== shared.slug)
+        const neighbours = (listed.json.tenants as {slug: string; mode: string; state: string; domain: string; database: string}[]).filter((t) => t.mode === 'shared' && t.state === 'active' && t.slug !== shared.slug)
         expect(neighbours.length).to.be.greaterThan(0)
         for (const t of neighbours) {
           const facts = await odooProbe(a.sandbox, a.prepare.service.config, t.database, `print_json({'installed': env['ir.module.module'].search_count([('name', '=', 'odoops_demo'), ('state', '=', 'installed')]), 'columns': env.cr.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'res_partner' AND column_name LIKE 'odoops_demo%%'") or env.cr.fetchone()[0]})`)
-          expect(facts, t.id).to.deep.equal({installed: 0, columns: 0})
-          expect(await httpsStatus(a.sandbox, t.domain, '/web/health'), t.id).to.equal(200)
+          expect(facts, t.slug).to.deep.equal({installed: 0, columns: 0})
+          expect(await httpsStatus(a.sandbox, t.domain, '/web/health'), t.slug).to.equal(200)
         }
       })
 

@@ -29,11 +29,11 @@ export interface NginxHealthReport {
 export async function checkTenantThroughNginx(
   conn: SshConnection,
   tenant: NginxCheckTarget,
-  options: {password?: string; waitMs?: number} = {},
+  options: {password?: string; waitMs?: number; /** Also try admin/admin, which must be refused (default true). */ defaultPasswordCheck?: boolean} = {},
 ): Promise<NginxHealthReport> {
   // Retried as a whole until `waitMs` has passed: right after a reload, nginx's old workers may
   // still answer new connections with the previous configuration for a moment.
-  return pollUntil(() => checkOnce(conn, tenant, options.password, {port: 443, tls: true}), (report) => report.ok, {timeoutMs: options.waitMs ?? 0, intervalMs: 1000})
+  return pollUntil(() => checkOnce(conn, tenant, options.password, {port: 443, tls: true}, options.defaultPasswordCheck ?? true), (report) => report.ok, {timeoutMs: options.waitMs ?? 0, intervalMs: 1000})
 }
 
 /**
@@ -53,7 +53,7 @@ export async function checkTenantOnService(
 /** The series picks the login check; without it the running Odoo is asked (GET /web/version). */
 export type NginxCheckTarget = Pick<TenantRecord, 'domain' | 'database' | 'adminLogin'> & {series?: string}
 
-async function checkOnce(conn: SshConnection, tenant: NginxCheckTarget, password: string | undefined, via: {port: number; tls: boolean}): Promise<NginxHealthReport> {
+async function checkOnce(conn: SshConnection, tenant: NginxCheckTarget, password: string | undefined, via: {port: number; tls: boolean}, defaultPasswordCheck = true): Promise<NginxHealthReport> {
   const transport = hostTransport(conn, {...via, hostHeader: tenant.domain})
   try {
     let http: NginxHealthReport['http']
@@ -73,6 +73,7 @@ async function checkOnce(conn: SshConnection, tenant: NginxCheckTarget, password
     } catch (error) {
       return {ok: false, http, login: false, detail: `login through nginx failed: ${messageOf(error)}`}
     }
+    if (!defaultPasswordCheck) return {ok: login, http, login, detail: login ? '/web/health passes, login ok' : 'the stored admin password is refused'}
     const defaultPasswordRefused = !(await checkPasswordLogin(transport, major, tenant.database, adminLogin, 'admin'))
     const ok = login && defaultPasswordRefused
     const detail = !login ? 'the stored admin password is refused' : !defaultPasswordRefused ? 'admin/admin is still accepted' : '/web/health passes, login ok, admin/admin refused'

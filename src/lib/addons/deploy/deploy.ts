@@ -165,6 +165,9 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
   const present = new Set(facts.entries.map((entry) => entry.name))
   const plan = planDeploy({requested, coreDirs: facts.odooAddons.map((dir) => dir.path), configText, recorded: target.addons, present})
 
+  // The tenants' check before the restart runs while the releases are copied: both only read the service.
+  const healthBeforeRun = plan.restart && target.serving ? checkBefore(ops, target, progress) : Promise.resolve(new Map<string, boolean>())
+  healthBeforeRun.catch(() => {})
   const releases: DeployedRelease[] = []
   for (const {repo, release} of picked) {
     env.signal?.throwIfAborted()
@@ -178,7 +181,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
   }
 
   env.signal?.throwIfAborted()
-  const healthBefore = plan.restart && target.serving ? await checkBefore(ops, target, progress) : new Map<string, boolean>()
+  const healthBefore = await healthBeforeRun
   if (plan.configChanged) {
     progress(`Writing addons_path into ${target.config}`)
     await ops.writeConfig(target.config, plan.configText)

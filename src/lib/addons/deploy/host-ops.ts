@@ -47,7 +47,8 @@ export function sshDeployOps(conn: SshConnection, env: {store: StateStore; box: 
     },
     async health(tenant, {waitMs}) {
       const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
-      const report = await checkTenantThroughNginx(conn, tenant, {password, waitMs})
+      // Health and the stored password's login; whether admin/admin is refused does not depend on addons (tenant status checks it).
+      const report = await checkTenantThroughNginx(conn, tenant, {password, waitMs, defaultPasswordCheck: false})
       return {ok: report.ok, detail: report.detail}
     },
     journal: (unit) => unitJournal(conn, unit, 30),
