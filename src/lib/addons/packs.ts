@@ -1,4 +1,6 @@
-import {isAbsolute, relative, resolve} from 'node:path'
+import {mkdtemp, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {isAbsolute, join, relative, resolve} from 'node:path'
 import type {AddonReleaseRecord, AddonRepoRecord} from '../state/records.js'
 import {checkReleases, type AddonProblem} from './checks.js'
 import {insertRepo, pinRelease, releaseIsLocal, REPO_NAME_PATTERN, updateRepo, type AddonsEnv} from './repos.js'
@@ -147,9 +149,6 @@ export function packSource(declared: PackAddonRepo): AddonRepoRecord['source'] {
  * For pack authors' tests (`checkAddonsFolder` in the pack API).
  */
 export async function checkAddonsFolder(dir: string, options: {series?: string} = {}): Promise<{modules: AddonReleaseRecord['modules']; sha256: string; problems: AddonProblem[]}> {
-  const {mkdtemp, rm} = await import('node:fs/promises')
-  const {tmpdir} = await import('node:os')
-  const {join} = await import('node:path')
   const scratch = await mkdtemp(join(tmpdir(), 'odoops-addons-check-'))
   try {
     const {release} = await pinRelease({dataDir: scratch, cacheDir: scratch}, 'check', {kind: 'dir', path: resolve(dir)})
