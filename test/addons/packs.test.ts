@@ -6,6 +6,7 @@ import {packAddonRepos, readPackAddons, syncPackRepos, type InstalledPack, type 
 import {addRepo, listRepos, releaseIsLocal, removeRepo, updateRepo, type AddonsEnv} from '../../src/lib/addons/repos.js'
 import {isOdoopsError} from '../../src/lib/errors.js'
 import {discoverPacks} from '../../src/lib/plugins/discover.js'
+import {diagnosePacks} from '../../src/lib/plugins/doctor.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {ROOT} from '../helpers/cli.js'
@@ -132,6 +133,17 @@ describe('addon repositories shipped by packs (odoops.addons)', () => {
     const kept = (await store.addonRepos.get('fieldservice'))!
     expect(kept.source).to.deep.equal({kind: 'dir', path: source})
     expect(kept.current).to.equal(mine.release.sha256)
+
+    // plugins doctor says so, as a problem of the pack; without the clash the pack is fine.
+    const plugin = {name: '@acme/fieldservice', version: '1.0.0', root: join(base, 'pack-demo-1.0-1.0.0-user'), type: 'user', pjson: {odoops: {apiVersion: '^1.0.0', addons: {fieldservice: 'addons'}}}}
+    const report = await diagnosePacks([plugin], {store})
+    expect(report.packs[0].addons).to.deep.equal([{repo: 'fieldservice', folder: 'addons'}])
+    expect(report.broken).to.deep.equal(['@acme/fieldservice'])
+    expect(report.packs[0].problems).to.have.length(1)
+    expect(report.packs[0].problems[0]).to.include({area: 'addons', subject: 'fieldservice'})
+    expect(report.packs[0].problems[0].message).to.include(`your addon repository fieldservice (dir ${source})`)
+    await removeRepo(env, 'fieldservice')
+    expect((await diagnosePacks([plugin], {store})).broken).to.deep.equal([])
 
     // Two packs cannot ship one name (namespaces differ, so only a same-namespace pack could try): the first by package name keeps it.
     const twin = {...packAt('demo-1.1', '2.0.0'), name: '@zeta/fieldservice'}

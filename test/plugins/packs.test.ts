@@ -70,6 +70,18 @@ describe('vertical packs linked into odoops (plugins link, isolated config)', fu
     expect(remove.json.error.suggestions.join(' ')).to.include('odoops plugins uninstall @odoops/wholesale')
   })
 
+  it('onboarding from the wholesale template registers the pack\'s repository it names before checking it (no ADDONS_REPO_NOT_FOUND)', async () => {
+    const fresh = isolatedEnv()
+    await linkPacks(fresh, [PACKS.wholesale])
+    const answers = join(dir, 'onboard-answers.yaml')
+    writeFileSync(answers, 'company_name: Acme\ndomain: erp.acme.example\nadmin_email: owner@acme.example\n')
+    const result = await runCli(['onboard', '--template', 'wholesale/wholesale', '--answers', answers, '--host', 'nohost', '--yes', '--json', '--credentials-file', join(dir, 'creds.yaml')], {env: fresh})
+    expect(result.code).to.equal(2)
+    expect(result.json.error.code).to.equal('HOST_NOT_FOUND')
+    const list = await runCli(['addons', 'repo', 'list', '--json'], {env: fresh})
+    expect(list.json.repos.map((r: {name: string; location: string}) => [r.name, r.location])).to.deep.equal([['wholesale', 'pack @odoops/wholesale@0.1.0 addons']])
+  })
+
   it('the pack command behaves like a core one under --json: a bad file is every problem with its line, exit 2', async () => {
     const file = join(dir, 'bad.csv')
     writeFileSync(file, 'pricelist,product_code,min_quantity,price\nB2B Gold,FURN-001,10,12.5\n,FURN-002,x,1.234\nB2B Gold,FURN-001,10,13\n')
