@@ -57,6 +57,12 @@ export async function checkTemplateFile(file: string): Promise<{name: string; va
   return {name: entry.name, valid: Boolean(entry.template), problems: entry.issues.map((i) => formatIssue(file, i))}
 }
 
+/** Checks a folder of Odoo modules (a pack's `odoops.addons`) as odoops checks a release before deploying it (docs/addons.md, "Checks"). */
+export async function checkAddonsFolder(dir: string, options: {series?: string} = {}): Promise<{modules: import('./lib/state/records.js').AddonModuleInfo[]; sha256: string; problems: import('./lib/addons/checks.js').AddonProblem[]}> {
+  const {checkAddonsFolder: check} = await import('./lib/addons/packs.js')
+  return check(dir, options)
+}
+
 /** Why a pack's metric would be refused (undefined when it is fine): the meter registry's own rules. */
 export async function checkMetric(metric: import('./lib/plugins/api.js').PackMetric, namespace: string): Promise<string | undefined> {
   const {validateMetric} = await import('./lib/meter/registry.js')

@@ -116,6 +116,17 @@ export abstract class OdoopsCommand<T = unknown> extends Command {
     return this.store
   }
 
+  /**
+   * What the addons code needs (store, dirs, the installed packs' repositories). `sync`
+   * registers or re-pins the packs' repositories first: all of them (`true`) or those named.
+   */
+  protected async addonsEnv(options: {sync?: boolean | readonly string[]} = {}): Promise<import('../lib/addons/repos.js').AddonsEnv & {packs: import('../lib/addons/packs.js').PackAddonRepo[]}> {
+    const {installedPackRepos, syncPackAddons} = await import('./pack-addons.js')
+    const env = {store: await this.state(), dataDir: this.dirs.dataDir, cacheDir: this.dirs.cacheDir, packs: installedPackRepos(this.config)}
+    if (options.sync) await syncPackAddons(this.ui, env, options.sync === true ? undefined : options.sync)
+    return env
+  }
+
   /** The key that seals secrets in the state store (ODOOPS_SECRET_KEY or <configDir>/secret.key). */
   protected async secretBox(): Promise<import('../lib/secrets/secret-box.js').SecretBox> {
     const {SecretBox} = await import('../lib/secrets/secret-box.js')

@@ -161,8 +161,27 @@ export async function planImport(odoo: PackOdoo, rows: PriceRow[]): Promise<Impo
   }
 }
 
-/** Writes the plan: new pricelists, then each created or changed price. Safe to run again: it re-plans from what Odoo holds. */
-export async function applyImport(odoo: PackOdoo, plan: ImportPlan): Promise<void> {
+/**
+ * The field the pack's Odoo module (addons/odoops_wholesale, addon repository `wholesale`)
+ * adds to price rules: the file and line that last set the price.
+ */
+export const SOURCE_FIELD = 'odoops_wholesale_source'
+
+/**
+ * Whether the tenant's Odoo has the pack's field, i.e. runs odoops_wholesale (the wholesale
+ * template installs it; a tenant made otherwise may not have it, and imports all the same).
+ */
+export async function hasSourceField(odoo: PackOdoo): Promise<boolean> {
+  const fields = await odoo.call<Record<string, unknown>>('product.pricelist.item', 'fields_get', [[SOURCE_FIELD]], {attributes: ['type']})
+  return Object.hasOwn(fields, SOURCE_FIELD)
+}
+
+/**
+ * Writes the plan: new pricelists, then each created or changed price. Safe to run again: it
+ * re-plans from what Odoo holds. With `source` (the file's name, when the tenant has the
+ * pack's field), each price written records `<source>:<line>`.
+ */
+export async function applyImport(odoo: PackOdoo, plan: ImportPlan, source?: string): Promise<void> {
   const ids = new Map<string, number>()
   for (const name of plan.newPricelists) ids.set(name, await odoo.call<number>('product.pricelist', 'create', [{name}]))
   const existing = await odoo.call<{id: number; name: string}[]>('product.pricelist', 'search_read', [[['name', 'in', plan.existingPricelists]]], {fields: ['name']})
@@ -173,13 +192,14 @@ export async function applyImport(odoo: PackOdoo, plan: ImportPlan): Promise<voi
   for (const change of plan.changes) {
     const pricelistId = ids.get(change.pricelist)!
     const tmpl = template.get(change.productCode)!
+    const origin = source === undefined ? {} : {[SOURCE_FIELD]: `${source}:${change.line}`}
     if (change.action === 'create') {
       await odoo.call('product.pricelist.item', 'create', [
-        {pricelist_id: pricelistId, applied_on: '1_product', product_tmpl_id: tmpl, compute_price: 'fixed', min_quantity: change.minQuantity, fixed_price: change.price},
+        {pricelist_id: pricelistId, applied_on: '1_product', product_tmpl_id: tmpl, compute_price: 'fixed', min_quantity: change.minQuantity, fixed_price: change.price, ...origin},
       ])
     } else if (change.action === 'update') {
       const [item] = await odoo.call<number[]>('product.pricelist.item', 'search', [[['pricelist_id', '=', pricelistId], ['product_tmpl_id', '=', tmpl], ['applied_on', '=', '1_product'], ['compute_price', '=', 'fixed'], ['min_quantity', '=', change.minQuantity]]], {limit: 1})
-      await odoo.call('product.pricelist.item', 'write', [[item], {fixed_price: change.price}])
+      await odoo.call('product.pricelist.item', 'write', [[item], {fixed_price: change.price, ...origin}])
     }
   }
 }

@@ -1,11 +1,12 @@
 import {expect} from 'chai'
 import {fileURLToPath} from 'node:url'
 import {readFileSync} from 'node:fs'
-import {checkMetric, checkTemplateFile, type PackCheck, type PackStepContext} from 'odoops'
+import {join} from 'node:path'
+import {checkAddonsFolder, checkMetric, checkTemplateFile, type PackCheck, type PackStepContext} from 'odoops'
 import {parseCsv} from '../src/csv.js'
 import {checks, WHOLESALE_MODULES} from '../src/checks.js'
 import {metrics} from '../src/metrics.js'
-import {planImport, readPriceRows} from '../src/pricelist.js'
+import {applyImport, hasSourceField, planImport, readPriceRows, SOURCE_FIELD} from '../src/pricelist.js'
 import {warehousesStep} from '../src/steps.js'
 import {parseWarehouses} from '../src/warehouses.js'
 
@@ -101,6 +102,65 @@ describe('@odoops/wholesale', () => {
       expect(plan.changes.map((c) => [c.line, c.action])).to.deep.equal([[2, 'unchanged'], [3, 'update'], [4, 'create']])
       expect(plan.issues).to.deep.equal([{line: 5, message: 'no product with Internal Reference "C" in Odoo'}])
     })
+
+    it('writes each created or changed price with its file and line when the tenant has the pack\'s field, and without it otherwise', async () => {
+      const {rows} = readPriceRows('pricelist,product_code,min_quantity,price\nGold,A,0,10\nGold,A,5,9\nSilver,B,0,3\n')
+      const odooWith = (hasField: boolean) =>
+        fakeOdoo((model, method) => {
+          if (method === 'fields_get') return hasField ? {[SOURCE_FIELD]: {type: 'char'}} : {}
+          if (model === 'product.pricelist' && method === 'create') return 2
+          if (model === 'product.pricelist') return [{id: 1, name: 'Gold', active: true}]
+          if (model === 'product.product') return [{id: 11, default_code: 'A', product_tmpl_id: [21, 'A']}, {id: 12, default_code: 'B', product_tmpl_id: [22, 'B']}]
+          if (method === 'search') return [6]
+          if (method === 'search_read') return [{id: 5, pricelist_id: [1, 'Gold'], product_tmpl_id: [21, 'A'], min_quantity: 0, fixed_price: 10}, {id: 6, pricelist_id: [1, 'Gold'], product_tmpl_id: [21, 'A'], min_quantity: 5, fixed_price: 9.5}]
+          return true
+        })
+      const writes = (calls: {model: string; method: string; args: unknown[]}[]) => calls.filter((c) => c.model === 'product.pricelist.item' && (c.method === 'create' || c.method === 'write')).map((c) => [c.method, c.args])
+
+      const installed = odooWith(true)
+      expect(await hasSourceField(installed.odoo)).to.equal(true)
+      expect(installed.calls[0]).to.deep.equal({model: 'product.pricelist.item', method: 'fields_get', args: [[SOURCE_FIELD]]})
+      await applyImport(installed.odoo, await planImport(installed.odoo, rows), 'prices.csv')
+      expect(writes(installed.calls)).to.deep.equal([
+        ['write', [[6], {fixed_price: 9, [SOURCE_FIELD]: 'prices.csv:3'}]],
+        ['create', [{pricelist_id: 2, applied_on: '1_product', product_tmpl_id: 22, compute_price: 'fixed', min_quantity: 0, fixed_price: 3, [SOURCE_FIELD]: 'prices.csv:4'}]],
+      ])
+
+      const without = odooWith(false)
+      expect(await hasSourceField(without.odoo)).to.equal(false)
+      await applyImport(without.odoo, await planImport(without.odoo, rows))
+      expect(writes(without.calls)).to.deep.equal([
+        ['write', [[6], {fixed_price: 9}]],
+        ['create', [{pricelist_id: 2, applied_on: '1_product', product_tmpl_id: 22, compute_price: 'fixed', min_quantity: 0, fixed_price: 3}]],
+      ])
+    })
+  })
+
+  describe('its Odoo module (addons/, addon repository wholesale)', () => {
+    const addons = fileURLToPath(new URL('../addons', import.meta.url))
+
+    it('passes odoops\' own checks for every series the template targets, and is what the template installs', async () => {
+      const pjson = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8'))
+      expect(pjson.odoops.addons).to.deep.equal({wholesale: 'addons'})
+      expect(pjson.files).to.include('addons')
+      for (const series of ['17.0', '18.0', '19.0']) {
+        const checked = await checkAddonsFolder(addons, {series})
+        expect(checked.problems, series).to.deep.equal([])
+        expect(checked.modules).to.deep.equal([
+          {name: 'odoops_wholesale', title: 'odoops Wholesale', version: '1.0', license: 'LGPL-3', depends: ['product'], installable: true, externalPython: [], externalBin: []},
+        ])
+      }
+      const template = readFileSync(fileURLToPath(new URL('../templates/wholesale.yaml', import.meta.url)), 'utf8')
+      expect(/^addons: \[(.*)\]$/m.exec(template)![1]).to.equal('wholesale')
+      expect(/^modules: \[(.*)\]$/m.exec(template)![1]).to.include('odoops_wholesale')
+    })
+
+    it('adds the field the pricelist import writes, on the model it writes', () => {
+      const model = readFileSync(join(addons, 'odoops_wholesale', 'models', 'product_pricelist_item.py'), 'utf8')
+      expect(model).to.match(/_inherit = 'product\.pricelist\.item'/)
+      expect(model).to.match(new RegExp(`^    ${SOURCE_FIELD} = fields\\.Char\\(`, 'm'))
+      expect(readFileSync(join(addons, 'odoops_wholesale', '__init__.py'), 'utf8')).to.include('from . import models')
+    })
   })
 
   describe('fleet checks', () => {
@@ -119,7 +179,8 @@ describe('@odoops/wholesale', () => {
 
     it('checks the modules the template installs', () => {
       const modules = /^modules: \[(.*)\]$/m.exec(readFileSync(fileURLToPath(new URL('../templates/wholesale.yaml', import.meta.url)), 'utf8'))![1].split(',').map((m) => m.trim())
-      expect([...WHOLESALE_MODULES]).to.deep.equal(modules)
+      // The pack's own module is checked by its field's use, not by this check (tenants of template v1 lack it).
+      expect([...WHOLESALE_MODULES, 'odoops_wholesale']).to.deep.equal(modules)
       expect(checks.map((c) => c.name)).to.deep.equal(['modules', 'pricelists', 'b2b-portal'])
     })
 

@@ -31,6 +31,8 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
     const repos = (argv as string[]).filter((a) => a !== '--')
     const service = flags.service
     this.auditContext = {host: flags.host, ...(service === SHARED ? {} : {tenant: service}), details: {service, repos}}
+    // A pack's repository is registered (or pinned again) before the deploy picks its current release.
+    await this.addonsEnv({sync: repos})
     const result = await deployAddons(
       {store: await this.state(), box: await this.secretBox(), dataDir: this.dirs.dataDir, signal: this.abort.signal, onProgress: (message) => this.ui.note(message)},
       {host: flags.host, service, repos, upgrade: flags.upgrade},

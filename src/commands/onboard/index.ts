@@ -7,7 +7,7 @@ import type {StepRecord} from '../../lib/steps/runner.js'
 import {answerArgs, answersSummary, givenAnswers, passwordQuestionIds, planOnboarding, redactAnswerArgs, resumeOnboarding, startOnboarding, uiPrompter, type OnboardResult} from '../../lib/onboard/index.js'
 import {isSecretName, registerSecret} from '../../lib/secrets/redact.js'
 import {listTemplates, loadTemplate, type Template} from '../../lib/templates/index.js'
-import {parseAddonRepos} from '../../lib/tenants/addons.js'
+import {mergeAddonRepos, parseAddonRepos} from '../../lib/tenants/addons.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
 export interface OnboardOutput {
@@ -115,6 +115,8 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
       const {template} = loadTemplate(templateName)
       // Chosen on the terminal, or loaded again: the audit event hides its password answers.
       this.argvTemplate = template
+      // The template's and --addons' repositories may be packs': registered before they are checked.
+      await this.addonsEnv({sync: mergeAddonRepos(template.addons, parseAddonRepos(flags.addons))})
       const given = await givenAnswers(flags.answers, flags.answer ?? [])
       const request = await planOnboarding(store, {
         template,

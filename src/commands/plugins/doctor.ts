@@ -7,7 +7,7 @@ export type PluginsDoctorResult = DoctorReport
 export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
   static override usesSsh = true
   static override summary = "check the installed vertical packs: what each contributes, and every problem by pack"
-  static override description = `Loads every pack's contributions as the commands that use them would: templates (checked with the core template schema), metrics (checked like the core's; with --tenant also measured on that tenant, read-only, nothing stored), onboarding steps and their positions, extra questions, fleet checks; and lists its commands. A pack that throws while loading, has an invalid template or a failing metric is named with the problem. Exit 1 when any pack has a problem. See docs/plugins.md.`
+  static override description = `Loads every pack's contributions as the commands that use them would: templates (checked with the core template schema), metrics (checked like the core's; with --tenant also measured on that tenant, read-only, nothing stored), onboarding steps and their positions, extra questions, fleet checks; and lists its commands. Lists the addon repositories each ships (odoops.addons); one of yours registered under the same name is a problem of the pack, as yours is used instead. A pack that throws while loading, has an invalid template or a failing metric is named with the problem. Exit 1 when any pack has a problem. See docs/plugins.md.`
   static override flags = {
     tenant: Flags.string({description: "also measure the packs' metrics on this tenant (read-only; nothing is stored)"}),
   }
@@ -21,6 +21,10 @@ export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
       const store = await this.state()
       const {getTenant} = await import('../../lib/tenants/listing.js')
       options = {tenant: await getTenant(store, flags.tenant), store, box: await this.secretBox()}
+    } else if (pluginDescriptors(this.config).some((p) => (p.pjson.odoops as {addons?: unknown} | undefined)?.addons !== undefined)) {
+      // Only to see whether a repository of the user shadows a pack's: a store that cannot be opened skips that.
+      const store = await this.state().catch(() => undefined)
+      if (store) options = {store}
     }
     const report = await diagnosePacks(pluginDescriptors(this.config), options)
     this.render(report.packs)
@@ -39,6 +43,7 @@ export default class PluginsDoctor extends OdoopsCommand<PluginsDoctorResult> {
       {header: 'Metrics', get: (p) => p.metrics.map((m) => m.name).join(', ')},
       {header: 'Steps', get: (p) => p.steps.map((s) => `${s.name} (${s.position})`).join(', ')},
       {header: 'Commands', get: (p) => p.commands.join(', ')},
+      {header: 'Addons', get: (p) => p.addons.map((a) => a.repo).join(', ')},
       {header: 'State', get: (p) => (p.ok ? this.ui.color.green('ok') : this.ui.color.red(`${p.problems.length} problem(s)`))},
     ])
     if (this.ui.json) return

@@ -7,6 +7,7 @@ import {usageError} from '../../lib/errors.js'
 import {SIZES} from '../../lib/provision/odoo-config.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
 import {createTenant, normalizeCreateInput, resumeTenantCreate, type TenantCreateResult} from '../../lib/tenants/index.js'
+import {parseAddonRepos} from '../../lib/tenants/addons.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
 export interface TenantCreateOutput {
@@ -69,6 +70,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     } else {
       if (!flags.host) throw usageError('MISSING_VALUE', 'Which host? tenant create needs --host.', ['Pass --host <name> (odoops host list shows the prepared hosts).'])
       if (!flags.domain) throw usageError('MISSING_VALUE', 'Which domain? tenant create needs --domain.', ['Pass --domain <fqdn>, e.g. --domain acme.erp.example.com'])
+      if (flags.addons) await this.addonsEnv({sync: parseAddonRepos(flags.addons)})
       const input = normalizeCreateInput({
         slug: args.slug,
         host: flags.host,

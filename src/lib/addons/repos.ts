@@ -7,7 +7,8 @@ import type {AddonModuleInfo, AddonReleaseRecord, AddonRepoRecord, AddonSource} 
 import {checkReleases, type AddonProblem} from './checks.js'
 import {readManifest} from './manifest.js'
 import {checkGitUrl} from './sources/git-url.js'
-import {pinSource, readManifests, releaseFileIn, type PinnedRelease} from './sources/index.js'
+import type {PackAddonRepo} from './packs.js'
+import {pinSource, readManifests, releaseFileIn, type PinnableSource, type PinnedRelease} from './sources/index.js'
 
 /**
  * Addon repositories: a named source of Odoo modules, pinned into immutable releases
@@ -18,6 +19,8 @@ export interface AddonsEnv {
   store: Pick<StateStore, 'addonRepos'>
   dataDir: string
   cacheDir: string
+  /** The installed packs' repositories (packs.ts): needed to pin a `pack` source, and for the name and removal rules. */
+  packs?: readonly PackAddonRepo[]
 }
 
 /** OCA-style names: `server-tools`, `l10n-spain`, `partner_addons`. */
@@ -85,28 +88,37 @@ export interface PinResult {
 export async function addRepo(env: AddonsEnv, input: {name: string; source: AddonSource; series?: string}): Promise<PinResult> {
   validateRepoName(input.name)
   validateSeries(input.series)
+  const shipped = env.packs?.find((r) => r.repo === input.name)
+  if (shipped) {
+    throw usageError('ADDONS_REPO_PACK_NAME', `${input.name} is the addon repository shipped by pack ${shipped.pack}; odoops registers it by itself.`, [
+      `Give yours another name: odoops addons repo add ${input.name}-own …`,
+      `odoops addons repo show ${input.name}   (the pack's modules)`,
+    ])
+  }
   if (await env.store.addonRepos.get(input.name)) {
     throw usageError('ADDONS_REPO_EXISTS', `An addon repository named ${input.name} exists.`, [`odoops addons repo update ${input.name}   (pin its source again)`, `odoops addons repo show ${input.name}`])
   }
-  const {release, pinned} = await pinRelease(env, input.source)
+  const {release} = await pinRelease(env, input.name, input.source)
   const repo: AddonRepoRecord = {id: input.name, source: input.source, ...(input.series ? {series: input.series} : {}), releases: [release], current: release.sha256}
-  try {
-    await env.store.addonRepos.insert(repo)
-  } catch (error) {
-    forgetTarUnlessUsed(env, pinned, await env.store.addonRepos.list())
-    throw error
-  }
+  await insertRepo(env, repo)
   return {repo, release, outcome: 'added', problems: checkReleases([{repo: repo.id, release}], {series: input.series})}
 }
 
 /** Pin the repository's source again (a branch may have moved, a folder changed). */
 export async function updateRepo(env: AddonsEnv, name: string): Promise<PinResult & {outcome: 'pinned' | 'unchanged'}> {
   const existing = await getRepo(env, name)
-  const {release} = await pinRelease(env, existing.source)
+  // A pack's repository is pinned from the pack installed now, at its version.
+  const source = existing.source.kind === 'pack' ? installedPackSource(env, name, existing.source.pack) : existing.source
+  const {release} = await pinRelease(env, name, source)
   const problems = checkReleases([{repo: name, release}], {series: existing.series})
-  if (release.sha256 === existing.current) return {repo: existing, release: currentRelease(existing), outcome: 'unchanged', problems}
+  if (release.sha256 === existing.current) {
+    const same = JSON.stringify(source) === JSON.stringify(existing.source)
+    const repo = same ? existing : await env.store.addonRepos.update(name, (current) => ({...current, source}))
+    return {repo, release: currentRelease(repo), outcome: 'unchanged', problems}
+  }
   const repo = await env.store.addonRepos.update(name, (current) => ({
     ...current,
+    source,
     // A release pinned before (a branch moved back) is made current again, not recorded twice.
     releases: [...current.releases.filter((r) => r.sha256 !== release.sha256), release],
     current: release.sha256,
@@ -145,6 +157,11 @@ export async function listRepos(env: Pick<AddonsEnv, 'store'>): Promise<AddonRep
 
 export async function removeRepo(env: AddonsEnv, name: string): Promise<AddonRepoRecord> {
   const repo = await getRepo(env, name)
+  if (repo.source.kind === 'pack' && env.packs?.some((r) => r.repo === name)) {
+    throw usageError('ADDONS_REPO_FROM_PACK', `${name} is shipped by the installed pack ${repo.source.pack}; it is registered again as soon as a command needs it.`, [
+      `odoops plugins uninstall ${repo.source.pack}   (then odoops addons repo remove ${name})`,
+    ])
+  }
   await env.store.addonRepos.delete(name)
   const others = await env.store.addonRepos.list()
   for (const release of repo.releases) forgetTarUnlessUsed(env, release.sha256, others)
@@ -156,8 +173,32 @@ export function releaseIsLocal(dataDir: string, sha256: string): boolean {
   return existsSync(releaseTarPath(dataDir, sha256))
 }
 
-async function pinRelease(env: AddonsEnv, source: AddonSource): Promise<{release: AddonReleaseRecord; pinned: string}> {
-  const pinned: PinnedRelease = await pinSource(source, {cacheDir: env.cacheDir, releasesDir: releasesDir(env.dataDir)})
+/** Record a new repository; its release tar is deleted again when the store refuses it. */
+export async function insertRepo(env: AddonsEnv, repo: AddonRepoRecord): Promise<void> {
+  try {
+    await env.store.addonRepos.insert(repo)
+  } catch (error) {
+    forgetTarUnlessUsed(env, repo.current, await env.store.addonRepos.list())
+    throw error
+  }
+}
+
+/** The source of a pack's repository as the installed pack gives it now. */
+function installedPackSource(env: AddonsEnv, name: string, pack: string): AddonSource {
+  const declared = env.packs?.find((r) => r.repo === name)
+  if (!declared) {
+    throw usageError('ADDONS_PACK_NOT_INSTALLED', `${name} was shipped by pack ${pack}, which is not installed (or no longer ships it): it cannot be pinned again.`, [
+      `odoops plugins install ${pack}`,
+      `odoops addons repo remove ${name}   (its releases stay on the hosts that run them)`,
+    ])
+  }
+  return {kind: 'pack', pack: declared.pack, version: declared.version, folder: declared.folder}
+}
+
+/** Pin a source into a release (a pack's as the folder it names); the tar is kept in the releases directory. */
+export async function pinRelease(env: Pick<AddonsEnv, 'dataDir' | 'cacheDir' | 'packs'>, name: string, source: AddonSource): Promise<{release: AddonReleaseRecord; pinned: string}> {
+  const pinnable: PinnableSource = source.kind === 'pack' ? {kind: 'dir', path: packDir(env, name)} : source
+  const pinned: PinnedRelease = await pinSource(pinnable, {cacheDir: env.cacheDir, releasesDir: releasesDir(env.dataDir)})
   let manifests: Awaited<ReturnType<typeof readManifests>>
   try {
     manifests = await readManifests(pinned.tarPath)
@@ -176,6 +217,12 @@ async function pinRelease(env: AddonsEnv, source: AddonSource): Promise<{release
     modules,
   }
   return {release, pinned: pinned.sha256}
+}
+
+function packDir(env: Pick<AddonsEnv, 'packs'>, name: string): string {
+  const declared = env.packs?.find((r) => r.repo === name)
+  if (!declared) throw new OdoopsError('ADDONS_PACK_NOT_INSTALLED', `No installed pack ships ${name}.`, {suggestions: ['odoops plugins doctor']})
+  return declared.dir
 }
 
 function moduleInfo(name: string, text: string): AddonModuleInfo {

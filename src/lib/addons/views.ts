@@ -4,7 +4,7 @@ import type {AddonReleaseRecord, AddonRepoRecord, AddonSource} from '../state/re
 export interface AddonRepoView {
   name: string
   source: AddonSource
-  /** The source in one line: `git https://… @ 17.0`, `dir /srv/addons`, `archive /tmp/x.zip`. */
+  /** The source in one line: `git https://… @ 17.0`, `dir /srv/addons`, `archive /tmp/x.zip`, `pack @odoops/wholesale@0.1.0 addons`. */
   location: string
   series?: string
   current: AddonReleaseSummary
@@ -22,6 +22,7 @@ export interface AddonReleaseSummary {
 
 export function sourceLocation(source: AddonSource): string {
   if (source.kind === 'git') return `git ${source.url}${source.ref ? ` @ ${source.ref}` : ''}`
+  if (source.kind === 'pack') return `pack ${source.pack}@${source.version} ${source.folder}`
   return `${source.kind} ${source.path}`
 }
 

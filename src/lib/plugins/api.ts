@@ -33,6 +33,8 @@ export interface PackManifest {
   steps?: string
   /** A module exporting `checks: PackCheck[]` (fleet-status checks). */
   checks?: string
+  /** Folders of Odoo modules it ships, as addon repositories: `{"<namespace>": "addons"}`, or one folder named after the namespace (docs/addons.md, "Packs"). */
+  addons?: string | Record<string, string>
   /** One line per contribution, shown by the install confirmation (plugins:preinstall). */
   summary?: string
 }

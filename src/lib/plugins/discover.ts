@@ -1,5 +1,6 @@
 import {isAbsolute, join, relative, resolve} from 'node:path'
 import {satisfies, validRange} from 'semver'
+import {readPackAddons} from '../addons/packs.js'
 import {PACK_API_VERSION, type PackManifest} from './api.js'
 
 /**
@@ -21,7 +22,7 @@ export interface PluginDescriptor {
 /** A problem of a pack, named so `plugins doctor` can show it and the rest can carry on. */
 export interface PackProblem {
   /** What failed: the manifest, loading a module, a template, a metric, a step, questions, a check, a command. */
-  area: 'manifest' | 'api' | 'load' | 'template' | 'metric' | 'step' | 'questions' | 'check' | 'hooks'
+  area: 'manifest' | 'api' | 'load' | 'template' | 'metric' | 'step' | 'questions' | 'check' | 'hooks' | 'addons'
   /** The contribution concerned (a template file, a metric name…), when there is one. */
   subject?: string
   message: string
@@ -40,7 +41,7 @@ export interface PackDescriptor {
 }
 
 const NAMESPACE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/
-const KEYS = new Set(['apiVersion', 'namespace', 'templates', 'metrics', 'steps', 'checks', 'summary'])
+const KEYS = new Set(['apiVersion', 'namespace', 'templates', 'metrics', 'steps', 'checks', 'addons', 'summary'])
 /** Contribution keys that are paths inside the package. */
 const PATH_KEYS = ['templates', 'metrics', 'steps', 'checks'] as const
 
@@ -84,6 +85,8 @@ export function readPackManifest(plugin: PluginDescriptor): PackDescriptor {
     const rel = relative(plugin.root, full)
     if (rel.startsWith('..') || isAbsolute(rel)) problems.push({area: 'manifest', message: `"odoops.${key}" (${value}) points outside the package`})
   }
+  // Addon folders: a bad one is a problem of the pack, its other contributions still load.
+  for (const message of readPackAddons({...base, namespace, addons: section.addons}).problems) problems.push({area: 'addons', message})
   if (section.summary !== undefined && typeof section.summary !== 'string') problems.push({area: 'manifest', message: '"odoops.summary" must be a string'})
   // A pack's own oclif hooks would run on every command, --help included: contributions are declarative instead.
   const hooks = plugin.pjson.oclif?.hooks

@@ -1,3 +1,5 @@
+import {readPackAddons} from '../addons/packs.js'
+import {sourceLocation} from '../addons/views.js'
 import {messageOf} from '../errors.js'
 import {collectUsage} from '../meter/collect.js'
 import {meterDay} from '../meter/day.js'
@@ -25,6 +27,8 @@ export interface PackReport {
   steps: {name: string; position: string; templates: string[]}[]
   questions: string[]
   checks: string[]
+  /** Addon repositories it ships (`odoops.addons`): name and folder. */
+  addons: {repo: string; folder: string}[]
   commands: string[]
   problems: PackProblem[]
 }
@@ -57,9 +61,14 @@ function reportOf(pack: LoadedPack): PackReport {
     })),
     questions: pack.questions.flatMap((q) => q.questions.map((x) => `${x.id} → ${q.templates.join(', ')}`)),
     checks: pack.checks.map((c) => `${pack.namespace}/${c.name}`),
+    addons: addonsOf(pack).map((r) => ({repo: r.repo, folder: r.folder})),
     commands: pack.commands.map((c) => c.replaceAll(':', ' ')),
     problems: pack.problems,
   }
+}
+
+function addonsOf(pack: LoadedPack) {
+  return pack.manifest ? readPackAddons({...pack, addons: pack.manifest.addons}).repos : []
 }
 
 /**
@@ -91,6 +100,17 @@ export async function diagnosePacks(plugins: Iterable<PluginDescriptor>, options
       if (tenant.metrics.length === 0 && tenant.error) throw new Error(`could not measure ${tenant.tenant}: ${tenant.error.message}`)
       for (const reading of tenant.metrics.filter((m) => m.error !== undefined)) {
         owners.get(reading.metric)?.problems.push({area: 'metric', subject: reading.metric, message: `fails on tenant ${tenant.tenant}: ${reading.error}`})
+      }
+    }
+  }
+  // A repository the user registered under a pack's repository name is used instead of the pack's.
+  if (options.store) {
+    for (const pack of packs) {
+      for (const declared of addonsOf(pack)) {
+        const record = await options.store.addonRepos.get(declared.repo)
+        if (record && record.source.kind !== 'pack') {
+          pack.problems.push({area: 'addons', subject: declared.repo, message: `your addon repository ${declared.repo} (${sourceLocation(record.source)}) has the name of this pack's and is used instead: the pack's modules are not deployed. Remove yours (odoops addons repo remove ${declared.repo}) and add it again under another name`})
+        }
       }
     }
   }

@@ -273,6 +273,12 @@ odoops plugins link .  # use it in your odoops
 odoops plugins doctor  # what odoops sees of it, and any problem
 \`\`\`
 
+Odoo modules your vertical needs can ship in the pack too: put them in a folder of modules
+(\`addons/<module>/__manifest__.py\`), add \`"addons": {"${namespace}": "addons"}\` to the \`odoops\` section
+and \`"addons"\` to \`files\`, and name \`${namespace}\` in your template's \`addons\`. odoops registers it as
+the addon repository \`${namespace}\` (docs/addons.md, "Packs"); \`checkAddonsFolder('addons', {series})\`
+from 'odoops' checks it in your tests as a deploy would.
+
 The pack API (types, stability promise, how each contribution runs) is in odoops' docs/plugins.md.
 Written for pack API ^${major}.0.0 (odoops ${options.odoopsVersion}).
 `,

@@ -183,7 +183,12 @@ export interface ScheduleRecord extends BaseRecord {
 }
 
 /** Where an addon repository comes from (src/lib/addons/sources). Credentials never stored. */
-export type AddonSource = {kind: 'git'; url: string; ref?: string} | {kind: 'dir'; path: string} | {kind: 'archive'; path: string}
+export type AddonSource =
+  | {kind: 'git'; url: string; ref?: string}
+  | {kind: 'dir'; path: string}
+  | {kind: 'archive'; path: string}
+  /** Shipped by an installed pack (`odoops.addons` in its package.json): pinned from `<pack root>/<folder>` at that version. */
+  | {kind: 'pack'; pack: string; version: string; folder: string}
 
 /** One Odoo module of a pinned release, from its `__manifest__.py` (read, never executed). */
 export interface AddonModuleInfo {

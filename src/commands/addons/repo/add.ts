@@ -35,7 +35,7 @@ export default class AddonsRepoAdd extends OdoopsCommand<AddonsRepoAddOutput> {
     const {args, flags} = await this.parse(AddonsRepoAdd)
     const source = sourceFromFlags(flags)
     this.auditContext = {details: {repo: args.name, source: source.kind}}
-    const result = await addRepo({store: await this.state(), dataDir: this.dirs.dataDir, cacheDir: this.dirs.cacheDir}, {name: args.name, source, series: flags.series})
+    const result = await addRepo(await this.addonsEnv(), {name: args.name, source, series: flags.series})
     const {release} = result
     this.auditContext = {details: {repo: args.name, source: source.kind, release: release.sha256, ...(release.commit ? {commit: release.commit} : {})}}
     this.ui.log(`Addon repository ${args.name} added: release ${releaseLabel(release)} with ${release.modules.length} modules (${formatBytes(release.sizeBytes)}).`)

@@ -11,7 +11,7 @@ export default class AddonsRepoList extends OdoopsCommand<AddonsRepoListOutput> 
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
   async run(): Promise<AddonsRepoListOutput> {
-    const repos = (await listRepos({store: await this.state()})).map((repo) => repoView(repo))
+    const repos = (await listRepos(await this.addonsEnv({sync: true}))).map((repo) => repoView(repo))
     this.ui.table(repos, [
       {header: 'Name', get: (r) => r.name},
       {header: 'Source', get: (r) => r.location},

@@ -20,7 +20,7 @@ export default class AddonsRepoRemove extends OdoopsCommand<AddonsRepoRemoveOutp
     const {args, flags} = await this.parse(AddonsRepoRemove)
     this.auditContext = {details: {repo: args.name}}
     await confirmName(this.ui, {what: 'addon repository', name: args.name, given: flags.confirm, command: `odoops addons repo remove ${args.name}`})
-    const removed = await removeRepo({store: await this.state(), dataDir: this.dirs.dataDir, cacheDir: this.dirs.cacheDir}, args.name)
+    const removed = await removeRepo(await this.addonsEnv(), args.name)
     this.ui.log(`Addon repository ${args.name} removed from odoops (its source is untouched).`)
     return {removed: repoView(removed)}
   }

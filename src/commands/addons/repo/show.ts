@@ -22,7 +22,7 @@ export default class AddonsRepoShow extends OdoopsCommand<AddonsRepoShowOutput> 
 
   async run(): Promise<AddonsRepoShowOutput> {
     const {args, flags} = await this.parse(AddonsRepoShow)
-    const repo = await getRepo({store: await this.state()}, args.name)
+    const repo = await getRepo(await this.addonsEnv({sync: [args.name]}), args.name)
     const release = findRelease(repo, flags.release)
     const view = repoView(repo)
     const local = releaseIsLocal(this.dirs.dataDir, release.sha256)

@@ -22,7 +22,7 @@ export default class AddonsRepoUpdate extends OdoopsCommand<AddonsRepoUpdateOutp
   async run(): Promise<AddonsRepoUpdateOutput> {
     const {args} = await this.parse(AddonsRepoUpdate)
     this.auditContext = {details: {repo: args.name}}
-    const result = await updateRepo({store: await this.state(), dataDir: this.dirs.dataDir, cacheDir: this.dirs.cacheDir}, args.name)
+    const result = await updateRepo(await this.addonsEnv({sync: [args.name]}), args.name)
     const {release, outcome} = result
     this.auditContext = {details: {repo: args.name, outcome, release: release.sha256, ...(release.commit ? {commit: release.commit} : {})}}
     this.ui.log(outcome === 'pinned' ? `Addon repository ${args.name}: new release ${releaseLabel(release)} pinned (${release.modules.length} modules).` : `Addon repository ${args.name} is unchanged: release ${releaseLabel(release)}.`)

@@ -30,7 +30,10 @@ export interface PinnedRelease extends Release {
   ref?: string
 }
 
-export async function pinSource(source: AddonSource, dirs: SourceDirs, options: PinOptions = {}): Promise<PinnedRelease> {
+/** A pack's source is pinned as the folder it names (repos.ts resolves it to a `dir`). */
+export type PinnableSource = Exclude<AddonSource, {kind: 'pack'}>
+
+export async function pinSource(source: PinnableSource, dirs: SourceDirs, options: PinOptions = {}): Promise<PinnedRelease> {
   switch (source.kind) {
     case 'git': {
       const {releaseSha256: _alias, ...release} = await pinGit(source.url, source.ref, {...dirs, limits: options.limits})

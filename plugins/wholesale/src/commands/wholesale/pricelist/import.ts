@@ -1,6 +1,7 @@
 import {readFileSync} from 'node:fs'
+import {basename} from 'node:path'
 import {Args, Flags, OdoopsCommand, usageError, withTenantOdoo} from 'odoops'
-import {applyImport, planImport, readPriceRows, type PriceChange, type RowIssue} from '../../../pricelist.js'
+import {applyImport, hasSourceField, planImport, readPriceRows, SOURCE_FIELD, type PriceChange, type RowIssue} from '../../../pricelist.js'
 
 export interface PricelistImportResult {
   tenant: string
@@ -9,6 +10,8 @@ export interface PricelistImportResult {
   pricelists: {created: string[]; existing: string[]}
   items: {created: number; updated: number; unchanged: number}
   changes: PriceChange[]
+  /** Whether each price written records its file and line (odoops_wholesale_source): only on a tenant running the pack's module odoops_wholesale. */
+  sourceRecorded: boolean
 }
 
 function invalid(file: string, issues: RowIssue[]) {
@@ -20,7 +23,7 @@ function invalid(file: string, issues: RowIssue[]) {
 
 export default class WholesalePricelistImport extends OdoopsCommand<PricelistImportResult> {
   static override summary = "load customer pricelists into a tenant's Odoo from a CSV file"
-  static override description = `The CSV has a header line naming the columns pricelist, product_code (the product's Internal Reference), min_quantity (optional, default 0) and price (at most 2 decimals). Every line is checked first — and every product looked up in Odoo — and any problem stops the import with all of them listed (exit 2), nothing written. Pricelists that do not exist are created; each price is a fixed-price rule of its product from that quantity on, created or updated; rules the file does not mention are left alone. --dry-run reports the same changes without writing. Runs through XML-RPC as the tenant's admin.`
+  static override description = `The CSV has a header line naming the columns pricelist, product_code (the product's Internal Reference), min_quantity (optional, default 0) and price (at most 2 decimals). Every line is checked first — and every product looked up in Odoo — and any problem stops the import with all of them listed (exit 2), nothing written. Pricelists that do not exist are created; each price is a fixed-price rule of its product from that quantity on, created or updated; rules the file does not mention are left alone. --dry-run reports the same changes without writing. When the tenant runs the pack's Odoo module odoops_wholesale (the wholesale template installs it), each price written records its file name and line in odoops_wholesale_source; without it the import works the same and says so. Runs through XML-RPC as the tenant's admin.`
   static override audited = true
   static override usesSsh = true
   static override args = {
@@ -47,7 +50,8 @@ export default class WholesalePricelistImport extends OdoopsCommand<PricelistImp
     const result = await withTenantOdoo(store, await this.secretBox(), args.tenant, async (odoo) => {
       const plan = await planImport(odoo, rows)
       if (plan.issues.length) throw invalid(args.file, plan.issues)
-      if (!flags['dry-run']) await applyImport(odoo, plan)
+      const recorded = await hasSourceField(odoo)
+      if (!flags['dry-run']) await applyImport(odoo, plan, recorded ? basename(args.file) : undefined)
       const count = (action: PriceChange['action']) => plan.changes.filter((c) => c.action === action).length
       return {
         tenant: args.tenant,
@@ -56,6 +60,7 @@ export default class WholesalePricelistImport extends OdoopsCommand<PricelistImp
         pricelists: {created: plan.newPricelists, existing: plan.existingPricelists},
         items: {created: count('create'), updated: count('update'), unchanged: count('unchanged')},
         changes: plan.changes,
+        sourceRecorded: recorded,
       }
     })
     this.ui.table(result.changes.filter((c) => c.action !== 'unchanged'), [
@@ -70,6 +75,11 @@ export default class WholesalePricelistImport extends OdoopsCommand<PricelistImp
     this.ui.log(
       `${verb} ${result.pricelists.created.length} pricelist(s)${result.pricelists.created.length ? ` (${result.pricelists.created.join(', ')})` : ''}; ` +
         `prices: ${result.items.created} new, ${result.items.updated} changed, ${result.items.unchanged} unchanged${result.dryRun ? ' (dry run: nothing written)' : ''}.`,
+    )
+    this.ui.log(
+      result.sourceRecorded
+        ? `Each price ${result.dryRun ? 'would record' : 'records'} its file and line (${SOURCE_FIELD}).`
+        : `The tenant does not run the pack's module odoops_wholesale: prices do not record their file (the wholesale template installs it; or odoops addons deploy wholesale, then install it).`,
     )
     this.auditContext.details = {...this.auditContext.details, ...result.items, pricelistsCreated: result.pricelists.created}
     return result
