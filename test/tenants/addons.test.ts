@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import type {DeployHostOps} from '../../src/lib/addons/deploy/host-ops.js'
 import {stageAddonsForNewService} from '../../src/lib/addons/deploy/new-service.js'
 import type {HostAddonFacts} from '../../src/lib/addons/deploy/probe.js'
-import {addRepo, REPO_NAME_PATTERN, releaseTarPath, updateRepo, type AddonsEnv} from '../../src/lib/addons/repos.js'
+import {addRepo, REPO_NAME_PATTERN, releaseTarPath, type AddonsEnv} from '../../src/lib/addons/repos.js'
 import type {OdoopsError} from '../../src/lib/errors.js'
 import {planOnboarding} from '../../src/lib/onboard/run.js'
 import type {SecretBox} from '../../src/lib/secrets/secret-box.js'
@@ -13,7 +13,7 @@ import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {AddonRepoRecord, SharedServiceRecord, TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {loadTemplate, parseTemplate} from '../../src/lib/templates/index.js'
-import {checkAddonRepos, mergeAddonRepos, parseAddonRepos, sharedAddonsPlan, sharedDriftError} from '../../src/lib/tenants/addons.js'
+import {checkAddonRepos, mergeAddonRepos, parseAddonRepos, sharedAddonsPlan} from '../../src/lib/tenants/addons.js'
 import {sharedAddonsStep} from '../../src/lib/tenants/addons-steps.js'
 import {createTenant} from '../../src/lib/tenants/create.js'
 import {normalizeCreateInput} from '../../src/lib/tenants/input.js'
@@ -68,26 +68,21 @@ describe('tenant addons: the repositories a tenant asks for', () => {
 
     it('nothing when the service runs every repository asked for, whatever their releases', () => {
       const plan = sharedAddonsPlan(recorded, ['acme'], currentOf({acme: SHA('c'), 'server-tools': SHA('a')}))
-      expect(plan).to.deep.equal({missing: [], deploy: [], drift: []})
+      expect(plan).to.deep.equal({missing: [], set: []})
     })
 
-    it('the recorded set in its order, then the missing repositories in the order asked', () => {
-      const plan = sharedAddonsPlan(recorded, ['new-b', 'acme', 'new-a'], currentOf({'server-tools': SHA('a'), acme: SHA('b'), 'new-a': SHA('d'), 'new-b': SHA('e')}))
-      expect(plan).to.deep.equal({missing: ['new-b', 'new-a'], deploy: ['server-tools', 'acme', 'new-b', 'new-a'], drift: []})
-      expect(sharedAddonsPlan(undefined, ['x'], () => SHA('f'))).to.deep.equal({missing: ['x'], deploy: ['x'], drift: []})
-    })
-
-    it('reports the recorded repositories a deploy would move (newer release pinned, or no longer registered)', () => {
-      const plan = sharedAddonsPlan(recorded, ['new'], currentOf({'server-tools': SHA('9'), new: SHA('d')}))
-      expect(plan.drift).to.deep.equal([
-        {repo: 'server-tools', running: SHA('a'), current: SHA('9')},
-        {repo: 'acme', running: SHA('b')},
-      ])
-      const error = sharedDriftError('h1', '17.0', plan)
-      expect(error.code).to.equal('TENANT_ADDONS_SHARED_DRIFT')
-      expect(error.message).to.include('server-tools runs release aaaaaaaaaaaa but its current release is 999999999999').and.include('acme runs release bbbbbbbbbbbb but is no longer registered')
-      // The deploy it suggests leaves out the repository that is gone.
-      expect(error.suggestions[0]).to.include('odoops addons deploy server-tools new --host h1 --service shared')
+    it('the recorded set as it runs (a newer pinned release does not move it), then the missing repositories at their current release, in the order asked', () => {
+      const plan = sharedAddonsPlan(recorded, ['new-b', 'acme', 'new-a'], currentOf({'server-tools': SHA('9'), acme: SHA('8'), 'new-a': SHA('d'), 'new-b': SHA('e')}))
+      expect(plan).to.deep.equal({
+        missing: ['new-b', 'new-a'],
+        set: [
+          {repo: 'server-tools', sha256: SHA('a')},
+          {repo: 'acme', sha256: SHA('b')},
+          {repo: 'new-b', sha256: SHA('e')},
+          {repo: 'new-a', sha256: SHA('d')},
+        ],
+      })
+      expect(sharedAddonsPlan(undefined, ['x'], () => SHA('f'))).to.deep.equal({missing: ['x'], set: [{repo: 'x', sha256: SHA('f')}]})
     })
   })
 
@@ -180,21 +175,6 @@ describe('tenant addons: the repositories a tenant asks for', () => {
         expect(error.code).to.equal('ADDONS_REPO_NOT_FOUND')
         expect(await store.tenants.count()).to.equal(0)
       })
-
-      it('a shared service whose recorded repositories would move to newer releases', async () => {
-        const old = (await store.addonRepos.get('demo'))!.current
-        const demoDir = (await store.addonRepos.get('demo'))!.source as {path: string}
-        cpSync(join(FIXTURES, 'demo-1.1'), demoDir.path, {recursive: true})
-        await updateRepo(addonsEnv, 'demo')
-        const other = join(base, 'other')
-        cpSync(join(FIXTURES, 'demo-1.0'), other, {recursive: true})
-        await addRepo(addonsEnv, {name: 'other', source: {kind: 'dir', path: other}})
-        await store.hosts.insert({id: 'h1', address: '10.0.0.1', port: 22, user: 'root', services: {'17.0': {...shared, addons: [{repo: 'demo', sha256: old}]}}})
-        const error = await thrownBy(() => createTenant(env(), input('other')))
-        expect(error.code).to.equal('TENANT_ADDONS_SHARED_DRIFT')
-        expect(error.exit).to.equal(2)
-        expect(await store.tenants.count()).to.equal(0)
-      })
     })
 
     describe('the shared step of tenant create', () => {
@@ -209,15 +189,6 @@ describe('tenant addons: the repositories a tenant asks for', () => {
         const sha = (await store.addonRepos.get('demo'))!.current
         const result = await sharedAddonsStep.run(await ctxFor([{repo: 'demo', sha256: sha}]), new AbortController().signal)
         expect(result).to.deep.equal({change: 'unchanged', detail: 'the shared service runs demo'})
-      })
-
-      it('refuses to move the repositories the service runs (drift found at run time)', async () => {
-        const other = join(base, 'other')
-        cpSync(join(FIXTURES, 'demo-1.0'), other, {recursive: true})
-        await addRepo(addonsEnv, {name: 'other', source: {kind: 'dir', path: other}})
-        const ctx = await ctxFor([{repo: 'other', sha256: SHA('e')}])
-        const error = await thrownBy(() => sharedAddonsStep.run(ctx, new AbortController().signal))
-        expect(error.code).to.equal('TENANT_ADDONS_SHARED_DRIFT')
       })
     })
 

@@ -1,11 +1,12 @@
-import {deployAddons} from '../addons/deploy/deploy.js'
+import {deploySet} from '../addons/deploy/deploy.js'
+import {pickSet} from '../addons/deploy/pick.js'
 import {sshDeployOps} from '../addons/deploy/host-ops.js'
 import {nextAddonsRecord, sameSet} from '../addons/deploy/layout.js'
 import {stageAddonsForNewService} from '../addons/deploy/new-service.js'
 import {SHARED} from '../addons/deploy/service.js'
 import {getHost} from '../hosts/lookup.js'
 import type {Step} from '../steps/runner.js'
-import {currentReleases, sharedAddonsPlan, sharedDriftError} from './addons.js'
+import {currentReleases, sharedAddonsPlan} from './addons.js'
 import type {TenantStepContext} from './context.js'
 import {saveTenant} from './save-tenant.js'
 
@@ -33,11 +34,11 @@ export const sharedAddonsStep: TenantStep = {
     const host = await getHost(store, ctx.host.id)
     const current = await currentReleases(store)
     const plan = sharedAddonsPlan(host.services?.[series]?.addons, wanted, (repo) => current.get(repo))
-    if (plan.deploy.length === 0) return {change: 'unchanged', detail: `the shared service runs ${wanted.join(', ')}`}
-    if (plan.drift.length > 0) throw sharedDriftError(host.id, series, plan)
-    const result = await deployAddons(
+    if (plan.set.length === 0) return {change: 'unchanged', detail: `the shared service runs ${wanted.join(', ')}`}
+    const {result} = await deploySet(
       {store, box: ctx.env.box, dataDir: dataDirOf(ctx), signal, ...(ctx.env.connect ? {connect: ctx.env.connect} : {})},
-      {host: host.id, service: SHARED, repos: plan.deploy},
+      {host: host.id, service: SHARED, what: 'tenant create'},
+      await pickSet({store}, plan.set),
     )
     ctx.host = await getHost(store, host.id)
     ctx.shared = ctx.host.services?.[series]

@@ -1,4 +1,4 @@
-import {ExitCode, OdoopsError, usageError} from '../errors.js'
+import {usageError} from '../errors.js'
 import {currentRelease, releaseIsLocal, validateRepoName} from '../addons/repos.js'
 import {releaseNotLocal} from '../addons/deploy/pick.js'
 import type {AddonRepoRecord, AddonSetEntry} from '../state/records.js'
@@ -55,66 +55,30 @@ export async function checkAddonRepos(env: {store: Pick<StateStore, 'addonRepos'
   return picked
 }
 
-/** A recorded repository of the shared service whose current release is not the one it runs. */
-export interface SharedAddonDrift {
-  repo: string
-  /** The release the service runs. */
-  running: string
-  /** Its repository's current release, or undefined when the repository is no longer registered. */
-  current?: string
-}
-
 export interface SharedAddonsPlan {
   /** The repositories the tenant asks for that the service does not run. */
   missing: string[]
-  /** The whole set to deploy (the recorded repositories in their order, then the missing ones); empty when nothing is missing. */
-  deploy: string[]
-  /** Recorded repositories a deploy would move to another release (it deploys current releases). */
-  drift: SharedAddonDrift[]
+  /** The set to deploy: the recorded one as it is (same releases, same order), then the missing repositories at their current release; empty when nothing is missing. */
+  set: AddonSetEntry[]
 }
 
 /**
  * What the shared service must deploy for a tenant asking for `wanted`: nothing when it runs
  * them all already (whatever their release: that is the service's choice), else its recorded
- * set with the missing repositories appended.
+ * set unchanged with the missing repositories appended. The repositories it runs keep their
+ * releases: a tenant's creation never upgrades code under the service's other tenants.
  */
 export function sharedAddonsPlan(recorded: readonly AddonSetEntry[] | undefined, wanted: readonly string[], currentOf: (repo: string) => string | undefined): SharedAddonsPlan {
-  const set = recorded ?? []
+  const set = (recorded ?? []).map(({repo, sha256}) => ({repo, sha256}))
   const running = new Set(set.map((entry) => entry.repo))
   const missing = wanted.filter((repo) => !running.has(repo))
-  if (missing.length === 0) return {missing, deploy: [], drift: []}
-  const drift = set
-    .map((entry) => ({repo: entry.repo, running: entry.sha256, current: currentOf(entry.repo)}))
-    .filter((entry) => entry.current !== entry.running)
-    .map(({repo, running: sha, current}) => ({repo, running: sha, ...(current ? {current} : {})}))
-  return {missing, deploy: [...set.map((entry) => entry.repo), ...missing], drift}
-}
-
-/**
- * Adding a repository to the shared service deploys the current release of every repository
- * in its set: when one of those has moved since, the tenant creation would upgrade the code
- * under every other tenant of the service. That is refused; the operator deploys on purpose.
- */
-export function sharedDriftError(host: string, series: string, plan: SharedAddonsPlan): OdoopsError {
-  const lines = plan.drift.map((d) =>
-    d.current
-      ? `${d.repo} runs release ${d.running.slice(0, 12)} but its current release is ${d.current.slice(0, 12)}`
-      : `${d.repo} runs release ${d.running.slice(0, 12)} but is no longer registered`,
-  )
-  const gone = plan.drift.filter((d) => !d.current).map((d) => d.repo)
-  const deploy = plan.deploy.filter((repo) => !gone.includes(repo))
-  return new OdoopsError(
-    'TENANT_ADDONS_SHARED_DRIFT',
-    `Adding ${plan.missing.join(', ')} to the shared ${series} service of ${host} would also move the repositories it runs to other releases (${lines.join('; ')}); nothing was created.`,
-    {
-      exit: ExitCode.USAGE,
-      suggestions: [
-        `Deploy the set on purpose first (its tenants may then need an upgrade): odoops addons deploy ${deploy.join(' ')} --host ${host} --service shared`,
-        'Then create the tenant again (or resume it).',
-      ],
-      data: {host, series, missing: plan.missing, drift: plan.drift},
-    },
-  )
+  if (missing.length === 0) return {missing, set: []}
+  const added = missing.map((repo) => {
+    const sha256 = currentOf(repo)
+    if (!sha256) throw usageError('ADDONS_REPO_NOT_FOUND', `No addon repository named ${repo}.`, ['odoops addons repo list'])
+    return {repo, sha256}
+  })
+  return {missing, set: [...set, ...added]}
 }
 
 /** The current release of each registered repository, by name. */

@@ -4,8 +4,8 @@ import {connectHost} from '../hosts/connect.js'
 import {allocatePortPair} from '../provision/port-allocation.js'
 import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
-import type {HostRecord, TenantOperation, TenantRecord} from '../state/records.js'
-import {checkAddonRepos, currentReleases, sharedAddonsPlan, sharedDriftError} from './addons.js'
+import type {TenantOperation, TenantRecord} from '../state/records.js'
+import {checkAddonRepos} from './addons.js'
 import type {TenantEnv, TenantStepContext} from './context.js'
 import {createSteps, restoreSteps} from './create-steps.js'
 import {databaseNameFor, type TenantCreateInput} from './input.js'
@@ -52,7 +52,7 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
   const {series, shared} = pickSeries(host, input.series)
   const database = databaseNameFor(input.mode, input.slug, input.domain)
   await checkFleetUnique(store, input.slug, input.domain)
-  await checkCreateAddons(env, host, series, input)
+  await checkCreateAddons(env, input)
   const conn = await connectFor(env)(host.id)
   const checked = await preflight(conn, store, host, input, shared, database)
 
@@ -89,12 +89,8 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
   return runCreatePlan(env, input.slug, false)
 }
 
-/**
- * The addon repositories asked for, before anything is created: registered, their content on
- * this machine, and for a shared tenant a set the shared service can take without moving the
- * repositories it runs to other releases.
- */
-async function checkCreateAddons(env: TenantEnv, host: HostRecord, series: string, input: TenantCreateInput): Promise<void> {
+/** The addon repositories asked for, before anything is created: registered, their content on this machine. */
+async function checkCreateAddons(env: TenantEnv, input: TenantCreateInput): Promise<void> {
   const wanted = input.addons ?? []
   if (wanted.length === 0) return
   if (input.restore) {
@@ -103,10 +99,6 @@ async function checkCreateAddons(env: TenantEnv, host: HostRecord, series: strin
     ])
   }
   await checkAddonRepos(env, wanted)
-  if (input.mode !== 'shared') return
-  const current = await currentReleases(env.store)
-  const plan = sharedAddonsPlan(host.services?.[series]?.addons, wanted, (repo) => current.get(repo))
-  if (plan.drift.length > 0) throw sharedDriftError(host.id, series, plan)
 }
 
 /** `tenant create --resume <slug>`: continue a failed or interrupted creation from its failed step. */

@@ -1,5 +1,5 @@
 import {OdoopsError, usageError} from '../../errors.js'
-import type {AddonReleaseRecord} from '../../state/records.js'
+import type {AddonReleaseRecord, AddonSetEntry} from '../../state/records.js'
 import type {StateStore} from '../../state/store.js'
 import {checkReleases, hasErrors, type AddonProblem} from '../checks.js'
 import {currentRelease, getRepo, releaseIsLocal} from '../repos.js'
@@ -53,4 +53,22 @@ export function checkOnHost(target: {host: string; series: string; label: string
     suggestions: [...new Set(errors.flatMap((p) => (p.fix ? [p.fix] : [])))],
     data: {host, service: label, problems},
   })
+}
+
+/** The releases of a recorded set (each repository at the release given, not its current one). */
+export async function pickSet(env: {store: Pick<StateStore, 'addonRepos'>}, set: readonly AddonSetEntry[]): Promise<PickedRelease[]> {
+  const picked: PickedRelease[] = []
+  for (const entry of set) picked.push({repo: entry.repo, release: releaseOf((await getRepo(env, entry.repo)).releases, entry.sha256, entry.repo)})
+  return picked
+}
+
+export function releaseOf(releases: readonly AddonReleaseRecord[], sha256: string, repo: string): AddonReleaseRecord {
+  const release = releases.find((r) => r.sha256 === sha256)
+  if (!release) {
+    throw new OdoopsError('ADDONS_RELEASE_UNKNOWN', `${repo} has no record of release ${sha256.slice(0, 12)} any more (the repository was removed and added again?).`, {
+      suggestions: [`odoops addons repo show ${repo}`],
+      data: {repo, release: sha256},
+    })
+  }
+  return release
 }

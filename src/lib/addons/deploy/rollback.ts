@@ -1,9 +1,9 @@
 import {messageOf, OdoopsError, usageError} from '../../errors.js'
 import {restoreInPlace} from '../../backup/restore-in-place.js'
-import type {AddonModuleInfo, AddonReleaseRecord, AddonSetEntry, AddonUpgradeRecord, TenantRecord} from '../../state/records.js'
+import type {AddonModuleInfo, AddonUpgradeRecord, TenantRecord} from '../../state/records.js'
 import {getRepo} from '../repos.js'
 import {hostOpsFor, deploySet, type AddonsDeployEnv, type AddonsDeployResult} from './deploy.js'
-import type {PickedRelease} from './pick.js'
+import {pickSet, releaseOf} from './pick.js'
 import {resolveTarget, targetLabel, type DeployTarget} from './service.js'
 import {releaseVersion} from './versions.js'
 
@@ -109,23 +109,6 @@ export function releasesToSwitch(target: Pick<DeployTarget, 'addons' | 'addonsHi
   throw usageError('ADDONS_NO_PREVIOUS_RELEASE', `The ${targetLabel(target)} service on ${target.host.id} has run no other release of ${repo} (of the last three sets it ran).`, [
     `Deploy the release you want: odoops addons repo show ${repo}, then pin and deploy it`,
   ])
-}
-
-function releaseOf(releases: readonly AddonReleaseRecord[], sha256: string, repo: string): AddonReleaseRecord {
-  const release = releases.find((r) => r.sha256 === sha256)
-  if (!release) {
-    throw new OdoopsError('ADDONS_RELEASE_UNKNOWN', `${repo} has no record of release ${sha256.slice(0, 12)} any more (the repository was removed and added again?).`, {
-      suggestions: [`odoops addons repo show ${repo}`],
-      data: {repo, release: sha256},
-    })
-  }
-  return release
-}
-
-async function pickSet(env: AddonsDeployEnv, set: readonly AddonSetEntry[]): Promise<PickedRelease[]> {
-  const picked: PickedRelease[] = []
-  for (const entry of set) picked.push({repo: entry.repo, release: releaseOf((await getRepo(env, entry.repo)).releases, entry.sha256, entry.repo)})
-  return picked
 }
 
 /**
