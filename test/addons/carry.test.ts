@@ -1,5 +1,6 @@
 import {expect} from 'chai'
-import {addonSetOf, assertSharedRuns} from '../../src/lib/addons/deploy/carry.js'
+import {assertSharedRuns} from '../../src/lib/addons/deploy/carry.js'
+import {addonSetOf} from '../../src/lib/addons/deploy/layout.js'
 import {ExitCode} from '../../src/lib/errors.js'
 import type {HostRecord} from '../../src/lib/state/records.js'
 import {shared, tenant} from './fake-deploy-host.js'

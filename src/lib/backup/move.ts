@@ -1,4 +1,5 @@
-import {addonSetOf, assertSharedRuns, ensureReleasesOnHost} from '../addons/deploy/carry.js'
+import {assertSharedRuns, ensureReleasesOnHost} from '../addons/deploy/carry.js'
+import {addonSetOf} from '../addons/deploy/layout.js'
 import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
 import {getHost} from '../hosts/lookup.js'
 import {checkPasswordLogin, detectOdooMajor} from '../odoo/session.js'

@@ -1,3 +1,4 @@
+import {addonSetOf} from '../addons/deploy/layout.js'
 import {releaseLabel} from '../addons/views.js'
 import type {AddonRepoRecord, HostRecord, TenantRecord} from '../state/records.js'
 
@@ -67,8 +68,7 @@ export interface TenantAddonView {
  * repositories' records (a removed repository shows its content hash only).
  */
 export function tenantAddons(tenant: Pick<TenantRecord, 'mode' | 'series' | 'addons'>, host: Pick<HostRecord, 'services'> | undefined, repos: readonly AddonRepoRecord[]): TenantAddonView[] {
-  const set = tenant.mode === 'shared' ? host?.services?.[tenant.series]?.addons : tenant.addons
-  return (set ?? []).map(({repo, sha256}) => {
+  return addonSetOf(tenant, host).map(({repo, sha256}) => {
     const commit = repos.find((r) => r.id === repo)?.releases.find((release) => release.sha256 === sha256)?.commit
     return {repo, sha256, ...(commit ? {commit} : {}), release: releaseLabel({sha256, commit}), service: tenant.mode}
   })

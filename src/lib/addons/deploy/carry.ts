@@ -13,12 +13,6 @@ import {uploadRelease} from './upload.js'
  * (deploying to a shared service is for every tenant on it, so the move does not do it).
  */
 
-/** The releases a tenant runs: a dedicated tenant's own set, a shared tenant's service's. */
-export function addonSetOf(tenant: TenantRecord, host: HostRecord): AddonSetEntry[] {
-  const set = tenant.mode === 'dedicated' ? tenant.addons : host.services?.[tenant.series]?.addons
-  return (set ?? []).map(({repo, sha256}) => ({repo, sha256}))
-}
-
 /** Refuses a move into a shared service that lacks a release the tenant runs. */
 export function assertSharedRuns(tenant: TenantRecord, needed: readonly AddonSetEntry[], host: HostRecord, service: SharedServiceRecord | undefined): void {
   const runs = new Set((service?.addons ?? []).map((entry) => entry.sha256))

@@ -1,4 +1,4 @@
-import type {AddonSetEntry} from '../../state/records.js'
+import type {AddonSetEntry, HostRecord, TenantRecord} from '../../state/records.js'
 
 /**
  * Where addon releases live on a host: one directory per release, named by the SHA-256 of its
@@ -60,4 +60,10 @@ export function releasesInRecords(records: readonly {addons?: AddonSetEntry[]; a
     for (const set of [record.addons ?? [], ...(record.addonsHistory ?? [])]) for (const entry of set) used.add(entry.sha256)
   }
   return used
+}
+
+/** The releases a tenant runs: its shared service's recorded set when shared, its own when dedicated. */
+export function addonSetOf(tenant: Pick<TenantRecord, 'mode' | 'series' | 'addons'>, host: Pick<HostRecord, 'services'> | undefined): AddonSetEntry[] {
+  const set = tenant.mode === 'shared' ? host?.services?.[tenant.series]?.addons : tenant.addons
+  return (set ?? []).map(({repo, sha256}) => ({repo, sha256}))
 }
