@@ -158,9 +158,19 @@ describe('addons deploy (a host in memory)', () => {
     expect((error.data as {journal: string[]}).journal).to.have.length(2)
     expect(host.files.get(SHARED_CONFIG)).to.equal(deployedConfig)
     expect(host.calls.filter((c) => c.startsWith('restart'))).to.have.length(2)
-    expect(host.calls.slice(-4)).to.deep.equal(['health acme', 'journal odoops-shared-17.service', `write ${SHARED_CONFIG}`, 'restart odoops-shared-17.service'])
+    // After the switch back, only reads (the versions, for the --upgrade hint).
+    expect(host.calls.filter((c) => !c.startsWith('versions')).slice(-4)).to.deep.equal(['health acme', 'journal odoops-shared-17.service', `write ${SHARED_CONFIG}`, 'restart odoops-shared-17.service'])
     // The record still says the release that runs.
     expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.deep.equal([{repo: 'demo', sha256: first}])
+  })
+
+  it('a switch back while installed modules are behind the release names --upgrade (their tables lack the new fields)', async () => {
+    host.versions['acme.test'] = {odoops_demo: '17.0.0.9'}
+    host.breaks = await demoSha()
+    const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
+    expect(error.code).to.equal('ADDONS_DEPLOY_FAILED')
+    expect(error.message).to.include('odoops_demo 17.0.0.9 → 17.0.1.0')
+    expect(error.suggestions[0]).to.equal('odoops addons deploy <repo>… --host h1 --upgrade   (upgrades them before the restart, each after a verified backup)')
   })
 
   it('a tenant already unhealthy before the restart is reported, not blamed on the new addons', async () => {
@@ -239,6 +249,101 @@ describe('addons deploy (a host in memory)', () => {
     const notLocal = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
     expect(notLocal.code).to.equal('ADDONS_RELEASE_NOT_LOCAL')
     expect(host.calls).to.deep.equal([])
+  })
+
+  describe('--upgrade: -u before the restart', () => {
+    let backups: string[]
+    beforeEach(() => {
+      backups = []
+      env.safetyBackup = async (slug, lockOwner) => {
+        backups.push(`${slug}${lockOwner ? ' (tenant lock held)' : ''}`)
+        return `bk-${slug}`
+      }
+      host.versions['acme.test'] = {odoops_demo: '17.0.0.9'}
+      host.upgradeTo = {odoops_demo: '17.0.1.0'}
+    })
+
+    it('backs up, writes the config, runs -u with the new addons_path, then restarts once and checks health; the upgrade is recorded', async () => {
+      const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true})
+      const sha = await demoSha()
+      expect(backups).to.deep.equal(['acme'])
+      const order = host.calls.filter((c) => /^(write|upgrade|restart|health)/.test(c))
+      expect(order).to.deep.equal(['health acme', `write ${SHARED_CONFIG}`, 'upgrade acme.test odoops_demo with 2 path(s)', 'restart odoops-shared-17.service', 'health acme'])
+      expect(result.upgrades).to.have.length(1)
+      expect(result.upgrades![0]).to.deep.include({tenant: 'acme', modules: ['odoops_demo'], backup: 'bk-acme', ok: true, upgraded: ['odoops_demo']})
+      expect(result.versions.find((v) => v.tenant === 'acme')!.differs).to.deep.equal([])
+      const records = (await store.tenants.get('acme'))!.addonsUpgrades!
+      expect(records.map((r) => ({repo: r.repo, release: r.release, modules: r.modules, backup: r.backup, outcome: r.outcome}))).to.deep.equal([{repo: 'demo', release: sha, modules: ['odoops_demo'], backup: 'bk-acme', outcome: 'upgraded'}])
+    })
+
+    it('a tenant whose safety backup fails refuses the whole deploy with nothing written, upgraded or restarted', async () => {
+      env.safetyBackup = async (slug) => {
+        throw new OdoopsError('BACKUP_VERIFY_FAILED', `dump of ${slug} is corrupt`)
+      }
+      const before = host.files.get(SHARED_CONFIG)
+      const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true}))
+      expect(error.code).to.equal('ADDONS_SAFETY_BACKUP_FAILED')
+      expect(error.message).to.include('acme').and.to.include('nothing was deployed')
+      expect(host.files.get(SHARED_CONFIG)).to.equal(before)
+      expect(host.calls.some((c) => /^(write|upgrade|restart)/.test(c))).to.equal(false)
+      expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.equal(undefined)
+      expect((await store.tenants.get('acme'))!.addonsUpgrades).to.equal(undefined)
+    })
+
+    it('versions that cannot be read refuse with ADDONS_VERSIONS_UNREADABLE before anything changes', async () => {
+      host.installedVersions = async () => {
+        throw new Error('psql: connection refused')
+      }
+      const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true}))
+      expect(error.code).to.equal('ADDONS_VERSIONS_UNREADABLE')
+      expect(backups).to.deep.equal([])
+      expect(host.calls.some((c) => /^(write|upgrade|restart|upload)/.test(c))).to.equal(false)
+    })
+
+    it('a failed -u puts the previous config back, restarts on it, records the failure and names the backup to restore', async () => {
+      host.upgradeFails.add('acme.test')
+      const before = host.files.get(SHARED_CONFIG)
+      const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true}))
+      expect(error.code).to.equal('ADDONS_UPGRADE_FAILED')
+      expect(error.message).to.include('KeyError').and.to.include('runs its previous addons_path again')
+      expect(error.suggestions).to.include('odoops backup restore bk-acme --tenant acme --force')
+      expect(host.files.get(SHARED_CONFIG)).to.equal(before)
+      expect(host.calls.slice(-2)).to.deep.equal([`write ${SHARED_CONFIG}`, 'restart odoops-shared-17.service'])
+      expect((await store.hosts.get('h1'))!.services!['17.0'].addons).to.equal(undefined)
+      expect((await store.tenants.get('acme'))!.addonsUpgrades!.map((r) => r.outcome)).to.deep.equal(['failed'])
+    })
+
+    it('a -u that leaves a module behind is reported as not done (ADDONS_UPGRADE_INCOMPLETE)', async () => {
+      host.upgradeTo = {}
+      const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true})
+      expect(result.upgrades![0]).to.deep.include({ok: false, upgraded: []})
+      expect(result.upgrades![0].error!.code).to.equal('ADDONS_UPGRADE_INCOMPLETE')
+    })
+
+    it('releases already deployed whose modules were never upgraded: -u and a restart, with no config write', async () => {
+      await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']})
+      host.calls = []
+      const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true})
+      expect(result).to.include({change: 'changed', restarted: true})
+      expect(host.calls.filter((c) => /^(write|upgrade|restart)/.test(c))).to.deep.equal(['upgrade acme.test odoops_demo with 2 path(s)', 'restart odoops-shared-17.service'])
+    })
+
+    it('a dedicated service is stopped for the -u and started on the new code; its backup runs under the tenant lock the deploy holds', async () => {
+      await store.tenants.insert(tenant('solo', {mode: 'dedicated', service: {unit: 'odoops-solo.service', config: DEDICATED_CONFIG, dataDir: '/d', httpPort: 8200, geventPort: 8201, role: 'odoops_solo'}}))
+      host.versions['solo.test'] = {odoops_demo: '17.0.0.9'}
+      const result = await deployAddons(env, {host: 'h1', service: 'solo', repos: ['demo'], upgrade: true})
+      expect(backups).to.deep.equal(['solo (tenant lock held)'])
+      expect(host.calls.filter((c) => /^(write|stop|upgrade|restart)/.test(c))).to.deep.equal([`write ${DEDICATED_CONFIG}`, 'stop odoops-solo.service', 'upgrade solo.test odoops_demo with 2 path(s)', 'restart odoops-solo.service'])
+      expect(result.upgrades!.map((u) => [u.tenant, u.ok])).to.deep.equal([['solo', true]])
+    })
+
+    it('nothing drifted: no backup and the deploy is a plain one', async () => {
+      host.versions = {}
+      const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], upgrade: true})
+      expect(backups).to.deep.equal([])
+      expect(result.upgrades).to.deep.equal([])
+      expect(host.calls.some((c) => c.startsWith('upgrade'))).to.equal(false)
+    })
   })
 
   it('refuses a host whose python3 finds no Odoo', async () => {

@@ -63,6 +63,20 @@ export class FakeHost implements DeployHostOps {
     this.calls.push(`restart ${unit}`)
     if (this.restartFails && addonsPathOf(this.files.get(SHARED_CONFIG) ?? '')) throw new OdoopsError('UNIT_FAILED', `${unit} did not become active (it is failed).`)
   }
+  async stop(unit: string) {
+    this.calls.push(`stop ${unit}`)
+  }
+  /** Databases whose -u fails. */
+  upgradeFails = new Set<string>()
+  /** What -u sets each module's version to (default: the version it finds in the release, as Odoo does). */
+  upgradeTo: Record<string, string> = {}
+  async upgradeModules(run: {config: string; database: string; modules: readonly string[]}) {
+    this.calls.push(`upgrade ${run.database} ${run.modules.join(',')} with ${(addonsPathOf(this.files.get(run.config) ?? '') ?? []).length} path(s)`)
+    if (this.upgradeFails.has(run.database)) return {ok: false, detail: `odoo -u failed on ${run.database} (exit 1):\nERROR ${run.database} odoo.modules.loading: KeyError`}
+    const versions = (this.versions[run.database] ??= {})
+    for (const module of run.modules) if (this.upgradeTo[module]) versions[module] = this.upgradeTo[module]
+    return {ok: true, detail: `upgraded ${run.modules.join(', ')}`}
+  }
   async health(tenant: TenantRecord, options: {waitMs: number}) {
     this.calls.push(`health ${tenant.id}`)
     this.healthWaits.push(options.waitMs)

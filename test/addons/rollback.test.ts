@@ -56,7 +56,7 @@ describe('addons rollback: which release, which tenants', () => {
 
   it('records one upgrade per repository, and finds the newest for a release', () => {
     const records = upgradeRecords(
-      {tenant: 't', differs: [{module: 'm1', repo: 'x', installed: '1', release: '2'}, {module: 'm2', repo: 'y', installed: '1', release: '2'}, {module: 'm3', repo: 'x', installed: '1', release: '2'}]},
+      {differs: [{module: 'm1', repo: 'x', installed: '1', release: '2'}, {module: 'm2', repo: 'y', installed: '1', release: '2'}, {module: 'm3', repo: 'x', installed: '1', release: '2'}]},
       [{repo: 'x', sha256: B}, {repo: 'y', sha256: C}],
       [{repo: 'x', sha256: A}, {repo: 'y', sha256: C}],
       'bk1',

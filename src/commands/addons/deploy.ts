@@ -10,14 +10,14 @@ export type AddonsDeployOutput = AddonsDeployResult
 export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
   static override usesSsh = true
   static override summary = "deploy addon repositories' current releases to an Odoo service's addons_path"
-  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed; --upgrade then runs odoo -u for exactly those, tenant by tenant, each after a safety backup that verified by a test restore (recorded on the tenant: odoops addons rollback --restore puts it back); a tenant whose upgrade failed makes the command exit 1 (ADDONS_UPGRADE_FAILED) with every tenant's outcome in the result. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. See docs/addons.md.`
+  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed; --upgrade runs odoo -u for exactly those before the service restarts on the new code (new stored fields need their columns first), tenant by tenant, after a verified safety backup of every one of them (recorded on the tenant: odoops addons rollback --restore puts it back); a failed -u puts the previous addons_path back and exits 1 (ADDONS_UPGRADE_FAILED) naming each touched tenant's backup. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. See docs/addons.md.`
   static override audited = true
   static override strict = false
   static override args = {repo: Args.string({description: 'addon repositories, in addons_path order (more may follow)', required: true})}
   static override flags = {
     host: Flags.string({description: 'the host of the service', required: true}),
     service: Flags.string({description: `"${SHARED}" (the host's shared service) or a dedicated tenant's slug`, default: SHARED}),
-    upgrade: Flags.boolean({description: 'then upgrade (-u) the installed modules whose version changed, tenant by tenant, each after a verified safety backup'}),
+    upgrade: Flags.boolean({description: 'upgrade (-u) the installed modules whose version changed before the restart, each tenant after a verified safety backup'}),
   }
   static override examples = [
     '<%= config.bin %> <%= command.id %> server-tools acme-addons --host h1',
@@ -48,7 +48,7 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
     }
     this.render(result)
     const failed = (result.upgrades ?? []).filter((u) => !u.ok)
-    if (failed.length > 0) this.reportProblems('ADDONS_UPGRADE_FAILED', `The upgrade of ${failed.map((u) => u.tenant).join(', ')} failed: see above. The new releases are deployed; the other tenants were upgraded.`)
+    if (failed.length > 0) this.reportProblems('ADDONS_UPGRADE_FAILED', `The upgrade of ${failed.map((u) => u.tenant).join(', ')} failed: see above. The new releases are deployed.`)
     return result
   }
 

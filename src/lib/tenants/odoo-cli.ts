@@ -19,6 +19,9 @@ export interface OdooRunSpec {
   lang?: string
 }
 
+/** Time `odoo -u/-i --stop-after-init` may take: upgrading many modules takes minutes. */
+export const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
+
 export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
   const lockFile = `/run/lock/odoops-db-${spec.database.replace(/[^a-zA-Z0-9_.-]/g, '_')}.lock`
   const args: string[] = ['-c', spec.config, '-d', spec.database]

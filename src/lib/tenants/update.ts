@@ -11,10 +11,8 @@ import {inspectDatabase, missingModules} from './database.js'
 import {checkTenantThroughNginx} from './health.js'
 import {getTenant} from './listing.js'
 import {withTenantLock} from './lock.js'
-import {odooFailureSummary, odooRunCommand} from './odoo-cli.js'
+import {ODOO_UPDATE_TIMEOUT_MS, odooFailureSummary, odooRunCommand} from './odoo-cli.js'
 
-/** Time `odoo -u/-i --stop-after-init` may take: upgrading many modules takes minutes. */
-const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
 /** How long the tenant may take to answer through nginx after its service (re)started. */
 const HEALTH_WAIT_MS = 60_000
 /** Technical module names (same rule as tenant create); `all` upgrades every installed module (`-u all`). */

@@ -12,8 +12,8 @@ import {releaseDir} from './layout.js'
 import {planDeploy} from './plan.js'
 import type {HostAddonFacts} from './probe.js'
 import {pruneSelection, releasesToKeep, serviceConfigs} from './prune.js'
-import {recordAddonSet, resolveTarget, targetLabel, withServiceLock, type DeployTarget} from './service.js'
-import {upgradeDrifted, type TenantUpgrade} from './upgrade.js'
+import {recordAddonSet, resolveTarget, serviceLockOwner, targetLabel, withServiceLock, type DeployTarget} from './service.js'
+import {appendUpgrades, markFailed, modulesOf, safetyBackupOver, takeSafetyBackups, upgradeRecords, type SafetyBackup, type TenantUpgrade, type UpgradeWork} from './upgrade.js'
 import {versionDrift, type VersionDrift} from './versions.js'
 
 /**
@@ -35,6 +35,8 @@ export interface AddonsDeployEnv {
   hostOps?: (host: string) => Promise<DeployHostOps>
   /** What is happening, for people. */
   onProgress?: (message: string) => void
+  /** `--upgrade`'s verified safety backup of a tenant (default: backup run + verify); tests give their own. */
+  safetyBackup?: SafetyBackup
 }
 
 export interface AddonsDeployInput {
@@ -110,12 +112,8 @@ const HEALTH_WAIT_MS = 60_000
 
 export async function deployAddons(env: AddonsDeployEnv, input: AddonsDeployInput): Promise<AddonsDeployResult> {
   const picked = await pickReleases(env, input.repos)
-  const {result, replaced} = await deploySet(env, {host: input.host, service: input.service, what: 'addons deploy'}, picked)
-  if (!input.upgrade) return result
-  // After the service's lock is released: each tenant's -u takes that tenant's own lock.
-  const deployed = result.releases.map(({repo, sha256}) => ({repo, sha256}))
-  const work = result.versions.filter((v) => !v.error).map((v) => ({tenant: v.tenant, differs: v.differs}))
-  return {...result, upgrades: await upgradeDrifted(env, work, deployed, replaced)}
+  const {result} = await deploySet(env, {host: input.host, service: input.service, what: 'addons deploy'}, picked, {upgrade: input.upgrade === true})
+  return result
 }
 
 /**
@@ -126,6 +124,7 @@ export async function deploySet(
   env: AddonsDeployEnv,
   where: {host: string; service: string; what: string},
   picked: PickedRelease[],
+  options: {upgrade?: boolean} = {},
 ): Promise<{result: AddonsDeployResult; replaced: AddonSetEntry[]}> {
   const first = await resolveTarget(env.store, where.host, where.service)
   return withServiceLock(env.store, first, where.what, async () => {
@@ -133,7 +132,9 @@ export async function deploySet(
     const target = await resolveTarget(env.store, where.host, where.service)
     const ops = await hostOpsFor(env)(target.host.id)
     const replaced = target.addons ?? []
-    return {result: await deployLocked(env, ops, target, picked), replaced}
+    // A dedicated service's lock is its tenant's: the safety backup runs under it.
+    const lockOwner = target.kind === 'dedicated' ? serviceLockOwner(where.what) : undefined
+    return {result: await deployLocked(env, ops, target, picked, {upgrade: options.upgrade === true, replaced, lockOwner}), replaced}
   })
 }
 
@@ -143,7 +144,14 @@ export function hostOpsFor(env: AddonsDeployEnv): (host: string) => Promise<Depl
   return async (host) => sshDeployOps(await (env.connect ?? ((name: string) => connectHost(env.store, name)))(host), env)
 }
 
-async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, picked: PickedRelease[]): Promise<AddonsDeployResult> {
+interface LockedOptions {
+  upgrade: boolean
+  replaced: AddonSetEntry[]
+  /** The tenant lock the deploy holds (a dedicated service), for its safety backup. */
+  lockOwner?: string
+}
+
+async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, picked: PickedRelease[], options: LockedOptions): Promise<AddonsDeployResult> {
   const progress = env.onProgress ?? (() => {})
   const host = target.host.id
   const label = targetLabel(target)
@@ -165,8 +173,11 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
   const present = new Set(facts.entries.map((entry) => entry.name))
   const plan = planDeploy({requested, coreDirs: facts.odooAddons.map((dir) => dir.path), configText, recorded: target.addons, present})
 
+  // With --upgrade: which tenants' modules the new releases change, read before anything changes.
+  const work = options.upgrade ? upgradeWork(await readVersions(ops, target, picked, progress), target) : []
   // The tenants' check before the restart runs while the releases are copied: both only read the service.
-  const healthBeforeRun = plan.restart && target.serving ? checkBefore(ops, target, progress) : Promise.resolve(new Map<string, boolean>())
+  const restarts = (plan.restart || work.length > 0) && target.serving
+  const healthBeforeRun = restarts ? checkBefore(ops, target, progress) : Promise.resolve(new Map<string, boolean>())
   healthBeforeRun.catch(() => {})
   const releases: DeployedRelease[] = []
   for (const {repo, release} of picked) {
@@ -182,16 +193,21 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
 
   env.signal?.throwIfAborted()
   const healthBefore = await healthBeforeRun
+  // Every backup before the first change: a tenant without one refuses the whole deploy.
+  const backups = work.length > 0 ? await takeSafetyBackups(env.safetyBackup ?? safetyBackupOver(env), work, options.lockOwner, progress) : new Map<string, string>()
   if (plan.configChanged) {
     progress(`Writing addons_path into ${target.config}`)
     await ops.writeConfig(target.config, plan.configText)
   }
+  const upgrades = await upgradeBeforeRestart(env, ops, target, work, {backups, requested, replaced: options.replaced, previousConfig: configText, progress})
   let restarted = false
   let health: AddonsDeployResult['health'] = []
   let restartSkipped: string | undefined
-  if (plan.restart && !target.serving) restartSkipped = `tenant ${target.tenant?.id} is stopped: it runs these addons when started`
-  if (plan.restart && target.serving) {
-    health = await restartAndCheck(ops, target, progress, configText, healthBefore)
+  if ((plan.restart || work.length > 0) && !target.serving) restartSkipped = `tenant ${target.tenant?.id} is stopped: it runs these addons when started`
+  if (restarts) {
+    health = await restartAndCheck(ops, target, progress, configText, healthBefore).catch(async (error: unknown) => {
+      throw options.upgrade ? withRestoreHints(error, upgrades) : await withUpgradeHint(error, await readVersions(ops, target, picked, () => {}), target)
+    })
     restarted = true
   }
   if (plan.record) await recordAddonSet(env.store, target, requested)
@@ -203,7 +219,7 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     service: {kind: target.kind, series: target.series, unit: target.unit, config: target.config, ...(target.tenant ? {tenant: target.tenant.id} : {})},
     releases,
     addonsPath: plan.addonsPath,
-    change: plan.configChanged || plan.restart || plan.record ? 'changed' : 'unchanged',
+    change: plan.configChanged || plan.restart || plan.record || work.length > 0 ? 'changed' : 'unchanged',
     restarted,
     ...(restartSkipped ? {restartSkipped} : {}),
     health,
@@ -211,6 +227,136 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     pruned: pruned.removed,
     ...(pruned.error ? {pruneError: pruned.error} : {}),
     problems,
+    ...(options.upgrade ? {upgrades: upgrades.map((u) => checkedUpgrade(u, versions))} : {}),
+  }
+}
+
+/** The tenants with modules to upgrade; a tenant whose versions could not be read refuses the deploy (nothing changed yet). */
+function upgradeWork(versions: TenantVersions[], target: DeployTarget): UpgradeWork[] {
+  const unreadable = versions.filter((v) => v.error)
+  if (unreadable.length > 0) {
+    throw new OdoopsError('ADDONS_VERSIONS_UNREADABLE', `The installed modules of ${unreadable.map((v) => `${v.tenant} (${v.error})`).join(', ')} could not be read: with --upgrade nothing was deployed.`, {
+      suggestions: [...unreadable.map((v) => `odoops tenant status ${v.tenant}`), `Or deploy without --upgrade to ${targetLabel(target)}, then upgrade with odoops tenant update <tenant> --modules <modules>`],
+      data: {tenants: unreadable.map((v) => ({tenant: v.tenant, error: v.error}))},
+    })
+  }
+  return versions.filter((v) => v.differs.length > 0).map((v) => ({tenant: v.tenant, database: v.database, differs: v.differs}))
+}
+
+/**
+ * `odoo -u` of each tenant's drifted modules with the new addons_path, the service not yet
+ * restarted on it (a dedicated one stopped, so -u has its database to itself). A failed -u
+ * puts the previous config back and starts the service on it: every tenant then runs the code
+ * it ran before, and the error names the backups that give each upgraded tenant its data back.
+ */
+async function upgradeBeforeRestart(
+  env: AddonsDeployEnv,
+  ops: DeployHostOps,
+  target: DeployTarget,
+  work: UpgradeWork[],
+  context: {backups: Map<string, string>; requested: AddonSetEntry[]; replaced: AddonSetEntry[]; previousConfig: string; progress: (message: string) => void},
+): Promise<Omit<TenantUpgrade, 'upgraded'>[]> {
+  if (work.length === 0) return []
+  const {backups, progress} = context
+  if (target.kind === 'dedicated' && target.serving) {
+    progress(`Stopping ${target.unit} for the upgrade`)
+    await ops.stop(target.unit)
+  }
+  const done: Omit<TenantUpgrade, 'upgraded'>[] = []
+  for (const item of work) {
+    env.signal?.throwIfAborted()
+    const backup = backups.get(item.tenant)!
+    const modules = modulesOf(item)
+    const at = new Date().toISOString()
+    await appendUpgrades(env.store, item.tenant, upgradeRecords(item, context.requested, context.replaced, backup, at))
+    progress(`Upgrading ${modules.join(', ')} in ${item.tenant}`)
+    const started = Date.now()
+    const outcome = await ops.upgradeModules({config: target.config, database: item.database, series: target.series, modules}).catch((error: unknown) => ({ok: false, detail: messageOf(error)}))
+    if (outcome.ok) {
+      done.push({tenant: item.tenant, modules, backup, ok: true, durationMs: Date.now() - started})
+      continue
+    }
+    await markFailed(env.store, item.tenant, at)
+    throw await upgradeFailed(ops, target, context.previousConfig, {tenant: item.tenant, detail: outcome.detail, done, backup}, progress)
+  }
+  return done
+}
+
+async function upgradeFailed(
+  ops: DeployHostOps,
+  target: DeployTarget,
+  previousConfig: string,
+  failed: {tenant: string; detail: string; backup: string; done: Omit<TenantUpgrade, 'upgraded'>[]},
+  progress: (message: string) => void,
+): Promise<OdoopsError> {
+  progress(`Switching ${target.unit} back to its previous addons_path`)
+  let switchBack: string | undefined
+  try {
+    await ops.writeConfig(target.config, previousConfig)
+    if (target.serving) await ops.restart(target.unit, target.httpPort)
+  } catch (error) {
+    switchBack = messageOf(error)
+  }
+  const touched = [...failed.done.map((u) => ({tenant: u.tenant, backup: u.backup})), {tenant: failed.tenant, backup: failed.backup}]
+  return new OdoopsError(
+    'ADDONS_UPGRADE_FAILED',
+    `Upgrading ${failed.tenant} failed: ${failed.detail}\n${
+      switchBack ? `Switching the ${targetLabel(target)} service back to its previous addons_path failed too: ${switchBack}` : `The ${targetLabel(target)} service runs its previous addons_path again.`
+    } The data of ${touched.map((t) => t.tenant).join(', ')} may be newer than that code: each has a verified backup of just before.`,
+    {
+      exit: ExitCode.FAILURE,
+      suggestions: [...touched.map((t) => `odoops backup restore ${t.backup} --tenant ${t.tenant} --force`), 'Fix the module, pin it again (odoops addons repo update <repo>) and deploy again with --upgrade.'],
+      data: {tenant: failed.tenant, upgraded: failed.done.map((u) => u.tenant), backups: Object.fromEntries(touched.map((t) => [t.tenant, t.backup])), switchedBack: switchBack === undefined},
+    },
+  )
+}
+
+/**
+ * New code whose stored fields -u has not created yet fails against the old tables on recent
+ * series: when installed modules are behind the release, the fix is --upgrade.
+ */
+async function withUpgradeHint(error: unknown, versions: TenantVersions[], target: DeployTarget): Promise<unknown> {
+  const behind = versions.filter((v) => v.differs.length > 0)
+  if (!(error instanceof OdoopsError) || behind.length === 0) return error
+  const service = target.kind === 'shared' ? '' : ` --service ${target.tenant?.id}`
+  return new OdoopsError(error.code, `${error.message}\nInstalled modules are behind the new releases (${behind.map((v) => `${v.tenant}: ${v.differs.map((d) => `${d.module} ${d.installed} → ${d.release}`).join(', ')}`).join('; ')}): their tables lack what the new code expects until -u runs.`, {
+    exit: error.exit,
+    suggestions: [`odoops addons deploy <repo>… --host ${target.host.id}${service} --upgrade   (upgrades them before the restart, each after a verified backup)`, ...(error.suggestions ?? [])],
+    data: {...error.data, behind: behind.map((v) => ({tenant: v.tenant, modules: v.differs}))},
+    cause: error.cause,
+  })
+}
+
+/** A switch back after tenants were upgraded leaves their data newer than the code: name the backups that give it back. */
+function withRestoreHints(error: unknown, upgrades: Omit<TenantUpgrade, 'upgraded'>[]): unknown {
+  if (!(error instanceof OdoopsError) || upgrades.length === 0) return error
+  return new OdoopsError(error.code, `${error.message}\nThe data of ${upgrades.map((u) => u.tenant).join(', ')} was upgraded before the restart: each has a verified backup of just before.`, {
+    exit: error.exit,
+    suggestions: [...upgrades.map((u) => `odoops backup restore ${u.backup} --tenant ${u.tenant} --force`), ...(error.suggestions ?? [])],
+    data: {...error.data, backups: Object.fromEntries(upgrades.map((u) => [u.tenant, u.backup]))},
+    cause: error.cause,
+  })
+}
+
+/**
+ * An upgrade whose -u exited 0 is done only when the modules' versions are the releases' now
+ * (Odoo exits 0 when it skipped a module it could not load, logging a warning).
+ */
+function checkedUpgrade(upgrade: Omit<TenantUpgrade, 'upgraded'>, versions: TenantVersions[]): TenantUpgrade {
+  const after = versions.find((v) => v.tenant === upgrade.tenant)
+  const behind = after?.error ? upgrade.modules : (after?.differs ?? []).map((d) => d.module)
+  const upgraded = upgrade.modules.filter((module) => !behind.includes(module))
+  if (upgraded.length === upgrade.modules.length) return {...upgrade, upgraded}
+  const left = upgrade.modules.filter((module) => !upgraded.includes(module))
+  return {
+    ...upgrade,
+    ok: false,
+    upgraded,
+    error: {
+      code: 'ADDONS_UPGRADE_INCOMPLETE',
+      message: after?.error ? `The versions of ${upgrade.tenant}'s modules could not be read after the upgrade (${after.error}).` : `odoo -u ran but ${left.join(', ')} of ${upgrade.tenant} are not at the release's version.`,
+      suggestions: [`Read the service's log on the host, then: odoops tenant update ${upgrade.tenant} --modules ${left.join(',')}`, `Or put its data back: odoops backup restore ${upgrade.backup} --tenant ${upgrade.tenant} --force`],
+    },
   }
 }
 

@@ -1,13 +1,14 @@
 import type {Change} from '../../remote/files.js'
 import {ensureRemoteFile, readRemoteFile} from '../../remote/files.js'
 import {waitForPort} from '../../remote/ports.js'
-import {ensureUnitActive, unitJournal} from '../../remote/systemd.js'
+import {ensureUnitActive, systemctl, unitJournal, unitStatus} from '../../remote/systemd.js'
 import type {SecretBox} from '../../secrets/secret-box.js'
 import {readSecret, secretIds} from '../../secrets/vault.js'
 import type {SshConnection} from '../../ssh/connection.js'
 import type {StateStore} from '../../state/store.js'
 import type {TenantRecord} from '../../state/records.js'
 import {checkTenantThroughNginx} from '../../tenants/health.js'
+import {ODOO_UPDATE_TIMEOUT_MS, odooFailureSummary, odooRunCommand} from '../../tenants/odoo-cli.js'
 import {probeHostFacts, type HostAddonFacts, type HostFactsRequest} from './probe.js'
 import {removeEntries} from './prune.js'
 import {uploadRelease} from './upload.js'
@@ -22,8 +23,12 @@ export interface DeployHostOps {
   readConfig(path: string): Promise<string | undefined>
   upload(sha256: string, tarPath: string): Promise<Change>
   writeConfig(path: string, text: string): Promise<Change>
-  /** Restart the unit and wait until its HTTP port listens. */
+  /** Restart (or start) the unit and wait until its HTTP port listens. */
   restart(unit: string, httpPort: number): Promise<void>
+  /** Stop the unit (a dedicated service, so `-u` has its database to itself). */
+  stop(unit: string): Promise<void>
+  /** `odoo -u <modules> --stop-after-init` on one database with this config (its addons_path). */
+  upgradeModules(run: {config: string; database: string; series: string; modules: readonly string[]}): Promise<{ok: boolean; detail: string}>
   /** The tenant as its users see it: through nginx, logging in with its stored admin password; retried for `waitMs`. */
   health(tenant: TenantRecord, options: {waitMs: number}): Promise<{ok: boolean; detail: string}>
   journal(unit: string): Promise<string>
@@ -44,6 +49,15 @@ export function sshDeployOps(conn: SshConnection, env: {store: StateStore; box: 
     async restart(unit, httpPort) {
       await ensureUnitActive(conn, unit, {restart: true})
       await waitForPort(conn, unit, httpPort, env.signal)
+    },
+    async stop(unit) {
+      const status = await unitStatus(conn, unit)
+      if (status.active !== 'inactive' && status.active !== 'failed') await systemctl(conn, 'stop', unit)
+    },
+    async upgradeModules({config, database, series, modules}) {
+      const result = await conn.exec(odooRunCommand({config, database, series, update: [...modules]}), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
+      if (result.code === 0) return {ok: true, detail: `upgraded ${modules.join(', ')}`}
+      return {ok: false, detail: `odoo -u ${modules.join(',')} failed on ${database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(result.stdout.toString() + result.stderr.toString())}`}
     },
     async health(tenant, {waitMs}) {
       const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))

@@ -12,9 +12,8 @@ import {releaseVersion} from './versions.js'
  * newest set in its history with another release of it). Code can go back; data cannot: a
  * tenant whose modules the newer release already upgraded (`-u`) would run old code on newer
  * tables, so the rollback is refused for it, unless `restore` puts that tenant's data back
- * from the verified safety backup `addons deploy --upgrade` took before the `-u`. Restores run
- * first, while the newer code still serves (old data on newer code is the state of a deploy
- * without upgrade, which Odoo runs); then the service switches back.
+ * from the verified safety backup `addons deploy --upgrade` took before the `-u`. The service
+ * switches back first; then each such tenant's data is restored.
  */
 export interface AddonsRollbackInput {
   host: string
@@ -72,24 +71,27 @@ export async function rollbackAddons(env: AddonsDeployEnv, input: AddonsRollback
   }
   assertRollbackAllowed(target, input, upgraded)
 
+  // Code first, then data: the previous code runs the newer tables (Odoo's ORM ignores columns its
+  // code does not declare) while the newer code cannot run the older ones (it selects columns
+  // only -u creates: seen on 19.0). A switch that fails its health check switches back with no
+  // data touched.
+  const {result} = await deploySet(env, {host: input.host, service: input.service, what: 'addons rollback'}, picked)
   const restored: RestoredTenant[] = []
   for (const tenant of upgraded) {
     env.signal?.throwIfAborted()
     progress(`Restoring ${tenant.tenant} from its safety backup ${tenant.backup}`)
     try {
-      const result = await restoreInPlace({store: env.store, box: env.box, dataDir: env.dataDir, ...(env.signal ? {signal: env.signal} : {}), ...(env.connect ? {connect: env.connect} : {})}, {backup: tenant.backup!, tenant: tenant.tenant, force: true, asCopy: false, neutralize: false})
-      restored.push({tenant: tenant.tenant, backup: tenant.backup!, safetyBackup: result.safetyBackup})
+      const restore = await restoreInPlace({store: env.store, box: env.box, dataDir: env.dataDir, ...(env.signal ? {signal: env.signal} : {}), ...(env.connect ? {connect: env.connect} : {})}, {backup: tenant.backup!, tenant: tenant.tenant, force: true, asCopy: false, neutralize: false})
+      restored.push({tenant: tenant.tenant, backup: tenant.backup!, safetyBackup: restore.safetyBackup})
       await forgetUpgrade(env, tenant.tenant, input.repo, current)
     } catch (error) {
-      throw new OdoopsError('ADDONS_ROLLBACK_RESTORE_FAILED', `Restoring ${tenant.tenant} from ${tenant.backup} failed (${messageOf(error)}); the service still runs ${input.repo}'s newer release.${restored.length ? ` Restored before the failure: ${restored.map((r) => r.tenant).join(', ')}.` : ''}`, {
-        suggestions: [`odoops backup restore ${tenant.backup} --tenant ${tenant.tenant} --force`, `Then: odoops addons rollback ${input.repo} --host ${input.host} --service ${input.service}`],
-        data: {restored, failed: tenant.tenant},
+      throw new OdoopsError('ADDONS_ROLLBACK_RESTORE_FAILED', `The service runs ${input.repo}'s previous release again, but restoring ${tenant.tenant} from ${tenant.backup} failed (${messageOf(error)}): its data is still the upgraded one.${restored.length ? ` Restored before the failure: ${restored.map((r) => r.tenant).join(', ')}.` : ''}`, {
+        suggestions: upgraded.filter((t) => !restored.some((r) => r.tenant === t.tenant)).map((t) => `odoops backup restore ${t.backup} --tenant ${t.tenant} --force`),
+        data: {restored, failed: tenant.tenant, deploy: result},
         cause: error,
       })
     }
   }
-
-  const {result} = await deploySet(env, {host: input.host, service: input.service, what: 'addons rollback'}, picked)
   return {repo: input.repo, from: current, to: previous, restored, deploy: result}
 }
 

@@ -106,6 +106,9 @@ const SERVICE_LOCK_TTL_MS = 5 * 60_000
 
 export const sharedServiceLockKey = (host: string, series: string) => `service:${host}/shared-${series}`
 
+/** The owner a service's lock is held under (a dedicated service's lock is its tenant's lock). */
+export const serviceLockOwner = (what: string) => lockOwner(what)
+
 /**
  * Two deploys to one service never interleave. A dedicated service is its tenant's: the
  * tenant's own lock, so a deploy also waits for an update or removal of that tenant.

@@ -1,36 +1,34 @@
 import {messageOf, OdoopsError} from '../../errors.js'
 import {backupTenant} from '../../backup/run.js'
 import {verifyBackup} from '../../backup/verify.js'
-import type {SecretBox} from '../../secrets/secret-box.js'
 import type {SshConnection} from '../../ssh/connection.js'
 import type {AddonSetEntry, AddonUpgradeRecord, TenantRecord} from '../../state/records.js'
 import type {StateStore} from '../../state/store.js'
-import {updateTenant} from '../../tenants/update.js'
 import type {VersionDrift} from './versions.js'
 
 /**
- * `addons deploy --upgrade`: after the new releases run, `-u` of exactly the installed modules
- * whose version changed, tenant by tenant, each after a safety backup that verified by a test
- * restore. The backup is recorded on the tenant before the `-u` starts, so `addons rollback
- * --restore` can put its data back whatever the `-u` did (Odoo commits module by module: a
- * failed `-u` can leave a database half-upgraded).
+ * `addons deploy --upgrade`: `-u` of exactly the installed modules whose version changed, run
+ * with the new addons_path *before* the service restarts on it. Odoo's ORM selects every stored
+ * field its code declares, so new code whose fields -u has not created yet cannot serve the old
+ * tables (seen on 19.0: `column res_partner.<new field> does not exist` at login). Each tenant
+ * gets a safety backup that must verify by a test restore first, recorded on the tenant before
+ * the `-u` starts, so `addons rollback --restore` can put its data back whatever the `-u` did
+ * (Odoo commits module by module: a failed `-u` can leave a database half-upgraded).
  */
-export interface UpgradeEnv {
+export interface SafetyBackupEnv {
   store: StateStore
-  box: SecretBox
   dataDir: string
   signal?: AbortSignal
   connect?: (host: string) => Promise<SshConnection>
-  onProgress?: (message: string) => void
 }
 
 export interface TenantUpgrade {
   tenant: string
   modules: string[]
-  /** The verified safety backup (absent when it could not be taken or did not verify). */
-  backup?: string
+  /** The verified safety backup taken before the `-u`. */
+  backup: string
   ok: boolean
-  /** Modules that were installed before and were upgraded. */
+  /** Modules at the release's version after the `-u`. */
   upgraded: string[]
   error?: {code: string; message: string; suggestions: string[]}
   durationMs: number
@@ -42,59 +40,48 @@ export const UPGRADES_KEPT = 3
 /** Modules of one tenant to upgrade: every drifted module, with the repositories they come from. */
 export interface UpgradeWork {
   tenant: string
+  database: string
   differs: readonly VersionDrift[]
 }
 
-export async function upgradeDrifted(env: UpgradeEnv, work: readonly UpgradeWork[], deployed: readonly AddonSetEntry[], replaced: readonly AddonSetEntry[]): Promise<TenantUpgrade[]> {
-  const results: TenantUpgrade[] = []
-  for (const item of work) {
-    if (item.differs.length === 0) continue
-    env.signal?.throwIfAborted()
-    results.push(await upgradeOne(env, item, deployed, replaced))
-  }
-  return results
-}
+/** Takes a backup of the tenant and verifies it by a test restore; returns its id. `lockOwner`: the tenant lock the caller holds. */
+export type SafetyBackup = (tenant: string, lockOwner?: string) => Promise<string>
 
-async function upgradeOne(env: UpgradeEnv, item: UpgradeWork, deployed: readonly AddonSetEntry[], replaced: readonly AddonSetEntry[]): Promise<TenantUpgrade> {
-  const progress = env.onProgress ?? (() => {})
-  const started = Date.now()
-  const modules = [...new Set(item.differs.map((d) => d.module))].sort()
-  const outcome = (fields: Partial<TenantUpgrade> & {ok: boolean}): TenantUpgrade => ({tenant: item.tenant, modules, upgraded: [], durationMs: Date.now() - started, ...fields})
+export function safetyBackupOver(env: SafetyBackupEnv): SafetyBackup {
   const targetEnv = {store: env.store, dataDir: env.dataDir, ...(env.signal ? {signal: env.signal} : {}), ...(env.connect ? {connect: env.connect} : {})}
-
-  let backup: string
-  try {
-    progress(`Safety backup of ${item.tenant}`)
-    backup = (await backupTenant(targetEnv, item.tenant)).entry.id
-    progress(`Verifying backup ${backup} by a test restore`)
-    const verified = await verifyBackup(targetEnv, backup)
-    if (verified.status !== 'verified') {
-      return outcome({ok: false, backup: undefined, error: {code: 'ADDONS_SAFETY_BACKUP_FAILED', message: `The safety backup ${backup} of ${item.tenant} did not verify (${verified.reason ?? 'failed'}): its modules were not upgraded.`, suggestions: [`odoops backup verify ${backup}`]}})
-    }
-  } catch (error) {
-    return outcome({ok: false, error: {...summary(error), message: `No safety backup of ${item.tenant} (${messageOf(error)}): its modules were not upgraded.`}})
-  }
-
-  const at = new Date().toISOString()
-  const records = upgradeRecords(item, deployed, replaced, backup, at)
-  await appendUpgrades(env.store, item.tenant, records)
-  try {
-    progress(`Upgrading ${modules.join(', ')} in ${item.tenant}`)
-    const result = await updateTenant({store: env.store, box: env.box, ...(env.signal ? {signal: env.signal} : {}), ...(env.connect ? {connect: env.connect} : {})}, item.tenant, modules)
-    return outcome({ok: true, backup, upgraded: result.updated})
-  } catch (error) {
-    await markFailed(env.store, item.tenant, at)
-    const failure = summary(error)
-    return outcome({
-      ok: false,
-      backup,
-      error: {...failure, suggestions: [...failure.suggestions, `Put its data back as it was: odoops backup restore ${backup} --tenant ${item.tenant} --force (or odoops addons rollback <repo> … --restore)`]},
-    })
+  return async (tenant, lockOwner) => {
+    const id = (await backupTenant(targetEnv, tenant, undefined, () => {}, lockOwner ? {tenantLockOwner: lockOwner} : {})).entry.id
+    const verified = await verifyBackup(targetEnv, id)
+    if (verified.status !== 'verified') throw new OdoopsError('ADDONS_SAFETY_BACKUP_FAILED', `The safety backup ${id} of ${tenant} did not verify (${verified.reason ?? 'failed'}).`, {suggestions: [`odoops backup verify ${id}`]})
+    return id
   }
 }
+
+/**
+ * One verified backup per tenant, all before anything changes: a tenant without one refuses
+ * the whole deploy (`ADDONS_SAFETY_BACKUP_FAILED`), nothing switched and nothing upgraded.
+ */
+export async function takeSafetyBackups(backup: SafetyBackup, work: readonly UpgradeWork[], lockOwner: string | undefined, progress: (message: string) => void): Promise<Map<string, string>> {
+  const taken = new Map<string, string>()
+  for (const item of work) {
+    progress(`Safety backup of ${item.tenant}, verified by a test restore`)
+    try {
+      taken.set(item.tenant, await backup(item.tenant, lockOwner))
+    } catch (error) {
+      throw new OdoopsError('ADDONS_SAFETY_BACKUP_FAILED', `No verified safety backup of ${item.tenant} (${messageOf(error)}): nothing was deployed or upgraded.`, {
+        suggestions: [...(error instanceof OdoopsError ? (error.suggestions ?? []) : []), `odoops backup run --tenant ${item.tenant}   (then deploy again)`],
+        data: {tenant: item.tenant, backups: Object.fromEntries(taken)},
+        cause: error,
+      })
+    }
+  }
+  return taken
+}
+
+export const modulesOf = (item: UpgradeWork) => [...new Set(item.differs.map((d) => d.module))].sort()
 
 /** One record per repository whose modules the `-u` upgrades. */
-export function upgradeRecords(item: UpgradeWork, deployed: readonly AddonSetEntry[], replaced: readonly AddonSetEntry[], backup: string, at: string): AddonUpgradeRecord[] {
+export function upgradeRecords(item: Pick<UpgradeWork, 'differs'>, deployed: readonly AddonSetEntry[], replaced: readonly AddonSetEntry[], backup: string, at: string): AddonUpgradeRecord[] {
   const repos = [...new Set(item.differs.map((d) => d.repo))]
   return repos.map((repo) => {
     const release = deployed.find((entry) => entry.repo === repo)?.sha256 ?? ''
@@ -111,16 +98,12 @@ export function upgradeRecords(item: UpgradeWork, deployed: readonly AddonSetEnt
   })
 }
 
-async function appendUpgrades(store: StateStore, slug: string, records: AddonUpgradeRecord[]): Promise<void> {
+export async function appendUpgrades(store: StateStore, slug: string, records: AddonUpgradeRecord[]): Promise<void> {
   await store.tenants.update(slug, (tenant: TenantRecord) => ({...tenant, addonsUpgrades: [...(tenant.addonsUpgrades ?? []), ...records].slice(-UPGRADES_KEPT)}))
 }
 
-async function markFailed(store: StateStore, slug: string, at: string): Promise<void> {
+export async function markFailed(store: StateStore, slug: string, at: string): Promise<void> {
   await store.tenants
     .update(slug, (tenant: TenantRecord) => ({...tenant, addonsUpgrades: (tenant.addonsUpgrades ?? []).map((record) => (record.at === at ? {...record, outcome: 'failed' as const} : record))}))
     .catch(() => {})
-}
-
-function summary(error: unknown): {code: string; message: string; suggestions: string[]} {
-  return error instanceof OdoopsError ? {code: error.code, message: error.message, suggestions: error.suggestions ?? []} : {code: 'ADDONS_UPGRADE_FAILED', message: messageOf(error), suggestions: []}
 }
