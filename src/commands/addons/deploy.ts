@@ -78,7 +78,7 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
       if (tenant.error) this.ui.warn(`Could not read the installed modules of ${tenant.tenant}: ${tenant.error}`)
       else if (tenant.differs.length > 0 && !result.upgrades) {
         this.ui.log(`${tenant.tenant}: ${tenant.differs.map((d) => `${d.module} ${d.installed} installed, ${d.release} deployed`).join('; ')}`)
-        this.ui.log(`  Upgrade them: odoops tenant update ${tenant.tenant} --modules ${tenant.differs.map((d) => d.module).join(',')}`)
+        this.ui.log(`  Upgrade them: the same deploy with --upgrade (a verified backup first), or odoops tenant update ${tenant.tenant} --modules ${tenant.differs.map((d) => d.module).join(',')}`)
       }
     }
     for (const upgrade of result.upgrades ?? []) {
