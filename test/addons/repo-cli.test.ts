@@ -169,3 +169,19 @@ describe('addons repo (add, update, list, show, remove)', () => {
     })
   })
 })
+
+describe('addons deploy: several services in one call (before any host is reached)', () => {
+  it('repeated --host and --service reach the rollout: a host named twice, or a tenant on no host given, is exit 2 with nothing done', async () => {
+    const env = isolatedEnv()
+    const source = mkdtempSync(join(tmpdir(), 'odoops-addons-many-'))
+    cpSync(join(FIXTURES, 'demo-1.0'), source, {recursive: true})
+    expect((await runCli(['addons', 'repo', 'add', 'acme-addons', '--dir', source, '--series', '17.0', '--json'], {env})).code).to.equal(0)
+    const twice = await runCli(['addons', 'deploy', 'acme-addons', '--host', 'h1', '--host', 'h1', '--json'], {env})
+    expect(twice.code).to.equal(2)
+    expect(twice.json.error.code).to.equal('ADDONS_HOST_DUPLICATE')
+    // Flags after the repositories, repeated: the repository list is not taken for hosts.
+    const unknown = await runCli(['addons', 'deploy', 'acme-addons', '--host', 'h1', '--service', 'shared', '--service', 'nobody', '--json'], {env})
+    expect(unknown.code).to.equal(2)
+    expect(unknown.json.error.code).to.equal('HOST_NOT_FOUND')
+  })
+})
