@@ -251,6 +251,42 @@ describe('addons deploy (a host in memory)', () => {
     expect(host.calls).to.deep.equal([])
   })
 
+  describe('the whole set: a repository left out', () => {
+    beforeEach(async () => {
+      await repoOf('extra', 'odoops_extra', "{'name': 'extra', 'version': '1.0', 'depends': ['base']}")
+      await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo', 'extra']})
+      host.calls = []
+    })
+
+    it('is refused with the whole set named (ADDONS_SET_INCOMPLETE, exit 2), nothing changed', async () => {
+      const before = host.files.get(SHARED_CONFIG)
+      const error = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo']}))
+      expect(error.code).to.equal('ADDONS_SET_INCOMPLETE')
+      expect(error.exit).to.equal(2)
+      expect(error.suggestions[0]).to.equal('odoops addons deploy demo extra --host h1')
+      expect(host.files.get(SHARED_CONFIG)).to.equal(before)
+      expect(host.calls.filter((c) => /^(write|restart|upload)/.test(c))).to.deep.equal([])
+    })
+
+    it('--remove takes it away when no tenant has its modules installed, and is refused while one has', async () => {
+      host.versions['beta.test'] = {odoops_extra: '17.0.1.0'}
+      const blocked = await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], remove: ['extra']}))
+      expect(blocked.code).to.equal('ADDONS_REMOVE_INSTALLED')
+      expect(blocked.message).to.include('beta: odoops_extra')
+      expect(host.calls.filter((c) => /^(write|restart)/.test(c))).to.deep.equal([])
+
+      delete host.versions['beta.test']
+      const result = await deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo'], remove: ['extra']})
+      expect(result.addonsPath).to.have.length(2)
+      expect((await store.hosts.get('h1'))!.services!['17.0'].addons!.map((e) => e.repo)).to.deep.equal(['demo'])
+    })
+
+    it('--remove of a repository the service does not run, or one also deployed, is bad input', async () => {
+      expect((await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo', 'extra'], remove: ['nope']}))).code).to.equal('ADDONS_REMOVE_NOT_DEPLOYED')
+      expect((await thrownBy(deployAddons(env, {host: 'h1', service: 'shared', repos: ['demo', 'extra'], remove: ['extra']}))).code).to.equal('ADDONS_REMOVE_CONFLICT')
+    })
+  })
+
   describe('--upgrade: -u before the restart', () => {
     let backups: string[]
     beforeEach(() => {

@@ -464,6 +464,7 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
      * The test module odoops_demo (test/fixtures/addons: 1.0 adds a field to res.partner, 1.1 a
      * second field and a res.partner.category record) on the shared service of host a (tenant
      * shr, its neighbours onboarded above untouched) and on the dedicated tenant, now on host b.
+     * Run on the series where the wholesale pack's template was onboarded (its packCli).
      */
     function addonsSteps() {
       const repo = `demo${major}`
@@ -471,7 +472,12 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
       const onDemo = `print_json({'fields': sorted(k for k in env['res.partner'].fields_get() if k.startswith('odoops_demo')), 'record': bool(env.ref('odoops_demo.category_demo', raise_if_not_found=False)), 'module': env['ir.module.module'].search([('name', '=', 'odoops_demo')]).read(['state', 'latest_version'])})`
       const started = (host: PreparedHost, unit: string) => sshRun(host.sandbox, `systemctl show -p ExecMainStartTimestamp --value ${unit}`).then((r) => r.stdout.trim())
       const fileOf = (host: PreparedHost, path: string) => sshRun(host.sandbox, `cat ${path}`).then((r) => r.stdout)
-      const deploy = (host: PreparedHost, ...args: string[]) => cli(['addons', 'deploy', repo, ...args, '--host', host.host], 1_200_000)
+      // The shared service of host a runs the wholesale pack's repository since its template was
+      // onboarded there: a deploy names the service's whole set, so that one comes first. Addon
+      // commands run where the pack is linked (its release is in that data directory).
+      const cli = packCli
+      const setOf = (host: PreparedHost, args: string[]) => (host === a && !args.includes('--service') ? ['wholesale', repo] : [repo])
+      const deploy = (host: PreparedHost, ...args: string[]) => cli(['addons', 'deploy', ...setOf(host, args), ...args, '--host', host.host], 1_200_000)
 
       it('addons: deploys odoops_demo 1.0 to the shared service and the dedicated one, installs it, then 1.1 with --upgrade: both fields and the record, the neighbours untouched', async function () {
         this.timeout(2_400_000)
@@ -527,7 +533,7 @@ print_json([{'ref': m.ref, 'state': m.state, 'untaxed': m.amount_untaxed, 'tax':
           writeFileSync(join(dir, module, '__manifest__.py'), manifest + '\n')
           writeFileSync(join(dir, module, '__init__.py'), '')
           ok(await cli(['addons', 'repo', 'add', `bad-${kind}-${major}`, '--dir', dir]))
-          const refused = await cli(['addons', 'deploy', repo, `bad-${kind}-${major}`, '--host', a.host])
+          const refused = await cli(['addons', 'deploy', 'wholesale', repo, `bad-${kind}-${major}`, '--host', a.host])
           expect(refused.code, kind).to.equal(1)
           expect(refused.json.error.code, kind).to.equal('ADDONS_CHECK_FAILED')
           expect(refused.json.error.data.problems.filter((p: {severity: string}) => p.severity === 'error').length, kind).to.be.greaterThan(0)

@@ -12,13 +12,14 @@ export type AddonsDeployOutput = AddonsDeployResult | AddonsDeployManyResult
 export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
   static override usesSsh = true
   static override summary = "deploy addon repositories' current releases to an Odoo service's addons_path"
-  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given. Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed; --upgrade runs odoo -u for exactly those before the service restarts on the new code (new stored fields need their columns first), tenant by tenant, after a verified safety backup of every one of them (recorded on the tenant: odoops addons rollback --restore puts it back); a failed -u puts the previous addons_path back and exits 1 (ADDONS_UPGRADE_FAILED) naming each touched tenant's backup. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. With --host and --service repeated (shared means the shared service of every host named), every service is checked before any changes, hosts go in parallel, each release is copied once per host and the services of a host are switched side by side; the JSON is then {copies, services: [{host, service, ok, result | error}]} and a failed service (switched back by itself) makes the exit 1 without stopping the others. See docs/addons.md.`
+  static override description = `Checked first against the host's own Odoo (its core modules, the service's series, the Python modules its python3 can import): any error refuses the deploy with nothing changed on the host (ADDONS_CHECK_FAILED, exit 1, every problem in the error's data). Each release is copied once to /var/lib/odoops/addons/<sha256>/, shared by every service using it; the service's addons_path becomes Odoo's own addons, then the repositories in the order given: the repositories named are the service's whole set, so one it runs and the command leaves out is refused (ADDONS_SET_INCOMPLETE, exit 2) unless named in --remove, which is refused while a tenant has its modules installed (ADDONS_REMOVE_INSTALLED, exit 2). Only a service whose addons_path changed is restarted; every active tenant on it must then pass its health check through nginx, or the previous addons_path is put back and the service restarted (ADDONS_DEPLOY_FAILED, exit 1). Modules installed in a tenant at another version than the release's are listed; --upgrade runs odoo -u for exactly those before the service restarts on the new code (new stored fields need their columns first), tenant by tenant, after a verified safety backup of every one of them (recorded on the tenant: odoops addons rollback --restore puts it back); a failed -u puts the previous addons_path back and exits 1 (ADDONS_UPGRADE_FAILED) naming each touched tenant's backup. Deploying the same releases again changes nothing. Releases no service on the host uses any more (nor could roll back to) are removed from it. With --host and --service repeated (shared means the shared service of every host named), every service is checked before any changes, hosts go in parallel, each release is copied once per host and the services of a host are switched side by side; the JSON is then {copies, services: [{host, service, ok, result | error}]} and a failed service (switched back by itself) makes the exit 1 without stopping the others. See docs/addons.md.`
   static override audited = true
   static override strict = false
   static override args = {repo: Args.string({description: 'addon repositories, in addons_path order (more may follow)', required: true})}
   static override flags = {
     host: Flags.string({description: 'the host of the service (repeatable: a rollout to several hosts)', required: true, multiple: true, multipleNonGreedy: true}),
     service: Flags.string({description: `"${SHARED}" (the host's shared service) or a dedicated tenant's slug (repeatable; default: ${SHARED})`, multiple: true, multipleNonGreedy: true}),
+    remove: Flags.string({description: 'take this repository away from the service (repeatable; refused while a tenant has its modules installed)', multiple: true, multipleNonGreedy: true}),
     upgrade: Flags.boolean({description: 'upgrade (-u) the installed modules whose version changed before the restart, each tenant after a verified safety backup'}),
   }
   static override examples = [
@@ -26,6 +27,7 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
     '<%= config.bin %> <%= command.id %> acme-addons --host h1 --service acme',
     '<%= config.bin %> <%= command.id %> acme-addons --host h1 --upgrade',
     '<%= config.bin %> <%= command.id %> acme-addons --host h1 --json',
+    '<%= config.bin %> <%= command.id %> acme-addons --host h1 --remove old-connector',
     '<%= config.bin %> <%= command.id %> acme-addons --host h1 --host h2 --service shared --service acme --service globex',
   ]
 
@@ -35,13 +37,14 @@ export default class AddonsDeploy extends OdoopsCommand<AddonsDeployOutput> {
     const hosts = flags.host
     const services = flags.service ?? [SHARED]
     const env = {store: await this.state(), box: await this.secretBox(), dataDir: this.dirs.dataDir, signal: this.abort.signal, onProgress: (message: string) => this.ui.note(message)}
-    if (hosts.length > 1 || services.length > 1) return this.runMany(env, {hosts, services, repos, upgrade: flags.upgrade})
+    const remove = flags.remove ?? []
+    if (hosts.length > 1 || services.length > 1) return this.runMany(env, {hosts, services, repos, upgrade: flags.upgrade, remove})
     const [host] = hosts
     const [service] = services
-    this.auditContext = {host, ...(service === SHARED ? {} : {tenant: service}), details: {service, repos}}
+    this.auditContext = {host, ...(service === SHARED ? {} : {tenant: service}), details: {service, repos, ...(remove.length ? {remove} : {})}}
     // A pack's repository is registered (or pinned again) before the deploy picks its current release.
     await this.addonsEnv({sync: repos})
-    const result = await deployAddons(env, {host, service, repos, upgrade: flags.upgrade})
+    const result = await deployAddons(env, {host, service, repos, upgrade: flags.upgrade, remove})
     this.auditContext.details = {
       service,
       repos,

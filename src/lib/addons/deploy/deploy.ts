@@ -1,4 +1,4 @@
-import {ExitCode, OdoopsError, messageOf} from '../../errors.js'
+import {ExitCode, OdoopsError, messageOf, usageError} from '../../errors.js'
 import {connectHost} from '../../hosts/connect.js'
 import type {SecretBox} from '../../secrets/secret-box.js'
 import type {SshConnection} from '../../ssh/connection.js'
@@ -6,7 +6,7 @@ import type {AddonSetEntry} from '../../state/records.js'
 import type {StateStore} from '../../state/store.js'
 import type {AddonProblem} from '../checks.js'
 import {releaseIsLocal, releaseTarPath} from '../repos.js'
-import {checkOnHost, pickReleases, releaseNotLocal, type PickedRelease} from './pick.js'
+import {checkOnHost, pickReleases, pickSet, releaseNotLocal, type PickedRelease} from './pick.js'
 import {sshDeployOps, type DeployHostOps} from './host-ops.js'
 import {releaseDir} from './layout.js'
 import {planDeploy} from './plan.js'
@@ -50,6 +50,8 @@ export interface AddonsDeployInput {
    * verified safety backup (upgrade.ts).
    */
   upgrade?: boolean
+  /** Repositories the service runs that this deploy takes away (refused while a tenant has their modules installed). */
+  remove?: string[]
 }
 
 export interface DeployedRelease {
@@ -112,7 +114,8 @@ const HEALTH_WAIT_MS = 60_000
 
 export async function deployAddons(env: AddonsDeployEnv, input: AddonsDeployInput): Promise<AddonsDeployResult> {
   const picked = await pickReleases(env, input.repos)
-  const {result} = await deploySet(env, {host: input.host, service: input.service, what: 'addons deploy'}, picked, {upgrade: input.upgrade === true})
+  assertRemovable(input.repos, input.remove ?? [])
+  const {result} = await deploySet(env, {host: input.host, service: input.service, what: 'addons deploy'}, picked, {upgrade: input.upgrade === true, remove: input.remove ?? []})
   return result
 }
 
@@ -124,7 +127,7 @@ export async function deploySet(
   env: AddonsDeployEnv,
   where: {host: string; service: string; what: string},
   picked: PickedRelease[],
-  options: {upgrade?: boolean} = {},
+  options: {upgrade?: boolean; remove?: readonly string[]} = {},
 ): Promise<{result: AddonsDeployResult; replaced: AddonSetEntry[]}> {
   const first = await resolveTarget(env.store, where.host, where.service)
   return withServiceLock(env.store, first, where.what, async () => {
@@ -134,7 +137,7 @@ export async function deploySet(
     const replaced = target.addons ?? []
     // A dedicated service's lock is its tenant's: the safety backup runs under it.
     const lockOwner = target.kind === 'dedicated' ? serviceLockOwner(where.what) : undefined
-    return {result: await deployLocked(env, ops, target, picked, {upgrade: options.upgrade === true, replaced, lockOwner}), replaced}
+    return {result: await deployLocked(env, ops, target, picked, {upgrade: options.upgrade === true, remove: options.remove ?? [], replaced, lockOwner}), replaced}
   })
 }
 
@@ -146,6 +149,7 @@ export function hostOpsFor(env: AddonsDeployEnv): (host: string) => Promise<Depl
 
 interface LockedOptions {
   upgrade: boolean
+  remove: readonly string[]
   replaced: AddonSetEntry[]
   /** The tenant lock the deploy holds (a dedicated service), for its safety backup. */
   lockOwner?: string
@@ -163,6 +167,8 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     configs: serviceConfigs(target.host, target.tenantsOnHost),
   })
   const problems = checkOnHost({host: target.host.id, series: target.series, label: targetLabel(target)}, picked, facts)
+
+  await assertNothingDropped(env, ops, target, requested, options.remove)
 
   const configText = await ops.readConfig(target.config)
   if (configText === undefined) {
@@ -229,6 +235,52 @@ async function deployLocked(env: AddonsDeployEnv, ops: DeployHostOps, target: De
     problems,
     ...(options.upgrade ? {upgrades: upgrades.map((u) => checkedUpgrade(u, versions))} : {}),
   }
+}
+
+/** `--remove` names repositories to take away, never ones deployed in the same run. */
+export function assertRemovable(repos: readonly string[], remove: readonly string[]): void {
+  const both = remove.filter((repo) => repos.includes(repo))
+  if (both.length > 0) throw usageError('ADDONS_REMOVE_CONFLICT', `${both.join(', ')} is both deployed and removed.`, ['Name a repository either to deploy or in --remove, not both.'])
+}
+
+/**
+ * A deploy names the service's whole set: a repository the service runs and the deploy leaves
+ * out would vanish from addons_path, and the tenants' modules from it with their code. It is
+ * taken away only when asked (`--remove`), and never while a tenant has one of its modules
+ * installed. Nothing is changed when refused.
+ */
+async function assertNothingDropped(env: AddonsDeployEnv, ops: DeployHostOps, target: DeployTarget, requested: readonly AddonSetEntry[], remove: readonly string[]): Promise<void> {
+  const service = target.kind === 'shared' ? '' : ` --service ${target.tenant?.id}`
+  const dropped = (target.addons ?? []).filter((entry) => !requested.some((r) => r.repo === entry.repo))
+  const notRunning = remove.filter((repo) => !(target.addons ?? []).some((entry) => entry.repo === repo))
+  if (notRunning.length > 0) {
+    throw usageError('ADDONS_REMOVE_NOT_DEPLOYED', `The ${targetLabel(target)} service on ${target.host.id} does not run ${notRunning.join(', ')}: nothing to remove.`, [`odoops host show ${target.host.id}   (lists the addons each service runs)`])
+  }
+  const unasked = dropped.filter((entry) => !remove.includes(entry.repo))
+  if (unasked.length > 0) {
+    const names = unasked.map((entry) => entry.repo)
+    const whole = [...requested.map((r) => r.repo), ...names]
+    throw usageError(
+      'ADDONS_SET_INCOMPLETE',
+      `The ${targetLabel(target)} service on ${target.host.id} also runs ${names.join(', ')}: a deploy names the service's whole set (in addons_path order), and leaving ${names.length === 1 ? 'it' : 'them'} out would take ${names.length === 1 ? 'its' : 'their'} modules' code away. Nothing was changed.`,
+      [`odoops addons deploy ${whole.join(' ')} --host ${target.host.id}${service}`, `To take ${names.join(', ')} away: ${names.map((n) => `--remove ${n}`).join(' ')} (refused while a tenant has ${names.length === 1 ? 'its' : 'their'} modules installed)`],
+      {dropped: names},
+    )
+  }
+  if (dropped.length === 0) return
+  const modules = (await pickSet(env, dropped)).flatMap(({repo, release}) => release.modules.map((m) => ({repo, module: m.name})))
+  const blocked: {tenant: string; modules: string[]}[] = []
+  for (const tenant of target.tenants.filter((t) => t.state === 'active' || t.state === 'stopped')) {
+    const installed = Object.keys(await ops.installedVersions(tenant.database, modules.map((m) => m.module)))
+    if (installed.length > 0) blocked.push({tenant: tenant.id, modules: installed.sort()})
+  }
+  if (blocked.length === 0) return
+  throw usageError(
+    'ADDONS_REMOVE_INSTALLED',
+    `${dropped.map((e) => e.repo).join(', ')} cannot be taken away from the ${targetLabel(target)} service on ${target.host.id}: tenants have ${dropped.length === 1 ? 'its' : 'their'} modules installed (${blocked.map((b) => `${b.tenant}: ${b.modules.join(', ')}`).join('; ')}). Nothing was changed.`,
+    ['Uninstall those modules in each tenant first (Apps › Uninstall), then remove the repository.'],
+    {tenants: blocked},
+  )
 }
 
 /** The tenants with modules to upgrade; a tenant whose versions could not be read refuses the deploy (nothing changed yet). */

@@ -1,7 +1,7 @@
 import pLimit from 'p-limit'
 import {ExitCode, OdoopsError, messageOf, usageError} from '../../errors.js'
 import type {AddonProblem} from '../checks.js'
-import {deploySet, hostOpsFor, type AddonsDeployEnv, type AddonsDeployResult} from './deploy.js'
+import {assertRemovable, deploySet, hostOpsFor, type AddonsDeployEnv, type AddonsDeployResult} from './deploy.js'
 import type {Change} from '../../remote/files.js'
 import type {DeployHostOps} from './host-ops.js'
 import {checkOnHost, pickReleases, type PickedRelease} from './pick.js'
@@ -22,6 +22,8 @@ export interface AddonsDeployManyInput {
   services: string[]
   repos: string[]
   upgrade?: boolean
+  /** Repositories taken away from every service named (each must run it). */
+  remove?: string[]
 }
 
 export interface ServiceDeployOutcome {
@@ -49,6 +51,7 @@ interface Wanted {
 
 export async function deployMany(env: AddonsDeployEnv, input: AddonsDeployManyInput): Promise<AddonsDeployManyResult> {
   const picked = await pickReleases(env, input.repos)
+  assertRemovable(input.repos, input.remove ?? [])
   const wanted = await wantedServices(env, input)
   const byHost = new Map<string, Wanted[]>()
   for (const item of wanted) byHost.set(item.host, [...(byHost.get(item.host) ?? []), item])
@@ -70,16 +73,16 @@ export async function deployMany(env: AddonsDeployEnv, input: AddonsDeployManyIn
   const outcomes = await Promise.all(
     [...byHost].map(async ([, services]) => {
       const limit = pLimit(SERVICES_AT_ONCE_PER_HOST)
-      return Promise.all(services.map((item) => limit(() => deployOne(sharedEnv, item, picked, input.upgrade === true))))
+      return Promise.all(services.map((item) => limit(() => deployOne(sharedEnv, item, picked, {upgrade: input.upgrade === true, remove: input.remove ?? []}))))
     }),
   )
   const order = (item: Wanted) => wanted.findIndex((w) => w.host === item.host && w.service === item.service)
   return {copies, services: outcomes.flat().sort((a, b) => order(a) - order(b))}
 }
 
-async function deployOne(env: AddonsDeployEnv, item: Wanted, picked: PickedRelease[], upgrade: boolean): Promise<ServiceDeployOutcome> {
+async function deployOne(env: AddonsDeployEnv, item: Wanted, picked: PickedRelease[], options: {upgrade: boolean; remove: readonly string[]}): Promise<ServiceDeployOutcome> {
   try {
-    const {result} = await deploySet(env, {host: item.host, service: item.service, what: 'addons deploy'}, picked, {upgrade})
+    const {result} = await deploySet(env, {host: item.host, service: item.service, what: 'addons deploy'}, picked, options)
     const upgradesOk = (result.upgrades ?? []).every((u) => u.ok)
     return {...item, ok: upgradesOk, result}
   } catch (error) {
