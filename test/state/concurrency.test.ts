@@ -2,7 +2,7 @@
 // leaves a store that opens, reads and takes the next write.
 import {expect} from 'chai'
 import {execa, type ResultPromise} from 'execa'
-import {readdirSync, readFileSync} from 'node:fs'
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {BACKENDS, freshLocation, openAt, sleep} from './backends.js'
 
@@ -71,6 +71,29 @@ describe('state store crash: local', function () {
       const meta = JSON.parse(readFileSync(join(location, 'meta.json'), 'utf8')) as {generations: Record<string, number>}
       const files = readdirSync(location)
       for (const [name, generation] of Object.entries(meta.generations)) expect(files).to.include(`${name}.${generation}.json`)
+    }
+  })
+})
+
+describe('state store locks: local', function () {
+  it('a lock file still empty (its owner between create and write) reports that owner once written, not "unknown"', async () => {
+    const location = await freshLocation('local')
+    const store = await openAt(location)
+    try {
+      const first = await store.locks.acquire('job:every-minute/t1', {owner: 'daemon A', ttlMs: 60_000})
+      expect(first.acquired).to.equal(true)
+      const lockFile = readdirSync(location, {recursive: true, encoding: 'utf8'}).find((f) => f.endsWith('.lock') && f.includes('every-minute'))!
+      const path = join(location, lockFile)
+      const content = readFileSync(path, 'utf8')
+      // The file exists but holds nothing yet; its owner writes it 150 ms later.
+      writeFileSync(path, '')
+      const writing = sleep(150).then(() => writeFileSync(path, content))
+      const second = await store.locks.acquire('job:every-minute/t1', {owner: 'daemon B', ttlMs: 60_000})
+      await writing
+      expect(second.acquired).to.equal(false)
+      expect(second.acquired ? '' : second.heldBy.owner).to.equal('daemon A')
+    } finally {
+      await store.close()
     }
   })
 })

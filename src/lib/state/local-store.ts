@@ -424,6 +424,9 @@ function lastAuditSeq(location: string): number {
   return 0
 }
 
+/** How long an existing but still empty lock file is read again for its holder (isStale breaks it after 2 s). */
+const EMPTY_LOCK_WAIT_MS = 1000
+
 /** Job locks: one file per key under `locks/`, with owner PID and lease expiry. */
 class LocalLocks implements Locks {
   constructor(private readonly dir: string) {}
@@ -434,7 +437,11 @@ class LocalLocks implements Locks {
 
   async acquire(key: string, options: AcquireOptions): Promise<AcquireResult> {
     const path = this.path(key)
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // A lock file is created empty and written just after (O_EXCL, then write): one read
+    // between the two finds no holder. Read again shortly rather than report an unknown one
+    // (seen under load: two schedule daemons firing the same minute).
+    const deadline = Date.now() + EMPTY_LOCK_WAIT_MS
+    for (let attempt = 0; attempt < 3 || Date.now() < deadline; attempt++) {
       const content = lockContent(options.owner, options.ttlMs)
       if (tryCreateLock(path, content)) return {acquired: true, lock: {key, ...content}}
       const holder = readLockFile(path)
@@ -443,6 +450,7 @@ class LocalLocks implements Locks {
         continue
       }
       if (holder) return {acquired: false, heldBy: {key, ...holder}}
+      await new Promise((resolve) => setTimeout(resolve, 20))
     }
     const holder = readLockFile(path)
     return {acquired: false, heldBy: {key, ...(holder ?? lockContent('unknown', 0))}}
