@@ -11,10 +11,10 @@ import {resolveTarget, SHARED, targetLabel, type DeployTarget} from './service.j
  * `addons deploy` to several services in one run (`--host` and `--service` repeated): a
  * partner rolling a release out to its fleet. Every service is checked against its host's Odoo
  * first, and an error anywhere refuses the whole run with nothing changed on any host (one
- * report). Then the hosts go in parallel; on each, its services are switched side by side
- * (each release copied once per host, by the first service that needs it) (each under its own lock, restarted and health-checked
- * as a single deploy is). A service that fails is switched back by itself and does not stop
- * the others: each outcome is in `services`.
+ * report). Then the hosts go in parallel; on each, its services are switched side by side,
+ * each under its own lock, restarted and health-checked as a single deploy is (each release is
+ * copied once per host, by the first service that needs it). A service that fails is switched
+ * back by itself and does not stop the others: each outcome is in `services`.
  */
 export interface AddonsDeployManyInput {
   hosts: string[]
