@@ -114,11 +114,15 @@ export async function ensureUnitStopped(conn: SshConnection, unit: string): Prom
     await systemctl(conn, 'disable', unit)
     change = 'changed'
   }
-  if (status.active !== 'inactive' && status.active !== 'failed') {
-    await systemctl(conn, 'stop', unit)
-    change = 'changed'
-  }
-  return change
+  return (await stopUnit(conn, unit, status)) === 'changed' ? 'changed' : change
+}
+
+/** Stopped for now, left enabled (an update's maintenance stop): unchanged when inactive or failed already. */
+export async function stopUnit(conn: SshConnection, unit: string, known?: UnitStatus): Promise<Change> {
+  const status = known ?? (await unitStatus(conn, unit))
+  if (status.active === 'inactive' || status.active === 'failed') return 'unchanged'
+  await systemctl(conn, 'stop', unit)
+  return 'changed'
 }
 
 /** Used by callers that wait for something else (a port) and need the unit's own failure. */

@@ -1,4 +1,5 @@
 import {noDemoFlags} from '../series/odoo-series.js'
+import type {SshConnection} from '../ssh/connection.js'
 import {shell, type RemoteCommand} from '../ssh/quote.js'
 
 /**
@@ -20,7 +21,7 @@ export interface OdooRunSpec {
 }
 
 /** Time `odoo -u/-i --stop-after-init` may take: upgrading many modules takes minutes. */
-export const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
+const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
 
 export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
   const lockFile = `/run/lock/odoops-db-${spec.database.replace(/[^a-zA-Z0-9_.-]/g, '_')}.lock`
@@ -32,6 +33,17 @@ export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
   // (PreforkServer.run starts before preloading), which the running service already holds.
   args.push('--stop-after-init', '--no-http', ...noDemoFlags(spec.series))
   return shell`runuser -u odoo -- flock ${lockFile} odoo ${args}`
+}
+
+/**
+ * `odoo -i/-u … --stop-after-init` on the host (tenant update, addons deploy --upgrade); a
+ * failure's message names the flags, the database, the exit and Odoo's last meaningful lines.
+ */
+export async function runOdooModules(conn: SshConnection, spec: OdooRunSpec): Promise<{ok: true} | {ok: false; message: string}> {
+  const result = await conn.exec(odooRunCommand(spec), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
+  if (result.code === 0) return {ok: true}
+  const flags = [spec.install?.length ? `-i ${spec.install.join(',')}` : '', spec.update?.length ? `-u ${spec.update.join(',')}` : ''].filter(Boolean)
+  return {ok: false, message: `${['odoo', ...flags, 'failed'].join(' ')} on ${spec.database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(result.stdout.toString() + result.stderr.toString())}`}
 }
 
 /** The last meaningful lines of Odoo's log output, for an error message. */

@@ -1,7 +1,7 @@
 import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
 import {getHost} from '../hosts/lookup.js'
 import {StepFailedError, runSteps, type Step, type StepRecord} from '../steps/runner.js'
-import {ensureUnitActive, systemctl, unitStatus} from '../remote/systemd.js'
+import {ensureUnitActive, stopUnit} from '../remote/systemd.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {TenantOperation, TenantRecord, TenantServiceInfo} from '../state/records.js'
@@ -11,7 +11,7 @@ import {inspectDatabase, missingModules} from './database.js'
 import {checkTenantThroughNginx} from './health.js'
 import {getTenant} from './listing.js'
 import {withTenantLock} from './lock.js'
-import {ODOO_UPDATE_TIMEOUT_MS, odooFailureSummary, odooRunCommand} from './odoo-cli.js'
+import {runOdooModules} from './odoo-cli.js'
 
 /** How long the tenant may take to answer through nginx after its service (re)started. */
 const HEALTH_WAIT_MS = 60_000
@@ -77,12 +77,7 @@ type TenantStep = Step<UpdateContext>
 const stop: TenantStep = {
   name: 'stop',
   title: 'dedicated service stopped for the update',
-  async run(ctx) {
-    const status = await unitStatus(ctx.conn, ctx.service.unit)
-    if (status.active === 'inactive' || status.active === 'failed') return 'unchanged'
-    await systemctl(ctx.conn, 'stop', ctx.service.unit)
-    return 'changed'
-  },
+  run: (ctx) => stopUnit(ctx.conn, ctx.service.unit),
 }
 
 const modules: TenantStep = {
@@ -99,10 +94,9 @@ const modules: TenantStep = {
     }
     const {install, update} = splitInstallUpdate(ctx.asked, before.modules)
     signal.throwIfAborted()
-    const result = await conn.exec(odooRunCommand({config: ctx.service.config, database: tenant.database, series: tenant.series, install, update}), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
-    if (result.code !== 0) {
-      const output = result.stdout.toString() + result.stderr.toString()
-      throw new OdoopsError('ODOO_UPDATE_FAILED', `odoo ${install.length ? `-i ${install.join(',')} ` : ''}${update.length ? `-u ${update.join(',')} ` : ''}failed on ${tenant.database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(output)}`, {
+    const run = await runOdooModules(conn, {config: ctx.service.config, database: tenant.database, series: tenant.series, install, update})
+    if (!run.ok) {
+      throw new OdoopsError('ODOO_UPDATE_FAILED', run.message, {
         suggestions: [`Read the log on ${tenant.host}, fix the cause, then run the update again: odoops tenant update ${tenant.id} --modules ${ctx.asked.join(',')}`],
       })
     }

@@ -1,14 +1,14 @@
 import type {Change} from '../../remote/files.js'
 import {ensureRemoteFile, readRemoteFile} from '../../remote/files.js'
 import {waitForPort} from '../../remote/ports.js'
-import {ensureUnitActive, systemctl, unitJournal, unitStatus} from '../../remote/systemd.js'
+import {ensureUnitActive, stopUnit, unitJournal} from '../../remote/systemd.js'
 import type {SecretBox} from '../../secrets/secret-box.js'
 import {readSecret, secretIds} from '../../secrets/vault.js'
 import type {SshConnection} from '../../ssh/connection.js'
 import type {StateStore} from '../../state/store.js'
 import type {TenantRecord} from '../../state/records.js'
 import {checkTenantThroughNginx} from '../../tenants/health.js'
-import {ODOO_UPDATE_TIMEOUT_MS, odooFailureSummary, odooRunCommand} from '../../tenants/odoo-cli.js'
+import {runOdooModules} from '../../tenants/odoo-cli.js'
 import {probeHostFacts, type HostAddonFacts, type HostFactsRequest} from './probe.js'
 import {removeEntries} from './prune.js'
 import {uploadRelease} from './upload.js'
@@ -51,13 +51,11 @@ export function sshDeployOps(conn: SshConnection, env: {store: StateStore; box: 
       await waitForPort(conn, unit, httpPort, env.signal)
     },
     async stop(unit) {
-      const status = await unitStatus(conn, unit)
-      if (status.active !== 'inactive' && status.active !== 'failed') await systemctl(conn, 'stop', unit)
+      await stopUnit(conn, unit)
     },
     async upgradeModules({config, database, series, modules}) {
-      const result = await conn.exec(odooRunCommand({config, database, series, update: [...modules]}), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
-      if (result.code === 0) return {ok: true, detail: `upgraded ${modules.join(', ')}`}
-      return {ok: false, detail: `odoo -u ${modules.join(',')} failed on ${database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(result.stdout.toString() + result.stderr.toString())}`}
+      const run = await runOdooModules(conn, {config, database, series, update: [...modules]})
+      return run.ok ? {ok: true, detail: `upgraded ${modules.join(', ')}`} : {ok: false, detail: run.message}
     },
     async health(tenant, {waitMs}) {
       const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
