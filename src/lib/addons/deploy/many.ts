@@ -47,6 +47,8 @@ const SERVICES_AT_ONCE_PER_HOST = 4
 interface Wanted {
   host: string
   service: string
+  /** As resolved before the checks (the deploy resolves it again under the service's lock). */
+  target: DeployTarget
 }
 
 export async function deployMany(env: AddonsDeployEnv, input: AddonsDeployManyInput): Promise<AddonsDeployManyResult> {
@@ -76,18 +78,18 @@ export async function deployMany(env: AddonsDeployEnv, input: AddonsDeployManyIn
       return Promise.all(services.map((item) => limit(() => deployOne(sharedEnv, item, picked, {upgrade: input.upgrade === true, remove: input.remove ?? []}))))
     }),
   )
-  const order = (item: Wanted) => wanted.findIndex((w) => w.host === item.host && w.service === item.service)
+  const order = (item: Pick<Wanted, 'host' | 'service'>) => wanted.findIndex((w) => w.host === item.host && w.service === item.service)
   return {copies, services: outcomes.flat().sort((a, b) => order(a) - order(b))}
 }
 
-async function deployOne(env: AddonsDeployEnv, item: Wanted, picked: PickedRelease[], options: {upgrade: boolean; remove: readonly string[]}): Promise<ServiceDeployOutcome> {
+async function deployOne(env: AddonsDeployEnv, {host, service}: Wanted, picked: PickedRelease[], options: {upgrade: boolean; remove: readonly string[]}): Promise<ServiceDeployOutcome> {
   try {
-    const {result} = await deploySet(env, {host: item.host, service: item.service, what: 'addons deploy'}, picked, options)
+    const {result} = await deploySet(env, {host, service, what: 'addons deploy'}, picked, options)
     const upgradesOk = (result.upgrades ?? []).every((u) => u.ok)
-    return {...item, ok: upgradesOk, result}
+    return {host, service, ok: upgradesOk, result}
   } catch (error) {
     if (env.signal?.aborted) throw error
-    return {...item, ok: false, error: error instanceof OdoopsError ? {code: error.code, message: error.message, suggestions: error.suggestions} : {code: 'ADDONS_DEPLOY_FAILED', message: messageOf(error), suggestions: []}}
+    return {host, service, ok: false, error: error instanceof OdoopsError ? {code: error.code, message: error.message, suggestions: error.suggestions} : {code: 'ADDONS_DEPLOY_FAILED', message: messageOf(error), suggestions: []}}
   }
 }
 
@@ -123,18 +125,19 @@ async function wantedServices(env: AddonsDeployEnv, input: AddonsDeployManyInput
   const hosts = [...new Set(input.hosts)]
   if (hosts.length !== input.hosts.length) throw usageError('ADDONS_HOST_DUPLICATE', 'A host is named twice.', ['Name each host once: --host h1 --host h2'])
   if (new Set(input.services).size !== input.services.length) throw usageError('ADDONS_SERVICE_DUPLICATE', 'A service is named twice.', ['Name each service once: --service shared --service <tenant>'])
-  const wanted: Wanted[] = []
+  const pairs: Omit<Wanted, 'target'>[] = []
   for (const service of input.services) {
     if (service === SHARED) {
-      for (const host of hosts) wanted.push({host, service})
+      for (const host of hosts) pairs.push({host, service})
       continue
     }
     const tenant = await env.store.tenants.get(service)
     const host = tenant?.host && hosts.includes(tenant.host) ? tenant.host : hosts[0]
-    wanted.push({host, service})
+    pairs.push({host, service})
   }
   // Every pair resolves (tenant on that host, dedicated, settled; the host has a shared service) before anything is read on a host.
-  for (const item of wanted) await resolveTarget(env.store, item.host, item.service)
+  const wanted: Wanted[] = []
+  for (const pair of pairs) wanted.push({...pair, target: await resolveTarget(env.store, pair.host, pair.service)})
   return wanted
 }
 
@@ -146,13 +149,12 @@ async function checkEverywhere(env: AddonsDeployEnv, byHost: Map<string, Wanted[
     [...byHost].map(async ([host, services]) => {
       env.onProgress?.(`Reading Odoo on ${host}`)
       const facts = await (await hostOpsFor(env)(host)).probe({python, configs: []})
-      for (const item of services) {
-        const target: DeployTarget = await resolveTarget(env.store, host, item.service)
+      for (const {service, target} of services) {
         try {
           checkOnHost({host, series: target.series, label: targetLabel(target)}, picked, facts)
         } catch (error) {
           if (!(error instanceof OdoopsError)) throw error
-          failures.push({...item, error})
+          failures.push({host, service, error})
         }
       }
     }),
