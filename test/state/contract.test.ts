@@ -22,6 +22,7 @@ function sample(name: CollectionName, id: string, extra: Record<string, unknown>
     secrets: {value: 'v1:ciphertext'},
     schedules: {schedule: {version: 1, jobs: []}},
     addonRepos: {source: {kind: 'dir', path: '/srv/addons'}, releases: [], current: 'a'.repeat(64)},
+    releases: {series: '17.0', state: 'planned', hosts: []},
   }
   return {id, ...base[name], ...extra}
 }

@@ -120,6 +120,8 @@ interface PrepareContext {
   packages: string[]
   cluster?: PgClusterInfo
   odooVersion?: string
+  /** The installed package's Debian version (dpkg), what `release` compares builds by. */
+  odooPackage?: string
   dbPassword?: string
   ports?: {httpPort: number; geventPort: number}
   configChanged?: boolean
@@ -196,6 +198,7 @@ function steps(options: PrepareOptions): PrepareStep[] {
           })
         }
         ctx.odooVersion = version
+        ctx.odooPackage = await installedVersion(ctx.conn, 'odoo')
         return {change, detail: `Odoo ${version}`}
       },
     },
@@ -439,6 +442,7 @@ async function recordService(store: StateStore, ctx: PrepareContext): Promise<Sh
       ...previous,
       series: ctx.series,
       odooVersion: ctx.odooVersion!,
+      ...(ctx.odooPackage ? {odooPackage: ctx.odooPackage} : {}),
       unit: ctx.names.unit,
       config: ctx.names.config,
       dataDir: ctx.names.dataDir,

@@ -20,6 +20,7 @@ export abstract class AutoCollections implements Collections {
   readonly secrets!: Collection<CollectionTypes['secrets']>
   readonly schedules!: Collection<CollectionTypes['schedules']>
   readonly addonRepos!: Collection<CollectionTypes['addonRepos']>
+  readonly releases!: Collection<CollectionTypes['releases']>
 
   protected constructor() {
     for (const name of COLLECTIONS) {

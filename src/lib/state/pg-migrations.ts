@@ -27,6 +27,7 @@ export const COLLECTION_TABLES: Readonly<Record<CollectionName, string>> = {
   secrets: 'secrets',
   schedules: 'schedules',
   addonRepos: 'addon_repos',
+  releases: 'releases',
 }
 
 const collectionTable = (table: string) => [
@@ -76,6 +77,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'addon repositories (addons repo add)',
     statements: collectionTable('addon_repos'),
+  },
+  {
+    version: 4,
+    description: 'releases (release plan)',
+    statements: collectionTable('releases'),
   },
 ]
 

@@ -51,6 +51,10 @@ export interface SharedServiceRecord {
   addons?: AddonSetEntry[]
   /** The sets deployed before `addons`, oldest first, at most three (for rollback). */
   addonsHistory?: AddonSetEntry[][]
+  /** The installed `odoo` package's Debian version (dpkg), e.g. "17.0.20261120"; set by prepare and `release apply`. */
+  odooPackage?: string
+  /** Package versions the host's Odoo source offers, newest last, as `release plan` last read them. */
+  odooAvailable?: {versions: string[]; checkedAt: string}
 }
 
 /** One addon release deployed to a service: the repository and its release's SHA-256. */
@@ -261,6 +265,17 @@ export interface LockInfo {
   expiresAt: string
 }
 
+/**
+ * A release (`release plan`): the Odoo package update of one series on some hosts, with what
+ * rehearsal and rollout recorded. Its shape is owned by src/lib/release/record.ts.
+ */
+export interface ReleaseRecord extends BaseRecord {
+  series: string
+  state: string
+  hosts: unknown[]
+  [key: string]: unknown
+}
+
 /** Collections of plain records, by name. Adding one here adds it to both backends and to export/import. */
 export interface CollectionTypes {
   hosts: HostRecord
@@ -274,6 +289,7 @@ export interface CollectionTypes {
   secrets: SecretRecord
   schedules: ScheduleRecord
   addonRepos: AddonRepoRecord
+  releases: ReleaseRecord
 }
 export type CollectionName = keyof CollectionTypes
 
@@ -289,4 +305,5 @@ export const COLLECTIONS: readonly CollectionName[] = [
   'secrets',
   'schedules',
   'addonRepos',
+  'releases',
 ]

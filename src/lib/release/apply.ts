@@ -1,0 +1,300 @@
+import {ExitCode, messageOf, OdoopsError} from '../errors.js'
+import {withHeldLock} from '../state/with-lock.js'
+import {busyError, lockOwner} from '../tenants/lock.js'
+import {sshReleaseOps, type ReleaseEnv, type ReleaseOps} from './ops.js'
+import {getRelease, saveRelease, type Release, type ReleaseHostPlan, type ReleaseHostProgress, type ReleaseTenantPlan, type ReleaseTenantProgress} from './record.js'
+
+/**
+ * `release apply`: host by host, in the plan's order (a canary run stops after the first n
+ * hosts), each host entirely or not at all:
+ *   1. a verified safety backup of every tenant, and both builds' .debs kept on the host,
+ *      all before anything stops;
+ *   2. the shared service stops; the new build is installed; `odoo -u` runs on each shared
+ *      database; the service starts and each shared tenant must pass health and login;
+ *   3. each dedicated tenant in turn: its unit stops, `-u`, starts, health and login;
+ *   4. any failure rolls the whole host back: the previous build reinstalled, every database the
+ *      update touched restored from its safety backup, services started, checks run again;
+ *      the rollout stops there.
+ * Every transition is saved on the release before it is acted on; a run killed mid-host is
+ * resumed with `--resume`, which rolls that host back to its recorded start and applies it again.
+ */
+export interface ApplyOptions {
+  resume?: boolean
+  /** Only the first n hosts this run; a later `apply --resume` goes on with the rest. */
+  canary?: number
+  /** Apply to hosts with a tenant that failed rehearsal. */
+  includeFailed?: boolean
+  progress?: (line: string) => void
+  /** Called when a host is done (applied or rolled back), for notifications. */
+  onHost?: (outcome: HostOutcome) => void
+}
+
+export interface HostOutcome {
+  host: string
+  outcome: 'applied' | 'rolled-back' | 'skipped'
+  reason?: string
+  tenants: {slug: string; downtimeMs?: number; upgradeMs?: number; check?: {ok: boolean; detail: string}}[]
+}
+
+export interface ApplyReport {
+  release: Release
+  hosts: HostOutcome[]
+  /** Hosts left for a later run (canary). */
+  remaining: string[]
+}
+
+const HOST_LOCK_TTL_MS = 5 * 60_000
+export const releaseHostLockKey = (host: string) => `release-host:${host}`
+
+export async function applyRelease(env: ReleaseEnv, id: string, options: ApplyOptions = {}): Promise<ApplyReport> {
+  const ops = env.ops ?? sshReleaseOps(env)
+  const progress = options.progress ?? (() => {})
+  let release = await getRelease(env.store, id)
+  assertApplicable(release, options)
+  const skipped = rehearsalSkips(release, options)
+  const startedAt = release.apply?.startedAt ?? new Date().toISOString()
+  release = await saveRelease(env.store, id, (r) => ({
+    ...r,
+    state: 'applying',
+    apply: {
+      ...r.apply,
+      startedAt,
+      ...(options.includeFailed ? {includeFailed: true} : {}),
+      hosts: Object.fromEntries(r.hosts.map((h) => [h.host, r.apply?.hosts[h.host] ?? {phase: 'pending', tenants: {}}])),
+    },
+  }))
+  const outcomes: HostOutcome[] = []
+  const todo = release.hosts.filter((h) => !['done'].includes(release.apply!.hosts[h.host].phase))
+  let ran = 0
+  for (const host of todo) {
+    if (options.canary !== undefined && ran >= options.canary) break
+    const why = skipped.get(host.host)
+    if (why) {
+      const outcome: HostOutcome = {host: host.host, outcome: 'skipped', reason: why, tenants: []}
+      outcomes.push(outcome)
+      options.onHost?.(outcome)
+      progress(`${host.host}: skipped (${why})`)
+      continue
+    }
+    ran++
+    const outcome = await withHeldLock(
+      env.store,
+      {key: releaseHostLockKey(host.host), owner: lockOwner(`release apply ${id}`), ttlMs: HOST_LOCK_TTL_MS, busy: (holder) => busyError('RELEASE_HOST_BUSY', `${host.host} is in a release run`, holder)},
+      () => runHost(env, ops, id, host, progress),
+    )
+    outcomes.push(outcome)
+    options.onHost?.(outcome)
+    if (outcome.outcome === 'rolled-back') {
+      release = await saveRelease(env.store, id, (r) => ({...r, state: 'failed', error: {code: 'RELEASE_HOST_ROLLED_BACK', message: `${host.host}: ${outcome.reason}`, host: host.host}, apply: {...r.apply!, finishedAt: new Date().toISOString()}}))
+      const rest = release.hosts.slice(release.hosts.indexOf(host) + 1).map((h) => h.host)
+      throw new OdoopsError('RELEASE_HOST_ROLLED_BACK', `The release failed on ${host.host} and was rolled back there: ${outcome.reason}${rest.length ? `\nNot reached: ${rest.join(', ')}.` : ''}`, {
+        exit: ExitCode.FAILURE,
+        suggestions: [`odoops release show ${id}`, `Rehearse the fix first: odoops release plan … then odoops release rehearse <new release>`],
+        data: {release: id, hosts: outcomes, notReached: rest},
+      })
+    }
+  }
+  release = await getRelease(env.store, id)
+  const left = release.hosts.filter((h) => release.apply!.hosts[h.host].phase !== 'done' && !skipped.has(h.host)).map((h) => h.host)
+  if (left.length === 0) release = await saveRelease(env.store, id, (r) => ({...r, state: skipped.size ? 'failed' : 'applied', ...(skipped.size ? {error: {code: 'RELEASE_HOSTS_SKIPPED', message: `Left out after a failed rehearsal: ${[...skipped.keys()].join(', ')}`}} : {}), apply: {...r.apply!, finishedAt: new Date().toISOString()}}))
+  return {release, hosts: outcomes, remaining: left}
+}
+
+function assertApplicable(release: Release, options: ApplyOptions): void {
+  if (release.state === 'applied') throw new OdoopsError('RELEASE_APPLIED', `Release ${release.id} is applied already.`, {exit: ExitCode.USAGE, suggestions: ['odoops release plan --all   (for the next build)']})
+  if (release.state === 'failed') {
+    throw new OdoopsError('RELEASE_FAILED', `Release ${release.id} failed${release.error ? ` (${release.error.message})` : ''} and was rolled back; it is not applied again.`, {
+      exit: ExitCode.USAGE,
+      suggestions: [`odoops release show ${release.id}`, 'Plan again once the cause is fixed: odoops release plan …'],
+    })
+  }
+  const started = release.state === 'applying' && Object.values(release.apply?.hosts ?? {}).some((h) => h.phase !== 'pending' && h.phase !== 'done')
+  if (started && !options.resume) {
+    throw new OdoopsError('RELEASE_INTERRUPTED', `Release ${release.id} was interrupted in the middle of a host.`, {
+      exit: ExitCode.USAGE,
+      suggestions: [`odoops release apply ${release.id} --resume   (rolls that host back to where it started, then applies it again)`],
+    })
+  }
+}
+
+/** Hosts left out: one of their tenants failed rehearsal (the package is per host: a tenant cannot be left out alone). */
+function rehearsalSkips(release: Release, options: ApplyOptions): Map<string, string> {
+  const skips = new Map<string, string>()
+  if (options.includeFailed || !release.rehearsal) return skips
+  for (const host of release.hosts) {
+    const failed = host.tenants.filter((t) => release.rehearsal!.tenants[t.slug]?.ok === false).map((t) => t.slug)
+    if (failed.length) skips.set(host.host, `rehearsal failed for ${failed.join(', ')}; --include-failed applies it anyway`)
+  }
+  return skips
+}
+
+/** One host: an interrupted earlier run rolled back first, then the update; a failure rolls back. */
+async function runHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, progress: (line: string) => void): Promise<HostOutcome> {
+  const current = (await getRelease(env.store, id)).apply!.hosts[plan.host]
+  if (current.phase !== 'pending' && current.phase !== 'rolled-back') {
+    progress(`${plan.host}: an earlier run stopped in phase "${current.phase}": rolling it back first`)
+    await rollbackHost(env, ops, id, plan, `resumed after an interrupted run (${current.phase})`, progress)
+  }
+  // Start clean: the backups taken (and still valid: the data was put back to them) are kept.
+  await saveHost(env, id, plan.host, (h) => ({phase: 'pending', tenants: Object.fromEntries(Object.entries(h.tenants).map(([slug, t]) => [slug, {...(t.backup ? {backup: t.backup} : {}), upgrade: 'pending' as const}]))}))
+  try {
+    await updateHost(env, ops, id, plan, progress)
+    const done = (await getRelease(env.store, id)).apply!.hosts[plan.host]
+    return {host: plan.host, outcome: 'applied', tenants: tenantOutcomes(plan, done)}
+  } catch (error) {
+    const reason = messageOf(error)
+    progress(`${plan.host}: ${reason}\n${plan.host}: rolling back`)
+    await saveHost(env, id, plan.host, (h) => ({...h, error: {code: error instanceof OdoopsError ? error.code : 'RELEASE_STEP_FAILED', message: reason}}))
+    await rollbackHost(env, ops, id, plan, reason, progress)
+    const after = (await getRelease(env.store, id)).apply!.hosts[plan.host]
+    return {host: plan.host, outcome: 'rolled-back', reason, tenants: tenantOutcomes(plan, after)}
+  }
+}
+
+function tenantOutcomes(plan: ReleaseHostPlan, progress: ReleaseHostProgress): HostOutcome['tenants'] {
+  return plan.tenants.map((t) => {
+    const p = progress.tenants[t.slug] ?? {upgrade: 'pending'}
+    return {slug: t.slug, ...(p.downtimeMs !== undefined ? {downtimeMs: p.downtimeMs} : {}), ...(p.upgradeMs !== undefined ? {upgradeMs: p.upgradeMs} : {}), ...(p.check ? {check: p.check} : {})}
+  })
+}
+
+async function saveHost(env: ReleaseEnv, id: string, host: string, change: (h: ReleaseHostProgress) => ReleaseHostProgress): Promise<ReleaseHostProgress> {
+  const saved = await saveRelease(env.store, id, (r) => ({...r, apply: {...r.apply!, hosts: {...r.apply!.hosts, [host]: change(r.apply!.hosts[host])}}}))
+  return saved.apply!.hosts[host]
+}
+
+const saveTenant = (env: ReleaseEnv, id: string, host: string, slug: string, change: Partial<ReleaseTenantProgress>) =>
+  saveHost(env, id, host, (h) => ({...h, tenants: {...h.tenants, [slug]: {...(h.tenants[slug] ?? {upgrade: 'pending'}), ...change}}}))
+
+async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, progress: (line: string) => void): Promise<void> {
+  const series = (await getRelease(env.store, id)).series
+  let state = await saveHost(env, id, plan.host, (h) => ({...h, phase: 'backups', startedAt: new Date().toISOString()}))
+  const installed = await ops.installedPackage(plan.host)
+  if (installed !== plan.from) {
+    throw new OdoopsError('RELEASE_HOST_CHANGED', `${plan.host} runs odoo ${installed ?? '(none)'}, not ${plan.from} as planned: nothing was changed.`, {suggestions: ['Plan again: odoops release plan --host ' + plan.host]})
+  }
+  for (const tenant of plan.tenants) {
+    if (state.tenants[tenant.slug]?.backup) continue
+    progress(`${tenant.slug}: safety backup, verified by a test restore`)
+    state = await saveTenant(env, id, plan.host, tenant.slug, {backup: await ops.safetyBackup(tenant.slug)})
+  }
+  progress(`${plan.host}: keeping odoo ${plan.from} and ${plan.to} on the host`)
+  const packages = {previous: await ops.keepPackage(plan.host, plan.from), next: await ops.keepPackage(plan.host, plan.to)}
+  await saveHost(env, id, plan.host, (h) => ({...h, packages, phase: 'installing'}))
+
+  const shared = plan.tenants.filter((t) => t.mode === 'shared')
+  const dedicated = plan.tenants.filter((t) => t.mode === 'dedicated')
+  if (plan.sharedUnit) {
+    progress(`${plan.host}: stopping ${plan.sharedUnit} (${shared.length} shared tenant${shared.length === 1 ? '' : 's'})`)
+    await saveHost(env, id, plan.host, (h) => ({...h, sharedStoppedAt: new Date().toISOString()}))
+    await ops.stop(plan.host, plan.sharedUnit)
+  }
+  const sharedStopped = Date.now()
+  progress(`${plan.host}: installing odoo ${plan.to}`)
+  await ops.installPackage(plan.host, packages.next, plan.to)
+  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'upgrading'}))
+  await ops.recordPackage(plan.host, series, plan.to)
+
+  for (const tenant of shared) await upgradeTenant(env, ops, id, plan, tenant, series, progress)
+  if (plan.sharedUnit) {
+    await ops.start(plan.host, plan.sharedUnit)
+    for (const tenant of shared) {
+      if (!tenant.serving) continue
+      await checkTenant(env, ops, id, plan, tenant, sharedStopped, progress)
+    }
+  }
+  for (const tenant of dedicated) {
+    const stopped = Date.now()
+    progress(`${tenant.slug}: stopping ${tenant.unit}`)
+    await ops.stop(plan.host, tenant.unit)
+    await upgradeTenant(env, ops, id, plan, tenant, series, progress)
+    if (!tenant.serving) continue
+    await ops.start(plan.host, tenant.unit)
+    await checkTenant(env, ops, id, plan, tenant, stopped, progress)
+  }
+  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'done', finishedAt: new Date().toISOString()}))
+}
+
+async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, series: string, progress: (line: string) => void): Promise<void> {
+  progress(`${tenant.slug}: odoo -u ${tenant.modules.join(',')}`)
+  await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'started'})
+  const outcome = await ops.upgrade(plan.host, tenant, series)
+  if (!outcome.ok) {
+    await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'failed', upgradeMs: outcome.durationMs, error: outcome.message})
+    throw new OdoopsError('RELEASE_UPGRADE_FAILED', `${tenant.slug}: ${outcome.message}`)
+  }
+  await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'done', upgradeMs: outcome.durationMs})
+}
+
+async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, stoppedAt: number, progress: (line: string) => void): Promise<void> {
+  const check = await ops.check(tenant.slug)
+  const downtimeMs = Date.now() - stoppedAt
+  await saveTenant(env, id, plan.host, tenant.slug, {check, downtimeMs})
+  if (!check.ok) throw new OdoopsError('RELEASE_CHECK_FAILED', `${tenant.slug} is not healthy on the new build: ${check.detail}`)
+  progress(`${tenant.slug}: healthy on ${plan.to}; down ${(downtimeMs / 1000).toFixed(1)} s`)
+}
+
+/**
+ * Puts a host back where the release found it: services of the touched tenants stopped, the
+ * previous build installed, every database whose `-u` started restored from its safety backup,
+ * services started, every serving tenant checked. Each part runs even when an earlier one
+ * failed; the host's record says what could not be done.
+ */
+async function rollbackHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, reason: string, progress: (line: string) => void): Promise<void> {
+  const series = (await getRelease(env.store, id)).series
+  let state = await saveHost(env, id, plan.host, (h) => ({...h, phase: 'rolling-back'}))
+  const problems: string[] = []
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn()
+    } catch (error) {
+      problems.push(`${what}: ${messageOf(error)}`)
+    }
+  }
+  const touched = plan.tenants.filter((t) => state.tenants[t.slug] && state.tenants[t.slug].upgrade !== 'pending' && !state.tenants[t.slug].restored)
+  const installed = await ops.installedPackage(plan.host).catch(() => undefined)
+  const packageChanged = installed !== plan.from
+  if (touched.length === 0 && !packageChanged) {
+    await saveHost(env, id, plan.host, (h) => ({...h, phase: 'rolled-back', rollback: {reason, at: new Date().toISOString(), checks: {}}}))
+    if (plan.sharedUnit && state.sharedStoppedAt) await attempt(`start ${plan.sharedUnit}`, () => ops.start(plan.host, plan.sharedUnit!))
+    progress(`${plan.host}: nothing had changed`)
+    return
+  }
+  if (plan.sharedUnit) await attempt(`stop ${plan.sharedUnit}`, () => ops.stop(plan.host, plan.sharedUnit!))
+  for (const t of touched.filter((t) => t.mode === 'dedicated')) await attempt(`stop ${t.unit}`, () => ops.stop(plan.host, t.unit))
+  if (packageChanged) {
+    progress(`${plan.host}: reinstalling odoo ${plan.from}`)
+    await attempt(`reinstall odoo ${plan.from}`, async () => {
+      await ops.installPackage(plan.host, state.packages?.previous ?? (await ops.keepPackage(plan.host, plan.from)), plan.from)
+      await ops.recordPackage(plan.host, series, plan.from)
+    })
+  }
+  for (const t of touched) {
+    const backup = state.tenants[t.slug].backup
+    if (!backup) {
+      problems.push(`${t.slug}: no safety backup recorded`)
+      continue
+    }
+    progress(`${t.slug}: restoring ${backup}`)
+    await attempt(`restore ${t.slug} from ${backup}`, async () => {
+      await ops.restore(plan.host, t, series, backup)
+      state = await saveTenant(env, id, plan.host, t.slug, {restored: true})
+    })
+  }
+  const checks: Record<string, {ok: boolean; detail: string}> = {}
+  if (plan.sharedUnit) await attempt(`start ${plan.sharedUnit}`, () => ops.start(plan.host, plan.sharedUnit!))
+  for (const t of plan.tenants.filter((t) => t.mode === 'dedicated' && t.serving)) await attempt(`start ${t.unit}`, () => ops.start(plan.host, t.unit))
+  for (const t of plan.tenants.filter((t) => t.serving)) {
+    await attempt(`check ${t.slug}`, async () => {
+      checks[t.slug] = await ops.check(t.slug)
+      if (!checks[t.slug].ok) problems.push(`${t.slug} is not healthy after the rollback: ${checks[t.slug].detail}`)
+    })
+  }
+  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'rolled-back', rollback: {reason, at: new Date().toISOString(), checks}}))
+  if (problems.length) {
+    throw new OdoopsError('RELEASE_ROLLBACK_INCOMPLETE', `Rolling ${plan.host} back after "${reason}" left problems:\n${problems.join('\n')}`, {
+      suggestions: [`odoops release show ${id}`, ...plan.tenants.map((t) => `odoops tenant status ${t.slug}`)],
+    })
+  }
+  progress(`${plan.host}: rolled back to odoo ${plan.from}; every tenant healthy`)
+}

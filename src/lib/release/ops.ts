@@ -1,0 +1,77 @@
+import {safetyBackupOver} from '../addons/deploy/upgrade.js'
+import {ensureUnitActive, stopUnit} from '../remote/systemd.js'
+import {readSecret, secretIds} from '../secrets/vault.js'
+import type {StateStore} from '../state/store.js'
+import type {TenantEnv} from '../tenants/context.js'
+import {connectFor} from '../tenants/create.js'
+import {checkTenantThroughNginx} from '../tenants/health.js'
+import {getTenant} from '../tenants/listing.js'
+import {installPackage, installedOdooPackage, keepPackage} from './package.js'
+import type {ReleaseTenantPlan} from './record.js'
+import {restoreTenantData, upgradeDatabase, type TenantData, type UpgradeOutcome} from './tenant-ops.js'
+
+/**
+ * What a rollout does on hosts, one call per action: the SSH implementation below, or an
+ * in-memory host in unit tests (the order of actions, failures, rollbacks and resumes are
+ * tested there; the real tier runs the same rollout on real Odoo).
+ */
+export interface ReleaseOps {
+  installedPackage(host: string): Promise<string | undefined>
+  /** Keeps the build's .deb on the host; its path. */
+  keepPackage(host: string, version: string): Promise<string>
+  installPackage(host: string, path: string, version: string): Promise<void>
+  stop(host: string, unit: string): Promise<void>
+  start(host: string, unit: string): Promise<void>
+  /** A backup of the tenant verified by a test restore; its id. */
+  safetyBackup(slug: string): Promise<string>
+  upgrade(host: string, tenant: ReleaseTenantPlan, series: string): Promise<UpgradeOutcome>
+  /** The tenant's database and filestore replaced by the backup's (its service stopped). */
+  restore(host: string, tenant: ReleaseTenantPlan, series: string, backup: string): Promise<void>
+  /** Health through nginx and a login with the stored password. */
+  check(slug: string): Promise<{ok: boolean; detail: string}>
+  /** The host's record says which build it runs. */
+  recordPackage(host: string, series: string, version: string): Promise<void>
+}
+
+export interface ReleaseEnv extends TenantEnv {
+  dataDir: string
+  /** Replaces the SSH actions (tests). */
+  ops?: ReleaseOps
+}
+
+/** How long a tenant may take to answer through nginx after its service started. */
+const HEALTH_WAIT_MS = 90_000
+
+export function tenantData(tenant: ReleaseTenantPlan, series: string): TenantData {
+  return {database: tenant.database, config: tenant.config, role: tenant.role, dataDir: tenant.dataDir, series}
+}
+
+export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
+  const connect = connectFor(env)
+  const targetEnv = {store: env.store, dataDir: env.dataDir, ...(env.signal ? {signal: env.signal} : {}), ...(env.connect ? {connect: env.connect} : {})}
+  const backup = safetyBackupOver(targetEnv)
+  return {
+    installedPackage: async (host) => installedOdooPackage(await connect(host)),
+    keepPackage: async (host, version) => keepPackage(await connect(host), version),
+    installPackage: async (host, path, version) => installPackage(await connect(host), path, version),
+    stop: async (host, unit) => void (await stopUnit(await connect(host), unit)),
+    start: async (host, unit) => void (await ensureUnitActive(await connect(host), unit)),
+    safetyBackup: (slug) => backup(slug),
+    upgrade: async (host, tenant, series) => upgradeDatabase(await connect(host), tenantData(tenant, series), tenant.modules),
+    restore: async (host, tenant, series, id) => restoreTenantData(targetEnv, await connect(host), tenantData(tenant, series), id),
+    async check(slug) {
+      const tenant = await getTenant(env.store, slug)
+      const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(slug))
+      const report = await checkTenantThroughNginx(await connect(tenant.host), tenant, {password, waitMs: HEALTH_WAIT_MS, defaultPasswordCheck: false})
+      return {ok: report.ok, detail: report.detail}
+    },
+    recordPackage: (host, series, version) => recordPackage(env.store, host, series, version),
+  }
+}
+
+export async function recordPackage(store: StateStore, host: string, series: string, version: string): Promise<void> {
+  await store.hosts.update(host, (current) => {
+    const service = current.services?.[series]
+    return service ? {...current, services: {...current.services, [series]: {...service, odooPackage: version}}} : current
+  })
+}

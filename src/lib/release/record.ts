@@ -1,0 +1,108 @@
+import {randomBytes} from 'node:crypto'
+import {ExitCode, OdoopsError} from '../errors.js'
+import type {ReleaseRecord} from '../state/records.js'
+import type {StateStore} from '../state/store.js'
+
+/**
+ * A release: the update of the `odoo` package of one series on some hosts, planned by
+ * `release plan`, rehearsed on copies by `release rehearse`, rolled out by `release apply`.
+ * Everything a run learns is written here before it acts on it, so a killed `apply` can be
+ * resumed (or rolled back) from the record alone.
+ */
+export type ReleaseState = 'planned' | 'rehearsed' | 'applying' | 'applied' | 'failed'
+
+export interface ReleaseTenantPlan {
+  slug: string
+  mode: 'shared' | 'dedicated'
+  database: string
+  /** The tenant's own unit (dedicated) or the host's shared unit. */
+  unit: string
+  config: string
+  role: string
+  dataDir: string
+  /** Recorded state when planned: a stopped tenant is upgraded but left stopped. */
+  serving: boolean
+  /** `-u` list: `base` (a package update reloads every module) plus nothing else needed. */
+  modules: string[]
+  /** Installed modules whose version the new build changes: `{module: [from, to]}`. */
+  changed: Record<string, [string, string]>
+  /** From the tenant's last measured `-u` (rehearsal or rollout), when there is one. */
+  estimatedDowntimeMs?: number
+}
+
+export interface ReleaseHostPlan {
+  host: string
+  /** Installed package version when planned, and the one the release installs. */
+  from: string
+  to: string
+  /** The shared unit of the series on this host (stopped once for all its tenants). */
+  sharedUnit?: string
+  tenants: ReleaseTenantPlan[]
+}
+
+export type TenantStepState = 'pending' | 'started' | 'done' | 'failed'
+
+export interface ReleaseTenantProgress {
+  /** The verified safety backup taken before anything changed. */
+  backup?: string
+  upgrade: TenantStepState
+  upgradeMs?: number
+  /** Service stopped → healthy again (per tenant; shared tenants share one stop). */
+  downtimeMs?: number
+  check?: {ok: boolean; detail: string}
+  restored?: boolean
+  error?: string
+}
+
+export type HostPhase = 'pending' | 'backups' | 'installing' | 'upgrading' | 'done' | 'rolling-back' | 'rolled-back'
+
+export interface ReleaseHostProgress {
+  phase: HostPhase
+  /** Paths on the host of the kept packages: `previous` is what a rollback reinstalls. */
+  packages?: {previous: string; next: string}
+  /** When the shared unit was stopped (ISO), for its tenants' downtime. */
+  sharedStoppedAt?: string
+  tenants: Record<string, ReleaseTenantProgress>
+  startedAt?: string
+  finishedAt?: string
+  error?: {code: string; message: string}
+  rollback?: {reason: string; at: string; checks: Record<string, {ok: boolean; detail: string}>}
+}
+
+export interface ReleaseRehearsalTenant {
+  ok: boolean
+  host: string
+  backup?: string
+  durationMs?: number
+  error?: string
+}
+
+export interface Release extends ReleaseRecord {
+  series: string
+  state: ReleaseState
+  hosts: ReleaseHostPlan[]
+  rehearsal?: {at: string; on?: string; tenants: Record<string, ReleaseRehearsalTenant>}
+  apply?: {startedAt: string; finishedAt?: string; canary?: number; includeFailed?: boolean; hosts: Record<string, ReleaseHostProgress>}
+  error?: {code: string; message: string; host?: string}
+}
+
+export function newReleaseId(now = new Date()): string {
+  return `rel-${now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(2).toString('hex')}`
+}
+
+export async function getRelease(store: Pick<StateStore, 'releases'>, id: string): Promise<Release> {
+  const found = (await store.releases.get(id)) as Release | undefined
+  if (!found) {
+    throw new OdoopsError('RELEASE_NOT_FOUND', `No release "${id}".`, {exit: ExitCode.USAGE, suggestions: ['odoops release list', 'odoops release plan --all']})
+  }
+  return found
+}
+
+export async function saveRelease(store: Pick<StateStore, 'releases'>, id: string, change: (current: Release) => Release): Promise<Release> {
+  return (await store.releases.update(id, (current) => change(current as Release))) as Release
+}
+
+/** Every tenant of the release, with its host. */
+export function releaseTenants(release: Pick<Release, 'hosts'>): {host: ReleaseHostPlan; tenant: ReleaseTenantPlan}[] {
+  return release.hosts.flatMap((host) => host.tenants.map((tenant) => ({host, tenant})))
+}

@@ -1,0 +1,125 @@
+import {randomBytes} from 'node:crypto'
+import {OdoopsError} from '../errors.js'
+import {filestoreDir} from '../backup/shell/pipeline.js'
+import {backupSource} from '../backup/restore-source.js'
+import type {TargetEnv} from '../backup/targets/index.js'
+import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
+import type {SshConnection} from '../ssh/connection.js'
+import {command, script, shell} from '../ssh/quote.js'
+import {odooFailureSummary, odooRunCommand} from '../tenants/odoo-cli.js'
+import {neutralizeDatabase} from '../tenants/restore-steps.js'
+import {noDemoFlags} from '../series/odoo-series.js'
+import {addonsPathOf} from '../addons/deploy/addons-path.js'
+import {PACKAGE_ADDONS} from './package.js'
+
+/** What the data of one tenant needs on its host: its database, config, role and data directory. */
+export interface TenantData {
+  database: string
+  config: string
+  role: string
+  dataDir: string
+  series: string
+}
+
+export type DataEnv = TargetEnv & {signal?: AbortSignal}
+
+/** `-u` may take long on a big database; the same bound as tenant update's. */
+const UPGRADE_TIMEOUT_MS = 45 * 60_000
+
+export type UpgradeOutcome = {ok: true; durationMs: number} | {ok: false; durationMs: number; message: string}
+
+/** `odoo -u <modules> --stop-after-init --no-http` on the tenant's database with the installed build. */
+export async function upgradeDatabase(conn: SshConnection, data: TenantData, modules: readonly string[]): Promise<UpgradeOutcome> {
+  const started = Date.now()
+  const result = await conn.exec(odooRunCommand({config: data.config, database: data.database, series: data.series, update: [...modules]}), {root: true, timeoutMs: UPGRADE_TIMEOUT_MS})
+  const durationMs = Date.now() - started
+  if (result.code === 0) return {ok: true, durationMs}
+  return {ok: false, durationMs, message: `odoo -u ${modules.join(',')} failed on ${data.database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(result.stdout.toString() + result.stderr.toString())}`}
+}
+
+/** Installed modules and their recorded versions (ir_module_module.latest_version). */
+export async function installedModuleVersions(conn: SshConnection, database: string): Promise<Record<string, string>> {
+  const out = await psqlAsPostgres(conn, "SELECT name || '|' || coalesce(latest_version, '') FROM ir_module_module WHERE state = 'installed' ORDER BY name", {database})
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('|') as [string, string]),
+  )
+}
+
+/**
+ * Replaces the tenant's database and filestore with a backup's, while its service is stopped:
+ * the backup is loaded beside the live data first (odoops_release_<random>), then the live
+ * database is dropped and the copy renamed over it, and the same for the filestore. Run again
+ * after a kill, it ends in the same state (the live name missing is fine).
+ */
+export async function restoreTenantData(env: DataEnv, conn: SshConnection, data: TenantData, backup: string): Promise<void> {
+  const source = await backupSource(env, backup)
+  const staging = `odoops_release_${randomBytes(6).toString('hex')}`
+  const liveDir = filestoreDir(data.dataDir, data.database)
+  const stagingDir = filestoreDir(data.dataDir, staging)
+  try {
+    await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: staging, role: data.role}})
+    await source.loadDatabase(conn, staging, data.role, env.signal)
+    await source.loadFilestore(conn, stagingDir, env.signal)
+    await psqlAsPostgres(conn, `DROP DATABASE IF EXISTS :"live" WITH (FORCE);\nALTER DATABASE :"staging" RENAME TO :"live";`, {vars: {live: data.database, staging}})
+    await conn.run(script([shell`rm -rf -- ${liveDir}`, shell`if [ -e ${stagingDir} ]; then mv -T -- ${stagingDir} ${liveDir}; else install -d -o odoo -g odoo -m 0750 -- ${liveDir}; fi`]), {root: true})
+  } catch (error) {
+    await dropDatabase(conn, staging).catch(() => {})
+    await conn.run(script([shell`rm -rf -- ${stagingDir} ${stagingDir}.restoring`]), {root: true}).catch(() => {})
+    throw error
+  }
+}
+
+export interface RehearsalOutcome {
+  ok: boolean
+  durationMs: number
+  error?: string
+}
+
+/**
+ * A rehearsal on one tenant: its backup restored as a neutralized copy beside it (never its
+ * live database), `-u` run on the copy by the new build unpacked at `tree` (PYTHONPATH first, so
+ * `import odoo` finds the new build, its own addons in addons_path; partner addons as the
+ * service has them), then the copy checked (no module left to upgrade, each module at the
+ * build's version) and dropped.
+ */
+export async function rehearseOnCopy(
+  env: DataEnv,
+  conn: SshConnection,
+  data: TenantData,
+  input: {backup: string; tree: string; modules: readonly string[]; expected: Record<string, string>},
+): Promise<RehearsalOutcome> {
+  const source = await backupSource(env, input.backup)
+  const copy = `odoops_rehearse_${randomBytes(6).toString('hex')}`
+  const copyDir = filestoreDir(data.dataDir, copy)
+  const started = {at: 0}
+  try {
+    await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: copy, role: data.role}})
+    await source.loadDatabase(conn, copy, data.role, env.signal)
+    await source.loadFilestore(conn, copyDir, env.signal)
+    // No crons, no outgoing mail, whatever the update triggers (odoo neutralize, Odoo 16+).
+    await neutralizeDatabase(conn, data.config, copy)
+    const configText = await conn.run(command(['cat', '--', data.config]), {root: true})
+    const addonsPath = (addonsPathOf(configText) ?? [PACKAGE_ADDONS]).map((dir) => (dir.startsWith('/usr/lib/python3/dist-packages/') ? `${input.tree}${dir}` : dir))
+    const dist = `${input.tree}/usr/lib/python3/dist-packages`
+    const args = ['-c', data.config, '-d', copy, '-u', input.modules.join(','), `--addons-path=${addonsPath.join(',')}`, '--stop-after-init', '--no-http', ...noDemoFlags(data.series)]
+    started.at = Date.now()
+    const run = await conn.exec(shell`cd /tmp && runuser -u odoo -- env PYTHONPATH=${dist} python3 ${`${input.tree}/usr/bin/odoo`} ${args}`, {root: true, timeoutMs: UPGRADE_TIMEOUT_MS})
+    const durationMs = Date.now() - started.at
+    if (run.code !== 0) return {ok: false, durationMs, error: `odoo -u ${input.modules.join(',')} failed on the copy (exit ${run.code ?? run.signal}):\n${odooFailureSummary(run.stdout.toString() + run.stderr.toString())}`}
+    const after = await installedModuleVersions(conn, copy)
+    const pending = (await psqlAsPostgres(conn, "SELECT string_agg(name, ',') FROM ir_module_module WHERE state IN ('to upgrade', 'to install', 'to remove')", {database: copy})).trim()
+    if (pending) return {ok: false, durationMs, error: `After -u, modules are still pending on the copy: ${pending}.`}
+    const behind = Object.entries(input.expected).filter(([module, version]) => after[module] !== undefined && after[module] !== version)
+    if (behind.length) return {ok: false, durationMs, error: `After -u, modules are not at the build's version: ${behind.map(([m, v]) => `${m} ${after[m]} (expected ${v})`).join(', ')}.`}
+    return {ok: true, durationMs}
+  } catch (error) {
+    if (error instanceof OdoopsError) return {ok: false, durationMs: started.at ? Date.now() - started.at : 0, error: error.message}
+    throw error
+  } finally {
+    await dropDatabase(conn, copy).catch(() => {})
+    await conn.run(script([shell`rm -rf -- ${copyDir} ${copyDir}.restoring`]), {root: true}).catch(() => {})
+  }
+}
