@@ -95,8 +95,9 @@ export async function applyRelease(env: ReleaseEnv, id: string, options: ApplyOp
     }
   }
   release = await getRelease(env.store, id)
-  const left = release.hosts.filter((h) => release.apply!.hosts[h.host].phase !== 'done' && !skipped.has(h.host)).map((h) => h.host)
-  if (left.length === 0) release = await saveRelease(env.store, id, (r) => ({...r, state: skipped.size ? 'failed' : 'applied', ...(skipped.size ? {error: {code: 'RELEASE_HOSTS_SKIPPED', message: `Left out after a failed rehearsal: ${[...skipped.keys()].join(', ')}`}} : {}), apply: {...r.apply!, finishedAt: new Date().toISOString()}}))
+  // Hosts skipped after a failed rehearsal stay to do: `apply --include-failed` may take them later.
+  const left = release.hosts.filter((h) => release.apply!.hosts[h.host].phase !== 'done').map((h) => h.host)
+  if (left.length === 0) release = await saveRelease(env.store, id, (r) => ({...r, state: 'applied', apply: {...r.apply!, finishedAt: new Date().toISOString()}}))
   return {release, hosts: outcomes, remaining: left}
 }
 
@@ -260,6 +261,8 @@ async function rollbackHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: 
     progress(`${plan.host}: nothing had changed`)
     return
   }
+  // A killed run's `odoo -u` may still run on the host (sshd does not end it with the client).
+  for (const t of touched) await attempt(`wait for ${t.slug}'s odoo -u to end`, () => ops.settle(plan.host, t))
   if (plan.sharedUnit) await attempt(`stop ${plan.sharedUnit}`, () => ops.stop(plan.host, plan.sharedUnit!))
   for (const t of touched.filter((t) => t.mode === 'dedicated')) await attempt(`stop ${t.unit}`, () => ops.stop(plan.host, t.unit))
   if (packageChanged) {

@@ -6,7 +6,7 @@ import type {TargetEnv} from '../backup/targets/index.js'
 import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command, script, shell} from '../ssh/quote.js'
-import {odooFailureSummary, odooRunCommand} from '../tenants/odoo-cli.js'
+import {databaseLockFile, odooFailureSummary, odooRunCommand} from '../tenants/odoo-cli.js'
 import {neutralizeDatabase} from '../tenants/restore-steps.js'
 import {noDemoFlags} from '../series/odoo-series.js'
 import {addonsPathOf} from '../addons/deploy/addons-path.js'
@@ -35,6 +35,11 @@ export async function upgradeDatabase(conn: SshConnection, data: TenantData, mod
   const durationMs = Date.now() - started
   if (result.code === 0) return {ok: true, durationMs}
   return {ok: false, durationMs, message: `odoo -u ${modules.join(',')} failed on ${data.database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(result.stdout.toString() + result.stderr.toString())}`}
+}
+
+/** Waits (up to the -u bound) until no `odoo -i/-u` run by odoops holds the database's lock file. */
+export async function waitForDatabaseLock(conn: SshConnection, database: string): Promise<void> {
+  await conn.run(command(['flock', '-w', String(UPGRADE_TIMEOUT_MS / 1000), databaseLockFile(database), 'true']), {root: true, timeoutMs: UPGRADE_TIMEOUT_MS + 60_000})
 }
 
 /** Installed modules and their recorded versions (ir_module_module.latest_version). */

@@ -23,8 +23,13 @@ export interface OdooRunSpec {
 /** Time `odoo -u/-i --stop-after-init` may take: upgrading many modules takes minutes. */
 const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
 
+/** The lock file every `odoo -i/-u` run by odoops holds (flock) on a database. */
+export function databaseLockFile(database: string): string {
+  return `/run/lock/odoops-db-${database.replace(/[^a-zA-Z0-9_.-]/g, '_')}.lock`
+}
+
 export function odooRunCommand(spec: OdooRunSpec): RemoteCommand {
-  const lockFile = `/run/lock/odoops-db-${spec.database.replace(/[^a-zA-Z0-9_.-]/g, '_')}.lock`
+  const lockFile = databaseLockFile(spec.database)
   const args: string[] = ['-c', spec.config, '-d', spec.database]
   if (spec.install?.length) args.push('-i', spec.install.join(','))
   if (spec.update?.length) args.push('-u', spec.update.join(','))

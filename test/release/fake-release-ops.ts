@@ -1,0 +1,85 @@
+import type {ReleaseOps} from '../../src/lib/release/ops.js'
+import type {ReleaseTenantPlan} from '../../src/lib/release/record.js'
+
+/**
+ * Hosts in memory for the rollout's logic: each host has an installed build and active units;
+ * each tenant's data is a string that `-u` rewrites to the build it ran with, so a test can
+ * tell upgraded, restored and untouched data apart. Failures are injected per tenant.
+ */
+export class FakeReleaseOps implements ReleaseOps {
+  installed: Record<string, string> = {}
+  active = new Set<string>()
+  data: Record<string, string> = {}
+  backups: Record<string, {slug: string; data: string}> = {}
+  kept = new Set<string>()
+  log: string[] = []
+  failUpgrade = new Set<string>()
+  failCheck = new Set<string>()
+  /** -u of these tenants never returns (a process killed mid-rollout). */
+  hangUpgrade = new Set<string>()
+  failBackup = new Set<string>()
+  tenantHost: Record<string, string> = {}
+  recorded: Record<string, string> = {}
+  private backupSeq = 0
+
+  async installedPackage(host: string) {
+    return this.installed[host]
+  }
+
+  async keepPackage(host: string, version: string) {
+    this.kept.add(`${host}:${version}`)
+    return `/var/lib/odoops/packages/odoo_${version}_all.deb`
+  }
+
+  async installPackage(host: string, path: string, version: string) {
+    if (!this.kept.has(`${host}:${version}`) || !path.includes(version)) throw new Error(`${version} was not kept on ${host}`)
+    this.log.push(`${host}: install ${version}`)
+    this.installed[host] = version
+  }
+
+  async stop(host: string, unit: string) {
+    this.log.push(`${host}: stop ${unit}`)
+    this.active.delete(`${host}:${unit}`)
+  }
+
+  async start(host: string, unit: string) {
+    this.log.push(`${host}: start ${unit}`)
+    this.active.add(`${host}:${unit}`)
+  }
+
+  async safetyBackup(slug: string) {
+    if (this.failBackup.has(slug)) throw new Error(`backup of ${slug} did not verify`)
+    const id = `${slug}-b${++this.backupSeq}`
+    this.backups[id] = {slug, data: this.data[slug]}
+    this.log.push(`backup ${slug}`)
+    return id
+  }
+
+  async upgrade(host: string, tenant: ReleaseTenantPlan) {
+    this.log.push(`${host}: -u ${tenant.slug}`)
+    if (this.active.has(`${host}:${tenant.unit}`)) throw new Error(`-u of ${tenant.slug} while ${tenant.unit} runs`)
+    if (this.hangUpgrade.has(tenant.slug)) return new Promise<never>(() => {})
+    this.data[tenant.slug] = `${this.data[tenant.slug]}+${this.installed[host]}`
+    if (this.failUpgrade.has(tenant.slug)) return {ok: false as const, durationMs: 5, message: `odoo -u base failed on ${tenant.database}: KeyError`}
+    return {ok: true as const, durationMs: 10}
+  }
+
+  async settle(host: string, tenant: ReleaseTenantPlan) {
+    this.log.push(`${host}: settle ${tenant.slug}`)
+  }
+
+  async restore(host: string, tenant: ReleaseTenantPlan, _series: string, backup: string) {
+    if (this.active.has(`${host}:${tenant.unit}`)) throw new Error(`restore of ${tenant.slug} while ${tenant.unit} runs`)
+    this.log.push(`${host}: restore ${tenant.slug} from ${backup}`)
+    this.data[tenant.slug] = this.backups[backup].data
+  }
+
+  async check(slug: string) {
+    const ok = !this.failCheck.has(slug)
+    return {ok, detail: ok ? '200, login ok' : '502 Bad Gateway'}
+  }
+
+  async recordPackage(host: string, _series: string, version: string) {
+    this.recorded[host] = version
+  }
+}
