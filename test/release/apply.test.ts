@@ -178,7 +178,8 @@ describe('release apply (hosts in memory)', () => {
   })
 
   it('a stopped tenant is upgraded and left stopped, and not checked', async () => {
-    await store.releases.update('rel-1', (r) => ({...r, hosts: [{...r.hosts[0], tenants: [tenant('a1', 'shared'), tenant('d1', 'dedicated', false)]}]}))
+    const [h1] = release().hosts
+    await store.releases.update('rel-1', (r) => ({...r, hosts: [{...h1, tenants: [tenant('a1', 'shared'), tenant('d1', 'dedicated', false)]}]}))
     ops.active.delete('h1:odoo-t-d1.service')
     await applyRelease(env, 'rel-1')
     expect(ops.data.d1).to.equal(`d1-data+${TO}`)

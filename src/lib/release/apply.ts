@@ -177,7 +177,9 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
   for (const tenant of plan.tenants) {
     if (state.tenants[tenant.slug]?.backup) continue
     progress(`${tenant.slug}: safety backup, verified by a test restore`)
-    state = await saveTenant(env, id, plan.host, tenant.slug, {backup: await ops.safetyBackup(tenant.slug)})
+    const started = Date.now()
+    const backup = await ops.safetyBackup(tenant.slug)
+    state = await saveTenant(env, id, plan.host, tenant.slug, {backup, backupMs: Date.now() - started})
   }
   progress(`${plan.host}: keeping odoo ${plan.from} and ${plan.to} on the host`)
   const packages = {previous: await ops.keepPackage(plan.host, plan.from), next: await ops.keepPackage(plan.host, plan.to)}

@@ -45,6 +45,8 @@ export type TenantStepState = 'pending' | 'started' | 'done' | 'failed'
 export interface ReleaseTenantProgress {
   /** The verified safety backup taken before anything changed. */
   backup?: string
+  /** How long the safety backup and its verification took. */
+  backupMs?: number
   upgrade: TenantStepState
   upgradeMs?: number
   /** Service stopped → healthy again (per tenant; shared tenants share one stop). */
