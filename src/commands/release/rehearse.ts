@@ -7,7 +7,8 @@ import {formatMs} from '../../lib/release/view.js'
 
 export interface ReleaseRehearseOutput {
   release: Release
-  passed: number
+  /** Tenants whose rehearsal succeeded (not named "passed": output redaction takes pass… names for secrets). */
+  succeeded: number
   failed: number
 }
 
@@ -32,7 +33,7 @@ export default class ReleaseRehearse extends OdoopsCommand<ReleaseRehearseOutput
     )
     const results = Object.entries(release.rehearsal!.tenants)
     const failed = results.filter(([, r]) => !r.ok).length
-    this.auditContext = {details: {release: release.id, passed: results.length - failed, failed, tenants: Object.fromEntries(results.map(([slug, r]) => [slug, {ok: r.ok, durationMs: r.durationMs}]))}}
+    this.auditContext = {details: {release: release.id, succeeded: results.length - failed, failed, tenants: Object.fromEntries(results.map(([slug, r]) => [slug, {ok: r.ok, durationMs: r.durationMs}]))}}
     this.ui.table(results, [
       {header: 'Tenant', get: ([slug]) => slug},
       {header: 'On', get: ([, r]) => r.host},
@@ -42,6 +43,6 @@ export default class ReleaseRehearse extends OdoopsCommand<ReleaseRehearseOutput
       {header: 'Error', get: ([, r]) => (r.error ?? '').split('\n').at(-1) ?? ''},
     ])
     if (failed) process.exitCode = ExitCode.FAILURE
-    return {release, passed: results.length - failed, failed}
+    return {release, succeeded: results.length - failed, failed}
   }
 }
