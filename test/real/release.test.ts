@@ -104,7 +104,7 @@ if (newest) {
       const rehearsed = await cli(['release', 'rehearse', good])
       ok(rehearsed)
       expect(rehearsed.json).to.deep.include({succeeded: 4, failed: 0})
-      for (const r of Object.values(rehearsed.json.release.rehearsal.tenants) as {ok: boolean; durationMs: number}[]) expect(r.durationMs).to.be.greaterThan(0)
+      for (const r of Object.values<{ok: boolean; durationMs: number}>(rehearsed.json.release.rehearsal.tenants)) expect(r.durationMs).to.be.greaterThan(0)
       expect(await Promise.all(tenants.map((t) => stateOf(t)))).to.deep.equal(before)
       for (const host of hosts) expect(await installed(host)).to.equal(builds.original)
       // No copy is left behind.
@@ -173,7 +173,7 @@ if (newest) {
       const rehearsed = await cli(['release', 'rehearse', id])
       expect(rehearsed.code).to.equal(1)
       expect(rehearsed.json).to.deep.include({succeeded: 0, failed: 4})
-      for (const r of Object.values(rehearsed.json.release.rehearsal.tenants) as {error: string}[]) expect(r.error).to.contain('this update fails on purpose')
+      for (const r of Object.values<{error: string}>(rehearsed.json.release.rehearsal.tenants)) expect(r.error).to.contain('this update fails on purpose')
 
       const skipped = await cli(['release', 'apply', id])
       ok(skipped)
