@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {applyRelease, releaseHostLockKey} from '../../src/lib/release/apply.js'
 import {compareDebianVersions} from '../../src/lib/release/debian-version.js'
+import {parseWindow, windowLeftMs} from '../../src/lib/release/window.js'
 import type {ReleaseEnv} from '../../src/lib/release/ops.js'
 import {getRelease, type Release, type ReleaseTenantPlan} from '../../src/lib/release/record.js'
 import type {SecretBox} from '../../src/lib/secrets/secret-box.js'
@@ -184,6 +185,59 @@ describe('release apply (hosts in memory)', () => {
     await applyRelease(env, 'rel-1')
     expect(ops.data.d1).to.equal(`d1-data+${TO}`)
     expect(ops.active.has('h1:odoo-t-d1.service')).to.equal(false)
+  })
+})
+
+describe('release apply --window', () => {
+  let store: StateStore
+  let ops: FakeReleaseOps
+  let env: ReleaseEnv
+
+  beforeEach(async () => {
+    const base = mkdtempSync(join(tmpdir(), 'odoops-release-window-'))
+    store = await openStore(parseStateLocation(undefined, join(base, 'data')))
+    ops = new FakeReleaseOps()
+    for (const host of ['h1', 'h2']) ops.installed[host] = FROM
+    for (const slug of ['a1', 'a2', 'd1', 'b1', 'e1']) ops.data[slug] = slug
+    env = {store, box: {} as SecretBox, dataDir: base, ops}
+    const planned = release()
+    // h1 needs 20 min (shared window 10 + d1 10), h2 needs 50 min.
+    for (const t of planned.hosts[0].tenants) t.estimatedDowntimeMs = 10 * 60_000
+    planned.hosts[1].tenants[0].estimatedDowntimeMs = 10 * 60_000
+    planned.hosts[1].tenants[1].estimatedDowntimeMs = 40 * 60_000
+    await store.releases.insert(planned)
+  })
+
+  afterEach(async () => {
+    await store.close()
+  })
+
+  const at = (hhmm: string) => () => new Date(`2026-12-05T${hhmm}:00`)
+
+  it('parses daily windows, across midnight too, and refuses others', () => {
+    expect(windowLeftMs(parseWindow('02:00-05:00'), new Date('2026-12-05T04:30:00'))).to.equal(30 * 60_000)
+    expect(windowLeftMs(parseWindow('02:00-05:00'), new Date('2026-12-05T05:00:00'))).to.equal(0)
+    expect(windowLeftMs(parseWindow('22:00-02:00'), new Date('2026-12-05T23:00:00'))).to.equal(3 * 3_600_000)
+    expect(windowLeftMs(parseWindow('22:00-02:00'), new Date('2026-12-05T01:00:00'))).to.equal(3_600_000)
+    expect(windowLeftMs(parseWindow('22:00-02:00'), new Date('2026-12-05T12:00:00'))).to.equal(0)
+    for (const bad of ['2-5', '02:00-02:00', '24:00-01:00', '02:00 05:00']) expect(() => parseWindow(bad), bad).to.throw().with.property('code', 'RELEASE_WINDOW_INVALID')
+  })
+
+  it('outside the window nothing starts (exit 2)', async () => {
+    const error = await applyRelease(env, 'rel-1', {window: parseWindow('02:00-05:00'), now: at('12:00')}).catch((e: {code: string; exit: number}) => e)
+    expect(error).to.include({code: 'RELEASE_OUTSIDE_WINDOW', exit: 2})
+    expect(ops.log).to.deep.equal([])
+  })
+
+  it('a host whose expected downtime does not fit before the window closes is left for the next window', async () => {
+    const report = await applyRelease(env, 'rel-1', {window: parseWindow('02:00-05:00'), now: at('04:15')})
+    expect(report.hosts.map((h) => h.host)).to.deep.equal(['h1'])
+    expect(report.remaining).to.deep.equal(['h2'])
+    expect(report.stopped?.reason).to.equal('window')
+    expect(report.stopped?.detail).to.contain('h2 needs about 50 min')
+    expect(ops.installed).to.deep.equal({h1: TO, h2: FROM})
+    const next = await applyRelease(env, 'rel-1', {window: parseWindow('02:00-05:00'), now: at('02:00')})
+    expect(next.release.state).to.equal('applied')
   })
 })
 

@@ -2,6 +2,7 @@ import {ExitCode, messageOf, OdoopsError} from '../errors.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {busyError, lockOwner} from '../tenants/lock.js'
 import {sshReleaseOps, type ReleaseEnv, type ReleaseOps} from './ops.js'
+import {windowLeftMs, type MaintenanceWindow} from './window.js'
 import {getRelease, saveRelease, type Release, type ReleaseHostPlan, type ReleaseHostProgress, type ReleaseTenantPlan, type ReleaseTenantProgress} from './record.js'
 
 /**
@@ -25,6 +26,10 @@ export interface ApplyOptions {
   /** Apply to hosts with a tenant that failed rehearsal. */
   includeFailed?: boolean
   progress?: (line: string) => void
+  /** Start a host only inside this daily window, and only when its expected downtime fits. */
+  window?: MaintenanceWindow
+  /** The clock (tests). */
+  now?: () => Date
   /** Called when a host is done (applied or rolled back), for notifications. */
   onHost?: (outcome: HostOutcome) => void
 }
@@ -39,8 +44,10 @@ export interface HostOutcome {
 export interface ApplyReport {
   release: Release
   hosts: HostOutcome[]
-  /** Hosts left for a later run (canary). */
+  /** Hosts left for a later run (canary, skipped, or the window closing). */
   remaining: string[]
+  /** Why the run stopped before the last host, when it did. */
+  stopped?: {reason: 'canary' | 'window'; detail: string}
 }
 
 const HOST_LOCK_TTL_MS = 5 * 60_000
@@ -65,9 +72,27 @@ export async function applyRelease(env: ReleaseEnv, id: string, options: ApplyOp
   }))
   const outcomes: HostOutcome[] = []
   const todo = release.hosts.filter((h) => !['done'].includes(release.apply!.hosts[h.host].phase))
+  const now = options.now ?? (() => new Date())
   let ran = 0
+  let stopped: ApplyReport['stopped']
   for (const host of todo) {
-    if (options.canary !== undefined && ran >= options.canary) break
+    if (options.canary !== undefined && ran >= options.canary) {
+      stopped = {reason: 'canary', detail: `--canary ${options.canary}: ${ran} host(s) updated`}
+      break
+    }
+    if (options.window) {
+      const left = windowLeftMs(options.window, now())
+      const needs = hostDowntimeEstimateMs(host)
+      if (left === 0 || (needs !== undefined && needs > left)) {
+        const detail = left === 0 ? `outside the window ${options.window.text}` : `${host.host} needs about ${Math.ceil(needs! / 60_000)} min, ${Math.floor(left / 60_000)} min left in the window ${options.window.text}`
+        if (ran === 0 && outcomes.length === 0 && left === 0) {
+          throw new OdoopsError('RELEASE_OUTSIDE_WINDOW', `Not started: it is ${now().toTimeString().slice(0, 5)}, ${detail}.`, {exit: ExitCode.USAGE, suggestions: ['Run it inside the window (schedule a release job whose cron opens it), or leave out --window.']})
+        }
+        stopped = {reason: 'window', detail}
+        progress(`Stopping before ${host.host}: ${detail}`)
+        break
+      }
+    }
     const why = skipped.get(host.host)
     if (why) {
       const outcome: HostOutcome = {host: host.host, outcome: 'skipped', reason: why, tenants: []}
@@ -98,7 +123,15 @@ export async function applyRelease(env: ReleaseEnv, id: string, options: ApplyOp
   // Hosts skipped after a failed rehearsal stay to do: `apply --include-failed` may take them later.
   const left = release.hosts.filter((h) => release.apply!.hosts[h.host].phase !== 'done').map((h) => h.host)
   if (left.length === 0) release = await saveRelease(env.store, id, (r) => ({...r, state: 'applied', apply: {...r.apply!, finishedAt: new Date().toISOString()}}))
-  return {release, hosts: outcomes, remaining: left}
+  return {release, hosts: outcomes, remaining: left, ...(stopped ? {stopped} : {})}
+}
+
+/** A host's expected downtime: its shared tenants' window plus each dedicated tenant's, when all are measured. */
+export function hostDowntimeEstimateMs(host: ReleaseHostPlan): number | undefined {
+  const shared = host.tenants.filter((t) => t.mode === 'shared')
+  const dedicated = host.tenants.filter((t) => t.mode === 'dedicated')
+  const parts = [...(shared.length ? [shared[0].estimatedDowntimeMs] : []), ...dedicated.map((t) => t.estimatedDowntimeMs)]
+  return parts.some((p) => p === undefined) ? undefined : parts.reduce<number>((sum, p) => sum + p!, 0)
 }
 
 function assertApplicable(release: Release, options: ApplyOptions): void {
