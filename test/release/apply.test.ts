@@ -123,6 +123,14 @@ describe('release apply (hosts in memory)', () => {
     for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
   })
 
+  it('an update that changes how many rows a customer table holds is a failure: the host rolls back', async () => {
+    ops.dropRows.add('d1')
+    const error = await applyRelease(env, 'rel-1').catch((e: {code: string; message: string}) => e)
+    expect((error as {message: string}).message).to.contain('res_partner 3 → 2')
+    expect(ops.installed.h1).to.equal(FROM)
+    expect(ops.data.d1).to.equal('d1-data')
+  })
+
   it('a safety backup that fails changes nothing on the host', async () => {
     ops.failBackup.add('d1')
     await applyRelease(env, 'rel-1').catch(() => {})

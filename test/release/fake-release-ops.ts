@@ -60,8 +60,17 @@ export class FakeReleaseOps implements ReleaseOps {
     if (this.active.has(`${host}:${tenant.unit}`)) throw new Error(`-u of ${tenant.slug} while ${tenant.unit} runs`)
     if (this.hangUpgrade.has(tenant.slug)) return new Promise<never>(() => {})
     this.data[tenant.slug] = `${this.data[tenant.slug]}+${this.installed[host]}`
+    if (this.dropRows.has(tenant.slug)) this.rows[tenant.slug] = (this.rows[tenant.slug] ?? 3) - 1
     if (this.failUpgrade.has(tenant.slug)) return {ok: false as const, durationMs: 5, message: `odoo -u base failed on ${tenant.database}: KeyError`}
     return {ok: true as const, durationMs: 10}
+  }
+
+  /** Rows per tenant; `-u` of a tenant in `dropRows` loses one. */
+  rows: Record<string, number> = {}
+  dropRows = new Set<string>()
+
+  async counts(_host: string, tenant: ReleaseTenantPlan) {
+    return {res_partner: this.rows[tenant.slug] ?? 3}
   }
 
   async settle(host: string, tenant: ReleaseTenantPlan) {

@@ -251,7 +251,9 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
   await saveHost(env, id, plan.host, (h) => ({...h, phase: 'done', finishedAt: new Date().toISOString()}))
 }
 
+/** `-u` of one database (its service stopped), then the customer's row counts must be what they were. */
 async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, series: string, progress: (line: string) => void): Promise<void> {
+  const before = await ops.counts(plan.host, tenant)
   progress(`${tenant.slug}: odoo -u ${tenant.modules.join(',')}`)
   await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'started'})
   const outcome = await ops.upgrade(plan.host, tenant, series)
@@ -259,7 +261,14 @@ async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan:
     await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'failed', upgradeMs: outcome.durationMs, error: outcome.message})
     throw new OdoopsError('RELEASE_UPGRADE_FAILED', `${tenant.slug}: ${outcome.message}`)
   }
-  await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'done', upgradeMs: outcome.durationMs})
+  const after = await ops.counts(plan.host, tenant)
+  const changed = Object.keys(before).filter((table) => after[table] !== before[table])
+  if (changed.length) {
+    const message = `the update changed how many rows the customer's tables hold: ${changed.map((t) => `${t} ${before[t]} → ${after[t] ?? 'missing'}`).join(', ')}`
+    await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'failed', upgradeMs: outcome.durationMs, error: message})
+    throw new OdoopsError('RELEASE_COUNTS_CHANGED', `${tenant.slug}: ${message}`)
+  }
+  await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'done', upgradeMs: outcome.durationMs, counts: after})
 }
 
 async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, stoppedAt: number, progress: (line: string) => void): Promise<void> {

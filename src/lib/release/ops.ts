@@ -8,7 +8,7 @@ import {checkTenantThroughNginx} from '../tenants/health.js'
 import {getTenant} from '../tenants/listing.js'
 import {installPackage, installedOdooPackage, keepPackage} from './package.js'
 import type {ReleaseTenantPlan} from './record.js'
-import {restoreTenantData, upgradeDatabase, waitForDatabaseLock, type TenantData, type UpgradeOutcome} from './tenant-ops.js'
+import {keptCounts, restoreTenantData, upgradeDatabase, waitForDatabaseLock, type TenantData, type UpgradeOutcome} from './tenant-ops.js'
 
 /**
  * What a rollout does on hosts, one call per action: the SSH implementation below, or an
@@ -25,6 +25,8 @@ export interface ReleaseOps {
   /** A backup of the tenant verified by a test restore; its id. */
   safetyBackup(slug: string): Promise<string>
   upgrade(host: string, tenant: ReleaseTenantPlan, series: string): Promise<UpgradeOutcome>
+  /** Rows of the customer's own tables (KEPT_COUNT_TABLES), read while the tenant's service is stopped. */
+  counts(host: string, tenant: ReleaseTenantPlan): Promise<Record<string, number>>
   /** Returns once no `odoo -i/-u` holds the tenant's database lock (one left running by a killed run). */
   settle(host: string, tenant: ReleaseTenantPlan): Promise<void>
   /** The tenant's database and filestore replaced by the backup's (its service stopped). */
@@ -60,6 +62,7 @@ export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
     start: async (host, unit) => void (await ensureUnitActive(await connect(host), unit)),
     safetyBackup: (slug) => backup(slug),
     upgrade: async (host, tenant, series) => upgradeDatabase(await connect(host), tenantData(tenant, series), tenant.modules),
+    counts: async (host, tenant) => keptCounts(await connect(host), tenant.database),
     settle: async (host, tenant) => waitForDatabaseLock(await connect(host), tenant.database),
     restore: async (host, tenant, series, id) => restoreTenantData(targetEnv, await connect(host), tenantData(tenant, series), id),
     async check(slug) {

@@ -49,6 +49,8 @@ export interface ReleaseTenantProgress {
   backupMs?: number
   upgrade: TenantStepState
   upgradeMs?: number
+  /** Rows of the customer's tables (KEPT_COUNT_TABLES) before and after the `-u`: equal, or the host rolls back. */
+  counts?: Record<string, number>
   /** Service stopped → healthy again (per tenant; shared tenants share one stop). */
   downtimeMs?: number
   check?: {ok: boolean; detail: string}

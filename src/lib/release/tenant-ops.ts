@@ -42,6 +42,27 @@ export async function waitForDatabaseLock(conn: SshConnection, database: string)
   await conn.run(command(['flock', '-w', String(UPGRADE_TIMEOUT_MS / 1000), databaseLockFile(database), 'true']), {root: true, timeoutMs: UPGRADE_TIMEOUT_MS + 60_000})
 }
 
+/**
+ * Tables whose rows belong to the customer: an update must not change how many there are. Read
+ * while the service is stopped (nobody else writes), before and after the `-u`.
+ */
+export const KEPT_COUNT_TABLES = ['res_partner', 'res_users', 'res_company', 'account_move', 'sale_order', 'purchase_order', 'stock_picking', 'product_template', 'crm_lead', 'project_task']
+
+export async function keptCounts(conn: SshConnection, database: string): Promise<Record<string, number>> {
+  const present = (await psqlAsPostgres(conn, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relname = ANY (string_to_array(:'tables', ','))", {database, vars: {tables: KEPT_COUNT_TABLES.join(',')}}))
+    .split('\n')
+    .filter((t) => KEPT_COUNT_TABLES.includes(t))
+  if (present.length === 0) return {}
+  // Table names come from the constant list above (checked against it), never from input.
+  const out = await psqlAsPostgres(conn, present.map((t) => `SELECT '${t}', count(*) FROM public."${t}"`).join('\nUNION ALL ') + ';', {database})
+  const counts: Record<string, number> = {}
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [table, count] = line.split('|')
+    counts[table] = Number(count)
+  }
+  return counts
+}
+
 /** Installed modules and their recorded versions (ir_module_module.latest_version). */
 export async function installedModuleVersions(conn: SshConnection, database: string): Promise<Record<string, string>> {
   const out = await psqlAsPostgres(conn, "SELECT name || '|' || coalesce(latest_version, '') FROM ir_module_module WHERE state = 'installed' ORDER BY name", {database})
