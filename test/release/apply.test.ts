@@ -255,3 +255,11 @@ describe('Debian version order', () => {
     expect(sorted).to.deep.equal(['17.0~rc1', '17.0.20261101', '17.0.20261120', '17.0.20261120-1', '17.0.20261120.1', '1:16.0'])
   })
 })
+
+describe("Odoo's failure summary", () => {
+  it("keeps a traceback's last line, whatever the exception's class", async () => {
+    const {odooFailureSummary} = await import('../../src/lib/tenants/odoo-cli.js')
+    const log = ['2026-12-05 INFO t1 odoo.modules.migration: module base: Running migration [1.3.2>] post-odoops_build', 'Traceback (most recent call last):', '  File "x.py", line 3, in migrate', 'Exception: odoops test build 19.0.2: this update fails on purpose', '2026-12-05 INFO t1 odoo.service.server: Stopping'].join('\n')
+    expect(odooFailureSummary(log)).to.contain('Exception: odoops test build 19.0.2: this update fails on purpose')
+  })
+})

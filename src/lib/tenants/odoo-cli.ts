@@ -55,7 +55,8 @@ export async function runOdooModules(conn: SshConnection, spec: OdooRunSpec): Pr
 export function odooFailureSummary(output: string, lines = 6): string {
   const interesting = output
     .split('\n')
-    .filter((l) => /\b(ERROR|CRITICAL|WARNING)\b|Error|Traceback/.test(l))
+    // Log levels, and a traceback's last line (`KeyError: …`, `psycopg2.errors.…`, `Exception: …`).
+    .filter((l) => /\b(ERROR|CRITICAL|WARNING)\b|Error|Exception|Traceback/.test(l))
     .slice(-lines)
   return (interesting.length ? interesting : output.split('\n').filter(Boolean).slice(-lines)).join('\n')
 }
