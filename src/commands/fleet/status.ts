@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {ExitCode} from '../../lib/errors.js'
-import {fleetStatus, humanAge, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
+import {behindCell, fleetStatus, humanAge, odooBuildLines, rpoConfig, type FleetStatusReport, type FleetTenantRow} from '../../lib/fleet/index.js'
 import {formatBytes} from '../../lib/output/format.js'
 import {addonsCell} from '../../lib/tenants/view.js'
 
@@ -19,7 +19,7 @@ function packChecksCell(r: FleetTenantRow): string {
 export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
   static override usesSsh = true
   static override summary = 'every tenant at a glance: health, service, disk, backups against the RPO, fair use, a score (exit 1 on breaches)'
-  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, the addon releases its service runs (the shared service's for a shared tenant; a column when any tenant has some), its usage against its plan's fair-use thresholds, the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
+  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, the Odoo build its host runs for the tenant's series and how many builds behind the newest its host's Odoo source offered at the last release plan it is (information: no points), the addon releases its service runs (the shared service's for a shared tenant; a column when any tenant has some), its usage against its plan's fair-use thresholds, the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
   static override flags = {
     host: Flags.string({description: 'only the tenants on this host'}),
   }
@@ -43,6 +43,8 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
       {header: 'RPO', get: (r) => `${r.rpo.hours} h`},
       {header: 'Last verify', get: (r) => r.backups.lastVerification?.status ?? ''},
       {header: 'Fair use', get: (r) => (r.usage ? r.usage.checks.map((u) => `${u.metric} ${u.value}/${u.threshold}${u.over ? '!' : ''}`).join(', ') : '')},
+      {header: 'Odoo', get: (r) => r.odoo?.build ?? ''},
+      {header: 'Behind', get: (r) => behindCell(r.odoo), align: 'right'},
       ...(report.tenants.some((r) => r.addons.length > 0) ? [{header: 'Addons', get: (r: FleetTenantRow) => addonsCell(r.addons)}] : []),
       ...(report.packChecks.length > 0 ? [{header: 'Pack checks', get: packChecksCell}] : []),
     ])
@@ -53,6 +55,12 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
       this.ui.log('')
       this.ui.log(c.bold('Deductions:'))
       for (const r of withDeductions) for (const d of r.deductions) this.ui.log(`  ${r.tenant}  -${d.points}  ${d.breach ? c.red(d.code) : c.yellow(d.code)}: ${d.reason}`)
+    }
+    const builds = odooBuildLines(report.tenants)
+    if (builds.length > 0) {
+      this.ui.log('')
+      this.ui.log(c.bold('Odoo builds (information, no points):'))
+      for (const line of builds) this.ui.log(`  ${line}`)
     }
     this.ui.log('')
     this.ui.log(`${report.tenants.length} tenants: ${report.counts.ok} ok, ${report.counts.warning} warning, ${report.counts.breach} in breach.`)

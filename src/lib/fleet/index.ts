@@ -1,6 +1,7 @@
 export * from './backups.js'
 export * from './format.js'
 export * from './html.js'
+export * from './odoo-build.js'
 export * from './report.js'
 export * from './rpo.js'
 export * from './score.js'

@@ -14,6 +14,7 @@ import {STATUS_CONCURRENCY_PER_HOST, tenantStatus, type TenantHealth, type Tenan
 import {tenantAddons, type TenantAddonView} from '../tenants/view.js'
 import {backupFacts, type TenantBackupFacts} from './backups.js'
 import {packCheckRegistry, type RegisteredPackCheck} from './check-registry.js'
+import {odooBuildOf, type FleetOdooBuild} from './odoo-build.js'
 import {checksFor, notRunResults, runPackChecks, storedTenantOdoo, tenantTemplates, type FleetCheckResult, type TenantOdooOpener, type TenantPackChecks, type TenantTemplate} from './pack-checks.js'
 import {resolveRpo, type ResolvedRpo, type RpoConfig} from './rpo.js'
 import {scoreTenant, type Deduction, type FleetTenantStatus} from './score.js'
@@ -39,6 +40,8 @@ export interface FleetTenantRow {
   rpo: ResolvedRpo
   backups: TenantBackupFacts
   usage: TenantUsage | null
+  /** The Odoo build its host runs for its series and how many builds behind the newest offered it is (null: the host has no record of that service). */
+  odoo: FleetOdooBuild | null
   /** The addon releases its service runs, in addons_path order (the shared service's for a shared tenant). */
   addons: TenantAddonView[]
   /** The results of the packs' fleet checks that concern it (by its onboarding template); [] when none do. */
@@ -144,7 +147,18 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
     open: env.packChecks?.odoo ?? storedTenantOdoo(store, env.box, connect),
   })
   const rows = remote.tenants.map((health) =>
-    fleetRow(health, byTenant.get(health.slug), {addons: (t) => tenantAddons(t, hostsById.get(t.host), addonRepos), catalog, snapshots, versions, rpo: env.rpo, now, today, unreachable: unreachable.get(health.host), packChecks: checked.get(health.slug)}),
+    fleetRow(health, byTenant.get(health.slug), {
+      addons: (t) => tenantAddons(t, hostsById.get(t.host), addonRepos),
+      odoo: (t) => odooBuildOf(t, hostsById.get(t.host)),
+      catalog,
+      snapshots,
+      versions,
+      rpo: env.rpo,
+      now,
+      today,
+      unreachable: unreachable.get(health.host),
+      packChecks: checked.get(health.slug),
+    }),
   )
   const hostNames = [...new Set(rows.map((r) => r.host))].sort()
   const hosts = hostNames.map((host) => ({
@@ -202,6 +216,7 @@ async function fleetPackChecks(
 
 interface RowContext {
   addons: (tenant: TenantRecord) => TenantAddonView[]
+  odoo: (tenant: TenantRecord) => FleetOdooBuild | null
   catalog: BackupEntry[]
   snapshots: UsageSnapshot[]
   versions: Map<string, PlanVersionRecord[]>
@@ -251,6 +266,7 @@ function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx:
     rpo,
     backups,
     usage,
+    odoo: record ? ctx.odoo(record) : null,
     addons: record ? ctx.addons(record) : [],
     packChecks: ctx.packChecks?.results ?? [],
     ...scored,
