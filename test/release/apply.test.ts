@@ -93,10 +93,13 @@ describe('release apply (hosts in memory)', () => {
     ops.failUpgrade.add('a2')
     const error = await applyRelease(env, 'rel-1').then(
       () => undefined,
-      (e: unknown) => e as {code: string; message: string},
+      (e: unknown) => e as {code: string; message: string; data?: {notReached?: string[]}},
     )
     expect(error?.code).to.equal('RELEASE_HOST_ROLLED_BACK')
     expect(error?.message).to.contain('a2').and.contain('KeyError')
+    // The hosts after it, not h1 itself.
+    expect(error?.message).to.match(/\nNot reached: h2\.$/)
+    expect(error?.data?.notReached).to.deep.equal(['h2'])
     expect(ops.installed.h1).to.equal(FROM)
     // a1 (upgraded) and a2 (half upgraded) are back to their safety backups; d1 was never touched.
     for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)

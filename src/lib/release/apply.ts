@@ -111,7 +111,7 @@ export async function applyRelease(env: ReleaseEnv, id: string, options: ApplyOp
     options.onHost?.(outcome)
     if (outcome.outcome === 'rolled-back') {
       release = await saveRelease(env.store, id, (r) => ({...r, state: 'failed', error: {code: 'RELEASE_HOST_ROLLED_BACK', message: `${host.host}: ${outcome.reason}`, host: host.host}, apply: {...r.apply!, finishedAt: new Date().toISOString()}}))
-      const rest = release.hosts.slice(release.hosts.indexOf(host) + 1).map((h) => h.host)
+      const rest = release.hosts.slice(release.hosts.findIndex((h) => h.host === host.host) + 1).map((h) => h.host)
       throw new OdoopsError('RELEASE_HOST_ROLLED_BACK', `The release failed on ${host.host} and was rolled back there: ${outcome.reason}${rest.length ? `\nNot reached: ${rest.join(', ')}.` : ''}`, {
         exit: ExitCode.FAILURE,
         suggestions: [`odoops release show ${id}`, `Rehearse the fix first: odoops release plan … then odoops release rehearse <new release>`],
