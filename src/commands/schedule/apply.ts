@@ -2,6 +2,7 @@ import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {usageError} from '../../lib/errors.js'
 import {invalidSchedule, readScheduleFile} from '../../lib/schedule/file.js'
+import {scheduleReferenceIssues} from '../../lib/schedule/references.js'
 import {removeStoredSchedule, storeSchedule} from '../../lib/schedule/source.js'
 
 export interface ScheduleApplyResult {
@@ -14,7 +15,7 @@ export interface ScheduleApplyResult {
 
 export default class ScheduleApply extends OdoopsCommand<ScheduleApplyResult> {
   static override summary = 'store a schedule in the state store (every ops host on the store then runs it)'
-  static override description = `Validates the file like schedule validate, then stores it in the state store, where it wins over schedule.yaml in the config dir of any ops host using that store. Running daemons pick it up on SIGHUP (systemctl reload odoops-scheduler) or restart. --remove deletes the stored schedule (back to schedule.yaml, else the built-in defaults).`
+  static override description = `Validates the file like schedule validate (a release job's release must be in this store and not have failed), then stores it in the state store, where it wins over schedule.yaml in the config dir of any ops host using that store. Running daemons pick it up on SIGHUP (systemctl reload odoops-scheduler) or restart. --remove deletes the stored schedule (back to schedule.yaml, else the built-in defaults).`
   static override audited = true
   static override args = {file: Args.string({description: 'schedule YAML file'})}
   static override flags = {remove: Flags.boolean({description: 'delete the stored schedule instead'})}
@@ -33,6 +34,9 @@ export default class ScheduleApply extends OdoopsCommand<ScheduleApplyResult> {
     if (!args.file) throw usageError('MISSING_VALUE', 'Which schedule file?', ['odoops schedule apply schedule.yaml', 'odoops schedule apply --remove'])
     const read = readScheduleFile(args.file)
     if (!read.schedule) throw invalidSchedule(args.file, read.issues)
+    const checked = await scheduleReferenceIssues(read.schedule, read.text, store)
+    if (checked.issues.length > 0) throw invalidSchedule(args.file, checked.issues)
+    for (const warning of checked.warnings) this.ui.warn(warning)
     await storeSchedule(store, read.schedule, read.text, read.file)
     const jobs = read.schedule.jobs.map((j) => j.id)
     this.auditContext = {details: {file: read.file, jobs}}

@@ -37,7 +37,12 @@ export interface FailureNotice {
   job: string
   kind: string
   run: string
+  /** The unit that failed: a tenant slug, `*` (fleet-wide jobs); for release jobs the host rolled back, or the release id when the failure is the release's. */
   tenant: string
+  /** release jobs: the host that failed (absent when the failure is the release's own). */
+  host?: string
+  /** release jobs: the release. */
+  release?: string
   error: {code: string; message: string}
   machine: string
   time: string
@@ -49,6 +54,8 @@ export interface SummaryNotice {
   kind: string
   run: string
   outcome: 'ok' | 'partial' | 'failed' | 'interrupted' | 'skipped'
+  /** release jobs: the release; `ok`, `failed` and `skipped` then name its hosts (or the release, for what is the release's own). */
+  release?: string
   ok: string[]
   failed: {tenant: string; code: string; message: string}[]
   skipped: {tenant: string; reason: string}[]

@@ -1,5 +1,6 @@
 import type {RegisteredPackCheck} from '../fleet/check-registry.js'
 import type {TenantOdooOpener} from '../fleet/pack-checks.js'
+import type {ReleaseOps} from '../release/ops.js'
 import type {SecretBox} from '../secrets/secret-box.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {StateStore} from '../state/store.js'
@@ -18,4 +19,6 @@ export interface JobEnv {
   packChecks?: readonly RegisteredPackCheck[]
   /** `status` jobs: how a check's admin session is opened (default: the stored credentials over `connect`). */
   tenantOdoo?: TenantOdooOpener
+  /** `release` jobs: what a rollout does on hosts (default: over SSH; tests give an in-memory host). */
+  releaseOps?: ReleaseOps
 }

@@ -37,6 +37,7 @@ function schemaIssue(error: ErrorObject): SchemaIssue | undefined {
       if (/\/(id|host|target)$/.test(path) || /\/(failures|summaries|tenants)\/\d+$/.test(path)) return {path, message: 'must be lower case letters, digits and dashes, starting with a letter', key: false}
       if (/Env$/.test(path)) return {path, message: 'must be an environment variable name', key: false}
       if (/\/period$/.test(path)) return {path, message: 'must be previous, current or YYYY-MM', key: false}
+      if (/\/options\/release$/.test(path)) return {path, message: 'must be a release id, rel-YYYYMMDDTHHMMSS-xxxx (odoops release list)', key: false}
       if (/\/url$/.test(path)) return {path, message: 'must be an http:// or https:// URL', key: false}
       if (/\/to\/\d+$/.test(path)) return {path, message: 'must be an e-mail address', key: false}
       return {path, message: error.message ?? 'does not match its pattern', key: false}
@@ -92,6 +93,9 @@ export function scheduleRuleIssues(schedule: ScheduleFile): {path: string; messa
     }
     if (job.kind === 'invoice-generate' && job.select !== undefined && job.select !== 'all') {
       issues.push({path: `${at}/select`, message: 'invoice-generate drafts one invoice per customer for the whole fleet: leave select out (or "all")'})
+    }
+    if (job.kind === 'release' && job.select !== undefined && job.select !== 'all') {
+      issues.push({path: `${at}/select`, message: 'a release job updates the hosts its release planned (odoops release show <id>): leave select out (or "all")'})
     }
     routes(job.notify, `${at}/notify`)
   }

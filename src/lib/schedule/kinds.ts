@@ -5,12 +5,14 @@ import {runBackups} from '../backup/run.js'
 import {verifyBackup} from '../backup/verify.js'
 import {generateInvoices} from '../billing/generate.js'
 import {sellerFromSettings} from '../billing/tenant-billing.js'
-import {OdoopsError} from '../errors.js'
+import {isOdoopsError, messageOf, OdoopsError} from '../errors.js'
 import {packCheckRegistry} from '../fleet/check-registry.js'
 import {checksFor, runPackChecks, storedTenantOdoo, tenantTemplates, type TenantPackChecks} from '../fleet/pack-checks.js'
 import {connectHost} from '../hosts/connect.js'
 import {collectUsage} from '../meter/collect.js'
 import {meterDay} from '../meter/day.js'
+import {applyRelease, type ApplyReport, type HostOutcome} from '../release/apply.js'
+import {getRelease, type Release, type ReleaseHostProgress} from '../release/record.js'
 import type {TenantRecord} from '../state/records.js'
 import type {JobEnv} from './env.js'
 import type {JobUnit} from './select.js'
@@ -19,12 +21,40 @@ import type {JobSpec} from './types.js'
 /** What a unit (one tenant, or the fleet) of a job did; recorded in its audit event. */
 export type UnitDetail = Record<string, unknown>
 
+/**
+ * A part of a unit that notices name on their own: a host of a release job (its unit is the
+ * release). Reported as the unit goes; a failed part is a failure notice at once, and the run's
+ * summary lists a unit's parts instead of the unit.
+ */
+export interface UnitPart {
+  name: string
+  status: 'ok' | 'failed' | 'skipped'
+  error?: {code: string; message: string}
+  reason?: string
+}
+
 export interface UnitContext {
   env: JobEnv
   job: JobSpec
   unit: JobUnit
   slot: string
   signal: AbortSignal
+  /** Reports a part of the unit (release jobs: each host). */
+  part: (part: UnitPart) => void
+}
+
+/**
+ * Thrown by a unit with nothing to do (a release applied already): the unit is `skipped` with
+ * this reason, audited as done, and the run exits 0; it is not a failure.
+ */
+export class NothingToDo extends Error {
+  constructor(
+    readonly reason: string,
+    readonly detail: UnitDetail = {},
+  ) {
+    super(reason)
+    this.name = 'NothingToDo'
+  }
 }
 
 const HOUR_MS = 3_600_000
@@ -166,6 +196,97 @@ function packCheckProblems(checked: TenantPackChecks | undefined): string[] {
   return lines.map((l) => l.replace(/\.+$/, ''))
 }
 
+/** A host's outcome as a part of the release unit. */
+function hostPart(outcome: HostOutcome, release: string): UnitPart {
+  if (outcome.outcome === 'applied') return {name: outcome.host, status: 'ok'}
+  if (outcome.outcome === 'skipped') return {name: outcome.host, status: 'skipped', reason: outcome.reason ?? 'skipped'}
+  return {name: outcome.host, status: 'failed', error: {code: 'RELEASE_HOST_ROLLED_BACK', message: `${outcome.host} was rolled back to the build it ran: ${outcome.reason ?? 'the update failed'} (odoops release show ${release})`}}
+}
+
+/** A host that failed in this release (rolled back, or its rollback interrupted), not one a run was killed in the middle of. */
+function hostFailed(progress: ReleaseHostProgress | undefined): boolean {
+  return progress?.phase === 'rolled-back' || (progress?.phase === 'rolling-back' && progress.error !== undefined)
+}
+
+/** The host a run stopped in (the first of the plan neither done nor reported: applyRelease goes in plan order) and those after it. */
+function hostInHand(release: Release, reported: Set<string>): {host?: string; notReached: string[]} {
+  if (release.state !== 'applying') return {notReached: []}
+  const [host, ...rest] = release.hosts.filter((h) => release.apply?.hosts[h.host]?.phase !== 'done' && !reported.has(h.host)).map((h) => h.host)
+  return {host, notReached: rest}
+}
+
+/**
+ * A release applied in the job's window, as `release apply` would (host by host, a host that
+ * fails rolled back by itself and the rollout stopped): `canary` hosts at most per run,
+ * `includeFailed` as its flag. Unattended, a run killed in the middle of a host is resumed (that
+ * host rolled back to where it started, then applied again), but a host already rolled back
+ * (its rollback left problems) is left to a person. A release applied already is nothing to do
+ * (the job left in the schedule is harmless); one that failed fails the job each run, naming
+ * `release show`.
+ */
+async function releaseUnit(ctx: UnitContext): Promise<UnitDetail> {
+  const {env, job, unit, signal} = ctx
+  const id = unit.release ?? unit.id
+  const release = await getRelease(env.store, id)
+  if (release.state === 'applied') {
+    throw new NothingToDo(`release ${id} is applied already${release.apply?.finishedAt ? ` (${release.apply.finishedAt})` : ''}: nothing to do; remove job ${job.id} from the schedule`, {release: id, state: release.state})
+  }
+  if (release.state === 'failed') {
+    throw failure('RELEASE_FAILED', `Release ${id} failed${release.error ? ` (${release.error.message})` : ''} and was rolled back; it is not applied again: odoops release show ${id}`, {release: id, state: release.state})
+  }
+  // A host that failed while the release is still applying: its rollback left problems, or the run
+  // died during or right after it. `release apply --resume` would (finish the rollback and) apply
+  // that host again: a person decides.
+  const failedHost = release.state === 'applying' ? release.hosts.find((h) => hostFailed(release.apply?.hosts[h.host])) : undefined
+  if (failedHost) {
+    const progress = release.apply!.hosts[failedHost.host]
+    const why = progress.rollback?.reason ?? progress.error?.message
+    const where = progress.phase === 'rolled-back' ? 'was rolled back' : 'failed and its rollback did not finish'
+    throw failure('RELEASE_NEEDS_OPERATOR', `Release ${id}: ${failedHost.host} ${where}${why ? ` (${why})` : ''}; the release is not applied again unattended: odoops release show ${id}, then odoops release apply ${id} --resume by hand`, {release: id, state: release.state, host: failedHost.host, phase: progress.phase})
+  }
+  if (!env.box) throw failure('SECRET_KEY_MISSING', 'A release checks each tenant with its stored admin password: it needs the secret key.')
+  const resume = release.state === 'applying'
+  const interrupted = resume && Object.values(release.apply?.hosts ?? {}).some((h) => h.phase !== 'pending' && h.phase !== 'done')
+  const reported = new Set<string>()
+  let stoppedAt: string | undefined
+  // Not the run's AbortSignal: a safety backup aborted by a daemon stopping would count as the
+  // host's failure (rolled back, the release failed). A run the daemon's grace period cuts short
+  // stays `applying` mid-host instead, and the next window resumes it.
+  const releaseEnv = {store: env.store, box: await env.box(), dataDir: env.dataDir, ...(env.connect ? {connect: env.connect} : {}), ...(env.releaseOps ? {ops: env.releaseOps} : {})}
+  let report: ApplyReport
+  try {
+    report = await applyRelease(releaseEnv, id, {
+      ...(resume ? {resume: true} : {}),
+      ...(job.options?.canary !== undefined ? {canary: job.options.canary} : {}),
+      ...(job.options?.includeFailed ? {includeFailed: true} : {}),
+      onHost: (outcome) => {
+        reported.add(outcome.host)
+        if (outcome.outcome === 'rolled-back') stoppedAt = outcome.host
+        ctx.part(hostPart(outcome, id))
+      },
+    })
+  } catch (error) {
+    if (error instanceof OdoopsError && error.code === 'RELEASE_HOST_ROLLED_BACK') {
+      // Its host was reported (rolled back); the hosts after it were not reached.
+      for (const host of (error.data?.notReached as string[] | undefined) ?? []) ctx.part({name: host, status: 'skipped', reason: `not reached: the release stopped at ${stoppedAt ?? 'a host rolled back'}`})
+      throw error
+    }
+    if (!signal.aborted && !(isOdoopsError(error) && error.code === 'RELEASE_NOT_FOUND')) {
+      // Stopped in the middle of a host without its outcome (a rollback that left problems, a lost connection…).
+      const {host, notReached} = hostInHand(await getRelease(env.store, id).catch(() => release), reported)
+      if (host) {
+        ctx.part({name: host, status: 'failed', error: {code: isOdoopsError(error) ? error.code : 'RELEASE_FAILED', message: `${messageOf(error)} (odoops release show ${id})`}})
+        for (const next of notReached) ctx.part({name: next, status: 'skipped', reason: `not reached: the release stopped at ${host}`})
+      }
+    }
+    throw error
+  }
+  // Hosts left out after a failed rehearsal were reported (skipped, they stay to do); the others left are for the next window.
+  const leftFor = report.stopped?.reason === 'canary' ? `canary: ${job.options?.canary} host(s) per run` : (report.stopped?.detail ?? 'not reached')
+  for (const host of report.remaining.filter((h) => !reported.has(h))) ctx.part({name: host, status: 'skipped', reason: `left for the next run (${leftFor})`})
+  return {release: id, state: report.release.state, ...(interrupted ? {resumed: true} : {}), hosts: report.hosts.map((h) => ({host: h.host, outcome: h.outcome, ...(h.reason ? {reason: h.reason} : {})})), remaining: report.remaining}
+}
+
 export const UNIT_RUNNERS: Record<JobSpec['kind'], (ctx: UnitContext) => Promise<UnitDetail>> = {
   backup: backupUnit,
   verify: verifyUnit,
@@ -173,4 +294,5 @@ export const UNIT_RUNNERS: Record<JobSpec['kind'], (ctx: UnitContext) => Promise
   meter: meterUnit,
   'invoice-generate': invoiceUnit,
   status: statusUnit,
+  release: releaseUnit,
 }

@@ -2,12 +2,13 @@ import pLimit from 'p-limit'
 import {buildAuditEvent} from '../audit/audit.js'
 import {ExitCode, isOdoopsError, messageOf} from '../errors.js'
 import type {Notifier} from '../notify/notifier.js'
+import type {SummaryNotice} from '../notify/types.js'
 import type {LockInfo} from '../state/records.js'
 import {lockOwner} from '../tenants/lock.js'
 import type {JobEnv} from './env.js'
 import {MACHINE, type EmitFn} from './events.js'
-import {UNIT_RUNNERS, type UnitDetail} from './kinds.js'
-import {FLEET_UNIT, jobUnits, type JobUnit} from './select.js'
+import {NothingToDo, UNIT_RUNNERS, type UnitDetail, type UnitPart} from './kinds.js'
+import {FLEET_UNIT, jobUnits, unitTenant, type JobUnit} from './select.js'
 import type {JobSpec, NotifyRouting} from './types.js'
 
 /** Lease of a job lock: renewed at a third while the unit runs; a holder on another machine that died frees it after this. */
@@ -24,11 +25,15 @@ export interface UnitResult {
   unit: string
   status: UnitStatus
   durationMs: number
-  /** skipped: `held by <owner>`, `done by <owner>` (another daemon or cron line ran this run), `interrupted`. */
+  /** skipped: `held by <owner>`, `done by <owner>` (another daemon or cron line ran this run), `interrupted`, or why there was nothing to do. */
   reason?: string
+  /** skipped because there was nothing to do (a release applied already): audited, and the run still exits 0. */
+  nothingToDo?: boolean
   heldBy?: LockInfo
   error?: {code: string; message: string}
   detail?: UnitDetail
+  /** release jobs: each host as the unit reported it (the notices name these, not the unit). */
+  parts?: UnitPart[]
 }
 
 export interface JobRunResult {
@@ -40,6 +45,8 @@ export interface JobRunResult {
   ok: number
   failed: number
   skipped: number
+  /** Of the skipped units, those with nothing to do (they do not make the exit code 4). */
+  idle: number
   interrupted: boolean
   durationMs: number
   /** 0 ok (or nothing to do), 1 every unit failed, 3 some failed, 4 skipped because another run holds or did it, 130 interrupted. */
@@ -62,16 +69,38 @@ function summary(error: unknown): {code: string; message: string} {
 }
 
 /** The run of this job for this slot already recorded in the audit trail (by any daemon or cron line), if any. */
-async function recordedRun(env: JobEnv, job: JobSpec, unit: string, slot: string) {
-  const events = await env.store.audit.list({command: JOB_AUDIT_COMMAND, since: slot.replace('Z', ':00.000Z'), ...(unit === FLEET_UNIT ? {} : {tenant: unit})})
-  return events.find((e) => e.details?.job === job.id && e.details?.slot === slot && e.details?.unit === unit)
+async function recordedRun(env: JobEnv, job: JobSpec, unit: JobUnit, slot: string) {
+  const tenant = unitTenant(unit)
+  const events = await env.store.audit.list({command: JOB_AUDIT_COMMAND, since: slot.replace('Z', ':00.000Z'), ...(tenant ? {tenant} : {})})
+  return events.find((e) => e.details?.job === job.id && e.details?.slot === slot && e.details?.unit === unit.id)
 }
 
-export function jobExitCode(r: Pick<JobRunResult, 'ok' | 'failed' | 'skipped' | 'interrupted'>): ExitCode {
+export function jobExitCode(r: Pick<JobRunResult, 'ok' | 'failed' | 'skipped' | 'interrupted'> & {idle?: number}): ExitCode {
   if (r.interrupted) return ExitCode.INTERRUPTED
   if (r.failed > 0) return r.ok > 0 ? ExitCode.PARTIAL : ExitCode.FAILURE
-  if (r.skipped > 0) return ExitCode.BUSY
+  if (r.skipped > (r.idle ?? 0)) return ExitCode.BUSY
   return ExitCode.OK
+}
+
+type SummaryLists = Pick<SummaryNotice, 'ok' | 'failed' | 'skipped'>
+
+/** What the run's summary lists: each unit, or the parts of a unit that has some (a release's hosts). */
+function summaryLists(results: readonly UnitResult[]): SummaryLists {
+  const lists: SummaryLists = {ok: [], failed: [], skipped: []}
+  for (const r of results) {
+    for (const p of r.parts ?? []) {
+      if (p.status === 'ok') lists.ok.push(p.name)
+      else if (p.status === 'failed') lists.failed.push({tenant: p.name, code: p.error?.code ?? '', message: p.error?.message ?? ''})
+      else lists.skipped.push({tenant: p.name, reason: p.reason ?? ''})
+    }
+    const failedPart = (r.parts ?? []).some((p) => p.status === 'failed')
+    // A unit whose parts tell it all is not listed again; one that failed in none of them is.
+    if (r.parts?.length && (r.status === 'ok' || failedPart)) continue
+    if (r.status === 'ok') lists.ok.push(r.unit)
+    else if (r.status === 'failed' || r.status === 'interrupted') lists.failed.push({tenant: r.unit, code: r.error?.code ?? '', message: r.error?.message ?? ''})
+    else lists.skipped.push({tenant: r.unit, reason: r.reason ?? ''})
+  }
+  return lists
 }
 
 /**
@@ -98,7 +127,7 @@ export async function runJob(env: JobEnv, job: JobSpec, options: RunJobOptions):
     emit({event: 'job-failed', ...base, error: err})
     notifier?.send(routing.failures, {type: 'failure', job: job.id, kind: job.kind, run, tenant: FLEET_UNIT, error: err, machine: MACHINE, time: new Date().toISOString()})
     await notifier?.flush()
-    return {job: job.id, kind: job.kind, run, slot, units: [], ok: 0, failed: 1, skipped: 0, interrupted: false, durationMs: Date.now() - started, exitCode: ExitCode.FAILURE}
+    return {job: job.id, kind: job.kind, run, slot, units: [], ok: 0, failed: 1, skipped: 0, idle: 0, interrupted: false, durationMs: Date.now() - started, exitCode: ExitCode.FAILURE}
   }
 
   const limits = new Map<string, ReturnType<typeof pLimit>>()
@@ -113,6 +142,7 @@ export async function runJob(env: JobEnv, job: JobSpec, options: RunJobOptions):
   const results = await Promise.all(units.map((unit) => limitOf(unit)(() => runUnit(env, job, unit, {...options, run, owner, routing}))))
   const count = (s: UnitStatus) => results.filter((r) => r.status === s).length
   const interrupted = signal.aborted
+  const idle = results.filter((r) => r.nothingToDo).length
   const result: JobRunResult = {
     job: job.id,
     kind: job.kind,
@@ -122,6 +152,7 @@ export async function runJob(env: JobEnv, job: JobSpec, options: RunJobOptions):
     ok: count('ok'),
     failed: count('failed'),
     skipped: results.filter((r) => r.status === 'skipped' && r.reason !== 'interrupted').length,
+    idle,
     interrupted,
     durationMs: Date.now() - started,
     exitCode: ExitCode.OK,
@@ -130,16 +161,15 @@ export async function runJob(env: JobEnv, job: JobSpec, options: RunJobOptions):
   const outcome = interrupted ? 'interrupted' : result.failed > 0 ? (result.ok > 0 ? 'partial' : 'failed') : result.ok === 0 && result.skipped > 0 ? 'skipped' : 'ok'
   emit({event: 'job-end', ...base, outcome, ok: result.ok, failed: result.failed, skipped: result.skipped, units: results.length, durationMs: result.durationMs, exitCode: result.exitCode})
   // One summary per run, from whichever process ran something (not from one that only found it done or held).
-  if (result.ok + result.failed + count('interrupted') > 0) {
+  if (result.ok + result.failed + count('interrupted') + idle > 0) {
     notifier?.send(routing.summaries, {
       type: 'summary',
       job: job.id,
       kind: job.kind,
       run,
       outcome,
-      ok: results.filter((r) => r.status === 'ok').map((r) => r.unit),
-      failed: results.filter((r) => r.status === 'failed' || r.status === 'interrupted').map((r) => ({tenant: r.unit, code: r.error?.code ?? '', message: r.error?.message ?? ''})),
-      skipped: results.filter((r) => r.status === 'skipped').map((r) => ({tenant: r.unit, reason: r.reason ?? ''})),
+      ...(job.kind === 'release' && job.options?.release ? {release: job.options.release} : {}),
+      ...summaryLists(results),
       durationMs: result.durationMs,
       machine: MACHINE,
       time: new Date().toISOString(),
@@ -166,23 +196,38 @@ async function runUnit(env: JobEnv, job: JobSpec, unit: JobUnit, o: RunJobOption
   const renewal = setInterval(() => void env.store.locks.renew(key, o.owner, JOB_LOCK_TTL_MS).catch(() => {}), JOB_LOCK_TTL_MS / 3)
   renewal.unref()
   try {
-    const done = await recordedRun(env, job, unit.id, o.slot)
+    const done = await recordedRun(env, job, unit, o.slot)
     if (done) {
       const reason = `done by ${(done.details?.owner as string | undefined) ?? done.machine} at ${done.time}`
       o.emit({event: 'tenant-skipped', ...base, reason: `skipped: ${reason}`})
       return {unit: unit.id, status: 'skipped', reason, durationMs: Date.now() - started}
     }
     o.emit({event: 'tenant-start', ...base})
+    const parts: UnitPart[] = []
+    const release = job.kind === 'release' ? {release: unit.release ?? unit.id} : {}
+    const part = (p: UnitPart) => {
+      parts.push(p)
+      o.emit({event: 'unit-part', ...base, part: p.name, status: p.status, ...(p.error ? {error: p.error} : {}), ...(p.reason ? {reason: p.reason} : {})})
+      // A failed host is told at once, as a failed tenant is; not when the run was interrupted.
+      if (p.status === 'failed' && !o.signal.aborted) {
+        o.notifier?.send(o.routing.failures, {type: 'failure', job: job.id, kind: job.kind, run: o.run, tenant: p.name, host: p.name, ...release, error: p.error ?? {code: 'FAILED', message: ''}, machine: MACHINE, time: new Date().toISOString()})
+      }
+    }
     let result: UnitResult
     try {
-      const detail = await UNIT_RUNNERS[job.kind]({env, job, unit, slot: o.slot, signal: o.signal})
+      const detail = await UNIT_RUNNERS[job.kind]({env, job, unit, slot: o.slot, signal: o.signal, part})
       result = {unit: unit.id, status: 'ok', durationMs: Date.now() - started, detail}
     } catch (error) {
-      const err = summary(error)
-      const detail = isOdoopsError(error) && error.data ? (error.data as UnitDetail) : undefined
-      result = {unit: unit.id, status: o.signal.aborted ? 'interrupted' : 'failed', durationMs: Date.now() - started, error: err, ...(detail ? {detail} : {})}
+      if (error instanceof NothingToDo) {
+        result = {unit: unit.id, status: 'skipped', reason: error.reason, nothingToDo: true, durationMs: Date.now() - started, detail: error.detail}
+      } else {
+        const err = summary(error)
+        const detail = isOdoopsError(error) && error.data ? (error.data as UnitDetail) : undefined
+        result = {unit: unit.id, status: o.signal.aborted ? 'interrupted' : 'failed', durationMs: Date.now() - started, error: err, ...(detail ? {detail} : {})}
+      }
     }
-    const exitCode = result.status === 'ok' ? ExitCode.OK : result.status === 'interrupted' ? ExitCode.INTERRUPTED : ExitCode.FAILURE
+    if (parts.length > 0) result.parts = parts
+    const exitCode = result.status === 'ok' || result.status === 'skipped' ? ExitCode.OK : result.status === 'interrupted' ? ExitCode.INTERRUPTED : ExitCode.FAILURE
     // Recorded while the lock is held: whoever takes it next sees this run as done.
     await env.store.audit.append(
       buildAuditEvent({
@@ -190,18 +235,31 @@ async function runUnit(env: JobEnv, job: JobSpec, unit: JobUnit, o: RunJobOption
         argv: [job.id, unit.id],
         exitCode,
         durationMs: result.durationMs,
-        ...(unit.id === FLEET_UNIT ? {} : {tenant: unit.id}),
+        ...(unitTenant(unit) ? {tenant: unit.id} : {}),
         ...(unit.host ? {host: unit.host} : {}),
         ...(result.error ? {error: `${result.error.code}: ${result.error.message}`} : {}),
-        details: {job: job.id, kind: job.kind, slot: o.slot, run: o.run, unit: unit.id, via: o.via, owner: o.owner, ...(result.detail ? {result: result.detail} : {})},
+        details: {
+          job: job.id,
+          kind: job.kind,
+          slot: o.slot,
+          run: o.run,
+          unit: unit.id,
+          via: o.via,
+          owner: o.owner,
+          ...(result.detail ? {result: result.detail} : {}),
+          ...(result.nothingToDo ? {skipped: result.reason} : {}),
+          ...(result.parts ? {parts: result.parts} : {}),
+        },
       }),
     )
     if (result.status === 'ok') o.emit({event: 'tenant-ok', ...base, durationMs: result.durationMs, detail: result.detail})
+    else if (result.status === 'skipped') o.emit({event: 'tenant-skipped', ...base, reason: `skipped: ${result.reason}`, nothingToDo: true, detail: result.detail})
     else {
       o.emit({event: 'tenant-failed', ...base, outcome: result.status, durationMs: result.durationMs, error: result.error})
-      if (result.status === 'failed') {
-        // Right away, while the other tenants go on; delivery is awaited at the end of the run.
-        o.notifier?.send(o.routing.failures, {type: 'failure', job: job.id, kind: job.kind, run: o.run, tenant: unit.id, error: result.error!, machine: MACHINE, time: new Date().toISOString()})
+      // Right away, while the other tenants go on; delivery is awaited at the end of the run. A unit
+      // whose failed part was told already (a release's host) is not told twice.
+      if (result.status === 'failed' && !parts.some((p) => p.status === 'failed')) {
+        o.notifier?.send(o.routing.failures, {type: 'failure', job: job.id, kind: job.kind, run: o.run, tenant: unit.id, ...release, error: result.error!, machine: MACHINE, time: new Date().toISOString()})
       }
     }
     return result

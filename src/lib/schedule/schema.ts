@@ -7,6 +7,8 @@ const routing = {type: 'object', additionalProperties: false, properties: {failu
 const hours = {type: 'number', exclusiveMinimum: 0}
 const count = {type: 'integer', minimum: 0, maximum: 9999}
 const perHost = {type: 'integer', minimum: 1, maximum: 16}
+/** What newReleaseId (src/lib/release/record.ts) writes: rel-<UTC time>-<4 hex>. */
+export const RELEASE_ID = '^rel-\\d{8}T\\d{6}-[0-9a-f]{4}$'
 
 /** The options each kind accepts (anything else is an error naming the property). */
 export const KIND_OPTIONS: Record<(typeof JOB_KINDS)[number], Record<string, unknown>> = {
@@ -16,7 +18,11 @@ export const KIND_OPTIONS: Record<(typeof JOB_KINDS)[number], Record<string, unk
   meter: {metrics: {type: 'array', items: {type: 'string', minLength: 1}, minItems: 1}, perHost},
   'invoice-generate': {period: {type: 'string', pattern: '^(previous|current|\\d{4}-(0[1-9]|1[0-2]))$'}, dryRun: {type: 'boolean'}},
   status: {maxBackupAgeHours: hours, maxVerifiedAgeHours: hours, packChecks: {type: 'boolean'}, perHost},
+  release: {release: {type: 'string', pattern: RELEASE_ID}, canary: {type: 'integer', minimum: 1, maximum: 9999}, includeFailed: {type: 'boolean'}},
 }
+
+/** Options a kind cannot do without (`release`: which release). */
+const KIND_REQUIRED: Partial<Record<(typeof JOB_KINDS)[number], string[]>> = {release: ['release']}
 
 const selection = {
   anyOf: [
@@ -48,7 +54,9 @@ const job = {
   // The options of the kind named: an unknown option is reported against its own path.
   allOf: JOB_KINDS.map((kind) => ({
     if: {properties: {kind: {const: kind}}, required: ['kind']},
-    then: {properties: {options: {type: 'object', additionalProperties: false, properties: KIND_OPTIONS[kind]}}},
+    then: KIND_REQUIRED[kind]
+      ? {required: ['options'], properties: {options: {type: 'object', additionalProperties: false, required: KIND_REQUIRED[kind], properties: KIND_OPTIONS[kind]}}}
+      : {properties: {options: {type: 'object', additionalProperties: false, properties: KIND_OPTIONS[kind]}}},
   })),
 }
 

@@ -19,6 +19,13 @@ export interface JobUnit {
   host?: string
   /** verify: the backup to verify. */
   backup?: string
+  /** release: the release the unit applies (the unit is the release, not a tenant: `id` is the release id). */
+  release?: string
+}
+
+/** The tenant a unit is about, or undefined for the fleet unit and a release. */
+export function unitTenant(unit: JobUnit): string | undefined {
+  return unit.id === FLEET_UNIT || unit.release ? undefined : unit.id
 }
 
 /** The tenant's plan today (its plan history, else the plain `plan` field). */
@@ -49,6 +56,7 @@ export function rotationTurn(slot: string, rotate: number): number {
  * The units one run of a job covers, sorted. Each kind starts from what its domain
  * function would pick with --all (active/stopped tenants for backups and metering, tenants
  * with backups for verify and prune, every tenant record for status), then the selection.
+ * A release job has one unit, its release.
  */
 export async function jobUnits(store: StateStore, job: JobSpec, slot: string): Promise<JobUnit[]> {
   const day = slot.slice(0, 10)
@@ -62,6 +70,11 @@ export async function jobUnits(store: StateStore, job: JobSpec, slot: string): P
       return select((await store.tenants.list()).sort((a, b) => a.id.localeCompare(b.id)))
     case 'invoice-generate':
       return [{id: FLEET_UNIT}]
+    case 'release': {
+      // One unit, the release: applyRelease goes host by host itself (its hosts are the unit's parts in notices).
+      const release = job.options?.release
+      return release ? [{id: release, release}] : []
+    }
     case 'prune': {
       const units: JobUnit[] = []
       for (const slug of await selectPruneTenants(store, {all: true})) {

@@ -6,7 +6,7 @@
  */
 import type {ChannelSpec} from '../notify/types.js'
 
-export const JOB_KINDS = ['backup', 'verify', 'prune', 'meter', 'invoice-generate', 'status'] as const
+export const JOB_KINDS = ['backup', 'verify', 'prune', 'meter', 'invoice-generate', 'status', 'release'] as const
 export type JobKind = (typeof JOB_KINDS)[number]
 
 /** Which tenants a job covers: every one, or those matching all the given criteria. */
@@ -59,6 +59,12 @@ export interface JobOptions {
   maxVerifiedAgeHours?: number
   /** status: run the packs' fleet checks on the active tenants they concern (default true; false: the store only, no host contacted). */
   packChecks?: boolean
+  /** release (required): the release applied in the job's window (`odoops release plan` gave its id). */
+  release?: string
+  /** release: update at most this many hosts per run (the next run goes on with the rest). */
+  canary?: number
+  /** release: also update hosts with a tenant that failed rehearsal. */
+  includeFailed?: boolean
 }
 
 export interface ScheduleFile {
