@@ -170,10 +170,14 @@ if (newest) {
       ok(planned)
       const id = planned.json.release.id
       expect(planned.json.release.hosts.map((h: {to: string}) => h.to)).to.deep.equal([builds.failing, builds.failing])
-      const rehearsed = await cli(['release', 'rehearse', id])
+      // On a staging host this time: every copy on the second host, whatever the tenant's own.
+      const rehearsed = await cli(['release', 'rehearse', id, '--on', names[1]])
       expect(rehearsed.code).to.equal(1)
       expect(rehearsed.json).to.deep.include({succeeded: 0, failed: 4})
-      for (const r of Object.values<{error: string}>(rehearsed.json.release.rehearsal.tenants)) expect(r.error).to.contain('this update fails on purpose')
+      for (const r of Object.values<{error: string; host: string}>(rehearsed.json.release.rehearsal.tenants)) {
+        expect(r.host).to.equal(names[1])
+        expect(r.error).to.contain('this update fails on purpose')
+      }
 
       const skipped = await cli(['release', 'apply', id])
       ok(skipped)
