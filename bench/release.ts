@@ -10,7 +10,7 @@
  *     each `-u`;
  *   - raw: `ssh <host> odoo -c <conf> -d <db> -u base --stop-after-init --no-http` on every
  *     database, one after the other, on the same build right after (the same work the rollout's
- *     `-u` did).
+ *     `-u` did), with the services stopped as the rollout has them (not timed).
  *
  * Overhead = apply wall − Σ safety backups − Σ raw -u, relative to (Σ backups + Σ raw -u).
  * Target (issue 15): ≤ 20 %. Exit 1 when missed.
@@ -49,13 +49,13 @@ async function main(): Promise<number> {
   const hosts: PreparedHost[] = await Promise.all(HOSTS.map((name) => preparedHost(name, {real: {series, dir: builds.repo}, store: 'bench-release'})))
   const env = hosts[0].env
   try {
-    const tenants: {slug: string; host: PreparedHost; database: string; config: string}[] = []
+    const tenants: {slug: string; host: PreparedHost; database: string; config: string; unit: string}[] = []
     await Promise.all(
       hosts.map(async (host) => {
         for (const [i, mode] of PER_HOST.entries()) {
           const slug = `${host.host}-${mode === 'shared' ? 's' : 'd'}${i}`
           const created = await cli(env, ['tenant', 'create', slug, '--host', host.host, '--mode', mode, '--domain', `${slug}.bench.example.test`, '--modules', 'base', '--credentials-file', join(work, `${slug}.txt`)])
-          tenants.push({slug, host, database: created.json.tenant.database, config: created.json.tenant.service.config})
+          tenants.push({slug, host, database: created.json.tenant.database, config: created.json.tenant.service.config, unit: created.json.tenant.service.unit})
         }
       }),
     )
@@ -63,17 +63,28 @@ async function main(): Promise<number> {
     const plan = await cli(env, ['release', 'plan', '--all'])
     const id = plan.json.release.id as string
     const applied = await cli(env, ['release', 'apply', id])
-    const progress = applied.json.release.apply.hosts as Record<string, {tenants: Record<string, {backupMs: number; upgradeMs: number; downtimeMs: number}>}>
+    const progress = applied.json.release.apply.hosts as Record<string, {installMs?: number; startedAt: string; finishedAt: string; tenants: Record<string, {backupMs: number; upgradeMs: number; downtimeMs: number}>}>
     const inside = Object.values(progress).flatMap((h) => Object.entries(h.tenants))
     const backups = inside.reduce((sum, [, t]) => sum + (t.backupMs ?? 0), 0)
     const upgrades = inside.reduce((sum, [, t]) => sum + (t.upgradeMs ?? 0), 0)
 
+    // As the rollout does: each database's service stopped during its -u (a running service's
+    // crons hold rows that -u rewrites). Stopping and starting is not timed.
+    const units = [...new Set(tenants.map((t) => `${t.host.host} ${t.unit}`))]
+    for (const entry of units) {
+      const [host, unit] = entry.split(' ')
+      await sshRun(hosts.find((h) => h.host === host)!.sandbox, `systemctl stop ${unit}`)
+    }
     let raw = 0
     for (const t of tenants) {
       const started = performance.now()
       const run = await sshRun(t.host.sandbox, `runuser -u odoo -- odoo -c ${t.config} -d ${t.database} -u base --stop-after-init --no-http`, {timeoutMs: 1_800_000})
       raw += performance.now() - started
       if (run.exitCode !== 0) throw new Error(`raw -u on ${t.database} failed: ${run.stderr.slice(-2000)}`)
+    }
+    for (const entry of units) {
+      const [host, unit] = entry.split(' ')
+      await sshRun(hosts.find((h) => h.host === host)!.sandbox, `systemctl start ${unit}`)
     }
     const overhead = (applied.ms - backups - raw) / (backups + raw)
     console.log(`bench/release: Odoo ${series} ${builds.original} → ${builds.good}, ${tenants.length} tenants on ${hosts.length} hosts (base installed); ${cpus().length} cores, load ${loadavg()[0].toFixed(2)}`)
@@ -82,6 +93,7 @@ async function main(): Promise<number> {
     console.log(`    Σ odoo -u, inside                      ${s(upgrades)} s`)
     console.log(`  raw Σ ssh odoo -u base, one after other ${s(raw)} s`)
     console.log(`  overhead beyond backups and raw -u      ${(overhead * 100).toFixed(1)} % (target ≤ ${TARGET_OVERHEAD * 100} %)`)
+    for (const [host, h] of Object.entries(progress)) console.log(`  ${host}: ${s(Date.parse(h.finishedAt) - Date.parse(h.startedAt))} s in all, of which installing the build ${s(h.installMs ?? 0)} s`)
     console.log(`  downtime per tenant (s): ${inside.map(([slug, t]) => `${slug} ${s(t.downtimeMs)}`).join(', ')}`)
     return overhead <= TARGET_OVERHEAD ? 0 : 1
   } finally {

@@ -227,8 +227,9 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
   }
   const sharedStopped = Date.now()
   progress(`${plan.host}: installing odoo ${plan.to}`)
+  const installStarted = Date.now()
   await ops.installPackage(plan.host, packages.next, plan.to)
-  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'upgrading'}))
+  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'upgrading', installMs: Date.now() - installStarted}))
   await ops.recordPackage(plan.host, series, plan.to)
 
   for (const tenant of shared) await upgradeTenant(env, ops, id, plan, tenant, series, progress)

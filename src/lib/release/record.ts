@@ -64,6 +64,8 @@ export interface ReleaseHostProgress {
   phase: HostPhase
   /** Paths on the host of the kept packages: `previous` is what a rollback reinstalls. */
   packages?: {previous: string; next: string}
+  /** How long installing the new build took (dpkg unpacking into /usr/lib/python3/dist-packages). */
+  installMs?: number
   /** When the shared unit was stopped (ISO), for its tenants' downtime. */
   sharedStoppedAt?: string
   tenants: Record<string, ReleaseTenantProgress>
