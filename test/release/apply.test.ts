@@ -134,6 +134,23 @@ describe('release apply (hosts in memory)', () => {
     expect(ops.data.d1).to.equal('d1-data')
   })
 
+  it('a rollback that leaves a problem keeps the release resumable: --resume rolls back again and does not re-apply', async () => {
+    ops.failUpgrade.add('a2')
+    ops.failCheck.add('a1')
+    const first = await applyRelease(env, 'rel-1').catch((e: {code: string}) => e)
+    expect((first as {code: string}).code).to.equal('RELEASE_ROLLBACK_INCOMPLETE')
+    let saved = await getRelease(store, 'rel-1')
+    expect([saved.state, saved.apply!.hosts.h1.phase]).to.deep.equal(['applying', 'rolling-back'])
+    ops.failCheck.clear()
+    ops.failUpgrade.clear()
+    const resumed = await applyRelease(env, 'rel-1', {resume: true}).catch((e: {code: string}) => e)
+    expect((resumed as {code: string}).code).to.equal('RELEASE_HOST_ROLLED_BACK')
+    saved = await getRelease(store, 'rel-1')
+    expect([saved.state, saved.apply!.hosts.h1.phase]).to.deep.equal(['failed', 'rolled-back'])
+    expect(ops.installed).to.deep.equal({h1: FROM, h2: FROM})
+    for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
+  })
+
   it('a safety backup that fails changes nothing on the host', async () => {
     ops.failBackup.add('d1')
     await applyRelease(env, 'rel-1').catch(() => {})

@@ -195,7 +195,7 @@ describe('schedule: release jobs (in-memory hosts)', () => {
     expect(hosts.log).to.deep.equal([])
     const [notice] = failures(again.sent)
     expect(notice.error.code).to.equal('RELEASE_NEEDS_OPERATOR')
-    expect(notice.error.message).to.contain('web2 was rolled back (').and.contain(`odoops release apply ${id} --resume by hand`)
+    expect(notice.error.message).to.contain('web2 failed and its rollback did not finish (').and.contain(`odoops release apply ${id} --resume by hand`)
   })
 
   it('a run killed while rolling a failed host back is left to a person too (resuming would apply it again)', async () => {

@@ -167,7 +167,9 @@ async function runHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Relea
   const current = (await getRelease(env.store, id)).apply!.hosts[plan.host]
   if (current.phase !== 'pending' && current.phase !== 'rolled-back') {
     progress(`${plan.host}: an earlier run stopped in phase "${current.phase}": rolling it back first`)
-    await rollbackHost(env, ops, id, plan, `resumed after an interrupted run (${current.phase})`, progress)
+    await rollbackHost(env, ops, id, plan, current.error?.message ?? `resumed after an interrupted run (${current.phase})`, progress)
+    // The host had failed (its rollback was cut short or left problems): it is not applied again.
+    if (current.error) return {host: plan.host, outcome: 'rolled-back', reason: current.error.message, tenants: tenantOutcomes(plan, (await getRelease(env.store, id)).apply!.hosts[plan.host])}
   }
   // Start clean: the backups taken (and still valid: the data was put back to them) are kept.
   await saveHost(env, id, plan.host, (h) => ({phase: 'pending', tenants: Object.fromEntries(Object.entries(h.tenants).map(([slug, t]) => [slug, {...(t.backup ? {backup: t.backup} : {}), upgrade: 'pending' as const}]))}))
@@ -338,7 +340,8 @@ async function rollbackHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: 
       if (!checks[t.slug].ok) problems.push(`${t.slug} is not healthy after the rollback: ${checks[t.slug].detail}`)
     })
   }
-  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'rolled-back', rollback: {reason, at: new Date().toISOString(), checks}}))
+  // With problems left the host stays `rolling-back`: `--resume` runs the rollback again.
+  await saveHost(env, id, plan.host, (h) => ({...h, phase: problems.length ? 'rolling-back' : 'rolled-back', rollback: {reason, at: new Date().toISOString(), checks}}))
   if (problems.length) {
     throw new OdoopsError('RELEASE_ROLLBACK_INCOMPLETE', `Rolling ${plan.host} back after "${reason}" left problems:\n${problems.join('\n')}`, {
       suggestions: [`odoops release show ${id}`, ...plan.tenants.map((t) => `odoops tenant status ${t.slug}`)],
