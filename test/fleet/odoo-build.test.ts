@@ -4,10 +4,10 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {behindCell, odooBuildLines, odooBuildOf, type FleetOdooBuild} from '../../src/lib/fleet/odoo-build.js'
 import {fleetStatus, type FleetStatusReport} from '../../src/lib/fleet/status.js'
-import type {SshConnection} from '../../src/lib/ssh/connection.js'
 import {openStore} from '../../src/lib/state/open.js'
 import type {HostRecord, SharedServiceRecord, TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
+import {scriptedHost} from './scripted-host.js'
 
 /**
  * `fleet status` shows the Odoo build each tenant runs (its host's service of the series) and
@@ -18,7 +18,6 @@ import type {StateStore} from '../../src/lib/state/store.js'
  */
 
 const NOW = new Date('2026-12-05T12:00:00.000Z')
-const GIB = 1024 ** 3
 const SHA_A = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2'
 const SHA_B = 'ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100'
 
@@ -93,23 +92,6 @@ describe('fleet status: the Odoo build each tenant runs', () => {
   describe('in the report (--json)', () => {
     let store: StateStore
 
-    const scriptedHost = async () =>
-      ({
-        target: {name: 'web1'},
-        isClosed: false,
-        async run(cmd: {text: string}) {
-          if (cmd.text.includes('systemctl')) return 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nMainPID=42\n'
-          if (cmd.text.includes('df ')) return `${40 * GIB}\n`
-          throw new Error(`unexpected command ${cmd.text}`)
-        },
-        async exec(cmd: {text: string}) {
-          if (cmd.text.includes('psql')) return {code: 0, stdout: Buffer.from('30000000\n'), stderr: Buffer.from('')}
-          throw new Error(`unexpected command ${cmd.text}`)
-        },
-        async forwardLocal() {
-          throw new Error('no nginx in this test')
-        },
-      }) as unknown as SshConnection
 
     const tenant = (id: string, host: string, extra: Partial<TenantRecord> = {}): TenantRecord => ({
       id,

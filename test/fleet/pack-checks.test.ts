@@ -12,11 +12,11 @@ import type {PackOdoo} from '../../src/lib/plugins/api.js'
 import {scheduleNotifier} from '../../src/lib/schedule/invocation.js'
 import {runJob} from '../../src/lib/schedule/run-job.js'
 import type {JobSpec, ScheduleFile} from '../../src/lib/schedule/types.js'
-import type {SshConnection} from '../../src/lib/ssh/connection.js'
 import {openStore} from '../../src/lib/state/open.js'
 import type {TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {wholesaleDescriptor} from '../plugins/helpers.js'
+import {scriptedHost} from './scripted-host.js'
 
 /**
  * The packs' fleet checks run by `fleet status` and by the schedule's `status` jobs, through the
@@ -60,26 +60,6 @@ function odooDouble(states: Record<string, OdooState>, opened: string[] = []): T
 }
 
 const NOW = new Date('2026-03-10T12:00:00.000Z')
-const GIB = 1024 ** 3
-
-/** The host as `tenant status` probes it: the shared unit active, 40 GiB free, the databases there; no nginx (health-failed, 30 points, in every run). */
-const scriptedHost = async () =>
-  ({
-    target: {name: 'web1'},
-    isClosed: false,
-    async run(cmd: {text: string}) {
-      if (cmd.text.includes('systemctl')) return 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\nMainPID=42\n'
-      if (cmd.text.includes('df ')) return `${40 * GIB}\n`
-      throw new Error(`unexpected command ${cmd.text}`)
-    },
-    async exec(cmd: {text: string}) {
-      if (cmd.text.includes('psql')) return {code: 0, stdout: Buffer.from('30000000\n'), stderr: Buffer.from('')}
-      throw new Error(`unexpected command ${cmd.text}`)
-    },
-    async forwardLocal() {
-      throw new Error('no nginx in this test')
-    },
-  }) as unknown as SshConnection
 
 const tenant = (id: string, extra: Partial<TenantRecord> = {}): TenantRecord => ({
   id,
