@@ -6,7 +6,7 @@ import type {TargetEnv} from '../backup/targets/index.js'
 import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command, script, shell} from '../ssh/quote.js'
-import {databaseLockFile, odooFailureSummary, odooRunCommand} from '../tenants/odoo-cli.js'
+import {databaseLockFile, ODOO_UPDATE_TIMEOUT_MS, odooFailureSummary, runOdooModules} from '../tenants/odoo-cli.js'
 import {neutralizeDatabase} from '../tenants/restore-steps.js'
 import {noDemoFlags} from '../series/odoo-series.js'
 import {addonsPathOf} from '../addons/deploy/addons-path.js'
@@ -23,23 +23,18 @@ export interface TenantData {
 
 export type DataEnv = TargetEnv & {signal?: AbortSignal}
 
-/** `-u` may take long on a big database; the same bound as tenant update's. */
-const UPGRADE_TIMEOUT_MS = 45 * 60_000
-
 export type UpgradeOutcome = {ok: true; durationMs: number} | {ok: false; durationMs: number; message: string}
 
-/** `odoo -u <modules> --stop-after-init --no-http` on the tenant's database with the installed build. */
+/** `odoo -u <modules> --stop-after-init --no-http` on the tenant's database with the installed build, timed. */
 export async function upgradeDatabase(conn: SshConnection, data: TenantData, modules: readonly string[]): Promise<UpgradeOutcome> {
   const started = Date.now()
-  const result = await conn.exec(odooRunCommand({config: data.config, database: data.database, series: data.series, update: [...modules]}), {root: true, timeoutMs: UPGRADE_TIMEOUT_MS})
-  const durationMs = Date.now() - started
-  if (result.code === 0) return {ok: true, durationMs}
-  return {ok: false, durationMs, message: `odoo -u ${modules.join(',')} failed on ${data.database} (exit ${result.code ?? result.signal}):\n${odooFailureSummary(result.stdout.toString() + result.stderr.toString())}`}
+  const run = await runOdooModules(conn, {config: data.config, database: data.database, series: data.series, update: [...modules]})
+  return {...run, durationMs: Date.now() - started}
 }
 
 /** Waits (up to the -u bound) until no `odoo -i/-u` run by odoops holds the database's lock file. */
 export async function waitForDatabaseLock(conn: SshConnection, database: string): Promise<void> {
-  await conn.run(command(['flock', '-w', String(UPGRADE_TIMEOUT_MS / 1000), databaseLockFile(database), 'true']), {root: true, timeoutMs: UPGRADE_TIMEOUT_MS + 60_000})
+  await conn.run(command(['flock', '-w', String(ODOO_UPDATE_TIMEOUT_MS / 1000), databaseLockFile(database), 'true']), {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS + 60_000})
 }
 
 /**
@@ -132,7 +127,7 @@ export async function rehearseOnCopy(
     const dist = `${input.tree}/usr/lib/python3/dist-packages`
     const args = ['-c', data.config, '-d', copy, '-u', input.modules.join(','), `--addons-path=${addonsPath.join(',')}`, '--stop-after-init', '--no-http', ...noDemoFlags(data.series)]
     started.at = Date.now()
-    const run = await conn.exec(shell`cd /tmp && runuser -u odoo -- env PYTHONPATH=${dist} python3 ${`${input.tree}/usr/bin/odoo`} ${args}`, {root: true, timeoutMs: UPGRADE_TIMEOUT_MS})
+    const run = await conn.exec(shell`cd /tmp && runuser -u odoo -- env PYTHONPATH=${dist} python3 ${`${input.tree}/usr/bin/odoo`} ${args}`, {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
     const durationMs = Date.now() - started.at
     if (run.code !== 0) return {ok: false, durationMs, error: `odoo -u ${input.modules.join(',')} failed on the copy (exit ${run.code ?? run.signal}):\n${odooFailureSummary(run.stdout.toString() + run.stderr.toString())}`}
     const after = await installedModuleVersions(conn, copy)

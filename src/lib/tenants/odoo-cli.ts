@@ -21,7 +21,7 @@ export interface OdooRunSpec {
 }
 
 /** Time `odoo -u/-i --stop-after-init` may take: upgrading many modules takes minutes. */
-const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
+export const ODOO_UPDATE_TIMEOUT_MS = 45 * 60_000
 
 /** The lock file every `odoo -i/-u` run by odoops holds (flock) on a database. */
 export function databaseLockFile(database: string): string {
