@@ -17,7 +17,7 @@ import {neutralizeDatabase, setRestoredIdentity} from '../tenants/restore-steps.
 import type {BackupEntry} from './catalog.js'
 import {filestoreDir} from './shell/pipeline.js'
 import type {RestoreEnv} from './restore.js'
-import {backupSource, type RestoreSource} from './restore-source.js'
+import {backupSource, loadAsNewDatabase, type RestoreSource} from './restore-source.js'
 import {backupTenant} from './run.js'
 import {verifyBackup, type VerifyResult} from './verify.js'
 import {retry} from '../retry.js'
@@ -219,9 +219,7 @@ async function replaceData(env: RestoreEnv, input: RestoreInPlaceInput, source: 
 /** The backup loaded into the staging database and filestore, the tenant's identity set on it. */
 async function restoreBeside(env: RestoreEnv, input: RestoreInPlaceInput, source: OpenedBackup, plan: SwapPlan): Promise<string> {
   const {conn, tenant, svc, staging} = plan
-  await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: staging, role: svc.role}})
-  await source.loadDatabase(conn, staging, svc.role, env.signal)
-  await source.loadFilestore(conn, plan.stagingDir, env.signal)
+  await loadAsNewDatabase(conn, source, {database: staging, role: svc.role, filestoreDir: plan.stagingDir}, env.signal)
   const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
   if (!password) throw new OdoopsError('TENANT_SECRET_MISSING', `The admin password of ${tenant.id} is not stored.`, {suggestions: [`odoops tenant show ${tenant.id}`]})
   const login = await setRestoredIdentity(conn, staging, {password, domain: tenant.domain, asCopy: input.asCopy})

@@ -1,4 +1,5 @@
 import {OdoopsError} from '../errors.js'
+import {createOdooDatabase} from '../remote/postgres-admin.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {RemoteCommand} from '../ssh/quote.js'
 import {getBackup, type BackupEntry} from './catalog.js'
@@ -22,6 +23,16 @@ export interface RestoreSource {
   loadDatabase(conn: SshConnection, database: string, role: string, signal?: AbortSignal): Promise<void>
   /** Put the filestore at `dir` (`<data_dir>/filestore/<db>`), replacing what is there. */
   loadFilestore(conn: SshConnection, dir: string, signal?: AbortSignal): Promise<void>
+}
+
+/**
+ * The source loaded under a new name on the host: an empty database owned by `role` (which must
+ * not exist yet), then its data, then the filestore at `filestoreDir`.
+ */
+export async function loadAsNewDatabase(conn: SshConnection, source: RestoreSource, target: {database: string; role: string; filestoreDir: string}, signal?: AbortSignal): Promise<void> {
+  await createOdooDatabase(conn, target.database, target.role)
+  await source.loadDatabase(conn, target.database, target.role, signal)
+  await source.loadFilestore(conn, target.filestoreDir, signal)
 }
 
 /** What a tenant record keeps of its source, so `tenant create --resume` can reopen it. */

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto'
 import {OdoopsError} from '../errors.js'
 import {filestoreDir} from '../backup/shell/pipeline.js'
-import {backupSource} from '../backup/restore-source.js'
+import {backupSource, loadAsNewDatabase} from '../backup/restore-source.js'
 import type {TargetEnv} from '../backup/targets/index.js'
 import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
 import type {SshConnection} from '../ssh/connection.js'
@@ -81,9 +81,7 @@ export async function restoreTenantData(env: DataEnv, conn: SshConnection, data:
   const liveDir = filestoreDir(data.dataDir, data.database)
   const stagingDir = filestoreDir(data.dataDir, staging)
   try {
-    await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: staging, role: data.role}})
-    await source.loadDatabase(conn, staging, data.role, env.signal)
-    await source.loadFilestore(conn, stagingDir, env.signal)
+    await loadAsNewDatabase(conn, source, {database: staging, role: data.role, filestoreDir: stagingDir}, env.signal)
     await psqlAsPostgres(conn, `DROP DATABASE IF EXISTS :"live" WITH (FORCE);\nALTER DATABASE :"staging" RENAME TO :"live";`, {vars: {live: data.database, staging}})
     await conn.run(script([shell`rm -rf -- ${liveDir}`, shell`if [ -e ${stagingDir} ]; then mv -T -- ${stagingDir} ${liveDir}; else install -d -o odoo -g odoo -m 0750 -- ${liveDir}; fi`]), {root: true})
   } catch (error) {
@@ -117,9 +115,7 @@ export async function rehearseOnCopy(
   const copyDir = filestoreDir(data.dataDir, copy)
   const started = {at: 0}
   try {
-    await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: copy, role: data.role}})
-    await source.loadDatabase(conn, copy, data.role, env.signal)
-    await source.loadFilestore(conn, copyDir, env.signal)
+    await loadAsNewDatabase(conn, source, {database: copy, role: data.role, filestoreDir: copyDir}, env.signal)
     // No crons, no outgoing mail, whatever the update triggers (odoo neutralize, Odoo 16+).
     await neutralizeDatabase(conn, data.config, copy)
     const configText = await conn.run(command(['cat', '--', data.config]), {root: true})

@@ -192,6 +192,11 @@ export async function databaseExists(conn: SshConnection, db: string): Promise<b
 }
 
 /** `DROP DATABASE … WITH (FORCE)` (PostgreSQL 13+): terminates its sessions first. */
+/** An empty database owned by `role`, as Odoo creates its databases (odoo/service/db.py _create_empty_database). */
+export async function createOdooDatabase(conn: SshConnection, db: string, role: string): Promise<void> {
+  await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db, role}})
+}
+
 export async function dropDatabase(conn: SshConnection, db: string): Promise<Change> {
   if (!(await databaseExists(conn, db))) return 'unchanged'
   await psqlAsPostgres(conn, 'DROP DATABASE IF EXISTS :"db" WITH (FORCE)', {vars: {db}})

@@ -5,7 +5,7 @@ import {neutralizeCommand} from '../backup/shell/restore.js'
 import type {RestoreSource} from '../backup/restore-source.js'
 import {odooPasswordHash} from '../odoo/password-hash.js'
 import type {Step} from '../steps/runner.js'
-import {databaseExists, dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
+import {createOdooDatabase, databaseExists, dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
 import {ensureSecret, secretIds} from '../secrets/vault.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {TenantStepContext} from './context.js'
@@ -46,8 +46,7 @@ const restoreDatabase: TenantStep = {
     // unfinished creation (a killed or failed load), so it starts again from empty.
     if (await databaseExists(conn, tenant.database)) await dropDatabase(conn, tenant.database)
     signal.throwIfAborted()
-    // As Odoo creates its databases (odoo/service/db.py _create_empty_database).
-    await psqlAsPostgres(conn, `CREATE DATABASE :"db" OWNER :"role" ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0`, {vars: {db: tenant.database, role}})
+    await createOdooDatabase(conn, tenant.database, role)
     await source.loadDatabase(conn, tenant.database, role, signal)
     return {change: 'changed', detail: source.description}
   },
