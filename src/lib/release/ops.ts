@@ -1,6 +1,7 @@
 import {safetyBackupOver} from '../addons/deploy/upgrade.js'
 import {ensureUnitActive, stopUnit} from '../remote/systemd.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
+import type {SharedServiceRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import type {TenantEnv} from '../tenants/context.js'
 import {connectFor} from '../tenants/create.js'
@@ -71,13 +72,14 @@ export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
       const report = await checkTenantThroughNginx(await connect(tenant.host), tenant, {password, waitMs: HEALTH_WAIT_MS, defaultPasswordCheck: false})
       return {ok: report.ok, detail: report.detail}
     },
-    recordPackage: (host, series, version) => recordPackage(env.store, host, series, version),
+    recordPackage: (host, series, version) => updateSharedService(env.store, host, series, {odooPackage: version}),
   }
 }
 
-export async function recordPackage(store: StateStore, host: string, series: string, version: string): Promise<void> {
+/** What the host's record says of its shared service of the series (the build it runs, the builds offered). */
+export async function updateSharedService(store: StateStore, host: string, series: string, change: Pick<SharedServiceRecord, 'odooPackage' | 'odooAvailable'>): Promise<void> {
   await store.hosts.update(host, (current) => {
     const service = current.services?.[series]
-    return service ? {...current, services: {...current.services, [series]: {...service, odooPackage: version}}} : current
+    return service ? {...current, services: {...current.services, [series]: {...service, ...change}}} : current
   })
 }

@@ -6,7 +6,7 @@ import type {HostRecord, TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import {connectFor} from '../tenants/create.js'
 import {assertDebianVersion, compareDebianVersions} from './debian-version.js'
-import type {ReleaseEnv} from './ops.js'
+import {updateSharedService, type ReleaseEnv} from './ops.js'
 import {availableOdooPackages, installedOdooPackage, manifestVersions, stagePackage} from './package.js'
 import {newReleaseId, type Release, type ReleaseHostPlan, type ReleaseTenantPlan} from './record.js'
 import {installedModuleVersions} from './tenant-ops.js'
@@ -83,10 +83,7 @@ export async function planRelease(env: ReleaseEnv, input: PlanInput): Promise<Pl
     const installed = await installedOdooPackage(conn)
     if (!installed) throw new OdoopsError('RELEASE_NO_PACKAGE', `No odoo package is installed on ${host.id}.`, {exit: ExitCode.USAGE, suggestions: [`odoops host prepare ${host.id} --odoo ${series}`]})
     const available = (await availableOdooPackages(conn)).filter((v) => versionInSeries(v, series))
-    await env.store.hosts.update(host.id, (current) => {
-      const service = current.services?.[series]
-      return service ? {...current, services: {...current.services, [series]: {...service, odooPackage: installed, odooAvailable: {versions: available, checkedAt: new Date().toISOString()}}}} : current
-    })
+    await updateSharedService(env.store, host.id, series, {odooPackage: installed, odooAvailable: {versions: available, checkedAt: new Date().toISOString()}})
     const behind = available.filter((v) => compareDebianVersions(v, installed) > 0).length
     const to = input.odoo ?? available.at(-1)
     const base = {host: host.id, series, installed, available, behind}
