@@ -52,8 +52,10 @@ export async function rehearseRelease(env: ReleaseEnv, id: string, options: Rehe
     try {
       const conn = await connectFor(env)(where)
       await assertRunsSeriesBuild(conn, where, staging ? undefined : host.from)
-      let tree = trees.get(where)
-      if (!tree) trees.set(where, (tree = await stagePackage(conn, host.to)))
+      // Per rehearsal host and build: hosts of one release may go to different builds.
+      const key = `${where} ${host.to}`
+      let tree = trees.get(key)
+      if (!tree) trees.set(key, (tree = await stagePackage(conn, host.to)))
       const data: TenantData = stagingService ? {database: tenant.database, config: stagingService.config, role: stagingService.role, dataDir: stagingService.dataDir, series: release.series} : tenantData(tenant, release.series)
       const expected = await manifestVersions(conn, tree, release.series, Object.keys(tenant.changed))
       const outcome = await rehearseOnCopy(env, conn, data, {backup: backup.id, tree, modules: tenant.modules, expected})
