@@ -1,14 +1,16 @@
-import {safetyBackupOver} from '../addons/deploy/upgrade.js'
+import {ensureReleasesOnHost} from '../addons/deploy/carry.js'
+import {appendUpgrades, safetyBackupOver} from '../addons/deploy/upgrade.js'
 import {ensureUnitActive, stopUnit} from '../remote/systemd.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
-import type {SharedServiceRecord} from '../state/records.js'
+import type {AddonSetEntry, AddonUpgradeRecord, SharedServiceRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import type {TenantEnv} from '../tenants/context.js'
 import {connectFor} from '../tenants/create.js'
 import {checkTenantThroughNginx} from '../tenants/health.js'
 import {getTenant} from '../tenants/listing.js'
 import {installPackage, installedOdooPackage, keepPackage} from './package.js'
-import type {ReleaseTenantPlan} from './record.js'
+import {recordedAddonSet, switchServiceAddons} from './addons-ops.js'
+import type {ReleaseAddonsChange, ReleaseTenantPlan} from './record.js'
 import {keptCounts, restoreTenantData, upgradeDatabase, waitForDatabaseLock, type TenantData, type UpgradeOutcome} from './tenant-ops.js'
 
 /**
@@ -36,6 +38,14 @@ export interface ReleaseOps {
   check(slug: string): Promise<{ok: boolean; detail: string}>
   /** The host's record says which build it runs. */
   recordPackage(host: string, series: string, version: string): Promise<void>
+  /** The addon releases the service's record says it runs (`shared`: the host's shared service of the series; else a dedicated tenant's slug). */
+  addonSet(host: string, series: string, service: string): Promise<AddonSetEntry[]>
+  /** Copies the set's releases the host lacks, from this machine's release tars. */
+  ensureAddonReleases(host: string, set: AddonSetEntry[]): Promise<void>
+  /** Writes the set's addons_path into the service's config and records the set on the service (the replaced one to its history). */
+  switchAddons(host: string, series: string, change: ReleaseAddonsChange, set: AddonSetEntry[]): Promise<void>
+  /** Notes on the tenant which addon modules a `-u` upgraded and its safety backup, as `addons deploy --upgrade` does (`addons rollback --restore` reads it). */
+  recordAddonsUpgrade(slug: string, records: AddonUpgradeRecord[]): Promise<void>
 }
 
 export interface ReleaseEnv extends TenantEnv {
@@ -73,6 +83,10 @@ export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
       return {ok: report.ok, detail: report.detail}
     },
     recordPackage: (host, series, version) => updateSharedService(env.store, host, series, {odooPackage: version}),
+    addonSet: (host, series, service) => recordedAddonSet(env.store, host, series, service),
+    ensureAddonReleases: async (host, set) => void (await ensureReleasesOnHost(await connect(host), set, env.dataDir)),
+    switchAddons: async (host, _series, change, set) => switchServiceAddons(env, await connect(host), host, change, set),
+    recordAddonsUpgrade: (slug, records) => appendUpgrades(env.store, slug, records),
   }
 }
 

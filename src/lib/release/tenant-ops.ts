@@ -10,6 +10,8 @@ import {databaseLockFile, ODOO_UPDATE_TIMEOUT_MS, odooFailureSummary, runOdooMod
 import {neutralizeDatabase} from '../tenants/restore-steps.js'
 import {noDemoFlags} from '../series/odoo-series.js'
 import {addonsPathOf} from '../addons/deploy/addons-path.js'
+import {releaseDir, releaseOfDir} from '../addons/deploy/layout.js'
+import type {AddonSetEntry} from '../state/records.js'
 import {PACKAGE_ADDONS} from './package.js'
 
 /** What the data of one tenant needs on its host: its database, config, role and data directory. */
@@ -98,17 +100,30 @@ export interface RehearsalOutcome {
 }
 
 /**
+ * The addons_path a rehearsal's `-u` runs with: the config's, Odoo's own directories taken from
+ * the unpacked build at `tree` when there is one, and the addon release directories replaced by
+ * `addons` (the service's new set) when the release switches them.
+ */
+export function rehearsalAddonsPath(configured: readonly string[] | undefined, input: {tree?: string; addons?: readonly AddonSetEntry[]}): string[] {
+  const dirs = configured ?? [PACKAGE_ADDONS]
+  const core = input.addons ? dirs.filter((dir) => releaseOfDir(dir) === undefined) : dirs
+  const path = input.addons ? [...core, ...input.addons.map((entry) => releaseDir(entry.sha256))] : [...core]
+  return path.map((dir) => (input.tree && dir.startsWith('/usr/lib/python3/dist-packages/') ? `${input.tree}${dir}` : dir))
+}
+
+/**
  * A rehearsal on one tenant: its backup restored as a neutralized copy beside it (never its
  * live database), `-u` run on the copy by the new build unpacked at `tree` (PYTHONPATH first, so
- * `import odoo` finds the new build, its own addons in addons_path; partner addons as the
- * service has them), then the copy checked (no module left to upgrade, each module at the
- * build's version) and dropped.
+ * `import odoo` finds the new build, its own addons in addons_path), or by the installed build
+ * when the release keeps it; partner addons as the service has them, or the service's new set
+ * (`addons`, already on the host) when the release switches them. Then the copy is checked (no
+ * module left to upgrade, each changed module at its new version) and dropped.
  */
 export async function rehearseOnCopy(
   env: DataEnv,
   conn: SshConnection,
   data: TenantData,
-  input: {backup: string; tree: string; modules: readonly string[]; expected: Record<string, string>},
+  input: {backup: string; tree?: string; modules: readonly string[]; expected: Record<string, string>; addons?: readonly AddonSetEntry[]},
 ): Promise<RehearsalOutcome> {
   const source = await backupSource(env, input.backup)
   const copy = `odoops_rehearse_${randomBytes(6).toString('hex')}`
@@ -119,18 +134,20 @@ export async function rehearseOnCopy(
     // No crons, no outgoing mail, whatever the update triggers (odoo neutralize, Odoo 16+).
     await neutralizeDatabase(conn, data.config, copy)
     const configText = await conn.run(command(['cat', '--', data.config]), {root: true})
-    const addonsPath = (addonsPathOf(configText) ?? [PACKAGE_ADDONS]).map((dir) => (dir.startsWith('/usr/lib/python3/dist-packages/') ? `${input.tree}${dir}` : dir))
-    const dist = `${input.tree}/usr/lib/python3/dist-packages`
+    const addonsPath = rehearsalAddonsPath(addonsPathOf(configText), input)
     const args = ['-c', data.config, '-d', copy, '-u', input.modules.join(','), `--addons-path=${addonsPath.join(',')}`, '--stop-after-init', '--no-http', ...noDemoFlags(data.series)]
+    const odoo = input.tree
+      ? shell`cd /tmp && runuser -u odoo -- env PYTHONPATH=${`${input.tree}/usr/lib/python3/dist-packages`} python3 ${`${input.tree}/usr/bin/odoo`} ${args}`
+      : shell`cd /tmp && runuser -u odoo -- odoo ${args}`
     started.at = Date.now()
-    const run = await conn.exec(shell`cd /tmp && runuser -u odoo -- env PYTHONPATH=${dist} python3 ${`${input.tree}/usr/bin/odoo`} ${args}`, {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
+    const run = await conn.exec(odoo, {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
     const durationMs = Date.now() - started.at
     if (run.code !== 0) return {ok: false, durationMs, error: `odoo -u ${input.modules.join(',')} failed on the copy (exit ${run.code ?? run.signal}):\n${odooFailureSummary(run.stdout.toString() + run.stderr.toString())}`}
     const after = await installedModuleVersions(conn, copy)
     const pending = (await psqlAsPostgres(conn, "SELECT string_agg(name, ',') FROM ir_module_module WHERE state IN ('to upgrade', 'to install', 'to remove')", {database: copy})).trim()
     if (pending) return {ok: false, durationMs, error: `After -u, modules are still pending on the copy: ${pending}.`}
     const behind = Object.entries(input.expected).filter(([module, version]) => after[module] !== undefined && after[module] !== version)
-    if (behind.length) return {ok: false, durationMs, error: `After -u, modules are not at the build's version: ${behind.map(([m, v]) => `${m} ${after[m]} (expected ${v})`).join(', ')}.`}
+    if (behind.length) return {ok: false, durationMs, error: `After -u, modules are not at their new version: ${behind.map(([m, v]) => `${m} ${after[m]} (expected ${v})`).join(', ')}.`}
     return {ok: true, durationMs}
   } catch (error) {
     if (error instanceof OdoopsError) return {ok: false, durationMs: started.at ? Date.now() - started.at : 0, error: error.message}
