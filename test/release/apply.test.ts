@@ -151,6 +151,27 @@ describe('release apply (hosts in memory)', () => {
     for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
   })
 
+  it('a template smoke check that fails on the new build rolls the host back; passing ones are recorded per tenant', async () => {
+    const checks = [{read: 'sale.order'}, {report: 'sale.report_saleorder'}, {count: 'sale.order'}]
+    await store.releases.update('rel-1', (r) => {
+      const planned = r as Release
+      return {...planned, hosts: planned.hosts.map((h) => ({...h, tenants: h.tenants.map((t) => (['a1', 'd1'].includes(t.slug) ? {...t, checks, template: 'retail'} : t))}))}
+    })
+    ops.failSmoke.add('d1')
+    const error = await applyRelease(env, 'rel-1').catch((e: {code: string; message: string}) => e)
+    expect((error as {code: string}).code).to.equal('RELEASE_HOST_ROLLED_BACK')
+    expect((error as {message: string}).message).to.contain("d1 fails its template's smoke checks on the new build: read sale.order: KeyError: sale.order; report sale.report_saleorder: KeyError")
+    const saved = await getRelease(store, 'rel-1')
+    expect(saved.apply!.hosts.h1.tenants.a1.smoke).to.deep.equal([
+      {check: 'read sale.order', ok: true, detail: 'rendered'},
+      {check: 'report sale.report_saleorder', ok: true, detail: 'rendered'},
+    ])
+    expect(saved.apply!.hosts.h1.tenants.d1.smoke!.every((r) => !r.ok)).to.equal(true)
+    expect(ops.log).to.include.members(['h1: smoke a1', 'h1: smoke d1'])
+    expect(ops.installed.h1).to.equal(FROM)
+    for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
+  })
+
   it('a safety backup that fails changes nothing on the host', async () => {
     ops.failBackup.add('d1')
     await applyRelease(env, 'rel-1').catch(() => {})

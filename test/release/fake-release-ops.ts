@@ -94,6 +94,15 @@ export class FakeReleaseOps implements ReleaseOps {
     return {ok, detail: ok ? '200, login ok' : '502 Bad Gateway'}
   }
 
+  /** Tenants whose template smoke checks fail (every read/report check). */
+  failSmoke = new Set<string>()
+
+  async smoke(host: string, tenant: ReleaseTenantPlan) {
+    this.log.push(`${host}: smoke ${tenant.slug}`)
+    const ok = !this.failSmoke.has(tenant.slug) && this.active.has(`${host}:${tenant.unit}`)
+    return (tenant.checks ?? []).filter((c) => !('count' in c)).map((c) => ({check: Object.entries(c).map(([k, v]) => `${k} ${v}`)[0], ok, detail: ok ? 'rendered' : 'KeyError: sale.order'}))
+  }
+
   async recordPackage(host: string, _series: string, version: string) {
     this.recorded[host] = version
   }

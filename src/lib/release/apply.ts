@@ -1,3 +1,4 @@
+import {smokeSummary} from './smoke.js'
 import {ExitCode, messageOf, OdoopsError} from '../errors.js'
 import {sameSet} from '../addons/deploy/layout.js'
 import {withHeldLock} from '../state/with-lock.js'
@@ -337,6 +338,13 @@ async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: R
   const downtimeMs = Date.now() - stoppedAt
   await saveTenant(env, id, plan.host, tenant.slug, {check, downtimeMs})
   if (!check.ok) throw new OdoopsError('RELEASE_CHECK_FAILED', `${tenant.slug} is not healthy on the new build: ${check.detail}`)
+  // The template's smoke checks, once the tenant answers (a stopped tenant is not checked at all).
+  if (tenant.checks?.some((c) => !('count' in c))) {
+    const smoke = await ops.smoke(plan.host, tenant)
+    await saveTenant(env, id, plan.host, tenant.slug, {smoke})
+    if (smoke.some((r) => !r.ok)) throw new OdoopsError('RELEASE_SMOKE_FAILED', `${tenant.slug} fails its template's smoke checks on the new build: ${smokeSummary(smoke)}`)
+    progress(`${tenant.slug}: ${smokeSummary(smoke)}`)
+  }
   progress(`${tenant.slug}: healthy${packageChanges(plan) ? ` on ${plan.to}` : ''}${addonsText(plan, tenant)}; down ${(downtimeMs / 1000).toFixed(1)} s`)
 }
 

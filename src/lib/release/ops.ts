@@ -10,6 +10,7 @@ import {checkTenantThroughNginx} from '../tenants/health.js'
 import {getTenant} from '../tenants/listing.js'
 import {installPackage, installedOdooPackage, keepPackage} from './package.js'
 import {recordedAddonSet, switchServiceAddons} from './addons-ops.js'
+import {countTables, runSmokeChecks, type SmokeResult} from './smoke.js'
 import type {ReleaseAddonsChange, ReleaseTenantPlan} from './record.js'
 import {keptCounts, restoreTenantData, upgradeDatabase, waitForDatabaseLock, type TenantData, type UpgradeOutcome} from './tenant-ops.js'
 
@@ -34,6 +35,8 @@ export interface ReleaseOps {
   settle(host: string, tenant: ReleaseTenantPlan): Promise<void>
   /** The tenant's database and filestore replaced by the backup's (its service stopped). */
   restore(host: string, tenant: ReleaseTenantPlan, series: string, backup: string): Promise<void>
+  /** The template's `read` and `report` checks on the tenant's database (its service running the new code). */
+  smoke(host: string, tenant: ReleaseTenantPlan): Promise<SmokeResult[]>
   /** Health through nginx and a login with the stored password. */
   check(slug: string): Promise<{ok: boolean; detail: string}>
   /** The host's record says which build it runs. */
@@ -73,7 +76,8 @@ export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
     start: async (host, unit) => void (await ensureUnitActive(await connect(host), unit)),
     safetyBackup: (slug) => backup(slug),
     upgrade: async (host, tenant, series) => upgradeDatabase(await connect(host), tenantData(tenant, series), tenant.modules),
-    counts: async (host, tenant) => keptCounts(await connect(host), tenant.database),
+    counts: async (host, tenant) => keptCounts(await connect(host), tenant.database, countTables(tenant.checks)),
+    smoke: async (host, tenant) => runSmokeChecks(await connect(host), tenant.config, tenant.database, tenant.checks ?? []),
     settle: async (host, tenant) => waitForDatabaseLock(await connect(host), tenant.database),
     restore: async (host, tenant, series, id) => restoreTenantData(targetEnv, await connect(host), tenantData(tenant, series), id),
     async check(slug) {

@@ -1,3 +1,4 @@
+import {tenantTemplateChecks} from './smoke.js'
 import {ExitCode, OdoopsError, usageError} from '../errors.js'
 import type {AddonProblem} from '../addons/checks.js'
 import {checkOnHost, pickSet, releaseNotLocal} from '../addons/deploy/pick.js'
@@ -163,7 +164,8 @@ export async function planRelease(env: ReleaseEnv, input: PlanInput): Promise<Pl
       }
       // Odoo's packages ask for `-u base` after an update: it reloads every installed module's data.
       const modules = tree ? ['base', ...Object.keys(changed).filter((m) => m !== 'base').sort()] : Object.keys(changed).sort()
-      tenants.push(tenantPlan(tenant, modules, changed, addonsUpgrade))
+      const smoke = await tenantTemplateChecks(env.store, tenant.id)
+      tenants.push({...tenantPlan(tenant, modules, changed, addonsUpgrade), ...(smoke ? {checks: smoke.checks, template: smoke.template} : {})})
     }
     // Shared tenants are down together while each one's -u runs; a dedicated tenant only for its own.
     const sharedSum = tenants.filter((t) => t.mode === 'shared').reduce<number | undefined>((sum, t) => (sum === undefined || !estimates.has(t.slug) ? undefined : sum + estimates.get(t.slug)!), 0)

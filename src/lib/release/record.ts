@@ -1,3 +1,5 @@
+import type {TemplateCheck} from '../templates/types.js'
+import type {SmokeResult} from './smoke.js'
 import {randomBytes} from 'node:crypto'
 import {ExitCode, OdoopsError} from '../errors.js'
 import type {AddonSetEntry, ReleaseRecord} from '../state/records.js'
@@ -34,6 +36,9 @@ export interface ReleaseTenantPlan {
   estimatedDowntimeMs?: number
   /** Of `changed`, the modules of the switched addon repositories, by repository (recorded on the tenant after its `-u`, for `addons rollback --restore`). */
   addonsUpgrade?: {repo: string; modules: string[]}[]
+  /** The smoke checks of the template it was onboarded from (`checks:`), run after its update. */
+  checks?: TemplateCheck[]
+  template?: string
 }
 
 /**
@@ -87,6 +92,8 @@ export interface ReleaseTenantProgress {
   /** Service stopped → healthy again (per tenant; shared tenants share one stop). */
   downtimeMs?: number
   check?: {ok: boolean; detail: string}
+  /** The template's smoke checks after the update (read, report; count is in `counts`). */
+  smoke?: SmokeResult[]
   restored?: boolean
   error?: string
 }

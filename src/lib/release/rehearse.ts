@@ -71,7 +71,7 @@ export async function rehearseRelease(env: ReleaseEnv, id: string, options: Rehe
       const data: TenantData = stagingService ? {database: tenant.database, config: stagingService.config, role: stagingService.role, dataDir: stagingService.dataDir, series: release.series} : tenantData(tenant, release.series)
       // The versions the plan read from the build's manifests and the releases' (as Odoo records them).
       const expected = Object.fromEntries(Object.entries(tenant.changed).map(([module, [, to]]) => [module, to]))
-      const outcome = await rehearseOnCopy(env, conn, data, {backup: backup.id, ...(tree ? {tree} : {}), modules: tenant.modules, expected, ...(change ? {addons: change.to} : {})})
+      const outcome = await rehearseOnCopy(env, conn, data, {backup: backup.id, ...(tree ? {tree} : {}), modules: tenant.modules, expected, ...(change ? {addons: change.to} : {}), ...(tenant.checks ? {checks: tenant.checks} : {})})
       results[tenant.slug] = {ok: outcome.ok, host: where, backup: backup.id, durationMs: outcome.durationMs, ...(outcome.error ? {error: outcome.error} : {})}
       progress(`${tenant.slug}: ${outcome.ok ? 'passed' : 'FAILED'} (-u ${(outcome.durationMs / 1000).toFixed(1)} s)${outcome.error ? `\n${outcome.error}` : ''}`)
     } catch (error) {

@@ -13,6 +13,8 @@ import {addonsPathOf} from '../addons/deploy/addons-path.js'
 import {releaseDir, releaseOfDir} from '../addons/deploy/layout.js'
 import type {AddonSetEntry} from '../state/records.js'
 import {PACKAGE_ADDONS} from './package.js'
+import {countTables, runSmokeChecks, smokeSummary} from './smoke.js'
+import type {TemplateCheck} from '../templates/types.js'
 
 /** What the data of one tenant needs on its host: its database, config, role and data directory. */
 export interface TenantData {
@@ -45,12 +47,14 @@ export async function waitForDatabaseLock(conn: SshConnection, database: string)
  */
 export const KEPT_COUNT_TABLES = ['res_partner', 'res_users', 'res_company', 'account_move', 'sale_order', 'purchase_order', 'stock_picking', 'product_template', 'crm_lead', 'project_task']
 
-export async function keptCounts(conn: SshConnection, database: string): Promise<Record<string, number>> {
-  const present = (await psqlAsPostgres(conn, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relname = ANY (string_to_array(:'tables', ','))", {database, vars: {tables: KEPT_COUNT_TABLES.join(',')}}))
+export async function keptCounts(conn: SshConnection, database: string, extra: readonly string[] = []): Promise<Record<string, number>> {
+  // Beside the list above, the tables of the template's `count` checks (names by the template schema's pattern).
+  const wanted = [...new Set([...KEPT_COUNT_TABLES, ...extra.filter((t) => /^[a-z][a-z0-9_]*$/.test(t))])]
+  const present = (await psqlAsPostgres(conn, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relname = ANY (string_to_array(:'tables', ','))", {database, vars: {tables: wanted.join(',')}}))
     .split('\n')
-    .filter((t) => KEPT_COUNT_TABLES.includes(t))
+    .filter((t) => wanted.includes(t))
   if (present.length === 0) return {}
-  // Table names come from the constant list above (checked against it), never from input.
+  // Table names come from the list above (lower-case identifiers, checked against it and against pg_class), never raw from input.
   const out = await psqlAsPostgres(conn, present.map((t) => `SELECT '${t}', count(*) FROM public."${t}"`).join('\nUNION ALL ') + ';', {database})
   const counts: Record<string, number> = {}
   for (const line of out.split('\n').filter(Boolean)) {
@@ -123,7 +127,7 @@ export async function rehearseOnCopy(
   env: DataEnv,
   conn: SshConnection,
   data: TenantData,
-  input: {backup: string; tree?: string; modules: readonly string[]; expected: Record<string, string>; addons?: readonly AddonSetEntry[]},
+  input: {backup: string; tree?: string; modules: readonly string[]; expected: Record<string, string>; addons?: readonly AddonSetEntry[]; checks?: readonly TemplateCheck[]},
 ): Promise<RehearsalOutcome> {
   const source = await backupSource(env, input.backup)
   const copy = `odoops_rehearse_${randomBytes(6).toString('hex')}`
@@ -139,6 +143,7 @@ export async function rehearseOnCopy(
     const odoo = input.tree
       ? shell`cd /tmp && runuser -u odoo -- env PYTHONPATH=${`${input.tree}/usr/lib/python3/dist-packages`} python3 ${`${input.tree}/usr/bin/odoo`} ${args}`
       : shell`cd /tmp && runuser -u odoo -- odoo ${args}`
+    const countsBefore = await keptCounts(conn, copy, countTables(input.checks))
     started.at = Date.now()
     const run = await conn.exec(odoo, {root: true, timeoutMs: ODOO_UPDATE_TIMEOUT_MS})
     const durationMs = Date.now() - started.at
@@ -148,6 +153,12 @@ export async function rehearseOnCopy(
     if (pending) return {ok: false, durationMs, error: `After -u, modules are still pending on the copy: ${pending}.`}
     const behind = Object.entries(input.expected).filter(([module, version]) => after[module] !== undefined && after[module] !== version)
     if (behind.length) return {ok: false, durationMs, error: `After -u, modules are not at their new version: ${behind.map(([m, v]) => `${m} ${after[m]} (expected ${v})`).join(', ')}.`}
+    const countsAfter = await keptCounts(conn, copy, countTables(input.checks))
+    const changed = Object.keys(countsBefore).filter((table) => countsAfter[table] !== countsBefore[table])
+    if (changed.length) return {ok: false, durationMs, error: `The update changed how many rows the customer's tables hold: ${changed.map((t) => `${t} ${countsBefore[t]} → ${countsAfter[t] ?? 'missing'}`).join(', ')}.`}
+    // The template's smoke checks, by the same code the -u ran with.
+    const smoke = await runSmokeChecks(conn, data.config, copy, input.checks ?? [], {...(input.tree ? {tree: input.tree} : {}), addonsPath})
+    if (smoke.some((r) => !r.ok)) return {ok: false, durationMs, error: `The template's smoke checks fail on the copy: ${smokeSummary(smoke)}`}
     return {ok: true, durationMs}
   } catch (error) {
     if (error instanceof OdoopsError) return {ok: false, durationMs: started.at ? Date.now() - started.at : 0, error: error.message}

@@ -55,6 +55,9 @@ export interface TemplatePostStep {
   when?: string
 }
 
+/** A release's smoke check on a tenant: a model readable, a report rendered, a model's row count kept. */
+export type TemplateCheck = {read: string} | {report: string} | {count: string}
+
 export interface TemplateCompany {
   name?: string
   country?: string
@@ -88,6 +91,8 @@ export interface Template {
   users?: string
   questions: TemplateQuestion[]
   post_steps?: TemplatePostStep[]
+  /** Smoke checks a release runs after a tenant's update (src/lib/release/smoke.ts). */
+  checks?: TemplateCheck[]
 }
 
 /** One problem in a template: where (JSON path and line:column in the file) and what. */
