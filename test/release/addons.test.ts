@@ -12,7 +12,7 @@ import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {AddonModuleInfo, AddonReleaseRecord, AddonRepoRecord, HostRecord, TenantRecord} from '../../src/lib/state/records.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {lockOwner} from '../../src/lib/tenants/lock.js'
-import {FakeReleaseOps} from './fake-release-ops.js'
+import {FakeReleaseOps, fakeFleet} from './fake-release-ops.js'
 
 const A = 'a'.repeat(64)
 const B = 'b'.repeat(64)
@@ -159,13 +159,7 @@ describe('release apply with addon releases (hosts in memory)', () => {
   async function setUp(planned: Release) {
     const base = mkdtempSync(join(tmpdir(), 'odoops-release-addons-'))
     store = await openStore(parseStateLocation(undefined, join(base, 'data')))
-    ops = new FakeReleaseOps()
-    for (const host of ['h1', 'h2']) {
-      ops.installed[host] = FROM
-      ops.active.add(`${host}:odoo-17.service`)
-    }
-    ops.active.add('h1:odoo-t-d1.service')
-    for (const slug of ['a1', 'a2', 'd1', 'b1']) ops.data[slug] = `${slug}-data`
+    ops = fakeFleet(FROM, ['h1', 'h2'], ['a1', 'a2', 'd1', 'b1'], {dedicatedUnits: ['h1:odoo-t-d1.service']})
     ops.addons['h1:shared'] = sharedChange.from
     ops.addons['h1:d1'] = d1Change.from
     ops.releasesOnHost.add(`h1:${A}`)

@@ -11,7 +11,7 @@ import type {SecretBox} from '../../src/lib/secrets/secret-box.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {lockOwner} from '../../src/lib/tenants/lock.js'
-import {FakeReleaseOps} from './fake-release-ops.js'
+import {FakeReleaseOps, fakeFleet} from './fake-release-ops.js'
 
 const FROM = '17.0.20261101'
 const TO = '17.0.20261120'
@@ -41,14 +41,7 @@ describe('release apply (hosts in memory)', () => {
   beforeEach(async () => {
     const base = mkdtempSync(join(tmpdir(), 'odoops-release-'))
     store = await openStore(parseStateLocation(undefined, join(base, 'data')))
-    ops = new FakeReleaseOps()
-    for (const host of ['h1', 'h2']) {
-      ops.installed[host] = FROM
-      ops.active.add(`${host}:odoo-17.service`)
-    }
-    ops.active.add('h1:odoo-t-d1.service')
-    ops.active.add('h2:odoo-t-e1.service')
-    for (const slug of tenants) ops.data[slug] = `${slug}-data`
+    ops = fakeFleet(FROM, ['h1', 'h2'], tenants, {dedicatedUnits: ['h1:odoo-t-d1.service', 'h2:odoo-t-e1.service']})
     env = {store, box: {} as SecretBox, dataDir: base, ops}
     await store.releases.insert(release())
   })

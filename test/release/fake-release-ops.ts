@@ -147,3 +147,18 @@ export class FakeReleaseOps implements ReleaseOps {
     this.addons[`${host}:${change.service}`] = set.map(({repo, sha256}) => ({repo, sha256}))
   }
 }
+
+/**
+ * Hosts in memory running `build`, each with `sharedUnit` active, the given dedicated units
+ * active (`host:unit`), and each tenant's data `<slug>-data` (what `-u` and restores rewrite).
+ */
+export function fakeFleet(build: string, hosts: readonly string[], tenants: readonly string[], options: {sharedUnit?: string; dedicatedUnits?: readonly string[]} = {}): FakeReleaseOps {
+  const ops = new FakeReleaseOps()
+  for (const host of hosts) {
+    ops.installed[host] = build
+    ops.active.add(`${host}:${options.sharedUnit ?? 'odoo-17.service'}`)
+  }
+  for (const unit of options.dedicatedUnits ?? []) ops.active.add(unit)
+  for (const slug of tenants) ops.data[slug] = `${slug}-data`
+  return ops
+}

@@ -13,7 +13,7 @@ import type {StateStore} from '../state/store.js'
 import {connectFor} from '../tenants/create.js'
 import {assertDebianVersion, compareDebianVersions} from './debian-version.js'
 import {updateSharedService, type ReleaseEnv} from './ops.js'
-import {availableOdooPackages, installedOdooPackage, manifestVersions, stagePackage} from './package.js'
+import {availableOdooPackages, installedOdooPackage, keepPackage, manifestVersions, stagePackage} from './package.js'
 import {addonModuleChanges, assertAddonsDeployed, parseAddonsSpec, resolveAddonsSpecs, serviceAddonsChanges, switchedRepos, type WantedRelease} from './addons.js'
 import {newReleaseId, serviceOf, type Release, type ReleaseAddonsChange, type ReleaseHostPlan, type ReleaseTenantPlan} from './record.js'
 import {installedModuleVersions} from './tenant-ops.js'
@@ -133,6 +133,9 @@ export async function planRelease(env: ReleaseEnv, input: PlanInput): Promise<Pl
     }
     const problems = changes.length ? await checkAddonsOnHost(env, conn, host.id, series, changes) : []
     const tree = to !== installed ? await stagePackage(conn, to) : undefined
+    // The build a rollback reinstalls, kept now rather than in the maintenance window (and a
+    // source that no longer offers it is found before anything is planned).
+    if (tree) await keepPackage(conn, installed)
     const tenants: ReleaseTenantPlan[] = []
     const records = allTenants
       .filter((t) => t.host === host.id && t.series === series && (t.state === 'active' || t.state === 'stopped') && t.service)
