@@ -9,7 +9,7 @@ export interface ReleaseShowOutput {
 
 export default class ReleaseShow extends OdoopsCommand<ReleaseShowOutput> {
   static override summary = 'show a release: its plan, rehearsal and rollout, per host and tenant'
-  static override description = `Read from the state store only. The JSON is the release record itself: hosts (from, to, tenants with their -u list and changed modules, addons: the services whose addon releases switch, from and to sets), rehearsal (per tenant: ok, backup, durationMs, error) and apply (per host: phase, kept packages, addonsSwitched per service, per tenant: backup, upgrade, upgradeMs, downtimeMs, check, restored; rollback with its reason and checks). See docs/releases.md.`
+  static override description = `Read from the state store only. The JSON is the release record itself: hosts (from, to, tenants with their -u list, changed modules and template smoke checks, addons: the services whose addon releases switch, from and to sets), rehearsal (per tenant: ok, backup, durationMs, error) and apply (per host: phase, kept packages, addonsSwitched per service, per tenant: backup, upgrade, upgradeMs, downtimeMs, check, smoke, restored; rollback with its reason and checks). See docs/releases.md.`
   static override args = {release: Args.string({description: 'the release id', required: true})}
   static override examples = ['<%= config.bin %> <%= command.id %> rel-20261204T101500-ab12 --json']
 

@@ -268,10 +268,11 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
   for (const tenant of shared) await upgradeTenant(env, ops, id, plan, tenant, series, progress)
   if (plan.sharedUnit) {
     await ops.start(plan.host, plan.sharedUnit)
-    for (const tenant of shared) {
-      if (!tenant.serving) continue
-      await checkTenant(env, ops, id, plan, tenant, sharedStopped, progress)
-    }
+    // Every shared tenant waits for the same start: their checks run side by side, their
+    // verdicts are recorded one by one (the release record is rewritten at each).
+    const serving = shared.filter((t) => t.serving)
+    const checked = await Promise.all(serving.map(async (tenant) => ({tenant, check: await ops.check(tenant.slug), at: Date.now()})))
+    for (const {tenant, check, at} of checked) await checkTenant(env, ops, id, plan, tenant, at - sharedStopped, progress, check)
   }
   for (const tenant of dedicated) {
     const stopped = Date.now()
@@ -282,7 +283,8 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
     await upgradeTenant(env, ops, id, plan, tenant, series, progress)
     if (!tenant.serving) continue
     await ops.start(plan.host, tenant.unit)
-    await checkTenant(env, ops, id, plan, tenant, stopped, progress)
+    const check = await ops.check(tenant.slug)
+    await checkTenant(env, ops, id, plan, tenant, Date.now() - stopped, progress, check)
   }
   await saveHost(env, id, plan.host, (h) => ({...h, phase: 'done', finishedAt: new Date().toISOString()}))
 }
@@ -333,9 +335,8 @@ async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan:
   }
 }
 
-async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, stoppedAt: number, progress: (line: string) => void): Promise<void> {
-  const check = await ops.check(tenant.slug)
-  const downtimeMs = Date.now() - stoppedAt
+/** Records a tenant's health check (and its downtime: service stopped → healthy), then runs its template's smoke checks. */
+async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, downtimeMs: number, progress: (line: string) => void, check: {ok: boolean; detail: string}): Promise<void> {
   await saveTenant(env, id, plan.host, tenant.slug, {check, downtimeMs})
   if (!check.ok) throw new OdoopsError('RELEASE_CHECK_FAILED', `${tenant.slug} is not healthy on the new build: ${check.detail}`)
   // The template's smoke checks, once the tenant answers (a stopped tenant is not checked at all).

@@ -59,6 +59,8 @@ export interface ReleaseEnv extends TenantEnv {
 
 /** How long a tenant may take to answer through nginx after its service started. */
 const HEALTH_WAIT_MS = 90_000
+/** Polled often: every second of the wait after a start is downtime. */
+const HEALTH_POLL_MS = 250
 
 export function tenantData(tenant: ReleaseTenantPlan, series: string): TenantData {
   return {database: tenant.database, config: tenant.config, role: tenant.role, dataDir: tenant.dataDir, series}
@@ -83,7 +85,7 @@ export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
     async check(slug) {
       const tenant = await getTenant(env.store, slug)
       const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(slug))
-      const report = await checkTenantThroughNginx(await connect(tenant.host), tenant, {password, waitMs: HEALTH_WAIT_MS, defaultPasswordCheck: false})
+      const report = await checkTenantThroughNginx(await connect(tenant.host), tenant, {password, waitMs: HEALTH_WAIT_MS, intervalMs: HEALTH_POLL_MS, defaultPasswordCheck: false})
       return {ok: report.ok, detail: report.detail}
     },
     recordPackage: (host, series, version) => updateSharedService(env.store, host, series, {odooPackage: version}),

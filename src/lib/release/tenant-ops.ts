@@ -48,14 +48,12 @@ export async function waitForDatabaseLock(conn: SshConnection, database: string)
 export const KEPT_COUNT_TABLES = ['res_partner', 'res_users', 'res_company', 'account_move', 'sale_order', 'purchase_order', 'stock_picking', 'product_template', 'crm_lead', 'project_task']
 
 export async function keptCounts(conn: SshConnection, database: string, extra: readonly string[] = []): Promise<Record<string, number>> {
-  // Beside the list above, the tables of the template's `count` checks (names by the template schema's pattern).
-  const wanted = [...new Set([...KEPT_COUNT_TABLES, ...extra.filter((t) => /^[a-z][a-z0-9_]*$/.test(t))])]
-  const present = (await psqlAsPostgres(conn, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relname = ANY (string_to_array(:'tables', ','))", {database, vars: {tables: wanted.join(',')}}))
-    .split('\n')
-    .filter((t) => wanted.includes(t))
-  if (present.length === 0) return {}
-  // Table names come from the list above (lower-case identifiers, checked against it and against pg_class), never raw from input.
-  const out = await psqlAsPostgres(conn, present.map((t) => `SELECT '${t}', count(*) FROM public."${t}"`).join('\nUNION ALL ') + ';', {database})
+  // Beside the list above, the tables of the template's `count` checks. One round trip: the
+  // tables present and their counts (query_to_xml runs a count per table; %I quotes the name).
+  const wanted = [...new Set([...KEPT_COUNT_TABLES, ...extra])]
+  const sql = `SELECT c.relname, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', c.relname), false, true, '')))[1]::text
+    FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND c.relname = ANY (string_to_array(:'tables', ','))`
+  const out = await psqlAsPostgres(conn, sql, {database, vars: {tables: wanted.join(',')}})
   const counts: Record<string, number> = {}
   for (const line of out.split('\n').filter(Boolean)) {
     const [table, count] = line.split('|')
