@@ -15,7 +15,7 @@ function excerpt(text: string, max = 160): string {
 }
 
 /** "Powered by" then Odoo (as text, in a span, or a link to odoo.com), Odoo's own footers. */
-const POWERED_BY_ODOO = /Powered by\s*(?:<[^>]*>\s*)*Odoo\b(?:\s*<\/[^>]+>)*/gi
+const POWERED_BY_ODOO = /Powered by\s*(?:<[^>]*>\s*)*Odoo\b(?:<\/(?:span|a|b|strong)>){0,2}/gi
 const ODOO_COM_LINK = /<a\b[^>]*href="https?:\/\/(?:www\.)?odoo\.com[^"]*"[^>]*>/gi
 
 function findAll(pattern: RegExp, html: string): string[] {
