@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {installedPackRepos} from '../../src/cli/pack-addons.js'
@@ -42,8 +42,8 @@ describe('branding: layers, validation, parameters', () => {
       'supportUrl: "not a url" is not an http(s) URL',
       'primaryColor: "blue" is not a colour such as #1a73e8',
     ])
-    expect(CONFIG_KEYS['branding.url']!.check!('ftp://x')).to.equal('"ftp://x" is not an http(s) URL')
-    expect(CONFIG_KEYS['branding.name']!.check!('Acme')).to.equal(undefined)
+    expect(CONFIG_KEYS['branding.url'].check!('ftp://x')).to.equal('"ftp://x" is not an http(s) URL')
+    expect(CONFIG_KEYS['branding.name'].check!('Acme')).to.equal(undefined)
   })
 
   it("validates templates' branding: with the template schema", () => {
@@ -85,12 +85,13 @@ describe('branding: layers, validation, parameters', () => {
   })
 
   it(`ships ${BRANDING_MODULE} as odoops' own addon repository "${BUILTIN_ADDONS_REPO}", valid for 17.0, 18.0 and 19.0 (LGPL-3)`, async () => {
-    const [own] = installedPackRepos({plugins: new Map(), name: 'odoops', root: ROOT, version: '0.1.0'} as never)
+    const [own] = installedPackRepos({plugins: new Map(), name: 'odoops', root: ROOT, version: '0.1.0'})
     expect(own).to.include({repo: 'odoops', pack: 'odoops', folder: 'addons', type: 'link', dir: join(ROOT, 'addons')})
     for (const series of ['17.0', '18.0', '19.0']) {
       const checked = await checkAddonsFolder(join(ROOT, 'addons'), {series})
       expect(checked.problems, series).to.deep.equal([])
       expect(checked.modules.map((m) => m.name)).to.deep.equal([BRANDING_MODULE])
     }
+    expect(readFileSync(join(ROOT, 'addons', BRANDING_MODULE, '__manifest__.py'), 'utf8')).to.match(/'license': 'LGPL-3'/)
   })
 })

@@ -64,7 +64,7 @@ describe('branding check: finding Odoo in pages and e-mails', () => {
 
   it('reports the web client as Odoo-branded without the module or without a name', () => {
     expect(scanDatabase({installed: false}).map((p) => p.where)).to.deep.equal(['webclient'])
-    expect(scanDatabase({installed: true, name: null})[0]!.text).to.match(/odoops_branding.name is not set/)
+    expect(scanDatabase({installed: true, name: null})[0].text).to.match(/odoops_branding.name is not set/)
     expect(scanDatabase({installed: true, name: 'Acme IT'})).to.deep.equal([])
   })
 })

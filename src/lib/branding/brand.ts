@@ -50,6 +50,14 @@ export function brandFromTemplate(branding: Partial<Brand> | undefined, template
   return brand
 }
 
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol)
+  } catch {
+    return false
+  }
+}
+
 const URL_KEYS = ['url', 'supportUrl', 'documentationUrl'] as const
 const COLOR = /^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/
 
@@ -60,13 +68,7 @@ export function brandProblems(brand: Brand): string[] {
   for (const key of URL_KEYS) {
     const value = brand[key]
     if (value === undefined) continue
-    let ok = false
-    try {
-      ok = ['http:', 'https:'].includes(new URL(value).protocol)
-    } catch {
-      ok = false
-    }
-    if (!ok) problems.push(`${key}: "${value}" is not an http(s) URL`)
+    if (!isHttpUrl(value)) problems.push(`${key}: "${value}" is not an http(s) URL`)
   }
   if (brand.primaryColor !== undefined && !COLOR.test(brand.primaryColor)) problems.push(`primaryColor: "${brand.primaryColor}" is not a colour such as #1a73e8`)
   return problems

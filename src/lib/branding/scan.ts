@@ -27,7 +27,7 @@ export function scanPage(page: string, html: string): BrandPlace[] {
   const places: BrandPlace[] = []
   const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)
   if (!title) places.push({where: `${page}:title`, text: 'no <title>'})
-  else if (/\bOdoo\b/.test(title[1]!)) places.push({where: `${page}:title`, text: excerpt(title[0])})
+  else if (/\bOdoo\b/.test(title[1])) places.push({where: `${page}:title`, text: excerpt(title[0])})
   for (const link of findAll(/<link\b[^>]*rel="(?:shortcut )?icon"[^>]*>/gi, html)) {
     if (link.includes('/web/static/img/favicon.ico')) places.push({where: `${page}:favicon`, text: excerpt(link)})
   }
