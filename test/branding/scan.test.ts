@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {scanDatabase, scanMail, scanPage} from '../../src/lib/branding/scan.js'
+import {scanDatabase, scanMail, scanPage, scanSessionInfo} from '../../src/lib/branding/scan.js'
 
 /** /web/login as Odoo 17.0–19.0 render it (web.layout, web.login_layout), trimmed. */
 const ODOO_LOGIN = `<!DOCTYPE html>
@@ -66,5 +66,14 @@ describe('branding check: finding Odoo in pages and e-mails', () => {
     expect(scanDatabase({installed: false}).map((p) => p.where)).to.deep.equal(['webclient'])
     expect(scanDatabase({installed: true, name: null})[0].text).to.match(/odoops_branding.name is not set/)
     expect(scanDatabase({installed: true, name: 'Acme IT'})).to.deep.equal([])
+  })
+
+  it("reads the web client's session info: the brand it starts with and Odoo's support link", () => {
+    expect(scanSessionInfo({uid: 2, support_url: 'https://www.odoo.com/buy'})).to.deep.equal([
+      {where: 'webclient:session-info', text: "no odoops_branding brand in the session info: the web client starts with Odoo's title and user menu"},
+      {where: 'webclient:support-url', text: 'https://www.odoo.com/buy'},
+    ])
+    expect(scanSessionInfo({odoops_branding: {name: 'Acme IT'}, support_url: 'https://acme-it.example/support'})).to.deep.equal([])
+    expect(scanSessionInfo({odoops_branding: {}, support_url: 'https://notodoo.com.example/'}).map((p) => p.where)).to.deep.equal(['webclient:session-info'])
   })
 })

@@ -85,7 +85,7 @@ for (const {series, dir} of SERIES) {
       expect(check.code, check.stdout + check.stderr).to.equal(1)
       const where = (check.json.places as {where: string}[]).map((p) => p.where.split(' ')[0])
       // No database manager link: odoops' services run with list_db = False, so Odoo hides it already.
-      expect(where).to.have.members(['login:title', 'login:favicon', 'login:powered-by', 'webclient', 'mail:powered-by'])
+      expect(where).to.have.members(['login:title', 'login:favicon', 'login:powered-by', 'webclient', 'webclient:session-info', 'webclient:support-url', 'mail:powered-by'])
       expect(check.json.slug).to.equal(tenant.slug)
     })
 
@@ -112,7 +112,13 @@ print_json({'state': m.state, 'license': m.license, 'name': env['ir.config_param
       const check = await cli(['branding', 'check', tenant.slug])
       ok(check)
       expect(check.json.places).to.deep.equal([])
-      expect(check.json.checked).to.deep.equal(['login', 'webclient', 'mail'])
+      expect(check.json.checked).to.deep.equal(['login', 'webclient', 'webclient:session-info', 'mail'])
+      // The web client's JavaScript: odoops_branding's module is in the backend bundle Odoo builds.
+      const bundle = await odooProbe<{module: boolean; size: number}>(a.sandbox, tenant.config, tenant.database, `
+b = env['ir.qweb']._get_asset_bundle('web.assets_backend', css=False, js=True)
+raw = b.js().raw.decode('utf-8')
+print_json({'module': '@odoops_branding/js/branding' in raw, 'size': len(raw)})`)
+      expect(bundle.module, JSON.stringify(bundle)).to.equal(true)
     })
 
     it('tenant brand --name other takes effect at the next page without restarting the shared service', async function () {

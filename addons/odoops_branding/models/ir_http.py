@@ -14,6 +14,7 @@ class IrHttp(models.AbstractModel):
         brand = read_brand(self.env)
         brand.pop('favicon', None)
         info['odoops_branding'] = brand
-        if brand.get('support_url'):
-            info['support_url'] = brand['support_url']
+        # 19.0's Help entry and upgrade links read support_url (https://www.odoo.com/buy).
+        if brand.get('name') and (brand.get('support_url') or brand.get('url')):
+            info['support_url'] = brand.get('support_url') or brand['url']
         return info

@@ -54,3 +54,15 @@ export function scanDatabase(state: {installed: boolean; name?: string | null}):
   if (!state.name) return [{where: 'webclient', text: 'odoops_branding is installed but odoops_branding.name is not set'}]
   return []
 }
+
+/**
+ * The web client's session info (what /web/session/authenticate answers, and what /web embeds):
+ * the brand the client starts with (title, user menu) and the Help/Support link (19.0).
+ */
+export function scanSessionInfo(info: Record<string, unknown>): BrandPlace[] {
+  const places: BrandPlace[] = []
+  const brand = info.odoops_branding as {name?: unknown} | undefined
+  if (!brand || typeof brand.name !== 'string' || brand.name === '') places.push({where: 'webclient:session-info', text: 'no odoops_branding brand in the session info: the web client starts with Odoo\'s title and user menu'})
+  if (typeof info.support_url === 'string' && /(^|\.|\/)odoo\.com\b/.test(info.support_url)) places.push({where: 'webclient:support-url', text: info.support_url})
+  return places
+}

@@ -16,7 +16,9 @@ import {runOdooShell} from '../tenants/odoo-shell.js'
 import {serviceOf} from '../tenants/save-tenant.js'
 import {updateTenant} from '../tenants/update.js'
 import {brandParams, brandProblems, brandScript, readBrandFile, type Brand} from './brand.js'
-import {scanDatabase, scanMail, scanPage, type BrandPlace} from './scan.js'
+import {scanDatabase, scanMail, scanPage, scanSessionInfo, type BrandPlace} from './scan.js'
+import {registerSecret} from '../secrets/redact.js'
+import {readSecret, secretIds} from '../secrets/vault.js'
 
 export interface BrandApplyResult {
   tenant: string
@@ -80,7 +82,7 @@ export interface BrandCheckResult {
   slug: string
   /** Every place Odoo's brand still shows; empty when the tenant is fully branded. */
   places: BrandPlace[]
-  /** What was looked at: `login` (/web/login through nginx), `webclient` (the module and brand in the database), `mail` (the newest outgoing e-mail's body). */
+  /** What was looked at: `login` (/web/login through nginx), `webclient` (the module and brand in the database), `webclient:session-info` (what the web client starts with, from a login as admin), `mail` (the newest outgoing e-mail's body). */
   checked: string[]
   /** What could not be looked at, and why (e.g. no e-mail sent yet). */
   skipped: {where: string; reason: string}[]
@@ -113,11 +115,49 @@ export async function checkTenantBrand(env: TenantEnv, slug: string): Promise<Br
   const state = JSON.parse(line.slice('ODOOPS_BRAND_CHECK '.length)) as {installed: boolean; name: string | null; mail: string | null; mailId: number | null}
   places.push(...scanDatabase(state))
   const checked = ['login', 'webclient']
+  const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(tenant.id))
+  if (password === undefined) skipped.push({where: 'webclient:session-info', reason: 'odoops holds no admin password for this tenant'})
+  else {
+    registerSecret(password)
+    const info = await sessionInfoThroughNginx(conn, tenant.domain, tenant.database, tenant.adminLogin ?? 'admin', password)
+    if ('skipped' in info) skipped.push({where: 'webclient:session-info', reason: info.skipped})
+    else {
+      checked.push('webclient:session-info')
+      places.push(...scanSessionInfo(info.info))
+    }
+  }
   if (state.mail) {
     checked.push('mail')
     places.push(...scanMail(state.mail).map((p) => ({...p, where: `${p.where} (mail.mail ${state.mailId})`})))
   } else skipped.push({where: 'mail', reason: 'no outgoing e-mail in mail.mail yet'})
   return {slug, places, checked, skipped}
+}
+
+/**
+ * The session info Odoo gives the web client, as the answer of a login as the tenant's admin
+ * (POST /web/session/authenticate through nginx: the same route the web client's login uses,
+ * on 17.0 to 19.0). Like every login, Odoo records it in res_users_log.
+ */
+async function sessionInfoThroughNginx(conn: SshConnection, domain: string, db: string, login: string, password: string): Promise<{info: Record<string, unknown>} | {skipped: string}> {
+  const transport = hostTransport(conn, {port: 443, tls: true, hostHeader: domain})
+  try {
+    const response = await transport.request('/web/session/authenticate', {
+      method: 'POST',
+      headers: {'Content-Type': 'application/json', Accept: 'application/json'},
+      body: JSON.stringify({jsonrpc: '2.0', method: 'call', id: 1, params: {db, login, password}}),
+    })
+    let answer: {result?: unknown; error?: {message?: string; data?: {message?: string}}} | undefined
+    try {
+      answer = JSON.parse(response.body.toString('utf8')) as typeof answer
+    } catch {
+      answer = undefined
+    }
+    if (response.status !== 200 || !answer) return {skipped: `POST /web/session/authenticate answered HTTP ${response.status}`}
+    if (answer.error || !answer.result || typeof answer.result !== 'object') return {skipped: `the admin login was refused: ${answer.error?.data?.message ?? answer.error?.message ?? 'no session info'}`}
+    return {info: answer.result as Record<string, unknown>}
+  } finally {
+    await transport.close().catch(() => {})
+  }
 }
 
 async function fetchThroughNginx(conn: SshConnection, domain: string, path: string): Promise<{status: number; body: string}> {
