@@ -7,6 +7,8 @@ import {BRANDING_MODULE, BUILTIN_ADDONS_REPO} from '../../src/lib/addons/builtin
 import {checkAddonsFolder} from '../../src/lib/addons/packs.js'
 import {brandFromSettings, brandFromTemplate, brandParams, brandProblems, brandScript, mergeBrand, readBrandFile} from '../../src/lib/branding/brand.js'
 import {CONFIG_KEYS} from '../../src/lib/config/keys.js'
+import {onboardSteps} from '../../src/lib/onboard/steps.js'
+import type {Template} from '../../src/lib/templates/index.js'
 import {parseTemplate} from '../../src/lib/templates/index.js'
 import {ROOT} from '../helpers/cli.js'
 
@@ -93,5 +95,13 @@ describe('branding: layers, validation, parameters', () => {
       expect(checked.modules.map((m) => m.name)).to.deep.equal([BRANDING_MODULE])
     }
     expect(readFileSync(join(ROOT, 'addons', BRANDING_MODULE, '__manifest__.py'), 'utf8')).to.match(/'license': 'LGPL-3'/)
+  })
+
+  it("onboarding gets a branding step after the plan only for templates with branding:", () => {
+    const template: Template = {name: 't', title: 'T', version: 1, series: ['17.0'], modules: ['crm'], questions: []}
+    const names = (t: Template) => onboardSteps({template: t}).map((step) => step.name)
+    expect(names(template)).not.to.include('branding')
+    const branded = names({...template, branding: {name: 'Acme IT'}})
+    expect(branded.indexOf('branding')).to.equal(branded.indexOf('plan') + 1)
   })
 })
