@@ -125,8 +125,3 @@ export function brandScript(params: Record<string, string | null>, logo?: BrandF
     '',
   ].join('\n')
 }
-
-/** Brand as reported in --json: files as their paths, never their content. */
-export function brandView(brand: Brand): Brand {
-  return {...brand}
-}
