@@ -72,6 +72,16 @@ export interface TemplateCompany {
   languages?: string[]
 }
 
+export interface TemplateBranding {
+  name?: string
+  url?: string
+  supportUrl?: string
+  documentationUrl?: string
+  primaryColor?: string
+  logo?: string
+  favicon?: string
+}
+
 export interface Template {
   name: string
   title: string
@@ -85,6 +95,8 @@ export interface Template {
   addons?: string[]
   modules: string[]
   company?: TemplateCompany
+  /** The partner's brand on tenants made from it (docs/white-label.md); files relative to the template file. */
+  branding?: TemplateBranding
   settings?: TemplateSetting[]
   roles?: Record<string, TemplateRole>
   /** Reference to the users answer, e.g. "{{ answers.users }}". */
