@@ -88,13 +88,13 @@ describe('branding: layers, validation, parameters', () => {
 
   it(`ships ${BRANDING_MODULE} as odoops' own addon repository "${BUILTIN_ADDONS_REPO}", valid for 17.0, 18.0 and 19.0 (LGPL-3)`, async () => {
     const [own] = installedPackRepos({plugins: new Map(), name: 'odoops', root: ROOT, version: '0.1.0'})
-    expect(own).to.include({repo: 'odoops', pack: 'odoops', folder: 'addons', type: 'link', dir: join(ROOT, 'addons')})
+    expect(own).to.include({repo: 'odoops', pack: 'odoops', folder: 'templates/addons', type: 'link', dir: join(ROOT, 'templates', 'addons')})
     for (const series of ['17.0', '18.0', '19.0']) {
-      const checked = await checkAddonsFolder(join(ROOT, 'addons'), {series})
+      const checked = await checkAddonsFolder(join(ROOT, 'templates', 'addons'), {series})
       expect(checked.problems, series).to.deep.equal([])
       expect(checked.modules.map((m) => m.name)).to.deep.equal([BRANDING_MODULE])
     }
-    expect(readFileSync(join(ROOT, 'addons', BRANDING_MODULE, '__manifest__.py'), 'utf8')).to.match(/'license': 'LGPL-3'/)
+    expect(readFileSync(join(ROOT, 'templates', 'addons', BRANDING_MODULE, '__manifest__.py'), 'utf8')).to.match(/'license': 'LGPL-3'/)
   })
 
   it("onboarding gets a branding step after the plan only for templates with branding:", () => {
