@@ -1,11 +1,13 @@
 import {odooMajor} from '../series/odoo-series.js'
+import {ACME_WEBROOT} from '../remote/acme.js'
 
 /**
  * An nginx server block per tenant domain, following Odoo's deployment guide
  * (odoo/documentation administration/on_premise/deploy.rst, see ODOO-FACTS.md):
  * upstreams for the HTTP and gevent ports, the websocket route (`/longpolling` before
  * 16.0) with Upgrade headers, forwarded headers for proxy_mode, 720 s timeouts, HTTP
- * redirected to HTTPS and the database manager blocked at the proxy.
+ * redirected to HTTPS and the database manager blocked at the proxy. Port 80 answers ACME
+ * HTTP-01 challenges from the host's webroot before anything is redirected (docs/tls.md).
  */
 export interface VhostSpec {
   slug: string
@@ -36,6 +38,11 @@ server {
   listen 80;
   listen [::]:80;
   server_name ${spec.domain};
+  # ACME HTTP-01 challenges (certbot --webroot) are answered here, never redirected.
+  location ^~ /.well-known/acme-challenge/ {
+    root ${ACME_WEBROOT};
+    default_type text/plain;
+  }
   location / {
     return 301 https://$host$request_uri;
   }
