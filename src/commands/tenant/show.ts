@@ -39,7 +39,8 @@ export default class TenantShow extends OdoopsCommand<TenantShowOutput> {
         ['DB role', t.service.role],
       )
     }
-    if (t.tls) facts.push(['TLS', `${t.tls.certificate}${t.tls.selfSigned ? ' (self-signed)' : ''}`])
+    if (t.tls) facts.push(['TLS', `${t.tls.certificate}${t.tls.selfSigned ? ' (self-signed)' : ''}${t.tls.acme ? ' (ACME)' : ''}`])
+    if (t.acme) facts.push(['ACME', `${t.acme.status}${t.acme.failedCheck ? ` (check failed: ${t.acme.failedCheck}): ${t.acme.error ?? ''}` : ''}${t.acme.notAfter ? `, valid until ${t.acme.notAfter}` : ''}`])
     facts.push(['Created', t.createdAt ?? ''], ['Updated', t.updatedAt ?? ''])
     this.ui.table(
       facts.filter(([, v]) => v !== ''),

@@ -20,6 +20,8 @@ export interface TenantView {
   country?: string
   service?: TenantRecord['service']
   tls?: TenantRecord['tls']
+  /** Its ACME certificate (`--tls acme`): issued, or failed with the check that failed (docs/tls.md). */
+  acme?: TenantRecord['acme']
   operation?: {kind: string; startedAt: string; finishedAt?: string; failedStep?: string; error?: string}
   createdAt?: string
   updatedAt?: string
@@ -42,6 +44,7 @@ export function tenantView(t: TenantRecord): TenantView {
     ...(t.country ? {country: t.country} : {}),
     ...(t.service ? {service: t.service} : {}),
     ...(t.tls ? {tls: t.tls} : {}),
+    ...(t.acme ? {acme: t.acme} : {}),
     ...(t.operation
       ? {operation: {kind: t.operation.kind, startedAt: t.operation.startedAt, finishedAt: t.operation.finishedAt, failedStep: t.operation.failedStep, error: t.operation.error}}
       : {}),
