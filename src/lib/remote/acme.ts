@@ -248,3 +248,17 @@ export async function resolveOnHost(conn: SshConnection, domain: string, resolve
   // dig +short also prints CNAME targets (ending in a dot): keep the addresses.
   return [...new Set(result.stdout.toString('utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.endsWith('.') && !l.startsWith(';')))]
 }
+
+/**
+ * The serial (upper-case hex) of the certificate nginx on the host serves for `domain` on
+ * 443 (SNI), read with openssl on the host's loopback; undefined when the handshake fails.
+ */
+export async function servedSerial(conn: SshConnection, domain: string): Promise<string | undefined> {
+  const name = validateDomain(domain)
+  const result = await conn.exec(
+    script([shell`openssl s_client -connect 127.0.0.1:443 -servername ${name} </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null || true`]),
+    {root: true, timeoutMs: 30_000},
+  )
+  const match = /serial=([0-9A-Fa-f]+)/.exec(result.stdout.toString('utf8'))
+  return match ? match[1].toUpperCase() : undefined
+}

@@ -4,7 +4,8 @@ import {lookup} from 'node:dns/promises'
 import {request} from 'node:http'
 import {isIP} from 'node:net'
 import {messageOf, OdoopsError, usageError} from '../errors.js'
-import {issueCertificate, placeChallengeProbe, removeChallengeProbe, resolveOnHost} from '../remote/acme.js'
+import {issueCertificate, placeChallengeProbe, removeChallengeProbe, resolveOnHost, servedSerial} from '../remote/acme.js'
+import {pollUntil} from '../retry.js'
 import {readRemoteFile} from '../remote/files.js'
 import type {Settings} from '../config/settings.js'
 import type {TenantAcmeRecord} from '../state/records.js'
@@ -132,7 +133,7 @@ export async function attemptAcme(ctx: TenantStepContext, applyVhost: (ctx: Tena
     try {
       issued = await issueCertificate(conn, {certName: acme.certName, domains: acme.domains, server: account.server, email: account.email, caBundle: account.caBundle})
     } catch (error) {
-      if (error instanceof OdoopsError && error.code === 'ACME_ISSUANCE_FAILED') throw new CheckFailed('issuance', String(error.data?.certbot ?? error.message))
+      if (error instanceof OdoopsError && error.code === 'ACME_ISSUANCE_FAILED') throw new CheckFailed('issuance', typeof error.data?.certbot === 'string' ? error.data.certbot : error.message)
       throw error
     }
     const pem = await readRemoteFile(conn, issued.certificate)
@@ -142,14 +143,17 @@ export async function attemptAcme(ctx: TenantStepContext, applyVhost: (ctx: Tena
       acme: {certName: acme.certName, domains: acme.domains, status: 'issued', lastAttemptAt: attemptAt, issuedAt: cert ? new Date(cert.validFrom).toISOString() : attemptAt, ...(cert ? {notAfter: new Date(cert.validTo).toISOString(), serial: cert.serialNumber} : {})},
     })
     await applyVhost(ctx)
+    // A reload is asynchronous (nginx -s reload): return once nginx serves the new certificate.
+    if (cert) {
+      const want = cert.serialNumber.toUpperCase().replace(/^0+/, '')
+      const served = await pollUntil(() => servedSerial(conn, tenant.domain), (s) => s?.replace(/^0+/, '') === want, {timeoutMs: 20_000, intervalMs: 500, signal})
+      if (served?.replace(/^0+/, '') !== want) throw new Error(`nginx on ${host.id} still serves another certificate for ${tenant.domain} (serial ${served ?? 'none'}) 20 s after the reload`)
+    }
     return {status: 'issued', certificate: issued.certificate}
   } catch (error) {
-    if (!(error instanceof CheckFailed)) {
-      if (signal?.aborted) throw error
-      // Anything else (SSH, nginx) counts as the issuance failing: recorded, and the tenant keeps its certificate.
-      error = new CheckFailed('issuance', messageOf(error))
-    }
-    const failed = error as CheckFailed
+    if (!(error instanceof CheckFailed) && signal?.aborted) throw error
+    // Anything else (SSH, nginx) counts as the issuance failing: recorded, and the tenant keeps its certificate.
+    const failed = error instanceof CheckFailed ? error : new CheckFailed('issuance', messageOf(error))
     await saveTenant(ctx, {acme: {certName: acme.certName, domains: acme.domains, status: 'failed', failedCheck: failed.check, error: failed.message, lastAttemptAt: attemptAt, ...(acme.issuedAt ? {issuedAt: acme.issuedAt, notAfter: acme.notAfter, serial: acme.serial} : {})}})
     return {status: 'failed', failedCheck: failed.check, message: failed.message}
   }
