@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {CONFIG_KEYS} from '../../src/lib/config/keys.js'
 import {ACME_SERVERS, certbotSummary, liveCertificatePaths, resolveAcmeServer, validateAcmeEmail} from '../../src/lib/remote/acme.js'
 import {acmeWarning, parseResolver} from '../../src/lib/tenants/acme.js'
+import {wantsAcme} from '../../src/lib/tenants/create.js'
 import {normalizeCreateInput} from '../../src/lib/tenants/input.js'
 
 describe('ACME input', () => {
@@ -50,5 +51,30 @@ describe('ACME input', () => {
     expect(certbotSummary(out)).to.equal('Certbot failed to authenticate some domains (authenticator: webroot).\n  Domain: shop.example.com\n  Type:   unauthorized')
     const warning = acmeWarning('shop', {certName: 'shop', domains: ['shop.example.com'], status: 'failed', failedCheck: 'http', error: 'answered 404'})
     expect(warning).to.include('check failed: port 80 challenge path').and.include('answered 404').and.include('odoops tenant tls shop --retry')
+  })
+})
+
+describe('which tenants get an ACME certificate', () => {
+  const host = {id: 'web1', address: '203.0.113.5', port: 22, user: 'root'}
+  const withAccount = {...host, acme: {email: 'ops@example.com', server: ACME_SERVERS.production, caBundle: false, webroot: '/var/lib/odoops/acme-webroot', registeredAt: '2026-12-05T00:00:00.000Z'}}
+  const input = (raw: {tlsMode?: string; tlsCert?: string; tlsKey?: string} = {}) => normalizeCreateInput({slug: 'shop', host: 'web1', mode: 'shared', domain: 'shop.example.com', ...raw})
+
+  it('by default on a host with an ACME account, unless a certificate or --tls self-signed is given', () => {
+    expect(wantsAcme(withAccount, input())).to.equal(true)
+    expect(wantsAcme(host, input())).to.equal(false)
+    expect(wantsAcme(withAccount, input({tlsMode: 'self-signed'}))).to.equal(false)
+    expect(wantsAcme(withAccount, input({tlsCert: 'c.pem', tlsKey: 'k.pem'}))).to.equal(false)
+  })
+
+  it('refuses --tls acme on a host without an account before anything is created (exit 2)', () => {
+    expect(wantsAcme(withAccount, input({tlsMode: 'acme'}))).to.equal(true)
+    const error = (() => {
+      try {
+        wantsAcme(host, input({tlsMode: 'acme'}))
+      } catch (error_) {
+        return error_ as {code: string; exit: number}
+      }
+    })()
+    expect(error).to.include({code: 'ACME_NOT_CONFIGURED', exit: 2})
   })
 })

@@ -96,7 +96,7 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
  * created, on a host without an ACME account), or by default on a host with one when no
  * certificate is given. Restored tenants keep the plan they have (no ACME step yet).
  */
-function wantsAcme(host: HostRecord, input: TenantCreateInput): boolean {
+export function wantsAcme(host: HostRecord, input: TenantCreateInput): boolean {
   if (input.tlsMode === 'acme') {
     if (input.restore) throw usageError('TENANT_TLS_ACME_RESTORE', 'A restored tenant cannot ask for an ACME certificate yet.', [`Once it is restored: odoops tenant tls ${input.slug} --retry`])
     if (!host.acme) {
