@@ -414,6 +414,8 @@ async function switchToCopy(env: RestoreEnv, tenant: TenantRecord, draft: Tenant
     database: draft.database,
     service: draft.service,
     tls: draft.tls,
+    // Another host: its ACME certificate stays behind (retired with the old copy); the new host's is asked for with tenant tls --retry.
+    ...(current.acme && draft.host !== old.host ? {acme: {certName: current.acme.certName, domains: current.acme.domains, status: 'pending' as const}} : {}),
     ...(draft.adminLogin ? {adminLogin: draft.adminLogin} : {}),
     // A shared copy runs its service's addons; a dedicated one its own set, history starting anew there.
     addons: draft.mode === 'dedicated' ? draft.addons : undefined,
