@@ -86,6 +86,11 @@ describe('nginx vhost', () => {
     expect(text.slice(text.indexOf('listen 443 ssl;'))).to.not.include('acme-challenge')
   })
 
+  it('serves the aliases on both ports', () => {
+    const text = renderVhost({...spec, aliases: ['www.acme.example.com']})
+    expect(text.match(/server_name acme\.example\.com www\.acme\.example\.com;/g)).to.have.length(2)
+  })
+
   it('uses /longpolling before 16.0', () => {
     expect(renderVhost({...spec, series: '15.0'})).to.include('location /longpolling {').and.not.include('/websocket')
   })

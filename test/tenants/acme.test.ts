@@ -35,7 +35,7 @@ describe('ACME certificates with pebble @host', function () {
   let ca: Pebble
   let env: Record<string, string>
   const credentials = mkdtempSync(join(tmpdir(), 'odoops-acme-creds-'))
-  const one = {slug: 'acme-one', domain: 'one.acme.example.test'}
+  const one = {slug: 'acme-one', domain: 'one.acme.example.test', alias: 'www.one.acme.example.test'}
   const two = {slug: 'acme-two', domain: 'two.acme.example.test'}
 
   const create = (t: {slug: string; domain: string}, ...extra: string[]) =>
@@ -61,6 +61,7 @@ describe('ACME certificates with pebble @host', function () {
     ca = await startPebble(hostSide)
     env = {...host.env, ODOOPS_ACME_RESOLVER: ca.resolver}
     await ca.setA(one.domain, [host.sandbox.address])
+    await ca.setA(one.alias, [host.sandbox.address])
     const prepared = await runCli(
       ['host', 'prepare', host.host, '--odoo', host.series, '--apt-source', FIXTURE_APT_SOURCE, '--acme-email', 'ops@example.test', '--acme-server', ca.directory, '--acme-ca-bundle', ca.caBundleFile, '--json'],
       {env, timeoutMs: 600_000},
@@ -85,17 +86,21 @@ describe('ACME certificates with pebble @host', function () {
     expect(state.stdout).to.include('enabled').and.include('hook').and.include('REQUESTS_CA_BUNDLE=/etc/odoops/acme-ca.pem')
   })
 
-  it('tenant create gets a pebble-issued certificate by default on a host with an ACME account; curl verifies it with pebble\'s root', async function () {
+  it('tenant create gets a pebble-issued certificate for its domain and alias by default on a host with an ACME account; curl verifies both with pebble\'s root', async function () {
     this.timeout(300_000)
-    const result = await create(one)
+    const result = await create(one, '--alias', one.alias)
     expect(result.code, result.stdout + result.stderr).to.equal(0)
     expect(result.json.warnings).to.deep.equal([])
     expect(result.json.tenant.acme).to.include({status: 'issued', certName: one.slug})
+    expect(result.json.tenant.acme.domains).to.deep.equal([one.domain, one.alias])
+    expect(result.json.tenant.aliases).to.deep.equal([one.alias])
     expect(result.json.tenant.tls).to.include({certificate: `/etc/letsencrypt/live/${one.slug}/fullchain.pem`, selfSigned: false, acme: true})
     expect(result.json.steps.find((s: {name: string}) => s.name === 'acme')).to.include({state: 'done', change: 'changed'})
     expect(schemaErrors('tenant:create', result.json)).to.deep.equal([])
-    const health = await curlHealth(one.domain)
-    expect(health, health.out).to.deep.equal({code: 0, out: '200'})
+    for (const name of [one.domain, one.alias]) {
+      const health = await curlHealth(name)
+      expect(health, `${name}: ${health.out}`).to.deep.equal({code: 0, out: '200'})
+    }
     // Port 80 redirects everything but the challenge path.
     const redirect = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${one.domain}`, `http://${host.sandbox.address}/web/login`])
     expect(redirect.stdout).to.equal('301')

@@ -46,6 +46,14 @@ describe('ACME input', () => {
     expect(() => normalizeCreateInput({...base, tlsMode: 'acme', tlsCert: 'c.pem', tlsKey: 'k.pem'})).to.throw().with.property('code', 'TENANT_TLS_CONFLICT')
   })
 
+  it('--alias names more domains (deduplicated), never the domain itself', () => {
+    const base = {slug: 'shop', host: 'h', mode: 'shared', domain: 'shop.example.com'}
+    expect(normalizeCreateInput({...base, aliases: ['www.shop.example.com', 'www.shop.example.com']}).aliases).to.deep.equal(['www.shop.example.com'])
+    expect(normalizeCreateInput(base).aliases).to.equal(undefined)
+    expect(() => normalizeCreateInput({...base, aliases: ['shop.example.com']})).to.throw().with.property('code', 'TENANT_ALIAS_INVALID')
+    expect(() => normalizeCreateInput({...base, aliases: ['not a name']})).to.throw().with.property('code', 'DOMAIN_INVALID')
+  })
+
   it("keeps certbot's own error lines and names the failed check in the warning", () => {
     const out = 'Saving debug log to /var/log/letsencrypt/letsencrypt.log\nCertbot failed to authenticate some domains (authenticator: webroot).\n  Domain: shop.example.com\n  Type:   unauthorized\nAsk for help or search for solutions at https://community.letsencrypt.org.'
     expect(certbotSummary(out)).to.equal('Certbot failed to authenticate some domains (authenticator: webroot).\n  Domain: shop.example.com\n  Type:   unauthorized')

@@ -32,6 +32,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     host: Flags.string({description: 'prepared host to create it on'}),
     mode: Flags.string({description: 'shared: a database on the host\'s shared service; dedicated: its own service, role and ports', options: ['shared', 'dedicated'], default: 'shared'}),
     domain: Flags.string({description: 'the fully qualified domain users will reach it on'}),
+    alias: Flags.string({description: 'another name the tenant answers on (repeatable); on the same ACME certificate', multiple: true}),
     odoo: Flags.string({description: 'Odoo series (default: the only one prepared on the host)'}),
     modules: Flags.string({description: 'modules to install, comma separated (e.g. crm,sale_management); may name modules of --addons'}),
     addons: Flags.string({description: 'addon repositories it runs, comma separated, in addons_path order (odoops addons repo list); shared: added to the shared service\'s set'}),
@@ -50,7 +51,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --modules crm,sale_management --customer "Acme Trading"',
     '<%= config.bin %> <%= command.id %> bigco --host web1 --mode dedicated --size medium --domain erp.bigco.example --credentials-file bigco.txt',
     '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --addons server-tools,acme-addons --modules sale_management,acme_branding',
-    '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --tls acme',
+    '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --tls acme --alias www.acme.example.com',
     '<%= config.bin %> <%= command.id %> acme --resume',
   ]
 
@@ -79,6 +80,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
         host: flags.host,
         mode: flags.mode,
         domain: flags.domain,
+        aliases: flags.alias,
         series: flags.odoo,
         modules: flags.modules,
         addons: flags.addons,

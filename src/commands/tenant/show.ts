@@ -21,7 +21,7 @@ export default class TenantShow extends OdoopsCommand<TenantShowOutput> {
       ['Host', t.host],
       ['Mode', t.mode + (t.service?.size ? ` (${t.service.size})` : '')],
       ['Odoo', t.series],
-      ['Domain', t.domain],
+      ['Domain', t.aliases?.length ? `${t.domain} (aliases: ${t.aliases.join(', ')})` : t.domain],
       ['Database', t.database],
       ['Customer', t.customer ?? ''],
       ['Plan', t.plan ?? ''],

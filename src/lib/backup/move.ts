@@ -228,6 +228,7 @@ async function startMove(env: RestoreEnv, tenant: TenantRecord, host: HostRecord
     host: host.id,
     mode,
     domain: tenant.domain,
+    ...(tenant.aliases?.length ? {aliases: tenant.aliases} : {}),
     series: tenant.series,
     database,
     state: 'creating',
@@ -322,7 +323,7 @@ export function sameHostCopySteps(mode: TenantRecord['mode']): Step<TenantStepCo
 function siteOf(placement: TenantRecord): string {
   const svc = serviceOf(placement)
   if (!placement.tls) throw new Error(`no TLS certificate recorded for ${placement.id}`)
-  return renderVhost({slug: placement.id, domain: placement.domain, series: placement.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: placement.tls.certificate, certificateKey: placement.tls.key})
+  return renderVhost({slug: placement.id, domain: placement.domain, ...(placement.aliases?.length ? {aliases: placement.aliases} : {}), series: placement.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: placement.tls.certificate, certificateKey: placement.tls.key})
 }
 
 /** Points the domain's vhost at a placement's service: write, `nginx -t` (rolled back when refused), reload. */

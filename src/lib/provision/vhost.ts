@@ -12,6 +12,8 @@ import {ACME_WEBROOT} from '../remote/acme.js'
 export interface VhostSpec {
   slug: string
   domain: string
+  /** More server names (the tenant's aliases). */
+  aliases?: string[]
   series: string
   httpPort: number
   geventPort: number
@@ -26,6 +28,7 @@ export function vhostFileName(slug: string): string {
 export function renderVhost(spec: VhostSpec): string {
   const upstream = `odoops_${spec.slug.replace(/-/g, '_')}`
   const realtime = odooMajor(spec.series) >= 16 ? '/websocket' : '/longpolling'
+  const names = [spec.domain, ...(spec.aliases ?? [])].join(' ')
   return `# Managed by odoops for tenant ${spec.slug}: changes here are overwritten.
 upstream ${upstream} {
   server 127.0.0.1:${spec.httpPort};
@@ -37,7 +40,7 @@ upstream ${upstream}_realtime {
 server {
   listen 80;
   listen [::]:80;
-  server_name ${spec.domain};
+  server_name ${names};
   # ACME HTTP-01 challenges (certbot --webroot) are answered here, never redirected.
   location ^~ /.well-known/acme-challenge/ {
     root ${ACME_WEBROOT};
@@ -51,7 +54,7 @@ server {
 server {
   listen 443 ssl;
   listen [::]:443 ssl;
-  server_name ${spec.domain};
+  server_name ${names};
 
   ssl_certificate ${spec.certificate};
   ssl_certificate_key ${spec.certificateKey};

@@ -84,6 +84,8 @@ export interface TenantRecord extends BaseRecord {
   host: string
   mode: TenantMode
   domain: string
+  /** More names the tenant's vhost serves (`tenant create --alias`); on its ACME certificate too. */
+  aliases?: string[]
   series: string
   database: string
   state: TenantState

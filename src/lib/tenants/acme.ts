@@ -124,7 +124,7 @@ export async function attemptAcme(ctx: TenantStepContext, applyVhost: (ctx: Tena
   if (!account) {
     throw usageError('ACME_NOT_CONFIGURED', `${host.id} has no ACME account.`, [`Set one up: odoops host prepare ${host.id} --odoo ${tenant.series} --acme-email <address>`])
   }
-  const acme: TenantAcmeRecord = tenant.acme ?? {certName: tenant.id, domains: [tenant.domain], status: 'pending'}
+  const acme: TenantAcmeRecord = tenant.acme ?? {certName: tenant.id, domains: [tenant.domain, ...(tenant.aliases ?? [])], status: 'pending'}
   const attemptAt = new Date().toISOString()
   try {
     await runChecks(ctx, acme.domains, signal)

@@ -266,7 +266,7 @@ export async function applyTenantVhost(ctx: TenantStepContext): Promise<StepChan
   const {tenant} = ctx
   const svc = serviceOf(tenant)
   if (!tenant.tls) throw new Error('no TLS certificate recorded')
-  const text = renderVhost({slug: tenant.id, domain: tenant.domain, series: tenant.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: tenant.tls.certificate, certificateKey: tenant.tls.key})
+  const text = renderVhost({slug: tenant.id, domain: tenant.domain, ...(tenant.aliases?.length ? {aliases: tenant.aliases} : {}), series: tenant.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: tenant.tls.certificate, certificateKey: tenant.tls.key})
   return applyNginxSite(ctx.conn, vhostFileName(tenant.id), text)
 }
 

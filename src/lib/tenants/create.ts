@@ -51,7 +51,7 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
   const host = await getHost(store, input.host)
   const {series, shared} = pickSeries(host, input.series)
   const database = databaseNameFor(input.mode, input.slug, input.domain)
-  await checkFleetUnique(store, input.slug, input.domain)
+  await checkFleetUnique(store, input.slug, input.domain, input.aliases)
   await checkCreateAddons(env, input)
   const acme = wantsAcme(host, input)
   const conn = await connectFor(env)(host.id)
@@ -60,7 +60,7 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
   const now = new Date().toISOString()
   const operation: TenantOperation = {kind: 'create', steps: [], startedAt: now}
   await store.transaction(async (tx) => {
-    await checkFleetUnique(tx, input.slug, input.domain)
+    await checkFleetUnique(tx, input.slug, input.domain, input.aliases)
     let service = checked.service
     if (input.mode === 'dedicated') {
       // Another run may have taken these ports since the preflight: allocate again if so.
@@ -84,7 +84,8 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
       ...(input.country ? {country: input.country} : {}),
       ...(input.plan ? {plan: input.plan} : {}),
       ...(input.tls ? {tlsSource: input.tls} : {}),
-      ...(acme ? {acme: {certName: input.slug, domains: [input.domain], status: 'pending' as const}} : {}),
+      ...(input.aliases?.length ? {aliases: input.aliases} : {}),
+      ...(acme ? {acme: {certName: input.slug, domains: [input.domain, ...(input.aliases ?? [])], status: 'pending' as const}} : {}),
       ...(input.restore ? {restore: {asCopy: input.restore.asCopy, neutralize: input.restore.neutralize}, restoredFrom: input.restore.from} : {}),
     })
   })

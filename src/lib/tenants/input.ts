@@ -14,6 +14,8 @@ export interface TenantCreateInput {
   host: string
   mode: TenantMode
   domain: string
+  /** More names served by the same vhost (`--alias`), all on the tenant's one ACME certificate. */
+  aliases?: string[]
   /** Odoo series; defaults to the only series prepared on the host. */
   series?: string
   modules: string[]
@@ -40,6 +42,8 @@ export function normalizeCreateInput(raw: {
   host: string
   mode: string
   domain: string
+  /** `--alias`, repeatable. */
+  aliases?: string[]
   series?: string
   modules?: string
   /** Comma-separated addon repository names. */
@@ -79,11 +83,15 @@ export function normalizeCreateInput(raw: {
   if (raw.tlsMode && raw.tlsCert) {
     throw usageError('TENANT_TLS_CONFLICT', `--tls ${raw.tlsMode} and --tls-cert/--tls-key ask for two different certificates.`, ['Pass either --tls or --tls-cert with --tls-key.'])
   }
+  const domain = validateDomain(raw.domain)
+  const aliases = [...new Set((raw.aliases ?? []).map(validateDomain))]
+  if (aliases.includes(domain)) throw usageError('TENANT_ALIAS_INVALID', `${domain} is the tenant's domain; an alias is another name.`, ['Leave it out of --alias.'])
   return {
     slug,
     host: raw.host,
     mode: raw.mode,
-    domain: validateDomain(raw.domain),
+    domain,
+    ...(aliases.length ? {aliases} : {}),
     ...(raw.series ? {series: raw.series} : {}),
     modules: [...new Set(modules)],
     ...(addons.length ? {addons} : {}),

@@ -9,6 +9,8 @@ export interface TenantView {
   mode: TenantRecord['mode']
   series: string
   domain: string
+  /** More names its vhost serves (`--alias`). */
+  aliases?: string[]
   database: string
   state: TenantRecord['state']
   customer?: string
@@ -34,6 +36,7 @@ export function tenantView(t: TenantRecord): TenantView {
     mode: t.mode,
     series: t.series,
     domain: t.domain,
+    ...(t.aliases?.length ? {aliases: t.aliases} : {}),
     database: t.database,
     state: t.state,
     ...(t.customer ? {customer: t.customer} : {}),
