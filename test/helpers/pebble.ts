@@ -76,7 +76,8 @@ function exited(child: ChildProcess): Promise<void> {
   })
 }
 
-export async function startPebble(hostSide: string): Promise<Pebble> {
+/** `blocked`: names pebble refuses to issue for (its domainBlocklist): a CA refusal after odoops' checks pass. */
+export async function startPebble(hostSide: string, options: {blocked?: string[]} = {}): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'odoops-pebble-'))
   const file = (name: string) => join(dir, name)
   // A throwaway CA and pebble's TLS certificate for the address the sandboxes reach.
@@ -87,7 +88,7 @@ export async function startPebble(hostSide: string): Promise<Pebble> {
   const [acmePort, mgmtPort, dnsPort, dnsMgmtPort] = [await freePort(), await freePort(), await freePort(), await freePort()]
   writeFileSync(
     file('pebble.json'),
-    JSON.stringify({pebble: {listenAddress: `0.0.0.0:${acmePort}`, managementListenAddress: `0.0.0.0:${mgmtPort}`, certificate: file('cert.pem'), privateKey: file('key.pem'), httpPort: 80, tlsPort: 443, ocspResponderURL: '', externalAccountBindingRequired: false}}),
+    JSON.stringify({pebble: {listenAddress: `0.0.0.0:${acmePort}`, managementListenAddress: `0.0.0.0:${mgmtPort}`, certificate: file('cert.pem'), privateKey: file('key.pem'), httpPort: 80, tlsPort: 443, ocspResponderURL: '', externalAccountBindingRequired: false, domainBlocklist: options.blocked ?? []}}),
   )
   const children: ChildProcess[] = []
   const stop = async () => {

@@ -37,6 +37,7 @@ describe('ACME certificates with pebble @host', function () {
   const credentials = mkdtempSync(join(tmpdir(), 'odoops-acme-creds-'))
   const one = {slug: 'acme-one', domain: 'one.acme.example.test', alias: 'www.one.acme.example.test'}
   const two = {slug: 'acme-two', domain: 'two.acme.example.test'}
+  const refused = {slug: 'acme-refused', domain: 'refused.acme.example.test'}
 
   const create = (t: {slug: string; domain: string}, ...extra: string[]) =>
     runCli(['tenant', 'create', t.slug, '--host', host.host, '--domain', t.domain, '--json', '--credentials-file', join(credentials, `${t.slug}.txt`), ...extra], {env, timeoutMs: 240_000})
@@ -58,7 +59,7 @@ describe('ACME certificates with pebble @host', function () {
     }
     host = await preparedHost('ac')
     const hostSide = host.sandbox.address.replace(/\.\d+$/, '.1')
-    ca = await startPebble(hostSide)
+    ca = await startPebble(hostSide, {blocked: [refused.domain]})
     env = {...host.env, ODOOPS_ACME_RESOLVER: ca.resolver}
     await ca.setA(one.domain, [host.sandbox.address])
     await ca.setA(one.alias, [host.sandbox.address])
@@ -151,6 +152,24 @@ describe('ACME certificates with pebble @host', function () {
     expect(schemaErrors('tenant:tls', retried.json)).to.deep.equal([])
     const health = await curlHealth(two.domain)
     expect(health, health.out).to.deep.equal({code: 0, out: '200'})
+  })
+
+  it("a CA refusal after the checks pass is reported in certbot's own words, and the tenant is created on self-signed", async function () {
+    this.timeout(300_000)
+    await ca.setA(refused.domain, [host.sandbox.address])
+    const result = await create(refused, '--tls', 'acme')
+    expect(result.code, result.stdout + result.stderr).to.equal(0)
+    expect(result.json.tenant.acme).to.include({status: 'failed', failedCheck: 'issuance'})
+    expect(result.json.tenant.tls).to.include({selfSigned: true})
+    expect(result.json.warnings).to.have.length(1)
+    // certbot's own lines (certbot 2.1 on bookworm prints "AttributeError: can't set attribute" for
+    // this server error, certbot issue #9539), and pebble's refusal as certbot's log recorded it.
+    const warning = result.json.warnings[0] as string
+    expect(warning).to.include('check failed: certificate issuance').and.include(`Requesting a certificate for ${refused.domain}`)
+    expect(warning, warning).to.match(/ACME server: rejectedIdentifier: /)
+    expect(result.json.tenant.acme.error, warning).to.be.a('string').and.not.include('Saving debug log')
+    const removed = await runCli(['tenant', 'remove', refused.slug, '--confirm', refused.slug, '--json'], {env, timeoutMs: 150_000})
+    expect(removed.code, removed.stdout + removed.stderr).to.equal(0)
   })
 
   it('tenant remove deletes the certbot lineage (no renewals of a removed tenant)', async function () {

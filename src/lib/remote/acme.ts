@@ -197,11 +197,30 @@ export async function issueCertificate(conn: SshConnection, spec: IssueSpec): Pr
   const result = await conn.exec(certbot(args, spec.caBundle ? ACME_CA_BUNDLE : undefined), {root: true, timeoutMs: 600_000})
   const output = (result.stdout.toString('utf8') + result.stderr.toString('utf8')).trim()
   if (result.code !== 0) {
-    throw new OdoopsError('ACME_ISSUANCE_FAILED', `certbot could not get a certificate for ${domains.join(', ')}: ${certbotSummary(output)}`, {
-      data: {check: 'issuance', certbot: certbotSummary(output)},
+    const problem = await lastAcmeProblem(conn)
+    const summary = certbotSummary(output) + (problem && !output.includes(problem) ? `\nACME server: ${problem}` : '')
+    throw new OdoopsError('ACME_ISSUANCE_FAILED', `certbot could not get a certificate for ${domains.join(', ')}: ${summary}`, {
+      data: {check: 'issuance', certbot: summary},
     })
   }
   return {...paths, output: certbotSummary(output)}
+}
+
+/**
+ * The last ACME problem (`type`: `detail`) in certbot's log of this run (certbot starts a new
+ * letsencrypt.log per run). certbot 2.1 on Python 3.11 (Debian bookworm) prints
+ * "AttributeError: can't set attribute" instead of some server errors (certbot issue #9539);
+ * the server's own words are still in its log.
+ */
+async function lastAcmeProblem(conn: SshConnection): Promise<string | undefined> {
+  const result = await conn.exec(
+    script([shell`tail -n 400 /var/log/letsencrypt/letsencrypt.log 2>/dev/null | tr -d '\n' | grep -oE '"type": *"urn:ietf:params:acme:error:[A-Za-z]+",[^}]*"detail": *"[^"]*"' | tail -n 1 || true`]),
+    {root: true, timeoutMs: 30_000},
+  )
+  const text = result.stdout.toString('utf8')
+  const type = /acme:error:([A-Za-z]+)/.exec(text)?.[1]
+  const detail = /"detail": *"([^"]*)"/.exec(text)?.[1]
+  return type && detail ? `${type}: ${detail}` : undefined
 }
 
 /** `certbot delete` of a lineage (stops its renewal); unchanged when certbot has none of that name. */
