@@ -129,6 +129,25 @@ describe('ACME certificates with pebble @host', function () {
     expect(health, health.out).to.deep.equal({code: 0, out: '200'})
   })
 
+  it('tenant tls --retry names the port 80 check when nothing answers there, asks the CA nothing, and the tenant keeps its certificate', async function () {
+    this.timeout(180_000)
+    const served = await servedSerial(host.sandbox.address, one.domain)
+    await sshRun(host.sandbox, 'systemctl stop nginx.service')
+    try {
+      const retried = await runCli(['tenant', 'tls', one.slug, '--retry', '--json'], {env, timeoutMs: 120_000})
+      expect(retried.code, retried.stdout + retried.stderr).to.equal(1)
+      expect(retried.json.error).to.include({code: 'ACME_CHECK_FAILED'})
+      expect(retried.json.error.data).to.include({failedCheck: 'http'})
+      expect(retried.json.error.message).to.include('check failed: port 80 challenge path').and.include(host.sandbox.address)
+    } finally {
+      await sshRun(host.sandbox, 'systemctl start nginx.service')
+    }
+    expect(await servedSerial(host.sandbox.address, one.domain)).to.equal(served)
+    const shown = await runCli(['tenant', 'tls', one.slug, '--json'], {env})
+    expect(shown.json).to.include({source: 'acme', certificate: `/etc/letsencrypt/live/${one.slug}/fullchain.pem`})
+    expect(shown.json.acme).to.include({status: 'failed', failedCheck: 'http'})
+  })
+
   it('a domain resolving elsewhere leaves the tenant on self-signed with a warning naming the check; tenant tls --retry succeeds once DNS is fixed', async function () {
     this.timeout(400_000)
     await ca.setA(two.domain, ['192.0.2.10'])
