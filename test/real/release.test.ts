@@ -1,13 +1,18 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
-import {mkdtempSync} from 'node:fs'
+import {cpSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {BIN, runCli} from '../helpers/cli.js'
+import {BIN, ROOT, runCli} from '../helpers/cli.js'
 import {odooBuilds, type OdooBuilds} from '../helpers/odoo-builds.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {httpsStatus, odooProbe, realSeries} from '../helpers/real-odoo.js'
 import {downSharedSandboxes, requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {connectHost} from '../../src/lib/hosts/connect.js'
+import {countTables, runSmokeChecks} from '../../src/lib/release/smoke.js'
+import {keptCounts} from '../../src/lib/release/tenant-ops.js'
+import {SshPool} from '../../src/lib/ssh/pool.js'
+import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 
 /**
  * @real: Odoo patch releases on the real package of the newest series present. Two more builds
@@ -75,6 +80,32 @@ if (newest) {
     const installed = async (host: PreparedHost) => (await sshRun(host.sandbox, "dpkg-query -W -f='${Version}' odoo")).stdout.trim()
     const stateOf = (t: (typeof tenants)[number]) => odooProbe(t.host.sandbox, t.config, t.database, STATE_SCRIPT)
     const baseVersion = async (t: (typeof tenants)[number]) => ((await stateOf(t)).modules as [string, string, string][]).find(([name]) => name === 'base')![2]
+
+    it('a template\'s smoke checks run on the real server: a model read as the admin, a report rendered, a bad model and a bad report named; count checks join the kept counts', async function () {
+      this.timeout(600_000)
+      const t = tenants.find((x) => x.host === hosts[0] && x.mode === 'dedicated')!
+      const pool = new SshPool()
+      const store = await openStore(parseStateLocation(undefined, env().ODOOPS_DATA_DIR))
+      try {
+        const conn = await connectHost(store, t.host.host, pool)
+        const checks = [{read: 'res.partner'}, {report: 'base.ir_module_reference_print'}, {read: 'sale.order'}, {report: 'sale.report_saleorder'}, {count: 'res.partner.category'}]
+        const results = await runSmokeChecks(conn, t.config, t.database, checks)
+        expect(results.map((r) => [r.check, r.ok])).to.deep.equal([
+          ['read res.partner', true],
+          ['report base.ir_module_reference_print', true],
+          ['read sale.order', false],
+          ['report sale.report_saleorder', false],
+        ])
+        expect(results[1].detail).to.match(/^ir\.module\.module \d+ rendered \(\d+ bytes\)$/)
+        expect(results[2].detail).to.contain('no model sale.order')
+        const counts = await keptCounts(conn, t.database, countTables(checks))
+        expect(counts).to.have.property('res_partner_category')
+        expect(counts.res_partner).to.be.greaterThan(0)
+      } finally {
+        await store.close()
+        await pool.closeAll()
+      }
+    })
 
     let good = ''
     it('plan: the new build per host, base among the changed modules of every tenant, builds behind', async function () {
@@ -201,6 +232,78 @@ if (newest) {
       const rollback = shown.json.release.apply.hosts[names[0]].rollback
       expect(Object.values(rollback.checks).every((c) => (c as {ok: boolean}).ok)).to.equal(true)
       expect(await baseVersion(onA[0])).to.equal(before[tenants.indexOf(onA[0])].modules.find((m: string[]) => m[0] === 'base')[2])
+    })
+
+    it('an addon release in a release window (the build kept): plan names the module per tenant, rehearse passes on copies, apply switches both services of the first host and upgrades their databases', async function () {
+      this.timeout(2_400_000)
+      // odoops_demo (test/fixtures/addons): 1.0 adds a field to res.partner; 1.1 a second field and a category record.
+      const repo = `rldemo${major}`
+      const source = join(work, 'addons-demo')
+      const [shared, dedicated] = (['shared', 'dedicated'] as const).map((mode) => tenants.find((t) => t.host === hosts[0] && t.mode === mode)!)
+      const onDemo = `print_json({'fields': sorted(k for k in env['res.partner'].fields_get() if k.startswith('odoops_demo')), 'record': bool(env.ref('odoops_demo.category_demo', raise_if_not_found=False)), 'version': env['ir.module.module'].search([('name', '=', 'odoops_demo')]).latest_version})`
+      const addonsPath = async (t: (typeof tenants)[number]) => (await sshRun(t.host.sandbox, `grep ^addons_path ${t.config}`)).stdout
+      cpSync(join(ROOT, 'test', 'fixtures', 'addons', 'demo-1.0'), source, {recursive: true})
+      const first = await cli(['addons', 'repo', 'add', repo, '--dir', source, '--series', series])
+      ok(first)
+      ok(await cli(['addons', 'deploy', repo, '--host', names[0]]))
+      ok(await cli(['addons', 'deploy', repo, '--host', names[0], '--service', dedicated.slug]))
+      for (const t of [shared, dedicated]) {
+        ok(await cli(['tenant', 'update', t.slug, '--modules', 'odoops_demo'], 900_000))
+        // The rehearsal restores the newest verified backup: one with the module installed.
+        const run = await cli(['backup', 'run', t.slug])
+        ok(run)
+        ok(await cli(['backup', 'verify', run.json.results[0].backup.id]))
+      }
+      cpSync(join(ROOT, 'test', 'fixtures', 'addons', 'demo-1.1'), source, {recursive: true})
+      const pinned = await cli(['addons', 'repo', 'update', repo])
+      ok(pinned)
+      const [from, to] = [first.json.release.sha256 as string, pinned.json.release.sha256 as string]
+      expect(to).to.not.equal(from)
+
+      const unknownRepo = await cli(['release', 'plan', '--all', '--addons', `nope${major}@current`])
+      expect([unknownRepo.code, unknownRepo.json.error.code]).to.deep.equal([2, 'RELEASE_ADDONS_REPO_UNKNOWN'])
+      const unknownRelease = await cli(['release', 'plan', '--all', '--addons', `${repo}@deadbeef`])
+      expect([unknownRelease.code, unknownRelease.json.error.code]).to.deep.equal([2, 'RELEASE_ADDONS_RELEASE_UNKNOWN'])
+
+      const planned = await cli(['release', 'plan', '--all', '--addons', `${repo}@${to.slice(0, 12)}`])
+      ok(planned)
+      const release = planned.json.release
+      // Only the first host runs the repository; its build is kept (the failing build offered is not taken).
+      expect(release.hosts.map((h: {host: string; from: string; to: string}) => [h.host, h.from === h.to])).to.deep.equal([[names[0], true]])
+      const host = release.hosts[0]
+      expect(host.addons.map((c: {service: string; from: {sha256: string}[]; to: {sha256: string}[]}) => [c.service, c.from.map((e) => e.sha256), c.to.map((e) => e.sha256)]).sort()).to.deep.equal(
+        [[dedicated.slug, [from], [to]], ['shared', [from], [to]]].sort(),
+      )
+      const modulesOf = Object.fromEntries(host.tenants.map((t: {slug: string; modules: string[]}) => [t.slug, t.modules]))
+      expect(modulesOf).to.deep.equal({[shared.slug]: ['odoops_demo'], [dedicated.slug]: ['odoops_demo']})
+
+      const liveBefore = await Promise.all([shared, dedicated].map((t) => addonsPath(t)))
+      const rehearsed = await cli(['release', 'rehearse', release.id])
+      ok(rehearsed)
+      expect(rehearsed.json).to.deep.include({succeeded: 2, failed: 0})
+      expect(await Promise.all([shared, dedicated].map((t) => addonsPath(t)))).to.deep.equal(liveBefore)
+      for (const t of [shared, dedicated]) expect((await odooProbe(t.host.sandbox, t.config, t.database, onDemo)).version).to.equal(`${series}.1.0`)
+
+      const applied = await cli(['release', 'apply', release.id])
+      ok(applied)
+      expect(applied.json.release.state).to.equal('applied')
+      for (const t of [shared, dedicated]) {
+        expect(await addonsPath(t), t.slug).to.contain(to.slice(0, 12))
+        expect(await addonsPath(t), t.slug).to.not.contain(from.slice(0, 12))
+        expect(await odooProbe(t.host.sandbox, t.config, t.database, onDemo), t.slug).to.deep.equal({fields: ['odoops_demo_since', 'odoops_demo_tier'], record: true, version: `${series}.1.1`})
+        expect(await httpsStatus(t.host.sandbox, `${t.slug}.release.example.test`, '/web/health'), t.slug).to.equal(200)
+      }
+      // The recorded sets: the shared service's on the host, the dedicated tenant's own.
+      const shownHost = await cli(['host', 'show', names[0]])
+      ok(shownHost)
+      expect(shownHost.json.services[series].addons.map((e: {sha256: string}) => e.sha256)).to.deep.equal([to])
+      const shownTenant = await cli(['tenant', 'show', dedicated.slug])
+      ok(shownTenant)
+      expect(shownTenant.json.addons.map((e: {sha256: string}) => e.sha256)).to.deep.equal([to])
+      // The upgrade is recorded on the tenant as `addons deploy --upgrade` records it: a plain
+      // rollback is refused (the data was migrated), `--restore` would bring the safety backup.
+      const refused = await cli(['addons', 'rollback', repo, '--host', names[0], '--service', dedicated.slug])
+      expect([refused.code, refused.json.error.code]).to.deep.equal([2, 'ADDONS_ROLLBACK_UPGRADED'])
     })
   })
 }

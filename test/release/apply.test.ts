@@ -11,7 +11,7 @@ import type {SecretBox} from '../../src/lib/secrets/secret-box.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {lockOwner} from '../../src/lib/tenants/lock.js'
-import {FakeReleaseOps} from './fake-release-ops.js'
+import {FakeReleaseOps, fakeFleet} from './fake-release-ops.js'
 
 const FROM = '17.0.20261101'
 const TO = '17.0.20261120'
@@ -41,14 +41,7 @@ describe('release apply (hosts in memory)', () => {
   beforeEach(async () => {
     const base = mkdtempSync(join(tmpdir(), 'odoops-release-'))
     store = await openStore(parseStateLocation(undefined, join(base, 'data')))
-    ops = new FakeReleaseOps()
-    for (const host of ['h1', 'h2']) {
-      ops.installed[host] = FROM
-      ops.active.add(`${host}:odoo-17.service`)
-    }
-    ops.active.add('h1:odoo-t-d1.service')
-    ops.active.add('h2:odoo-t-e1.service')
-    for (const slug of tenants) ops.data[slug] = `${slug}-data`
+    ops = fakeFleet(FROM, ['h1', 'h2'], tenants, {dedicatedUnits: ['h1:odoo-t-d1.service', 'h2:odoo-t-e1.service']})
     env = {store, box: {} as SecretBox, dataDir: base, ops}
     await store.releases.insert(release())
   })
@@ -148,6 +141,27 @@ describe('release apply (hosts in memory)', () => {
     saved = await getRelease(store, 'rel-1')
     expect([saved.state, saved.apply!.hosts.h1.phase]).to.deep.equal(['failed', 'rolled-back'])
     expect(ops.installed).to.deep.equal({h1: FROM, h2: FROM})
+    for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
+  })
+
+  it('a template smoke check that fails on the new build rolls the host back; passing ones are recorded per tenant', async () => {
+    const checks = [{read: 'sale.order'}, {report: 'sale.report_saleorder'}, {count: 'sale.order'}]
+    await store.releases.update('rel-1', (r) => {
+      const planned = r as Release
+      return {...planned, hosts: planned.hosts.map((h) => ({...h, tenants: h.tenants.map((t) => (['a1', 'd1'].includes(t.slug) ? {...t, checks, template: 'retail'} : t))}))}
+    })
+    ops.failSmoke.add('d1')
+    const error = await applyRelease(env, 'rel-1').catch((e: {code: string; message: string}) => e)
+    expect((error as {code: string}).code).to.equal('RELEASE_HOST_ROLLED_BACK')
+    expect((error as {message: string}).message).to.contain("d1 fails its template's smoke checks on the new build: read sale.order: KeyError: sale.order; report sale.report_saleorder: KeyError")
+    const saved = await getRelease(store, 'rel-1')
+    expect(saved.apply!.hosts.h1.tenants.a1.smoke).to.deep.equal([
+      {check: 'read sale.order', ok: true, detail: 'rendered'},
+      {check: 'report sale.report_saleorder', ok: true, detail: 'rendered'},
+    ])
+    expect(saved.apply!.hosts.h1.tenants.d1.smoke!.every((r) => !r.ok)).to.equal(true)
+    expect(ops.log).to.include.members(['h1: smoke a1', 'h1: smoke d1'])
+    expect(ops.installed.h1).to.equal(FROM)
     for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
   })
 

@@ -1,10 +1,12 @@
 import type {ReleaseOps} from '../../src/lib/release/ops.js'
-import type {ReleaseTenantPlan} from '../../src/lib/release/record.js'
+import type {ReleaseAddonsChange, ReleaseTenantPlan} from '../../src/lib/release/record.js'
+import type {AddonSetEntry, AddonUpgradeRecord} from '../../src/lib/state/records.js'
 
 /**
  * Hosts in memory for the rollout's logic: each host has an installed build and active units;
  * each tenant's data is a string that `-u` rewrites to the build it ran with, so a test can
- * tell upgraded, restored and untouched data apart. Failures are injected per tenant.
+ * tell upgraded, restored and untouched data apart (with the addon releases its service's
+ * config names, when it names any: `+<repo>@<sha>`). Failures are injected per tenant.
  */
 export class FakeReleaseOps implements ReleaseOps {
   installed: Record<string, string> = {}
@@ -59,7 +61,8 @@ export class FakeReleaseOps implements ReleaseOps {
     this.log.push(`${host}: -u ${tenant.slug}`)
     if (this.active.has(`${host}:${tenant.unit}`)) throw new Error(`-u of ${tenant.slug} while ${tenant.unit} runs`)
     if (this.hangUpgrade.has(tenant.slug)) return new Promise<never>(() => {})
-    this.data[tenant.slug] = `${this.data[tenant.slug]}+${this.installed[host]}`
+    const addons = this.addons[`${host}:${tenant.mode === 'shared' ? 'shared' : tenant.slug}`] ?? []
+    this.data[tenant.slug] = `${this.data[tenant.slug]}+${this.installed[host]}${addons.map((e) => `+${e.repo}@${e.sha256.slice(0, 4)}`).join('')}`
     if (this.dropRows.has(tenant.slug)) this.rows[tenant.slug] = (this.rows[tenant.slug] ?? 3) - 1
     if (this.failUpgrade.has(tenant.slug)) return {ok: false as const, durationMs: 5, message: `odoo -u base failed on ${tenant.database}: KeyError`}
     return {ok: true as const, durationMs: 10}
@@ -83,12 +86,79 @@ export class FakeReleaseOps implements ReleaseOps {
     this.data[tenant.slug] = this.backups[backup].data
   }
 
+  /** The next check of these tenants fails, the ones after pass (unhealthy on the new code only). */
+  failCheckOnce = new Set<string>()
+
   async check(slug: string) {
-    const ok = !this.failCheck.has(slug)
+    const ok = !this.failCheck.has(slug) && !this.failCheckOnce.delete(slug)
     return {ok, detail: ok ? '200, login ok' : '502 Bad Gateway'}
+  }
+
+  /** Tenants whose template smoke checks fail (every read/report check). */
+  failSmoke = new Set<string>()
+
+  async smoke(host: string, tenant: ReleaseTenantPlan) {
+    this.log.push(`${host}: smoke ${tenant.slug}`)
+    const ok = !this.failSmoke.has(tenant.slug) && this.active.has(`${host}:${tenant.unit}`)
+    return (tenant.checks ?? []).filter((c) => !('count' in c)).map((c) => ({check: Object.entries(c).map(([k, v]) => `${k} ${v}`)[0], ok, detail: ok ? 'rendered' : 'KeyError: sale.order'}))
   }
 
   async recordPackage(host: string, _series: string, version: string) {
     this.recorded[host] = version
   }
+
+  /** The set each service's config names and its record says (`<host>:shared`, `<host>:<slug>`). */
+  addons: Record<string, AddonSetEntry[]> = {}
+  /** Release directories on the hosts (`<host>:<sha256>`). */
+  releasesOnHost = new Set<string>()
+  /** Switching these services (`<host>:<service>`) fails; `failSwitchBack`: only back to the planned `from` set. */
+  failSwitch = new Set<string>()
+  failSwitchBack = new Set<string>()
+  /** Switching these services never returns (a process killed mid-switch). */
+  hangSwitch = new Set<string>()
+
+  /** What each tenant's record notes of addon upgrades. */
+  upgradeRecords: Record<string, AddonUpgradeRecord[]> = {}
+
+  async recordAddonsUpgrade(slug: string, records: AddonUpgradeRecord[]) {
+    this.upgradeRecords[slug] = [...(this.upgradeRecords[slug] ?? []), ...records]
+  }
+
+  async addonSet(host: string, _series: string, service: string) {
+    return [...(this.addons[`${host}:${service}`] ?? [])]
+  }
+
+  async ensureAddonReleases(host: string, set: AddonSetEntry[]) {
+    for (const entry of set) {
+      if (this.releasesOnHost.has(`${host}:${entry.sha256}`)) continue
+      this.log.push(`${host}: copy ${entry.repo}@${entry.sha256.slice(0, 4)}`)
+      this.releasesOnHost.add(`${host}:${entry.sha256}`)
+    }
+  }
+
+  async switchAddons(host: string, _series: string, change: ReleaseAddonsChange, set: AddonSetEntry[]) {
+    if (this.active.has(`${host}:${change.unit}`)) throw new Error(`addons of ${change.service} switched while ${change.unit} runs`)
+    const missing = set.filter((e) => !this.releasesOnHost.has(`${host}:${e.sha256}`))
+    if (missing.length) throw new Error(`${missing.map((e) => e.repo).join(', ')} not on ${host}`)
+    const key = `${host}:${change.service}`
+    if (this.failSwitch.has(key) || (this.failSwitchBack.has(key) && JSON.stringify(set) === JSON.stringify(change.from))) throw new Error(`cannot write ${change.config}`)
+    if (this.hangSwitch.has(key)) return new Promise<never>(() => {})
+    this.log.push(`${host}: addons ${change.service} ${set.map((e) => `${e.repo}@${e.sha256.slice(0, 4)}`).join(',')}`)
+    this.addons[`${host}:${change.service}`] = set.map(({repo, sha256}) => ({repo, sha256}))
+  }
+}
+
+/**
+ * Hosts in memory running `build`, each with `sharedUnit` active, the given dedicated units
+ * active (`host:unit`), and each tenant's data `<slug>-data` (what `-u` and restores rewrite).
+ */
+export function fakeFleet(build: string, hosts: readonly string[], tenants: readonly string[], options: {sharedUnit?: string; dedicatedUnits?: readonly string[]} = {}): FakeReleaseOps {
+  const ops = new FakeReleaseOps()
+  for (const host of hosts) {
+    ops.installed[host] = build
+    ops.active.add(`${host}:${options.sharedUnit ?? 'odoo-17.service'}`)
+  }
+  for (const unit of options.dedicatedUnits ?? []) ops.active.add(unit)
+  for (const slug of tenants) ops.data[slug] = `${slug}-data`
+  return ops
 }

@@ -15,7 +15,7 @@ import {SecretBox} from '../../src/lib/secrets/secret-box.js'
 import {openStore} from '../../src/lib/state/open.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {isolatedEnv, runCli} from '../helpers/cli.js'
-import {FakeReleaseOps} from '../release/fake-release-ops.js'
+import {fakeFleet, type FakeReleaseOps} from '../release/fake-release-ops.js'
 import {jobEvents, storeOf} from './fleet.js'
 
 /**
@@ -32,13 +32,7 @@ const OWNER = 'test'
 
 /** Hosts in memory (the fake `release apply` is tested with), each running FROM with its shared unit active, each tenant with its data. */
 function fakeHosts(hosts: string[], tenants: string[] = ['acme', 'beta', 'gamma', 'delta']): FakeReleaseOps {
-  const ops = new FakeReleaseOps()
-  for (const host of hosts) {
-    ops.installed[host] = FROM
-    ops.active.add(`${host}:odoops-shared-17.service`)
-  }
-  for (const slug of tenants) ops.data[slug] = `${slug}-data`
-  return ops
+  return fakeFleet(FROM, hosts, tenants, {sharedUnit: 'odoops-shared-17.service'})
 }
 
 function tenantPlan(slug: string): ReleaseTenantPlan {

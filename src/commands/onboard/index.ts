@@ -1,4 +1,7 @@
 import {Flags} from '@oclif/core'
+import {BUILTIN_ADDONS_REPO} from '../../lib/addons/builtin.js'
+import {brandFromSettings} from '../../lib/branding/brand.js'
+import type {OnboardEnv} from '../../lib/onboard/context.js'
 import {OdoopsCommand} from '../../cli/base-command.js'
 import {stepProgress} from '../../cli/step-progress.js'
 import {deliverLogins, type LoginDelivery} from '../../cli/login-delivery.js'
@@ -95,13 +98,14 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
       throw usageError('CREDENTIALS_FILE_REQUIRED', 'With --json the initial passwords are not printed: say where to write them.', ['Add --credentials-file <path> (written with mode 0600).'])
     }
     const store = await this.state()
-    const env = {
+    const env: OnboardEnv = {
       store,
       box: await this.secretBox(),
       signal: this.abort.signal,
       observer: stepProgress(this.ui),
       dataDir: this.dirs.dataDir,
       defaultBackupTarget: this.settings.get<string>('backup.defaultTarget'),
+      brandDefaults: brandFromSettings((key) => this.settings.get<string>(key)),
       ...acmeResolverOf(this.settings),
     }
     let result: OnboardResult
@@ -114,11 +118,12 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
         const valid = listTemplates().filter((t) => t.template)
         templateName = await ui.select({message: 'Template', flag: '--template <name>', choices: valid.map((t) => ({value: t.name, name: `${t.name} — ${t.template!.title}`}))})
       }
-      const {template} = loadTemplate(templateName)
+      const {template, file: templateFile} = loadTemplate(templateName)
+      env.templateFile = templateFile
       // Chosen on the terminal, or loaded again: the audit event hides its password answers.
       this.argvTemplate = template
       // The template's and --addons' repositories may be packs': registered before they are checked.
-      await this.addonsEnv({sync: mergeAddonRepos(template.addons, parseAddonRepos(flags.addons))})
+      await this.addonsEnv({sync: mergeAddonRepos(template.addons, parseAddonRepos(flags.addons), template.branding ? [BUILTIN_ADDONS_REPO] : [])})
       const given = await givenAnswers(flags.answers, flags.answer ?? [])
       const request = await planOnboarding(store, {
         template,

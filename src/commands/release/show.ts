@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {getRelease, type Release} from '../../lib/release/record.js'
+import {addonsChangeOf, getRelease, type Release} from '../../lib/release/record.js'
 import {formatMs} from '../../lib/release/view.js'
 
 export interface ReleaseShowOutput {
@@ -9,7 +9,7 @@ export interface ReleaseShowOutput {
 
 export default class ReleaseShow extends OdoopsCommand<ReleaseShowOutput> {
   static override summary = 'show a release: its plan, rehearsal and rollout, per host and tenant'
-  static override description = `Read from the state store only. The JSON is the release record itself: hosts (from, to, tenants with their -u list and changed modules), rehearsal (per tenant: ok, backup, durationMs, error) and apply (per host: phase, kept packages, per tenant: backup, upgrade, upgradeMs, downtimeMs, check, restored; rollback with its reason and checks). See docs/releases.md.`
+  static override description = `Read from the state store only. The JSON is the release record itself: hosts (from, to, tenants with their -u list, changed modules and template smoke checks, addons: the services whose addon releases switch, from and to sets), rehearsal (per tenant: ok, backup, durationMs, error) and apply (per host: phase, kept packages, addonsSwitched per service, per tenant: backup, upgrade, upgradeMs, downtimeMs, check, smoke, restored; rollback with its reason and checks). See docs/releases.md.`
   static override args = {release: Args.string({description: 'the release id', required: true})}
   static override examples = ['<%= config.bin %> <%= command.id %> rel-20261204T101500-ab12 --json']
 
@@ -22,7 +22,8 @@ export default class ReleaseShow extends OdoopsCommand<ReleaseShowOutput> {
       [
         {header: 'Tenant', get: ({t}) => t.slug},
         {header: 'Host', get: ({h}) => h.host},
-        {header: 'Build', get: ({h}) => `${h.from} → ${h.to}`},
+        {header: 'Build', get: ({h}) => (h.from === h.to ? `${h.from} (kept)` : `${h.from} → ${h.to}`)},
+        {header: 'Addons', get: ({h, t}) => addonsChangeOf(h, t)?.to.map((e) => `${e.repo}@${e.sha256.slice(0, 12)}`).join(', ') ?? ''},
         {header: 'Rehearsal', get: ({t}) => {
           const r = release.rehearsal?.tenants[t.slug]
           return r ? (r.ok ? `passed (${formatMs(r.durationMs ?? 0)})` : 'FAILED') : ''

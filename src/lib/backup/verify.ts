@@ -1,5 +1,6 @@
 import {randomBytes} from 'node:crypto'
-import {pipeline} from 'node:stream/promises'
+import type {Readable} from 'node:stream'
+import {finished} from 'node:stream/promises'
 import {ExitCode, OdoopsError, isOdoopsError, messageOf} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import {getHost} from '../hosts/lookup.js'
@@ -65,27 +66,27 @@ class VerifyFailure extends Error {
 
 const connectFor = (env: VerifyEnv) => env.connect ?? ((host: string) => connectHost(env.store, host))
 
-/** Re-reads every stored file at the target and compares size and SHA-256 with the catalog. */
-async function checkChecksums(target: BackupTarget, entry: BackupEntry, signal?: AbortSignal): Promise<string> {
-  for (const file of entry.files) {
-    const key = backupKey(entry.tenant, entry.id, file.name)
-    let source
-    try {
-      source = await target.read(key)
-    } catch (error) {
-      if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new VerifyFailure('checksums', `${file.name} is missing on target "${target.name}"`)
-      throw error
-    }
-    const digest = new DigestStream()
-    await pipeline(source, digest, async (chunks: AsyncIterable<Buffer>) => {
-      for await (const _ of chunks) signal?.throwIfAborted()
-    })
-    const actual = digest.result()
-    if (actual.size !== file.size || actual.sha256 !== file.sha256) {
-      throw new VerifyFailure('checksums', `${file.name} does not match its checksum (size ${actual.size} vs ${file.size}, sha256 ${actual.sha256.slice(0, 12)}… vs ${file.sha256.slice(0, 12)}…)`)
-    }
+/** A stored file's size and SHA-256 as read, against the catalog's. */
+function checksumMismatch(file: BackupFile, actual: {size: number; sha256: string}): VerifyFailure | undefined {
+  if (actual.size === file.size && actual.sha256 === file.sha256) return undefined
+  return new VerifyFailure('checksums', `${file.name} does not match its checksum (size ${actual.size} vs ${file.size}, sha256 ${actual.sha256.slice(0, 12)}… vs ${file.sha256.slice(0, 12)}…)`)
+}
+
+async function openStored(target: BackupTarget, entry: BackupEntry, file: BackupFile): Promise<Readable> {
+  try {
+    return await target.read(backupKey(entry.tenant, entry.id, file.name))
+  } catch (error) {
+    if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new VerifyFailure('checksums', `${file.name} is missing on target "${target.name}"`)
+    throw error
   }
-  return `${entry.files.length} files match their size and SHA-256`
+}
+
+/** Reads whatever the command left unread, so the digest covers the whole file. */
+async function drain(digest: DigestStream, signal?: AbortSignal): Promise<void> {
+  if (digest.readableEnded) return
+  digest.on('data', () => signal?.throwIfAborted())
+  digest.resume()
+  await finished(digest, {writable: false})
 }
 
 async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<OdooManifest> {
@@ -98,12 +99,27 @@ async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<O
   }
 }
 
-/** Streams a stored file from the target into a command's stdin on the verify host. */
-async function streamInto(conn: SshConnection, target: BackupTarget, entry: BackupEntry, file: BackupFile, cmd: RemoteCommand, check: VerifyCheckName, what: string): Promise<void> {
-  const source = await target.read(backupKey(entry.tenant, entry.id, file.name))
-  const result = await conn.exec(cmd, {root: true, stdin: source, timeoutMs: RESTORE_TIMEOUT_MS})
-  if (result.code !== 0) {
+/**
+ * Streams a stored file from the target into a command's stdin on the verify host, hashing it
+ * on the way (one read of the file, not a checksum pass and then a restore pass). A file whose
+ * bytes are not the catalog's fails `checksums`, whatever the command said of them: on a failed
+ * command the rest of the file is read to tell a corrupt file from a failing host.
+ */
+async function streamInto(conn: SshConnection, target: BackupTarget, entry: BackupEntry, file: BackupFile, cmd: RemoteCommand, check: VerifyCheckName, what: string, signal?: AbortSignal): Promise<void> {
+  const source = await openStored(target, entry, file)
+  const digest = new DigestStream()
+  source.on('error', (error) => digest.destroy(error))
+  source.pipe(digest)
+  const result = await conn.exec(cmd, {root: true, stdin: digest, timeoutMs: RESTORE_TIMEOUT_MS})
+  try {
+    await drain(digest, signal)
+  } catch (error) {
     source.destroy()
+    throw error
+  }
+  const mismatch = checksumMismatch(file, digest.result())
+  if (mismatch) throw mismatch
+  if (result.code !== 0) {
     const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
     throw new VerifyFailure(check, `${what} of ${file.name} on ${conn.target.name} failed (exit ${result.code ?? result.signal})${tail ? `: ${tail}` : ''}`)
   }
@@ -121,7 +137,7 @@ function compareModules(expected: Record<string, string | null>, actual: Record<
 }
 
 /** The checks that need a host: scratch restore, counts, modules, filestore. Scratch removed whatever happens. */
-async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], signal?: AbortSignal): Promise<void> {
+async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], hashed: BackupFile[], signal?: AbortSignal): Promise<void> {
   const random = randomBytes(6).toString('hex')
   const database = scratchDatabaseName(random)
   const dir = scratchDirectory(random)
@@ -132,7 +148,8 @@ async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: Bac
     signal?.throwIfAborted()
     // template0: a copy of template1 would carry whatever was added there (pg_restore expects an empty database).
     await psqlAsPostgres(conn, 'CREATE DATABASE :"db" TEMPLATE template0', {vars: {db: database}})
-    await streamInto(conn, target, entry, database_, restoreCommand(database, entry.codec), 'restore', 'pg_restore --exit-on-error')
+    await streamInto(conn, target, entry, database_, restoreCommand(database, entry.codec), 'restore', 'pg_restore --exit-on-error', signal)
+    hashed.push(database_)
     checks.push({name: 'restore', ok: true, detail: `${database_.name} restored into scratch database ${database} on ${conn.target.name}`})
 
     signal?.throwIfAborted()
@@ -145,7 +162,8 @@ async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: Bac
     checks.push({name: 'modules', ok: true, detail: `${Object.keys(facts.modules).length} installed modules and versions match`})
 
     signal?.throwIfAborted()
-    await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking')
+    await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking', signal)
+    hashed.push(filestore)
     const stats = parseFilestoreStats(await conn.run(filestoreStatsCommand(dir), {root: true}))
     if (stats.files !== entry.filestore.files || stats.bytes !== entry.filestore.bytes) {
       throw new VerifyFailure('filestore', `${filestore.name} holds ${stats.files} files / ${stats.bytes} bytes, the manifest ${entry.filestore.files} / ${entry.filestore.bytes}`)
@@ -161,10 +179,11 @@ async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: Bac
 }
 
 /**
- * Proves a backup restorable without touching a live database: the stored files are re-read
- * at the target and checked against the catalog; then, on the tenant's host (or
- * `options.host`), the dump is restored into a scratch database and the filestore unpacked
- * into a scratch directory, compared with the manifest, and both removed. The verdict is
+ * Proves a backup restorable without touching a live database: on the tenant's host (or
+ * `options.host`) the dump is restored into a scratch database and the filestore unpacked
+ * into a scratch directory, each stored file hashed as it streams there from the target and
+ * checked against the catalog (one read per file), compared with the manifest, and both
+ * removed. The verdict is
  * recorded on the catalog entry (`verification`). A bad backup gives `status: 'failed'` and
  * a reason naming the file; an error that kept the verification from running (host
  * unreachable, interrupted) is thrown and nothing is recorded.
@@ -188,18 +207,20 @@ async function verifyLocked(env: VerifyEnv, id: string, options: VerifyOptions):
   const hostName = options.host ?? entry.host
   let host: string | undefined
   let failure: VerifyFailure | undefined
+  // The stored files whose bytes matched the catalog as they streamed to the host.
+  const hashed: BackupFile[] = []
   try {
-    checks.push({name: 'checksums', ok: true, detail: await checkChecksums(target, entry, env.signal)})
     const manifest = await readManifest(target, entry)
     if (options.host) await getHost(env.store, options.host)
     const conn = await connectFor(env)(hostName)
     host = hostName
-    await checkOnHost(conn, target, entry, manifest, checks, env.signal)
+    await checkOnHost(conn, target, entry, manifest, checks, hashed, env.signal)
   } catch (error) {
     if (!(error instanceof VerifyFailure)) throw error
     failure = error
     checks.push({name: error.check, ok: false, detail: error.message})
   }
+  if (hashed.length > 0 && failure?.check !== 'checksums') checks.unshift({name: 'checksums', ok: true, detail: `${hashed.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog (hashed as they streamed to ${host})`})
   const durationMs = (env.now?.() ?? new Date()).getTime() - started.getTime()
   const at = started.toISOString()
   const verification = failure ? {status: 'failed' as const, reason: failure.message, at, durationMs} : {status: 'verified' as const, at, durationMs}

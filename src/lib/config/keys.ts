@@ -2,6 +2,7 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {PEPPOL_ENDPOINT_EXAMPLE, peppolEndpointProblem} from '../names/peppol.js'
 import {stateLocationProblem} from '../state/open.js'
+import {brandProblems} from '../branding/brand.js'
 
 /**
  * The settings odoops knows. A key is `section.name`; its environment override is
@@ -52,7 +53,19 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'partner.postcode': {type: 'string', description: "The partner's postal code"},
   'partner.country': {type: 'string', check: (v) => (typeof v === 'string' && /^[A-Z]{2}$/.test(v) ? undefined : 'must be an ISO 3166-1 alpha-2 code such as BE'), description: "The partner's country (ISO 3166-1 alpha-2)"},
   'partner.endpointId': {type: 'string', check: (v) => peppolEndpointProblem(String(v)), example: PEPPOL_ENDPOINT_EXAMPLE, description: "The partner's Peppol endpoint, scheme:value (e.g. 0208:0123456789)"},
+  'branding.name': {type: 'string', check: (v) => brandProblem('name', v), example: 'Acme IT', description: "The partner's name on every tenant instead of Odoo's (tenant brand, onboarding; docs/white-label.md)"},
+  'branding.url': {type: 'string', check: (v) => brandProblem('url', v), example: 'https://acme-it.example', description: "The partner's website, linked from login pages and e-mail footers"},
+  'branding.supportUrl': {type: 'string', check: (v) => brandProblem('supportUrl', v), example: 'https://acme-it.example/support', description: "The web client user menu's Support entry"},
+  'branding.documentationUrl': {type: 'string', check: (v) => brandProblem('documentationUrl', v), example: 'https://acme-it.example/docs', description: "The web client user menu's Documentation entry"},
+  'branding.primaryColor': {type: 'string', check: (v) => brandProblem('primaryColor', v), example: '#1a73e8', description: 'Link colour of e-mail footers (#rrggbb)'},
+  'branding.logo': {type: 'string', description: "Image file: tenants' main company logo"},
+  'branding.favicon': {type: 'string', description: 'Image file: the browser tab icon of tenants (at most 100 KB)'},
   'plugins.allowlist': {type: 'list', default: [], description: 'npm packages that `odoops plugins install` may install (empty: any)'},
+}
+
+function brandProblem(key: 'name' | 'url' | 'supportUrl' | 'documentationUrl' | 'primaryColor', value: unknown): string | undefined {
+  const problem = brandProblems({[key]: String(value)})[0]
+  return problem?.slice(problem.indexOf(':') + 2)
 }
 
 export function envNameOf(key: string): string {

@@ -1,3 +1,4 @@
+import type {Brand} from '../branding/brand.js'
 import type {OdooSession} from '../odoo/client.js'
 import type {TenantRecord} from '../state/records.js'
 import type {TenantEnv} from '../tenants/context.js'
@@ -14,6 +15,10 @@ export interface OnboardEnv extends TenantEnv {
   dataDir: string
   /** Backup target from settings (`backup.defaultTarget`), when the command knows one. */
   defaultBackupTarget?: string
+  /** The partner-wide brand (`branding.*` settings), under a template's `branding:` (docs/white-label.md). */
+  brandDefaults?: Brand
+  /** The template's file, for its branding files' relative paths (on resume: found again by name). */
+  templateFile?: string
 }
 
 export interface OnboardContext {

@@ -12,6 +12,9 @@ import {checkPasswordLogin} from '../odoo/session.js'
 import {odooMajor} from '../series/odoo-series.js'
 import {renderValue, wholeAnswerRef} from '../templates/refs.js'
 import type {AnsweredUser, TemplateCompany, TemplatePostStep} from '../templates/types.js'
+import {brandFromTemplate, mergeBrand} from '../branding/brand.js'
+import {applyTenantBrand} from '../branding/tenant.js'
+import {loadTemplate} from '../templates/catalog.js'
 import {runBackupStep} from './backup.js'
 import {withExtraSteps} from './extra-steps.js'
 import {scopeOf, tenantOf, withAdminSession, type OnboardContext} from './context.js'
@@ -273,6 +276,23 @@ const planStep: OnboardStep = {
   },
 }
 
+/**
+ * The template's `branding:` over the partner-wide default (docs/white-label.md): odoops' own
+ * addon repository on the tenant's service, odoops_branding installed, the brand written. Only
+ * for templates with `branding:`; run again (resume) it writes the same parameters.
+ */
+const brandingStep: OnboardStep = {
+  name: 'branding',
+  title: "the partner's brand (odoops_branding)",
+  async run(ctx) {
+    const tenant = await tenantOf(ctx)
+    const file = ctx.env.templateFile ?? loadTemplate(ctx.template.name).file
+    const brand = mergeBrand(ctx.env.brandDefaults, brandFromTemplate(ctx.template.branding, file))
+    const result = await applyTenantBrand(ctx.env, tenant.id, brand)
+    return {change: 'changed', detail: `${brand.name}${result.installed ? ' (odoops_branding installed)' : ''}`}
+  },
+}
+
 function postStep(spec: TemplatePostStep): OnboardStep {
   return {
     name: `post-${spec.name}`,
@@ -328,7 +348,7 @@ const healthStep: OnboardStep = {
 }
 
 export function onboardSteps(ctx: Pick<OnboardContext, 'template'>): OnboardStep[] {
-  const core = [place, createTenantStep, companyStep, settingsStep, usersStep, planStep, ...(ctx.template.post_steps ?? []).map(postStep), backupStep, healthStep]
+  const core = [place, createTenantStep, companyStep, settingsStep, usersStep, planStep, ...(ctx.template.branding ? [brandingStep] : []), ...(ctx.template.post_steps ?? []).map(postStep), backupStep, healthStep]
   // Plugin packs' steps at their declared positions (src/lib/plugins registers them).
   return withExtraSteps(core, ctx.template)
 }

@@ -1,21 +1,26 @@
+import {smokeSummary} from './smoke.js'
 import {ExitCode, messageOf, OdoopsError} from '../errors.js'
+import {sameSet} from '../addons/deploy/layout.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {busyError, lockOwner} from '../tenants/lock.js'
 import {sshReleaseOps, type ReleaseEnv, type ReleaseOps} from './ops.js'
 import {windowLeftMs, type MaintenanceWindow} from './window.js'
-import {getRelease, saveRelease, type Release, type ReleaseHostPlan, type ReleaseHostProgress, type ReleaseTenantPlan, type ReleaseTenantProgress} from './record.js'
+import {getRelease, packageChanges, saveRelease, type Release, type ReleaseAddonsChange, type ReleaseHostPlan, type ReleaseHostProgress, type ReleaseTenantPlan, type ReleaseTenantProgress} from './record.js'
 
 /**
  * `release apply`: host by host, in the plan's order (a canary run stops after the first n
  * hosts), each host entirely or not at all:
  *   1. a verified safety backup of every tenant, and both builds' .debs kept on the host,
  *      all before anything stops;
- *   2. the shared service stops; the new build is installed; `odoo -u` runs on each shared
- *      database; the service starts and each shared tenant must pass health and login;
- *   3. each dedicated tenant in turn: its unit stops, `-u`, starts, health and login;
- *   4. any failure rolls the whole host back: the previous build reinstalled, every database the
- *      update touched restored from its safety backup, services started, checks run again;
- *      the rollout stops there.
+ *   2. the shared service stops; the new build is installed (when the release changes it); the
+ *      shared service's new addon releases are written into its config (when it has an addons
+ *      change); `odoo -u` runs on each shared database; the service starts and each shared
+ *      tenant must pass health and login;
+ *   3. each dedicated tenant in turn: its unit stops, its addons switched (when changed), `-u`,
+ *      starts, health and login;
+ *   4. any failure rolls the whole host back: the previous build reinstalled, the previous addon
+ *      releases written back, every database the update touched restored from its safety
+ *      backup, services started, checks run again; the rollout stops there.
  * Every transition is saved on the release before it is acted on; a run killed mid-host is
  * resumed with `--resume`, which rolls that host back to its recorded start and applies it again.
  */
@@ -171,8 +176,9 @@ async function runHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Relea
     // The host had failed (its rollback was cut short or left problems): it is not applied again.
     if (current.error) return {host: plan.host, outcome: 'rolled-back', reason: current.error.message, tenants: tenantOutcomes(plan, (await getRelease(env.store, id)).apply!.hosts[plan.host])}
   }
-  // Start clean: the backups taken (and still valid: the data was put back to them) are kept.
-  await saveHost(env, id, plan.host, (h) => ({phase: 'pending', tenants: Object.fromEntries(Object.entries(h.tenants).map(([slug, t]) => [slug, {...(t.backup ? {backup: t.backup} : {}), upgrade: 'pending' as const}]))}))
+  // Start clean: the backups taken (and still valid: the data was put back to them) are kept, and
+  // so are services whose switch back could not be done (the update accepts them on the new set).
+  await saveHost(env, id, plan.host, (h) => ({phase: 'pending', ...(Object.values(h.addonsSwitched ?? {}).some(Boolean) ? {addonsSwitched: h.addonsSwitched} : {}), tenants: Object.fromEntries(Object.entries(h.tenants).map(([slug, t]) => [slug, {...(t.backup ? {backup: t.backup} : {}), upgrade: 'pending' as const}]))}))
   try {
     await updateHost(env, ops, id, plan, progress)
     const done = (await getRelease(env.store, id)).apply!.hosts[plan.host]
@@ -209,16 +215,34 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
   if (installed !== plan.from) {
     throw new OdoopsError('RELEASE_HOST_CHANGED', `${plan.host} runs odoo ${installed ?? '(none)'}, not ${plan.from} as planned: nothing was changed.`, {suggestions: ['Plan again: odoops release plan --host ' + plan.host]})
   }
+  const changes = plan.addons ?? []
+  for (const change of changes) {
+    const runs = await ops.addonSet(plan.host, series, change.service)
+    // A resumed run whose rollback could not switch a service back finds it on the new set.
+    if (sameSet(runs, change.from) || (state.addonsSwitched?.[change.service] && sameSet(runs, change.to))) continue
+    throw new OdoopsError('RELEASE_HOST_CHANGED', `The ${serviceLabel(change)} service on ${plan.host} runs other addon releases than planned (${setText(runs)}, not ${setText(change.from)}): nothing was changed.`, {
+      suggestions: [`Plan again: odoops release plan --host ${plan.host} --addons …`],
+    })
+  }
   for (const tenant of plan.tenants) {
-    if (state.tenants[tenant.slug]?.backup) continue
+    // Nothing to -u: its database is not touched, so there is nothing to restore.
+    if (state.tenants[tenant.slug]?.backup || tenant.modules.length === 0) continue
     progress(`${tenant.slug}: safety backup, verified by a test restore`)
     const started = Date.now()
     const backup = await ops.safetyBackup(tenant.slug)
     state = await saveTenant(env, id, plan.host, tenant.slug, {backup, backupMs: Date.now() - started})
   }
-  progress(`${plan.host}: keeping odoo ${plan.from} and ${plan.to} on the host`)
-  const packages = {previous: await ops.keepPackage(plan.host, plan.from), next: await ops.keepPackage(plan.host, plan.to)}
-  await saveHost(env, id, plan.host, (h) => ({...h, packages, phase: 'installing'}))
+  for (const change of changes) {
+    progress(`${plan.host}: copying the addon releases of the ${serviceLabel(change)} service to the host`)
+    await ops.ensureAddonReleases(plan.host, change.to)
+  }
+  const newBuild = packageChanges(plan)
+  let packages: ReleaseHostProgress['packages']
+  if (newBuild) {
+    progress(`${plan.host}: keeping odoo ${plan.from} and ${plan.to} on the host`)
+    packages = {previous: await ops.keepPackage(plan.host, plan.from), next: await ops.keepPackage(plan.host, plan.to)}
+  }
+  await saveHost(env, id, plan.host, (h) => ({...h, ...(packages ? {packages} : {}), phase: 'installing'}))
 
   const shared = plan.tenants.filter((t) => t.mode === 'shared')
   const dedicated = plan.tenants.filter((t) => t.mode === 'dedicated')
@@ -228,34 +252,59 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
     await ops.stop(plan.host, plan.sharedUnit)
   }
   const sharedStopped = Date.now()
-  progress(`${plan.host}: installing odoo ${plan.to}`)
-  const installStarted = Date.now()
-  await ops.installPackage(plan.host, packages.next, plan.to)
-  await saveHost(env, id, plan.host, (h) => ({...h, phase: 'upgrading', installMs: Date.now() - installStarted}))
-  await ops.recordPackage(plan.host, series, plan.to)
+  if (packages) {
+    progress(`${plan.host}: installing odoo ${plan.to}`)
+    const installStarted = Date.now()
+    await ops.installPackage(plan.host, packages.next, plan.to)
+    await saveHost(env, id, plan.host, (h) => ({...h, phase: 'upgrading', installMs: Date.now() - installStarted}))
+    await ops.recordPackage(plan.host, series, plan.to)
+  } else {
+    await saveHost(env, id, plan.host, (h) => ({...h, phase: 'upgrading'}))
+  }
+  // Odoo's registry loads the modules' code from addons_path: the new releases before their -u.
+  const sharedChange = changes.find((c) => c.service === 'shared')
+  if (sharedChange) await switchAddons(env, ops, id, plan, sharedChange, series, progress)
 
   for (const tenant of shared) await upgradeTenant(env, ops, id, plan, tenant, series, progress)
   if (plan.sharedUnit) {
     await ops.start(plan.host, plan.sharedUnit)
-    for (const tenant of shared) {
-      if (!tenant.serving) continue
-      await checkTenant(env, ops, id, plan, tenant, sharedStopped, progress)
-    }
+    // Every shared tenant waits for the same start: their checks run side by side, their
+    // verdicts are recorded one by one (the release record is rewritten at each).
+    const serving = shared.filter((t) => t.serving)
+    const checked = await Promise.all(serving.map(async (tenant) => ({tenant, check: await ops.check(tenant.slug), at: Date.now()})))
+    for (const {tenant, check, at} of checked) await checkTenant(env, ops, id, plan, tenant, at - sharedStopped, progress, check)
   }
   for (const tenant of dedicated) {
     const stopped = Date.now()
     progress(`${tenant.slug}: stopping ${tenant.unit}`)
     await ops.stop(plan.host, tenant.unit)
+    const change = changes.find((c) => c.service === tenant.slug)
+    if (change) await switchAddons(env, ops, id, plan, change, series, progress)
     await upgradeTenant(env, ops, id, plan, tenant, series, progress)
     if (!tenant.serving) continue
     await ops.start(plan.host, tenant.unit)
-    await checkTenant(env, ops, id, plan, tenant, stopped, progress)
+    const check = await ops.check(tenant.slug)
+    await checkTenant(env, ops, id, plan, tenant, Date.now() - stopped, progress, check)
   }
   await saveHost(env, id, plan.host, (h) => ({...h, phase: 'done', finishedAt: new Date().toISOString()}))
 }
 
+const serviceLabel = (change: Pick<ReleaseAddonsChange, 'service'>) => (change.service === 'shared' ? 'shared' : `${change.service} (dedicated)`)
+const setText = (set: readonly {repo: string; sha256: string}[]) => (set.length ? set.map((e) => `${e.repo}@${e.sha256.slice(0, 12)}`).join(', ') : 'none')
+
+/** The service's config names the new addon releases, recorded before it is done (a rollback writes the previous ones back). */
+async function switchAddons(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, change: ReleaseAddonsChange, series: string, progress: (line: string) => void): Promise<void> {
+  progress(`${plan.host}: the ${serviceLabel(change)} service switches to ${setText(change.to)}`)
+  await saveHost(env, id, plan.host, (h) => ({...h, addonsSwitched: {...h.addonsSwitched, [change.service]: true}}))
+  await ops.switchAddons(plan.host, series, change, change.to)
+}
+
 /** `-u` of one database (its service stopped), then the customer's row counts must be what they were. */
 async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, series: string, progress: (line: string) => void): Promise<void> {
+  if (tenant.modules.length === 0) {
+    progress(`${tenant.slug}: no installed module changes version: no -u`)
+    return
+  }
   const before = await ops.counts(plan.host, tenant)
   progress(`${tenant.slug}: odoo -u ${tenant.modules.join(',')}`)
   await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'started'})
@@ -271,25 +320,50 @@ async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan:
     await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'failed', upgradeMs: outcome.durationMs, error: message})
     throw new OdoopsError('RELEASE_COUNTS_CHANGED', `${tenant.slug}: ${message}`)
   }
-  await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'done', upgradeMs: outcome.durationMs, counts: after})
+  const done = await saveTenant(env, id, plan.host, tenant.slug, {upgrade: 'done', upgradeMs: outcome.durationMs, counts: after})
+  const change = plan.addons?.find((c) => c.service === (tenant.mode === 'shared' ? 'shared' : tenant.slug))
+  const backup = done.tenants[tenant.slug].backup
+  if (change && backup && tenant.addonsUpgrade?.length) {
+    const at = new Date().toISOString()
+    await ops.recordAddonsUpgrade(
+      tenant.slug,
+      tenant.addonsUpgrade.map(({repo, modules}) => {
+        const previous = change.from.find((e) => e.repo === repo)?.sha256
+        return {repo, release: change.to.find((e) => e.repo === repo)?.sha256 ?? '', ...(previous ? {previous} : {}), modules, backup, at, outcome: 'upgraded' as const}
+      }),
+    )
+  }
 }
 
-async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, stoppedAt: number, progress: (line: string) => void): Promise<void> {
-  const check = await ops.check(tenant.slug)
-  const downtimeMs = Date.now() - stoppedAt
+/** Records a tenant's health check (and its downtime: service stopped → healthy), then runs its template's smoke checks. */
+async function checkTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, tenant: ReleaseTenantPlan, downtimeMs: number, progress: (line: string) => void, check: {ok: boolean; detail: string}): Promise<void> {
   await saveTenant(env, id, plan.host, tenant.slug, {check, downtimeMs})
   if (!check.ok) throw new OdoopsError('RELEASE_CHECK_FAILED', `${tenant.slug} is not healthy on the new build: ${check.detail}`)
-  progress(`${tenant.slug}: healthy on ${plan.to}; down ${(downtimeMs / 1000).toFixed(1)} s`)
+  // The template's smoke checks, once the tenant answers (a stopped tenant is not checked at all).
+  if (tenant.checks?.some((c) => !('count' in c))) {
+    const smoke = await ops.smoke(plan.host, tenant)
+    await saveTenant(env, id, plan.host, tenant.slug, {smoke})
+    if (smoke.some((r) => !r.ok)) throw new OdoopsError('RELEASE_SMOKE_FAILED', `${tenant.slug} fails its template's smoke checks on the new build: ${smokeSummary(smoke)}`)
+    progress(`${tenant.slug}: ${smokeSummary(smoke)}`)
+  }
+  progress(`${tenant.slug}: healthy${packageChanges(plan) ? ` on ${plan.to}` : ''}${addonsText(plan, tenant)}; down ${(downtimeMs / 1000).toFixed(1)} s`)
+}
+
+const addonsText = (plan: ReleaseHostPlan, tenant: ReleaseTenantPlan) => {
+  const change = plan.addons?.find((c) => c.service === (tenant.mode === 'shared' ? 'shared' : tenant.slug))
+  return change ? ` with ${setText(change.to)}` : ''
 }
 
 /**
  * Puts a host back where the release found it: services of the touched tenants stopped, the
- * previous build installed, every database whose `-u` started restored from its safety backup,
- * services started, every serving tenant checked. Each part runs even when an earlier one
+ * previous build installed, the previous addon releases written back into each switched
+ * service's config (and recorded), every database whose `-u` started restored from its safety
+ * backup, services started, every serving tenant checked. Each part runs even when an earlier one
  * failed; the host's record says what could not be done.
  */
 async function rollbackHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: ReleaseHostPlan, reason: string, progress: (line: string) => void): Promise<void> {
   const series = (await getRelease(env.store, id)).series
+  const reached = (await getRelease(env.store, id)).apply!.hosts[plan.host].phase
   let state = await saveHost(env, id, plan.host, (h) => ({...h, phase: 'rolling-back'}))
   const problems: string[] = []
   const attempt = async (what: string, fn: () => Promise<unknown>) => {
@@ -300,23 +374,35 @@ async function rollbackHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: 
     }
   }
   const touched = plan.tenants.filter((t) => state.tenants[t.slug] && state.tenants[t.slug].upgrade !== 'pending' && !state.tenants[t.slug].restored)
+  const switched = (plan.addons ?? []).filter((c) => state.addonsSwitched?.[c.service])
   const installed = await ops.installedPackage(plan.host).catch(() => undefined)
   const packageChanged = installed !== plan.from
-  if (touched.length === 0 && !packageChanged) {
+  if (touched.length === 0 && !packageChanged && switched.length === 0) {
     await saveHost(env, id, plan.host, (h) => ({...h, phase: 'rolled-back', rollback: {reason, at: new Date().toISOString(), checks: {}}}))
     if (plan.sharedUnit && state.sharedStoppedAt) await attempt(`start ${plan.sharedUnit}`, () => ops.start(plan.host, plan.sharedUnit!))
+    // Without a new build a dedicated unit may have been stopped before anything of it was recorded.
+    if (reached === 'upgrading' || reached === 'rolling-back') for (const t of plan.tenants.filter((t) => t.mode === 'dedicated' && t.serving)) await attempt(`start ${t.unit}`, () => ops.start(plan.host, t.unit))
     progress(`${plan.host}: nothing had changed`)
     return
   }
   // A killed run's `odoo -u` may still run on the host (sshd does not end it with the client).
   for (const t of touched) await attempt(`wait for ${t.slug}'s odoo -u to end`, () => ops.settle(plan.host, t))
   if (plan.sharedUnit) await attempt(`stop ${plan.sharedUnit}`, () => ops.stop(plan.host, plan.sharedUnit!))
-  for (const t of touched.filter((t) => t.mode === 'dedicated')) await attempt(`stop ${t.unit}`, () => ops.stop(plan.host, t.unit))
+  // A dedicated service switched to the new addons runs their code until it restarts on the old ones.
+  for (const t of plan.tenants.filter((t) => t.mode === 'dedicated' && (touched.includes(t) || switched.some((c) => c.service === t.slug)))) await attempt(`stop ${t.unit}`, () => ops.stop(plan.host, t.unit))
   if (packageChanged) {
     progress(`${plan.host}: reinstalling odoo ${plan.from}`)
     await attempt(`reinstall odoo ${plan.from}`, async () => {
       await ops.installPackage(plan.host, state.packages?.previous ?? (await ops.keepPackage(plan.host, plan.from)), plan.from)
       await ops.recordPackage(plan.host, series, plan.from)
+    })
+  }
+  // The code of the previous releases before the data they ran with is restored and the services start.
+  for (const change of switched) {
+    progress(`${plan.host}: the ${serviceLabel(change)} service switches back to ${setText(change.from)}`)
+    await attempt(`switch the ${serviceLabel(change)} service back to ${setText(change.from)}`, async () => {
+      await ops.switchAddons(plan.host, series, change, change.from)
+      state = await saveHost(env, id, plan.host, (h) => ({...h, addonsSwitched: {...h.addonsSwitched, [change.service]: false}}))
     })
   }
   for (const t of touched) {
@@ -347,5 +433,5 @@ async function rollbackHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: 
       suggestions: [`odoops release show ${id}`, ...plan.tenants.map((t) => `odoops tenant status ${t.slug}`)],
     })
   }
-  progress(`${plan.host}: rolled back to odoo ${plan.from}; every tenant healthy`)
+  progress(`${plan.host}: rolled back to odoo ${plan.from}${switched.length ? ` and the previous addon releases` : ''}; every tenant healthy`)
 }

@@ -1,14 +1,17 @@
-import {safetyBackupOver} from '../addons/deploy/upgrade.js'
+import {ensureReleasesOnHost} from '../addons/deploy/carry.js'
+import {appendUpgrades, safetyBackupOver} from '../addons/deploy/upgrade.js'
 import {ensureUnitActive, stopUnit} from '../remote/systemd.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
-import type {SharedServiceRecord} from '../state/records.js'
+import type {AddonSetEntry, AddonUpgradeRecord, SharedServiceRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 import type {TenantEnv} from '../tenants/context.js'
 import {connectFor} from '../tenants/create.js'
 import {checkTenantThroughNginx} from '../tenants/health.js'
 import {getTenant} from '../tenants/listing.js'
 import {installPackage, installedOdooPackage, keepPackage} from './package.js'
-import type {ReleaseTenantPlan} from './record.js'
+import {recordedAddonSet, switchServiceAddons} from './addons-ops.js'
+import {countTables, runSmokeChecks, type SmokeResult} from './smoke.js'
+import type {ReleaseAddonsChange, ReleaseTenantPlan} from './record.js'
 import {keptCounts, restoreTenantData, upgradeDatabase, waitForDatabaseLock, type TenantData, type UpgradeOutcome} from './tenant-ops.js'
 
 /**
@@ -32,10 +35,20 @@ export interface ReleaseOps {
   settle(host: string, tenant: ReleaseTenantPlan): Promise<void>
   /** The tenant's database and filestore replaced by the backup's (its service stopped). */
   restore(host: string, tenant: ReleaseTenantPlan, series: string, backup: string): Promise<void>
+  /** The template's `read` and `report` checks on the tenant's database (its service running the new code). */
+  smoke(host: string, tenant: ReleaseTenantPlan): Promise<SmokeResult[]>
   /** Health through nginx and a login with the stored password. */
   check(slug: string): Promise<{ok: boolean; detail: string}>
   /** The host's record says which build it runs. */
   recordPackage(host: string, series: string, version: string): Promise<void>
+  /** The addon releases the service's record says it runs (`shared`: the host's shared service of the series; else a dedicated tenant's slug). */
+  addonSet(host: string, series: string, service: string): Promise<AddonSetEntry[]>
+  /** Copies the set's releases the host lacks, from this machine's release tars. */
+  ensureAddonReleases(host: string, set: AddonSetEntry[]): Promise<void>
+  /** Writes the set's addons_path into the service's config and records the set on the service (the replaced one to its history). */
+  switchAddons(host: string, series: string, change: ReleaseAddonsChange, set: AddonSetEntry[]): Promise<void>
+  /** Notes on the tenant which addon modules a `-u` upgraded and its safety backup, as `addons deploy --upgrade` does (`addons rollback --restore` reads it). */
+  recordAddonsUpgrade(slug: string, records: AddonUpgradeRecord[]): Promise<void>
 }
 
 export interface ReleaseEnv extends TenantEnv {
@@ -46,6 +59,8 @@ export interface ReleaseEnv extends TenantEnv {
 
 /** How long a tenant may take to answer through nginx after its service started. */
 const HEALTH_WAIT_MS = 90_000
+/** Polled often: every second of the wait after a start is downtime. */
+const HEALTH_POLL_MS = 250
 
 export function tenantData(tenant: ReleaseTenantPlan, series: string): TenantData {
   return {database: tenant.database, config: tenant.config, role: tenant.role, dataDir: tenant.dataDir, series}
@@ -63,16 +78,21 @@ export function sshReleaseOps(env: ReleaseEnv): ReleaseOps {
     start: async (host, unit) => void (await ensureUnitActive(await connect(host), unit)),
     safetyBackup: (slug) => backup(slug),
     upgrade: async (host, tenant, series) => upgradeDatabase(await connect(host), tenantData(tenant, series), tenant.modules),
-    counts: async (host, tenant) => keptCounts(await connect(host), tenant.database),
+    counts: async (host, tenant) => keptCounts(await connect(host), tenant.database, countTables(tenant.checks)),
+    smoke: async (host, tenant) => runSmokeChecks(await connect(host), tenant.config, tenant.database, tenant.checks ?? []),
     settle: async (host, tenant) => waitForDatabaseLock(await connect(host), tenant.database),
     restore: async (host, tenant, series, id) => restoreTenantData(targetEnv, await connect(host), tenantData(tenant, series), id),
     async check(slug) {
       const tenant = await getTenant(env.store, slug)
       const password = await readSecret(env.store, env.box, secretIds.tenantAdminPassword(slug))
-      const report = await checkTenantThroughNginx(await connect(tenant.host), tenant, {password, waitMs: HEALTH_WAIT_MS, defaultPasswordCheck: false})
+      const report = await checkTenantThroughNginx(await connect(tenant.host), tenant, {password, waitMs: HEALTH_WAIT_MS, intervalMs: HEALTH_POLL_MS, defaultPasswordCheck: false})
       return {ok: report.ok, detail: report.detail}
     },
     recordPackage: (host, series, version) => updateSharedService(env.store, host, series, {odooPackage: version}),
+    addonSet: (host, series, service) => recordedAddonSet(env.store, host, series, service),
+    ensureAddonReleases: async (host, set) => void (await ensureReleasesOnHost(await connect(host), set, env.dataDir)),
+    switchAddons: async (host, _series, change, set) => switchServiceAddons(env, await connect(host), host, change, set),
+    recordAddonsUpgrade: (slug, records) => appendUpgrades(env.store, slug, records),
   }
 }
 

@@ -1,6 +1,8 @@
+import type {TemplateCheck} from '../templates/types.js'
+import type {SmokeResult} from './smoke.js'
 import {randomBytes} from 'node:crypto'
 import {ExitCode, OdoopsError} from '../errors.js'
-import type {ReleaseRecord} from '../state/records.js'
+import type {AddonSetEntry, ReleaseRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
 
 /**
@@ -22,22 +24,58 @@ export interface ReleaseTenantPlan {
   dataDir: string
   /** Recorded state when planned: a stopped tenant is upgraded but left stopped. */
   serving: boolean
-  /** `-u` list: `base` (a package update reloads every module) plus nothing else needed. */
+  /**
+   * `-u` list: with a package update `base` (it reloads every module) plus the changed modules;
+   * with an addons change alone, the changed modules only (empty: nothing to `-u`, the tenant's
+   * service is switched and restarted, its database untouched).
+   */
   modules: string[]
-  /** Installed modules whose version the new build changes: `{module: [from, to]}`. */
+  /** Installed modules whose version the new build or the new addon releases change: `{module: [from, to]}`. */
   changed: Record<string, [string, string]>
   /** From the tenant's last measured `-u` (rehearsal or rollout), when there is one. */
   estimatedDowntimeMs?: number
+  /** Of `changed`, the modules of the switched addon repositories, by repository (recorded on the tenant after its `-u`, for `addons rollback --restore`). */
+  addonsUpgrade?: {repo: string; modules: string[]}[]
+  /** The smoke checks of the template it was onboarded from (`checks:`), run after its update. */
+  checks?: TemplateCheck[]
+  template?: string
 }
+
+/**
+ * One Odoo service of a host whose addon releases the release switches (`release plan
+ * --addons`): the set it ran when planned and the set it runs after (the repositories named
+ * replaced by the releases asked for, in the same addons_path order).
+ */
+export interface ReleaseAddonsChange {
+  /** `shared` (the host's shared service of the series) or the dedicated tenant's slug. */
+  service: string
+  unit: string
+  config: string
+  from: AddonSetEntry[]
+  to: AddonSetEntry[]
+}
+
+/** The service of a tenant, as ReleaseAddonsChange names it. */
+export const serviceOf = (tenant: Pick<ReleaseTenantPlan, 'mode' | 'slug'>): string => (tenant.mode === 'shared' ? 'shared' : tenant.slug)
 
 export interface ReleaseHostPlan {
   host: string
-  /** Installed package version when planned, and the one the release installs. */
+  /** Installed package version when planned, and the one the release installs (equal: an addons change only). */
   from: string
   to: string
-  /** The shared unit of the series on this host (stopped once for all its tenants). */
+  /** The shared unit of the series on this host (stopped once for all its tenants), when the release touches the shared service. */
   sharedUnit?: string
   tenants: ReleaseTenantPlan[]
+  /** Services whose addon releases the release switches (before the `-u` of their databases). */
+  addons?: ReleaseAddonsChange[]
+}
+
+/** Whether the release installs another build on the host (otherwise it only switches addon releases). */
+export const packageChanges = (host: Pick<ReleaseHostPlan, 'from' | 'to'>): boolean => host.from !== host.to
+
+/** The addons change of the tenant's service on the host, when there is one. */
+export function addonsChangeOf(host: Pick<ReleaseHostPlan, 'addons'>, tenant: Pick<ReleaseTenantPlan, 'mode' | 'slug'>): ReleaseAddonsChange | undefined {
+  return host.addons?.find((change) => change.service === serviceOf(tenant))
 }
 
 export type TenantStepState = 'pending' | 'started' | 'done' | 'failed'
@@ -54,6 +92,8 @@ export interface ReleaseTenantProgress {
   /** Service stopped → healthy again (per tenant; shared tenants share one stop). */
   downtimeMs?: number
   check?: {ok: boolean; detail: string}
+  /** The template's smoke checks after the update (read, report; count is in `counts`). */
+  smoke?: SmokeResult[]
   restored?: boolean
   error?: string
 }
@@ -68,6 +108,11 @@ export interface ReleaseHostProgress {
   installMs?: number
   /** When the shared unit was stopped (ISO), for its tenants' downtime. */
   sharedStoppedAt?: string
+  /**
+   * Per service of `addons` (`shared` or a slug): true once its config may name the new
+   * releases (saved before the switch), false again once a rollback wrote the previous ones back.
+   */
+  addonsSwitched?: Record<string, boolean>
   tenants: Record<string, ReleaseTenantProgress>
   startedAt?: string
   finishedAt?: string
@@ -86,6 +131,8 @@ export interface ReleaseRehearsalTenant {
 export interface Release extends ReleaseRecord {
   series: string
   state: ReleaseState
+  /** The addon releases asked for (`release plan --addons <repo>@<release>`). */
+  addons?: AddonSetEntry[]
   hosts: ReleaseHostPlan[]
   rehearsal?: {at: string; on?: string; tenants: Record<string, ReleaseRehearsalTenant>}
   apply?: {startedAt: string; finishedAt?: string; canary?: number; includeFailed?: boolean; hosts: Record<string, ReleaseHostProgress>}

@@ -3,10 +3,11 @@ import type {BackupEntry} from '../backup/catalog.js'
 import {getHost} from '../hosts/lookup.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {connectFor} from '../tenants/create.js'
-import {installedOdooPackage, manifestVersions, stagePackage} from './package.js'
+import {ensureReleasesOnHost} from '../addons/deploy/carry.js'
+import {installedOdooPackage, stagePackage} from './package.js'
 import type {ReleaseEnv} from './ops.js'
 import {tenantData} from './ops.js'
-import {getRelease, releaseTenants, saveRelease, type Release, type ReleaseRehearsalTenant} from './record.js'
+import {addonsChangeOf, getRelease, packageChanges, releaseTenants, saveRelease, type Release, type ReleaseRehearsalTenant} from './record.js'
 import {rehearseOnCopy, type TenantData} from './tenant-ops.js'
 
 export interface RehearseOptions {
@@ -42,23 +43,35 @@ export async function rehearseRelease(env: ReleaseEnv, id: string, options: Rehe
   const results: Record<string, ReleaseRehearsalTenant> = {}
   for (const {host, tenant} of releaseTenants(release)) {
     const where = staging?.id ?? host.host
+    if (tenant.modules.length === 0) {
+      // An addons change that changes none of its installed modules: its service switches, its database is not -u'd.
+      progress(`${tenant.slug}: no installed module changes version: nothing to rehearse`)
+      continue
+    }
     const backup = await newestVerifiedBackup(env, tenant.slug)
     if (!backup) {
       results[tenant.slug] = {ok: false, host: where, error: `No verified backup of ${tenant.slug} to rehearse on: odoops backup run --tenant ${tenant.slug}, then odoops backup verify --latest ${tenant.slug}.`}
       progress(`${tenant.slug}: no verified backup to rehearse on`)
       continue
     }
-    progress(`${tenant.slug}: rehearsing odoo ${host.to} on a copy of ${backup.id} on ${where}`)
+    const change = addonsChangeOf(host, tenant)
+    const what = [...(packageChanges(host) ? [`odoo ${host.to}`] : []), ...(change ? [change.to.map((e) => `${e.repo}@${e.sha256.slice(0, 12)}`).join(', ')] : [])].join(' with ')
+    progress(`${tenant.slug}: rehearsing ${what} on a copy of ${backup.id} on ${where}`)
     try {
       const conn = await connectFor(env)(where)
-      await assertRunsSeriesBuild(conn, where, staging ? undefined : host.from)
-      // Per rehearsal host and build: hosts of one release may go to different builds.
-      const key = `${where} ${host.to}`
-      let tree = trees.get(key)
-      if (!tree) trees.set(key, (tree = await stagePackage(conn, host.to)))
+      const installed = await assertRunsSeriesBuild(conn, where, staging ? undefined : host.from)
+      // The release's build, unpacked: a new one, or the tenant's own on a staging host that runs another.
+      let tree: string | undefined
+      if (packageChanges(host) || installed !== host.to) {
+        tree = trees.get(`${where}:${host.to}`)
+        if (!tree) trees.set(`${where}:${host.to}`, (tree = await stagePackage(conn, host.to)))
+      }
+      // The copy's -u runs the new releases: on the host (or the staging host) before it.
+      if (change) await ensureReleasesOnHost(conn, change.to, env.dataDir)
       const data: TenantData = stagingService ? {database: tenant.database, config: stagingService.config, role: stagingService.role, dataDir: stagingService.dataDir, series: release.series} : tenantData(tenant, release.series)
-      const expected = await manifestVersions(conn, tree, release.series, Object.keys(tenant.changed))
-      const outcome = await rehearseOnCopy(env, conn, data, {backup: backup.id, tree, modules: tenant.modules, expected})
+      // The versions the plan read from the build's manifests and the releases' (as Odoo records them).
+      const expected = Object.fromEntries(Object.entries(tenant.changed).map(([module, [, to]]) => [module, to]))
+      const outcome = await rehearseOnCopy(env, conn, data, {backup: backup.id, ...(tree ? {tree} : {}), modules: tenant.modules, expected, ...(change ? {addons: change.to} : {}), ...(tenant.checks ? {checks: tenant.checks} : {})})
       results[tenant.slug] = {ok: outcome.ok, host: where, backup: backup.id, durationMs: outcome.durationMs, ...(outcome.error ? {error: outcome.error} : {})}
       progress(`${tenant.slug}: ${outcome.ok ? 'passed' : 'FAILED'} (-u ${(outcome.durationMs / 1000).toFixed(1)} s)${outcome.error ? `\n${outcome.error}` : ''}`)
     } catch (error) {
@@ -70,8 +83,9 @@ export async function rehearseRelease(env: ReleaseEnv, id: string, options: Rehe
 }
 
 /** A rehearsal host must have the series installed (its neutralize runs there). */
-async function assertRunsSeriesBuild(conn: SshConnection, host: string, expected: string | undefined): Promise<void> {
+async function assertRunsSeriesBuild(conn: SshConnection, host: string, expected: string | undefined): Promise<string> {
   const installed = await installedOdooPackage(conn)
   if (!installed) throw new OdoopsError('RELEASE_NO_PACKAGE', `No odoo package is installed on ${host}.`)
   if (expected && installed !== expected) throw new OdoopsError('RELEASE_HOST_CHANGED', `${host} runs odoo ${installed}, not ${expected} as planned: plan again.`)
+  return installed
 }

@@ -55,6 +55,9 @@ export interface TemplatePostStep {
   when?: string
 }
 
+/** A release's smoke check on a tenant: a model readable, a report rendered, a model's row count kept. */
+export type TemplateCheck = {read: string} | {report: string} | {count: string}
+
 export interface TemplateCompany {
   name?: string
   country?: string
@@ -67,6 +70,16 @@ export interface TemplateCompany {
   city?: string
   zip?: string
   languages?: string[]
+}
+
+export interface TemplateBranding {
+  name?: string
+  url?: string
+  supportUrl?: string
+  documentationUrl?: string
+  primaryColor?: string
+  logo?: string
+  favicon?: string
 }
 
 export interface Template {
@@ -82,12 +95,16 @@ export interface Template {
   addons?: string[]
   modules: string[]
   company?: TemplateCompany
+  /** The partner's brand on tenants made from it (docs/white-label.md); files relative to the template file. */
+  branding?: TemplateBranding
   settings?: TemplateSetting[]
   roles?: Record<string, TemplateRole>
   /** Reference to the users answer, e.g. "{{ answers.users }}". */
   users?: string
   questions: TemplateQuestion[]
   post_steps?: TemplatePostStep[]
+  /** Smoke checks a release runs after a tenant's update (src/lib/release/smoke.ts). */
+  checks?: TemplateCheck[]
 }
 
 /** One problem in a template: where (JSON path and line:column in the file) and what. */

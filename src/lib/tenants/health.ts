@@ -29,11 +29,11 @@ export interface NginxHealthReport {
 export async function checkTenantThroughNginx(
   conn: SshConnection,
   tenant: NginxCheckTarget,
-  options: {password?: string; waitMs?: number; /** Also try admin/admin, which must be refused (default true). */ defaultPasswordCheck?: boolean} = {},
+  options: {password?: string; waitMs?: number; /** Between tries while waiting (default 1 s). */ intervalMs?: number; /** Also try admin/admin, which must be refused (default true). */ defaultPasswordCheck?: boolean} = {},
 ): Promise<NginxHealthReport> {
   // Retried as a whole until `waitMs` has passed: right after a reload, nginx's old workers may
   // still answer new connections with the previous configuration for a moment.
-  return pollUntil(() => checkOnce(conn, tenant, options.password, {port: 443, tls: true}, options.defaultPasswordCheck ?? true), (report) => report.ok, {timeoutMs: options.waitMs ?? 0, intervalMs: 1000})
+  return pollUntil(() => checkOnce(conn, tenant, options.password, {port: 443, tls: true}, options.defaultPasswordCheck ?? true), (report) => report.ok, {timeoutMs: options.waitMs ?? 0, intervalMs: options.intervalMs ?? 1000})
 }
 
 /**

@@ -1,0 +1,43 @@
+/** @odoo-module **/
+// Part of odoops_branding. License LGPL-3 (see __manifest__.py).
+// The web client's title and user menu. The brand comes from the session info
+// (models/ir_http.py), read when the client starts, so a new brand needs no asset rebuild.
+import { registry } from "@web/core/registry";
+import { patch } from "@web/core/utils/patch";
+import { browser } from "@web/core/browser/browser";
+import { session } from "@web/session";
+import { WebClient } from "@web/webclient/webclient";
+
+const brand = session.odoops_branding || {};
+
+if (brand.name) {
+    // 17.0 sets the part "zopenerp" to "Odoo"; 18.0 and 19.0 fall back to "Odoo" without parts.
+    patch(WebClient.prototype, {
+        setup() {
+            super.setup(...arguments);
+            this.title.setParts({ zopenerp: brand.name });
+        },
+    });
+
+    const items = registry.category("user_menuitems");
+    // Odoo.com entries: Documentation (17.0, 18.0), Help/Support, My Odoo.com account.
+    for (const key of ["documentation", "support", "odoo_account"]) {
+        if (items.contains(key)) {
+            items.remove(key);
+        }
+    }
+    const link = (id, description, url, sequence) => () => ({
+        type: "item",
+        id,
+        description,
+        href: url,
+        callback: () => browser.open(url, "_blank"),
+        sequence,
+    });
+    if (brand.documentation_url) {
+        items.add("odoops_documentation", link("odoops_documentation", "Documentation", brand.documentation_url, 10));
+    }
+    if (brand.support_url) {
+        items.add("odoops_support", link("odoops_support", "Support", brand.support_url, 20));
+    }
+}

@@ -1,0 +1,140 @@
+import {expect} from 'chai'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {runCli} from '../helpers/cli.js'
+import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
+import {odooProbe, realSeries} from '../helpers/real-odoo.js'
+import {downSharedSandboxes, requireSandboxes, sshRun, type SandboxInfo} from '../helpers/sandbox.js'
+
+/**
+ * The @real tier for white-label (docs/white-label.md): odoops_branding on the REAL Odoo 17.0
+ * and 19.0 packages (the oldest and newest series; the templates it inherits are the same in
+ * 18.0), one shared tenant per series. What users see is read through nginx with the host's
+ * own Python, e-mails with Odoo's own code (odoo shell), never with odoops.
+ */
+const {present} = realSeries()
+/** ODOOPS_REAL_BRANDING_SERIES=18.0 (comma separated) runs other series by hand; CI runs 17.0 and 19.0. */
+const WANTED = (process.env.ODOOPS_REAL_BRANDING_SERIES ?? '17.0,19.0').split(',')
+const SERIES = present.filter((p) => WANTED.includes(p.series))
+
+// A 1×1 PNG.
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+
+/** GET https://<domain><path> through the host's nginx with SNI (as curl --resolve <domain>:443:127.0.0.1), the body. */
+async function httpsGet(sandbox: SandboxInfo, domain: string, path: string): Promise<{status: number; body: string}> {
+  const script = `
+import http.client, socket, ssl, sys, json
+domain, path = sys.argv[1], sys.argv[2]
+real = socket.create_connection
+socket.create_connection = lambda address, *a, **k: real(('127.0.0.1', address[1]), *a, **k)
+c = http.client.HTTPSConnection(domain, 443, context=ssl._create_unverified_context(), timeout=60)
+c.request('GET', path)
+r = c.getresponse()
+print(json.dumps({'status': r.status, 'body': r.read().decode('utf-8', 'replace')}))
+`
+  const result = await sshRun(sandbox, `python3 - '${domain}' '${path}'`, {input: script})
+  if (result.exitCode !== 0) throw new Error(`GET https://${domain}${path} failed: ${result.stderr.slice(-1000)}`)
+  return JSON.parse(result.stdout.trim()) as {status: number; body: string}
+}
+
+/**
+ * Posts a message to a new partner (Odoo renders the e-mail with mail.mail_notification_layout)
+ * and returns the queued mail.mail's body; nothing is sent (no mail server: the mail stays
+ * queued). 19.0 renders that layout's footer only when asked (email_notification_force_footer,
+ * mail_thread.py; 17.0 always does).
+ */
+const MAIL_SCRIPT = `
+partner = env['res.partner'].create({'name': 'Branding Check', 'email': 'branding-check@example.test'})
+partner.with_context(email_notification_force_footer=True).message_post(body='Hello', partner_ids=partner.ids, message_type='comment', subtype_xmlid='mail.mt_comment')
+env.cr.commit()
+mail = env['mail.mail'].sudo().search([('recipient_ids', 'in', partner.ids)], order='id desc', limit=1)
+print_json({'body': mail.body_html or ''})
+`
+
+for (const {series, dir} of SERIES) {
+  const major = series.split('.')[0]
+  describe(`real Odoo ${series}: white-label with odoops_branding @real @host`, function () {
+    const host = `rb${major}`
+    let a: PreparedHost
+    const tenant = {slug: `brand${major}`, domain: `brand-${major}.real.example.test`, database: '', config: ''}
+    const cli = (args: string[], timeoutMs = 600_000) => runCli([...args, '--json'], {env: a.env, timeoutMs})
+    const ok = (r: {code: number; stdout: string; stderr: string}) => expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0)
+    const work = mkdtempSync(join(tmpdir(), `odoops-brand-${major}-`))
+    const favicon = join(work, 'favicon.png')
+    writeFileSync(favicon, PNG)
+    const mainPid = async () => (await sshRun(a.sandbox, `systemctl show -p MainPID --value ${a.prepare.service.unit}`)).stdout.trim()
+
+    before(async function () {
+      this.timeout(PREPARED_HOST_TIMEOUT_MS + 600_000)
+      requireSandboxes(this)
+      a = await preparedHost(host, {real: {series, dir}, store: `brand${major}`})
+      const created = await cli(['tenant', 'create', tenant.slug, '--host', a.host, '--mode', 'shared', '--domain', tenant.domain, '--modules', 'mail', '--country', 'BE', '--credentials-file', join(work, 'credentials.txt')], 900_000)
+      ok(created)
+      tenant.database = created.json.tenant.database
+      tenant.config = created.json.tenant.service.config
+    })
+
+    after(async function () {
+      this.timeout(180_000)
+      await downSharedSandboxes([host])
+    })
+
+    it('branding check lists every place Odoo shows on an unbranded tenant (exit 1)', async function () {
+      this.timeout(300_000)
+      await odooProbe(a.sandbox, tenant.config, tenant.database, MAIL_SCRIPT)
+      const check = await cli(['branding', 'check', tenant.slug])
+      expect(check.code, check.stdout + check.stderr).to.equal(1)
+      const where = (check.json.places as {where: string}[]).map((p) => p.where.split(' ')[0])
+      // No database manager link: odoops' services run with list_db = False, so Odoo hides it already.
+      expect(where).to.have.members(['login:title', 'login:favicon', 'login:powered-by', 'webclient', 'webclient:session-info', 'webclient:support-url', 'mail:powered-by'])
+      expect(check.json.slug).to.equal(tenant.slug)
+    })
+
+    it('tenant brand installs odoops_branding: login page, favicon and e-mail footer carry the partner, branding check finds nothing', async function () {
+      this.timeout(900_000)
+      const branded = await cli(['tenant', 'brand', tenant.slug, '--name', 'Acme IT', '--url', 'https://acme-it.example', '--support-url', 'https://acme-it.example/support', '--favicon', favicon, '--logo', favicon, '--primary-color', '#1a73e8'], 900_000)
+      ok(branded)
+      expect(branded.json).to.include({tenant: tenant.slug, deployed: true, installed: true})
+      const login = await httpsGet(a.sandbox, tenant.domain, '/web/login')
+      expect(login.status).to.equal(200)
+      expect(login.body).to.match(/<title>Acme IT<\/title>/)
+      expect(login.body).to.include(`href="data:image/png;base64,${PNG.toString('base64')}"`)
+      expect(login.body).to.match(/Powered by <span>Acme IT<\/span>/)
+      expect(login.body).not.to.match(/Powered by\s*<span>Odoo/)
+      expect(login.body).not.to.include('/web/database/manager')
+      // The module and the brand as Odoo itself has them.
+      const state = await odooProbe(a.sandbox, tenant.config, tenant.database, `
+m = env['ir.module.module'].search([('name', '=', 'odoops_branding')])
+import base64
+logo = env.ref('base.main_company').logo
+print_json({'state': m.state, 'license': m.license, 'name': env['ir.config_parameter'].get_param('odoops_branding.name'), 'logo': logo.decode() if isinstance(logo, bytes) else logo})`)
+      expect(state).to.deep.equal({state: 'installed', license: 'LGPL-3', name: 'Acme IT', logo: PNG.toString('base64')})
+      const mail = await odooProbe<{body: string}>(a.sandbox, tenant.config, tenant.database, MAIL_SCRIPT)
+      expect(mail.body).to.match(/Powered by\s*<a[^>]*href="https:\/\/acme-it\.example"[^>]*>Acme IT<\/a>/)
+      expect(mail.body).not.to.match(/Powered by\s*<a[^>]*>\s*Odoo/)
+      const check = await cli(['branding', 'check', tenant.slug])
+      ok(check)
+      expect(check.json.places).to.deep.equal([])
+      expect(check.json.checked).to.deep.equal(['login', 'webclient', 'webclient:session-info', 'mail'])
+      // The web client's JavaScript: odoops_branding's module is in the backend bundle Odoo builds.
+      const bundle = await odooProbe<{module: boolean; size: number}>(a.sandbox, tenant.config, tenant.database, `
+b = env['ir.qweb']._get_asset_bundle('web.assets_backend', css=False, js=True)
+raw = b.js().raw.decode('utf-8')
+print_json({'module': '@odoops_branding/js/branding' in raw, 'size': len(raw)})`)
+      expect(bundle.module, JSON.stringify(bundle)).to.equal(true)
+    })
+
+    it('tenant brand --name other takes effect at the next page without restarting the shared service', async function () {
+      this.timeout(300_000)
+      const before = await mainPid()
+      const changed = await cli(['tenant', 'brand', tenant.slug, '--name', 'Other Partner'])
+      ok(changed)
+      expect(changed.json).to.include({deployed: false, installed: false})
+      const login = await httpsGet(a.sandbox, tenant.domain, '/web/login')
+      expect(login.body).to.match(/<title>Other Partner<\/title>/)
+      expect(login.body).to.match(/Powered by <span>Other Partner<\/span>/)
+      expect(await mainPid()).to.equal(before)
+    })
+  })
+}
