@@ -77,6 +77,20 @@ describe('nginx vhost', () => {
     expect(text).to.include('proxy_read_timeout 720s;')
   })
 
+  it('answers ACME HTTP-01 challenges on port 80 from the webroot before redirecting to https', () => {
+    const text = renderVhost(spec)
+    const port80 = text.slice(text.indexOf('listen 80;'), text.indexOf('listen 443 ssl;'))
+    const challenge = port80.indexOf('location ^~ /.well-known/acme-challenge/ {\n    root /var/lib/odoops/acme-webroot;')
+    expect(challenge).to.be.greaterThan(0)
+    expect(challenge).to.be.lessThan(port80.indexOf('return 301'))
+    expect(text.slice(text.indexOf('listen 443 ssl;'))).to.not.include('acme-challenge')
+  })
+
+  it('serves the aliases on both ports', () => {
+    const text = renderVhost({...spec, aliases: ['www.acme.example.com']})
+    expect(text.match(/server_name acme\.example\.com www\.acme\.example\.com;/g)).to.have.length(2)
+  })
+
   it('uses /longpolling before 16.0', () => {
     expect(renderVhost({...spec, series: '15.0'})).to.include('location /longpolling {').and.not.include('/websocket')
   })

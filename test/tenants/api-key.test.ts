@@ -128,8 +128,8 @@ env = Env()
 
   it('sits after admin-password in creation plans, and once the data and service are there in restore plans', () => {
     const names = (steps: {name: string}[]) => steps.map((s) => s.name)
-    expect(names(createSteps('dedicated'))).to.deep.equal(['role', 'directories', 'addons', 'config', 'unit', 'database', 'service', 'admin-password', 'api-key', 'company', 'tls', 'vhost', 'health'])
-    expect(names(createSteps('shared'))).to.deep.equal(['addons', 'database', 'admin-password', 'api-key', 'company', 'db-list', 'tls', 'vhost', 'health'])
+    expect(names(createSteps('dedicated'))).to.deep.equal(['role', 'directories', 'addons', 'config', 'unit', 'database', 'service', 'admin-password', 'api-key', 'company', 'tls', 'vhost', 'health', 'acme'])
+    expect(names(createSteps('shared'))).to.deep.equal(['addons', 'database', 'admin-password', 'api-key', 'company', 'db-list', 'tls', 'vhost', 'health', 'acme'])
     expect(names(restoreSteps('dedicated'))).to.deep.equal(['role', 'directories', 'config', 'unit', 'restore-database', 'restore-filestore', 'restore-identity', 'service', 'api-key', 'tls', 'vhost', 'health'])
     expect(names(restoreSteps('shared'))).to.deep.equal(['restore-database', 'restore-filestore', 'restore-identity', 'api-key', 'db-list', 'tls', 'vhost', 'health'])
   })

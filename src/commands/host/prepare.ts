@@ -21,10 +21,14 @@ export default class HostPrepare extends OdoopsCommand<PrepareResult> {
     'apt-source': Flags.string({description: 'apt source line for the odoo package (default: deb [signed-by=…] https://nightly.odoo.com/<series>/nightly/deb/ ./)'}),
     'apt-key': Flags.string({description: "file with the repository's OpenPGP key (armored or binary), installed at the source's signed-by path"}),
     'with-wkhtmltopdf': Flags.boolean({description: "also install wkhtmltopdf (Odoo's PDF reports)"}),
+    'acme-email': Flags.string({description: "set up ACME certificates: install certbot and register an account with this email (the CA's expiry notices); tenants then default to --tls acme"}),
+    'acme-server': Flags.string({description: 'ACME directory: production (Let\'s Encrypt, default), staging, or an https:// directory URL', dependsOn: ['acme-email']}),
+    'acme-ca-bundle': Flags.string({description: "PEM file of the CA the ACME server's TLS certificate chains to (a private or test CA); installed on the host for certbot", dependsOn: ['acme-email']}),
   }
   static override examples = [
     '<%= config.bin %> <%= command.id %> web1 --odoo 17.0',
     '<%= config.bin %> <%= command.id %> web1 --odoo 17.0 --with-wkhtmltopdf --json',
+    '<%= config.bin %> <%= command.id %> web1 --odoo 17.0 --acme-email ops@example.com',
     '<%= config.bin %> <%= command.id %> sbx-1 --odoo 17.0 --apt-source "deb [trusted=yes] file:/srv/odoops-fixture-apt ./"   # the fixture Odoo in a sandbox',
   ]
 
@@ -39,6 +43,14 @@ export default class HostPrepare extends OdoopsCommand<PrepareResult> {
         throw usageError('APT_KEY_UNREADABLE', `Cannot read --apt-key ${flags['apt-key']}: ${messageOf(error)}.`, ['Pass the path of the key file.'])
       }
     }
+    let caBundle: string | undefined
+    if (flags['acme-ca-bundle']) {
+      try {
+        caBundle = readFileSync(flags['acme-ca-bundle'], 'utf8')
+      } catch (error) {
+        throw usageError('ACME_CA_BUNDLE_UNREADABLE', `Cannot read --acme-ca-bundle ${flags['acme-ca-bundle']}: ${messageOf(error)}.`, ['Pass the path of a PEM file.'])
+      }
+    }
     const store = await this.state()
     const box = await this.secretBox()
     const progress = stepProgress(this.ui)
@@ -51,6 +63,7 @@ export default class HostPrepare extends OdoopsCommand<PrepareResult> {
         aptSource: flags['apt-source'],
         aptKey,
         withWkhtmltopdf: flags['with-wkhtmltopdf'],
+        ...(flags['acme-email'] ? {acme: {email: flags['acme-email'], server: flags['acme-server'], caBundle}} : {}),
         signal: this.abort.signal,
         onStep: (step, done) => {
           if (!done) progress.started?.(step)
@@ -61,6 +74,7 @@ export default class HostPrepare extends OdoopsCommand<PrepareResult> {
       this.renderSteps(result.steps)
       this.ui.log('')
       const s = result.service
+      if (result.acme) this.ui.log(`ACME: account ${result.acme.email} at ${result.acme.server}; certbot.timer renews, nginx reloads after each renewal.`)
       this.ui.log(`${result.host}: Odoo ${result.odooVersion}, shared service ${s.unit} on 127.0.0.1:${s.httpPort} (gevent ${s.geventPort}); ${result.changed === 0 ? 'nothing changed' : `${result.changed} step${result.changed === 1 ? '' : 's'} changed`}.`)
       return result
     } catch (error) {

@@ -14,6 +14,7 @@ export default class HostShow extends OdoopsCommand<HostRecord> {
     this.ui.log(`${host.id}: ${host.user}@${host.address}:${host.port}${host.jump ? ` via ${host.jump}` : ''}`)
     this.ui.log(`Host key: ${host.hostKey ?? '(none)'}`)
     if (host.identityFile) this.ui.log(`Identity: ${host.identityFile}`)
+    if (host.acme) this.ui.log(`ACME: ${host.acme.email} at ${host.acme.server}${host.acme.caBundle ? ' (with a CA bundle)' : ''}; tenants default to --tls acme`)
     if (host.facts) this.ui.log(`Facts (checked ${(host.facts.checkedAt as string | undefined) ?? '?'}):\n${JSON.stringify(host.facts, null, 2)}`)
     else this.ui.log(`Not checked yet: odoops host check ${host.id}`)
     return host

@@ -12,6 +12,7 @@ import {isSecretName, registerSecret} from '../../lib/secrets/redact.js'
 import {listTemplates, loadTemplate, type Template} from '../../lib/templates/index.js'
 import {mergeAddonRepos, parseAddonRepos} from '../../lib/tenants/addons.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
+import {acmeResolverOf, acmeWarning} from '../../lib/tenants/acme.js'
 
 export interface OnboardOutput {
   run: string
@@ -105,6 +106,7 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
       dataDir: this.dirs.dataDir,
       defaultBackupTarget: this.settings.get<string>('backup.defaultTarget'),
       brandDefaults: brandFromSettings((key) => this.settings.get<string>(key)),
+      ...acmeResolverOf(this.settings),
     }
     let result: OnboardResult
     if (flags.resume) {
@@ -158,6 +160,8 @@ Runs a recorded plan: place (the given host, or the prepared host with the most 
     this.auditContext = {tenant: tenant.id, host: tenant.host, details: {run: run.id, template: run.template, existing: result.existing, resumed: result.resumed}}
     const logins = [...(result.credentials.admin ? [{login: 'admin', password: result.credentials.admin}] : []), ...result.credentials.users]
     const ui = this.ui
+    // A host with an ACME account gives the tenant an ACME certificate; a failed attempt is a warning, as in tenant create.
+    if (!result.existing && tenant.acme?.status === 'failed') this.warn(acmeWarning(tenant.id, tenant.acme))
     if (result.existing) {
       ui.log(`${run.customerName} (${tenant.id}) was already onboarded by run ${run.id}: ${result.url} (${tenant.state} on ${tenant.host}). Nothing was created.`)
     } else {

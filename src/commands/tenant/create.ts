@@ -9,6 +9,7 @@ import type {StepRecord} from '../../lib/steps/runner.js'
 import {createTenant, normalizeCreateInput, resumeTenantCreate, type TenantCreateResult} from '../../lib/tenants/index.js'
 import {parseAddonRepos} from '../../lib/tenants/addons.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
+import {acmeResolverOf, acmeWarning} from '../../lib/tenants/acme.js'
 
 export interface TenantCreateOutput {
   tenant: TenantView
@@ -31,6 +32,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     host: Flags.string({description: 'prepared host to create it on'}),
     mode: Flags.string({description: 'shared: a database on the host\'s shared service; dedicated: its own service, role and ports', options: ['shared', 'dedicated'], default: 'shared'}),
     domain: Flags.string({description: 'the fully qualified domain users will reach it on'}),
+    alias: Flags.string({description: 'another name the tenant answers on (repeatable); on the same ACME certificate', multiple: true}),
     odoo: Flags.string({description: 'Odoo series (default: the only one prepared on the host)'}),
     modules: Flags.string({description: 'modules to install, comma separated (e.g. crm,sale_management); may name modules of --addons'}),
     addons: Flags.string({description: 'addon repositories it runs, comma separated, in addons_path order (odoops addons repo list); shared: added to the shared service\'s set'}),
@@ -39,7 +41,8 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     country: Flags.string({description: 'company country, ISO code, e.g. BE'}),
     plan: Flags.string({description: 'billing plan id'}),
     size: Flags.string({description: 'dedicated only: workers and memory limits', options: Object.keys(SIZES), default: 'small'}),
-    'tls-cert': Flags.string({description: 'PEM certificate (chain) for the domain; default: a self-signed one'}),
+    tls: Flags.string({description: "acme: a certificate from the host's ACME account (default when it has one; a failed check leaves the tenant on self-signed with a warning); self-signed: openssl on the host", options: ['acme', 'self-signed']}),
+    'tls-cert': Flags.string({description: 'PEM certificate (chain) for the domain; default: ACME when the host has an account, else a self-signed one'}),
     'tls-key': Flags.string({description: 'PEM private key of --tls-cert'}),
     'credentials-file': Flags.string({description: 'write the admin login to this file (mode 0600) instead of showing it once'}),
     resume: Flags.boolean({description: 'continue the failed or interrupted creation of <slug> from its failed step'}),
@@ -48,6 +51,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
     '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --modules crm,sale_management --customer "Acme Trading"',
     '<%= config.bin %> <%= command.id %> bigco --host web1 --mode dedicated --size medium --domain erp.bigco.example --credentials-file bigco.txt',
     '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --addons server-tools,acme-addons --modules sale_management,acme_branding',
+    '<%= config.bin %> <%= command.id %> acme --host web1 --domain acme.erp.example.com --tls acme --alias www.acme.example.com',
     '<%= config.bin %> <%= command.id %> acme --resume',
   ]
 
@@ -60,7 +64,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
       throw usageError('CREDENTIALS_FILE_REQUIRED', 'With --json the admin password is not printed: say where to write it.', ['Add --credentials-file <path> (written with mode 0600).'])
     }
     const store = await this.state()
-    const env = {store, box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui), dataDir: this.dirs.dataDir}
+    const env = {store, box: await this.secretBox(), signal: this.abort.signal, observer: stepProgress(this.ui), dataDir: this.dirs.dataDir, ...acmeResolverOf(this.settings)}
     let result: TenantCreateResult
     if (flags.resume) {
       // A restored tenant (backup restore, tenant move) resumes from the same backup.
@@ -76,6 +80,7 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
         host: flags.host,
         mode: flags.mode,
         domain: flags.domain,
+        aliases: flags.alias,
         series: flags.odoo,
         modules: flags.modules,
         addons: flags.addons,
@@ -86,10 +91,12 @@ export default class TenantCreate extends OdoopsCommand<TenantCreateOutput> {
         size: flags.size,
         tlsCert: flags['tls-cert'],
         tlsKey: flags['tls-key'],
+        tlsMode: flags.tls,
       })
       result = await createTenant(env, input)
     }
     this.auditContext = {tenant: result.tenant.id, host: result.tenant.host, details: {mode: result.tenant.mode, domain: result.tenant.domain, resumed: result.resumed}}
+    if (result.tenant.acme?.status === 'failed') this.warn(acmeWarning(result.tenant.id, result.tenant.acme))
     this.ui.log(`Tenant ${result.tenant.id} is active: ${result.url} (${result.tenant.mode} on ${result.tenant.host}, Odoo ${result.tenant.series}).`)
     const adminLogin = await deliverAdminLogin(
       this.ui,

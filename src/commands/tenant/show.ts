@@ -21,7 +21,7 @@ export default class TenantShow extends OdoopsCommand<TenantShowOutput> {
       ['Host', t.host],
       ['Mode', t.mode + (t.service?.size ? ` (${t.service.size})` : '')],
       ['Odoo', t.series],
-      ['Domain', t.domain],
+      ['Domain', t.aliases?.length ? `${t.domain} (aliases: ${t.aliases.join(', ')})` : t.domain],
       ['Database', t.database],
       ['Customer', t.customer ?? ''],
       ['Plan', t.plan ?? ''],
@@ -39,7 +39,8 @@ export default class TenantShow extends OdoopsCommand<TenantShowOutput> {
         ['DB role', t.service.role],
       )
     }
-    if (t.tls) facts.push(['TLS', `${t.tls.certificate}${t.tls.selfSigned ? ' (self-signed)' : ''}`])
+    if (t.tls) facts.push(['TLS', `${t.tls.certificate}${t.tls.selfSigned ? ' (self-signed)' : ''}${t.tls.acme ? ' (ACME)' : ''}`])
+    if (t.acme) facts.push(['ACME', `${t.acme.status}${t.acme.failedCheck ? ` (check failed: ${t.acme.failedCheck}): ${t.acme.error ?? ''}` : ''}${t.acme.notAfter ? `, valid until ${t.acme.notAfter}` : ''}`])
     facts.push(['Created', t.createdAt ?? ''], ['Updated', t.updatedAt ?? ''])
     this.ui.table(
       facts.filter(([, v]) => v !== ''),

@@ -228,6 +228,7 @@ async function startMove(env: RestoreEnv, tenant: TenantRecord, host: HostRecord
     host: host.id,
     mode,
     domain: tenant.domain,
+    ...(tenant.aliases?.length ? {aliases: tenant.aliases} : {}),
     series: tenant.series,
     database,
     state: 'creating',
@@ -322,7 +323,7 @@ export function sameHostCopySteps(mode: TenantRecord['mode']): Step<TenantStepCo
 function siteOf(placement: TenantRecord): string {
   const svc = serviceOf(placement)
   if (!placement.tls) throw new Error(`no TLS certificate recorded for ${placement.id}`)
-  return renderVhost({slug: placement.id, domain: placement.domain, series: placement.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: placement.tls.certificate, certificateKey: placement.tls.key})
+  return renderVhost({slug: placement.id, domain: placement.domain, ...(placement.aliases?.length ? {aliases: placement.aliases} : {}), series: placement.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: placement.tls.certificate, certificateKey: placement.tls.key})
 }
 
 /** Points the domain's vhost at a placement's service: write, `nginx -t` (rolled back when refused), reload. */
@@ -414,6 +415,8 @@ async function switchToCopy(env: RestoreEnv, tenant: TenantRecord, draft: Tenant
     database: draft.database,
     service: draft.service,
     tls: draft.tls,
+    // Another host: its ACME certificate stays behind (retired with the old copy); the new host's is asked for with tenant tls --retry.
+    ...(current.acme && draft.host !== old.host ? {acme: {certName: current.acme.certName, domains: current.acme.domains, status: 'pending' as const}} : {}),
     ...(draft.adminLogin ? {adminLogin: draft.adminLogin} : {}),
     // A shared copy runs its service's addons; a dedicated one its own set, history starting anew there.
     addons: draft.mode === 'dedicated' ? draft.addons : undefined,

@@ -22,6 +22,17 @@ export interface ConfigKey {
   example?: string
 }
 
+/** A DNS server as `acme.resolver` takes it (src/lib/tenants/acme.ts parseResolver). */
+function resolverProblem(text: string): string | undefined {
+  const bracketed = /^\[([0-9A-Fa-f:.]+)\](?::(\d{1,5}))?$/.exec(text)
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text)
+  const v6 = /^[0-9A-Fa-f:.]+$/.test(text) && text.includes('::') ? [text, text, undefined] : null
+  const match = bracketed ?? v4 ?? v6
+  if (!match) return 'must be an IP address, ip:port or [ipv6]:port'
+  const port = match[2] === undefined ? 53 : Number(match[2])
+  return port >= 1 && port <= 65_535 ? undefined : 'port must be 1 to 65535'
+}
+
 const positive = (value: unknown) => (typeof value === 'number' && value > 0 ? undefined : 'must be a positive whole number')
 
 export const CONFIG_KEYS: Record<string, ConfigKey> = {
@@ -29,6 +40,7 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'ssh.connectTimeout': {type: 'integer', default: 15, check: positive, description: 'Seconds to wait for an SSH connection and handshake'},
   'ssh.commandTimeout': {type: 'integer', default: 3600, check: positive, description: 'Seconds a remote command may run before it is stopped'},
   'ssh.maxSessions': {type: 'integer', default: 8, check: (v) => (typeof v === 'number' && v >= 1 && v <= 9 ? undefined : 'must be 1 to 9 (below OpenSSH MaxSessions 10)'), description: 'Concurrent channels per host over one connection'},
+  'acme.resolver': {type: 'string', check: (v) => resolverProblem(String(v)), example: '192.0.2.53:53', description: 'DNS server (ip, ip:port or [ipv6]:port) the ACME checks of tenant create and tenant tls ask, here and on the host (dig); default: the system resolvers'},
   'backup.defaultTarget': {type: 'string', description: 'Backup target used when --target is not given'},
   'backup.retention': {type: 'string', default: '7/4/12', check: (v) => (typeof v === 'string' && /^\d{1,4}\/\d{1,4}\/\d{1,4}$/.test(v) ? undefined : 'must be daily/weekly/monthly counts such as 7/4/12'), description: 'Backups kept by `backup prune`: newest of each of the last N days / ISO weeks / months (daily/weekly/monthly)'},
   'backup.retentionByPlan': {type: 'list', default: [], check: (v) => (Array.isArray(v) && v.every((i) => /^[^=\s]+=\d{1,4}\/\d{1,4}\/\d{1,4}$/.test(String(i))) ? undefined : 'must be <plan>=daily/weekly/monthly items such as premium=30/12/24'), description: 'Retention per tenant plan tier, overriding backup.retention (e.g. premium=30/12/24,basic=7/4/6)'},

@@ -1,3 +1,4 @@
+import {X509Certificate} from 'node:crypto'
 import {ExitCode, OdoopsError, messageOf, usageError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import {getHost} from '../hosts/lookup.js'
@@ -13,7 +14,8 @@ import type {SecretBox} from '../secrets/secret-box.js'
 import {ensureSecret, secretIds} from '../secrets/vault.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command, shell} from '../ssh/quote.js'
-import type {HostRecord, SharedServiceRecord} from '../state/records.js'
+import type {HostAcmeRecord, HostRecord, SharedServiceRecord} from '../state/records.js'
+import {ACME_WEBROOT, ensureAcmeSetup, resolveAcmeServer, validateAcmeEmail} from '../remote/acme.js'
 import type {StateStore} from '../state/store.js'
 import {sharedNames} from './service-names.js'
 import {CONNECTION_UPGRADE_MAP, DEFAULT_SERVER_FILE, DEFAULT_TLS_SERVER, supportsRejectHandshake} from './vhost.js'
@@ -44,6 +46,8 @@ export interface PrepareOptions {
   onStep?: (step: {name: string; title: string}, result?: PrepareStepResult) => void
   /** Fetches the default repository key when it is not installed (tests replace it). */
   fetchKey?: (url: string) => Promise<Buffer>
+  /** `--acme-email`: certbot and an ACME account on the host (docs/tls.md). */
+  acme?: {email: string; /** Directory URL, `production` or `staging` (default production). */ server?: string; /** PEM the ACME server's TLS certificate chains to (a private or test CA). */ caBundle?: string}
 }
 
 export interface PrepareStepResult {
@@ -63,6 +67,8 @@ export interface PrepareResult {
   service: SharedServiceRecord
   /** Number of steps that changed something (0 on a re-run). */
   changed: number
+  /** The host's ACME account, when it has one (set up by this or an earlier run with --acme-email). */
+  acme?: HostAcmeRecord
 }
 
 export const ODOO_KEY_URL = 'https://nightly.odoo.com/odoo.key'
@@ -123,6 +129,8 @@ interface PrepareContext {
   /** The installed package's Debian version (dpkg), what `release` compares builds by. */
   odooPackage?: string
   dbPassword?: string
+  /** --acme-email and its server, validated in the preflight. */
+  acme?: {email: string; server: string; caBundle?: string}
   ports?: {httpPort: number; geventPort: number}
   configChanged?: boolean
 }
@@ -296,6 +304,18 @@ function steps(options: PrepareOptions): PrepareStep[] {
         return {change, detail: files.map((f) => `/etc/nginx/conf.d/${f}`).join(', ')}
       },
     },
+    ...(options.acme
+      ? [
+          {
+            name: 'acme',
+            title: 'certbot, ACME account, webroot, renewal hook and timer',
+            async run(ctx: PrepareContext) {
+              const {change, details} = await ensureAcmeSetup(ctx.conn, ctx.acme!)
+              return {change, detail: [`webroot ${ACME_WEBROOT}`, ...details].join(', ')}
+            },
+          },
+        ]
+      : []),
   ]
 }
 
@@ -329,6 +349,7 @@ async function sharedPorts(store: StateStore, ctx: PrepareContext): Promise<{htt
  */
 async function preflight(options: PrepareOptions): Promise<PrepareContext> {
   const series = validateSeries(options.series)
+  const acme = options.acme ? {email: validateAcmeEmail(options.acme.email), server: resolveAcmeServer(options.acme.server), ...(options.acme.caBundle ? {caBundle: checkCaBundle(options.acme.caBundle)} : {})} : undefined
   const aptSource = (options.aptSource ?? defaultAptSource(series)).trim()
   const source = parseAptSourceLine(aptSource)
   const signedBy = source.options['signed-by']
@@ -387,6 +408,7 @@ async function preflight(options: PrepareOptions): Promise<PrepareContext> {
     host,
     series,
     names,
+    ...(acme ? {acme} : {}),
     aptSource,
     keyring,
     packages: ['postgresql', 'nginx', 'openssl', 'ca-certificates', 'zstd', ...(options.withWkhtmltopdf ? ['wkhtmltopdf'] : [])],
@@ -429,7 +451,35 @@ export async function prepareHost(options: PrepareOptions): Promise<PrepareResul
   }
 
   const service = await recordService(options.store, ctx)
-  return {host: ctx.host.id, series: ctx.series, odooVersion: ctx.odooVersion!, steps: results, service, changed: results.filter((r) => r.change === 'changed').length}
+  const acme = ctx.acme ? await recordAcme(options.store, ctx) : ctx.host.acme
+  return {host: ctx.host.id, series: ctx.series, odooVersion: ctx.odooVersion!, steps: results, service, changed: results.filter((r) => r.change === 'changed').length, ...(acme ? {acme} : {})}
+}
+
+/** A CA bundle must hold at least one PEM certificate (it is sent to the host as it is). */
+function checkCaBundle(pem: string): string {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block)
+    } catch (error) {
+      throw usageError('ACME_CA_BUNDLE_INVALID', `--acme-ca-bundle holds a certificate that cannot be read: ${messageOf(error)}.`, ['Pass a PEM file of the CA certificate(s) the ACME server\'s TLS certificate chains to.'])
+    }
+  }
+  if (blocks.length === 0) throw usageError('ACME_CA_BUNDLE_INVALID', '--acme-ca-bundle holds no PEM certificate.', ['Pass a PEM file (-----BEGIN CERTIFICATE-----) of the ACME server\'s CA.'])
+  return blocks.join('\n') + '\n'
+}
+
+/** host.acme = the account as set up (the first registeredAt kept while email and server stay). */
+async function recordAcme(store: StateStore, ctx: PrepareContext): Promise<HostAcmeRecord> {
+  let saved: HostAcmeRecord | undefined
+  const acme = ctx.acme!
+  await store.hosts.update(ctx.host.id, (current) => {
+    const previous = current.acme
+    const same = previous?.email === acme.email && previous.server === acme.server
+    saved = {email: acme.email, server: acme.server, caBundle: acme.caBundle !== undefined, webroot: ACME_WEBROOT, registeredAt: same ? previous.registeredAt : new Date().toISOString()}
+    return {...current, acme: saved}
+  })
+  return saved!
 }
 
 /** host.services[series] = the service as prepared (databases and the first preparedAt kept). */

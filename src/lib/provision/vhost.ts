@@ -1,15 +1,19 @@
 import {odooMajor} from '../series/odoo-series.js'
+import {ACME_WEBROOT} from '../remote/acme.js'
 
 /**
  * An nginx server block per tenant domain, following Odoo's deployment guide
  * (odoo/documentation administration/on_premise/deploy.rst, see ODOO-FACTS.md):
  * upstreams for the HTTP and gevent ports, the websocket route (`/longpolling` before
  * 16.0) with Upgrade headers, forwarded headers for proxy_mode, 720 s timeouts, HTTP
- * redirected to HTTPS and the database manager blocked at the proxy.
+ * redirected to HTTPS and the database manager blocked at the proxy. Port 80 answers ACME
+ * HTTP-01 challenges from the host's webroot before anything is redirected (docs/tls.md).
  */
 export interface VhostSpec {
   slug: string
   domain: string
+  /** More server names (the tenant's aliases). */
+  aliases?: string[]
   series: string
   httpPort: number
   geventPort: number
@@ -24,6 +28,7 @@ export function vhostFileName(slug: string): string {
 export function renderVhost(spec: VhostSpec): string {
   const upstream = `odoops_${spec.slug.replace(/-/g, '_')}`
   const realtime = odooMajor(spec.series) >= 16 ? '/websocket' : '/longpolling'
+  const names = [spec.domain, ...(spec.aliases ?? [])].join(' ')
   return `# Managed by odoops for tenant ${spec.slug}: changes here are overwritten.
 upstream ${upstream} {
   server 127.0.0.1:${spec.httpPort};
@@ -35,7 +40,12 @@ upstream ${upstream}_realtime {
 server {
   listen 80;
   listen [::]:80;
-  server_name ${spec.domain};
+  server_name ${names};
+  # ACME HTTP-01 challenges (certbot --webroot) are answered here, never redirected.
+  location ^~ /.well-known/acme-challenge/ {
+    root ${ACME_WEBROOT};
+    default_type text/plain;
+  }
   location / {
     return 301 https://$host$request_uri;
   }
@@ -44,7 +54,7 @@ server {
 server {
   listen 443 ssl;
   listen [::]:443 ssl;
-  server_name ${spec.domain};
+  server_name ${names};
 
   ssl_certificate ${spec.certificate};
   ssl_certificate_key ${spec.certificateKey};

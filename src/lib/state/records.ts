@@ -23,6 +23,19 @@ export interface HostRecord extends BaseRecord {
   /** Shared Odoo services set up by `host prepare`, by series ("17.0"). */
   services?: Record<string, SharedServiceRecord>
   tags?: string[]
+  /** The host's ACME account (`host prepare --acme-email`): certbot registered with it, tenants default to `--tls acme`. */
+  acme?: HostAcmeRecord
+}
+
+/** What `host prepare --acme-email` set up on a host (docs/tls.md). */
+export interface HostAcmeRecord {
+  email: string
+  /** The ACME directory URL the account is registered with. */
+  server: string
+  /** A CA bundle for the server's TLS certificate was installed (/etc/odoops/acme-ca.pem). */
+  caBundle: boolean
+  webroot: string
+  registeredAt: string
 }
 
 /**
@@ -71,6 +84,8 @@ export interface TenantRecord extends BaseRecord {
   host: string
   mode: TenantMode
   domain: string
+  /** More names the tenant's vhost serves (`tenant create --alias`); on its ACME certificate too. */
+  aliases?: string[]
   series: string
   database: string
   state: TenantState
@@ -82,7 +97,9 @@ export interface TenantRecord extends BaseRecord {
   country?: string
   /** Dedicated tenants: their own service. Shared tenants: the host's shared service. */
   service?: TenantServiceInfo
-  tls?: {certificate: string; key: string; selfSigned: boolean}
+  tls?: {certificate: string; key: string; selfSigned: boolean; /** Issued through the host's ACME account (certbot lineage `acme.certName`). */ acme?: boolean}
+  /** ACME certificate of the tenant (`--tls acme`): its certbot lineage and the last attempt. */
+  acme?: TenantAcmeRecord
   /** The recorded plan of the last create/remove/update run (see src/lib/plan). */
   operation?: TenantOperation
   /** Login of the user with xml id base.user_admin, when not `admin` (restored databases). */
@@ -96,6 +113,22 @@ export interface TenantRecord extends BaseRecord {
   /** The addon repositories it asked for at creation (`--addons`, its template's `addons:`), in addons_path order. */
   addonRepos?: string[]
   [key: string]: unknown
+}
+
+/** A tenant's ACME certificate: `pending` before the first attempt, then `issued` or `failed` (with the check that failed). */
+export interface TenantAcmeRecord {
+  /** certbot's `--cert-name` (the slug): /etc/letsencrypt/live/<certName>/. */
+  certName: string
+  domains: string[]
+  status: 'pending' | 'issued' | 'failed'
+  /** The check that failed: dns (from this machine), host-dns (from the host), http (port 80 challenge path), issuance (certbot). */
+  failedCheck?: 'dns' | 'host-dns' | 'http' | 'issuance'
+  error?: string
+  lastAttemptAt?: string
+  issuedAt?: string
+  /** The issued certificate's end of validity. */
+  notAfter?: string
+  serial?: string
 }
 
 /** One `-u` of a tenant's modules after a new release of a repository was deployed. */

@@ -17,6 +17,8 @@ export interface TenantEnv {
   dataDir?: string
   /** Where a restored tenant's data comes from (`backup restore`, `backup import`, `tenant move`). */
   restoreSource?: RestoreSource
+  /** The DNS server ACME checks ask (setting `acme.resolver`), on this machine and on the host; default: the system resolvers. */
+  acmeResolver?: {address: string; port: number}
 }
 
 /** What every step of a tenant plan sees. `tenant` is re-read after each record change. */

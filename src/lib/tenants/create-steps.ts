@@ -23,6 +23,7 @@ import {dedicatedAddonsStep, sharedAddonsStep} from './addons-steps.js'
 import {adminPasswordScript, runOdooShell} from './odoo-shell.js'
 import {tenantMajor, withStoredTenantSession, withTenantTransport} from './odoo-session.js'
 import {restoreDataSteps} from './restore-steps.js'
+import {attemptAcme} from './acme.js'
 import {saveTenant, serviceOf} from './save-tenant.js'
 
 /** Time `odoo -i` may take: real installs of many modules take minutes. */
@@ -248,24 +249,47 @@ const tls: TenantStep = {
   title: 'TLS certificate',
   async run(ctx) {
     const {tenant, conn} = ctx
-    const source = tenant.tlsSource as {certificateFile: string; keyFile: string} | undefined
+    const source = typeof tenant.tlsSource === 'object' && tenant.tlsSource ? (tenant.tlsSource as {certificateFile: string; keyFile: string}) : undefined
+    // An ACME certificate already issued (a resume after it): keep serving it.
+    if (!source && tenant.tls?.acme) return {change: 'unchanged', detail: `ACME ${tenant.tls.certificate}`}
+    // ACME tenants start on a self-signed certificate: the CA is asked once the vhost serves the challenge path (step acme).
     const result = source
       ? await installCertificate(conn, tenant.domain, await readFile(source.certificateFile, 'utf8'), await readFile(source.keyFile, 'utf8'))
       : await ensureSelfSignedCertificate(conn, tenant.domain)
     await saveTenant(ctx, {tls: {certificate: result.certificate, key: result.key, selfSigned: !source}})
-    return {change: result.change, detail: source ? 'given certificate' : 'self-signed'}
+    return {change: result.change, detail: source ? 'given certificate' : tenant.acme ? 'self-signed until the ACME certificate is issued' : 'self-signed'}
   },
+}
+
+/** The tenant's nginx site, rendered from its record (certificate from `tenant.tls`). */
+export async function applyTenantVhost(ctx: TenantStepContext): Promise<StepChange> {
+  const {tenant} = ctx
+  const svc = serviceOf(tenant)
+  if (!tenant.tls) throw new Error('no TLS certificate recorded')
+  const text = renderVhost({slug: tenant.id, domain: tenant.domain, ...(tenant.aliases?.length ? {aliases: tenant.aliases} : {}), series: tenant.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: tenant.tls.certificate, certificateKey: tenant.tls.key})
+  return applyNginxSite(ctx.conn, vhostFileName(tenant.id), text)
 }
 
 const vhost: TenantStep = {
   name: 'vhost',
   title: 'nginx virtual host',
-  async run(ctx) {
-    const {tenant} = ctx
-    const svc = serviceOf(tenant)
-    if (!tenant.tls) throw new Error('no TLS certificate recorded')
-    const text = renderVhost({slug: tenant.id, domain: tenant.domain, series: tenant.series, httpPort: svc.httpPort, geventPort: svc.geventPort, certificate: tenant.tls.certificate, certificateKey: tenant.tls.key})
-    return applyNginxSite(ctx.conn, vhostFileName(tenant.id), text)
+  run: applyTenantVhost,
+}
+
+/**
+ * `--tls acme`: one attempt at an ACME certificate once the tenant answers through nginx.
+ * A failed check or issuance does not fail the creation: the tenant stays on its
+ * self-signed certificate, `tenant.acme` says which check failed, and the command warns
+ * (`tenant tls <slug> --retry` tries again).
+ */
+const acmeStep: TenantStep = {
+  name: 'acme',
+  title: 'ACME certificate (checks, certbot, vhost switched)',
+  async run(ctx, signal) {
+    if (!ctx.tenant.acme) return {change: 'unchanged', detail: 'not asked for'}
+    if (ctx.tenant.acme.status === 'issued' && ctx.tenant.tls?.acme) return {change: 'unchanged', detail: `issued ${ctx.tenant.tls.certificate}`}
+    const attempt = await attemptAcme(ctx, applyTenantVhost, signal)
+    return attempt.status === 'issued' ? {change: 'changed', detail: `issued ${attempt.certificate}`} : {change: 'unchanged', detail: `failed (${attempt.failedCheck}): still self-signed`}
   },
 }
 
@@ -295,6 +319,6 @@ export function restoreSteps(mode: 'shared' | 'dedicated'): TenantStep[] {
 
 export function createSteps(mode: 'shared' | 'dedicated'): TenantStep[] {
   return mode === 'dedicated'
-    ? [role, directories, dedicatedAddonsStep, config, unit, database, start, adminPassword, apiKeyStep, company, tls, vhost, health]
-    : [sharedAddonsStep, database, adminPassword, apiKeyStep, company, sharedDbList, tls, vhost, health]
+    ? [role, directories, dedicatedAddonsStep, config, unit, database, start, adminPassword, apiKeyStep, company, tls, vhost, health, acmeStep]
+    : [sharedAddonsStep, database, adminPassword, apiKeyStep, company, sharedDbList, tls, vhost, health, acmeStep]
 }

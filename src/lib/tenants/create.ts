@@ -4,7 +4,7 @@ import {connectHost} from '../hosts/connect.js'
 import {allocatePortPair} from '../provision/port-allocation.js'
 import {StepFailedError, runSteps, type StepRecord} from '../steps/runner.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
-import type {TenantOperation, TenantRecord} from '../state/records.js'
+import type {HostRecord, TenantOperation, TenantRecord} from '../state/records.js'
 import {checkAddonRepos} from './addons.js'
 import type {TenantEnv, TenantStepContext} from './context.js'
 import {createSteps, restoreSteps} from './create-steps.js'
@@ -51,15 +51,16 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
   const host = await getHost(store, input.host)
   const {series, shared} = pickSeries(host, input.series)
   const database = databaseNameFor(input.mode, input.slug, input.domain)
-  await checkFleetUnique(store, input.slug, input.domain)
+  await checkFleetUnique(store, input.slug, input.domain, input.aliases)
   await checkCreateAddons(env, input)
+  const acme = wantsAcme(host, input)
   const conn = await connectFor(env)(host.id)
   const checked = await preflight(conn, store, host, input, shared, database)
 
   const now = new Date().toISOString()
   const operation: TenantOperation = {kind: 'create', steps: [], startedAt: now}
   await store.transaction(async (tx) => {
-    await checkFleetUnique(tx, input.slug, input.domain)
+    await checkFleetUnique(tx, input.slug, input.domain, input.aliases)
     let service = checked.service
     if (input.mode === 'dedicated') {
       // Another run may have taken these ports since the preflight: allocate again if so.
@@ -83,10 +84,28 @@ export async function createTenant(env: TenantEnv, input: TenantCreateInput): Pr
       ...(input.country ? {country: input.country} : {}),
       ...(input.plan ? {plan: input.plan} : {}),
       ...(input.tls ? {tlsSource: input.tls} : {}),
+      ...(input.aliases?.length ? {aliases: input.aliases} : {}),
+      ...(acme ? {acme: {certName: input.slug, domains: [input.domain, ...(input.aliases ?? [])], status: 'pending' as const}} : {}),
       ...(input.restore ? {restore: {asCopy: input.restore.asCopy, neutralize: input.restore.neutralize}, restoredFrom: input.restore.from} : {}),
     })
   })
   return runCreatePlan(env, input.slug, false)
+}
+
+/**
+ * Whether the tenant gets an ACME certificate: `--tls acme` (refused, before anything is
+ * created, on a host without an ACME account), or by default on a host with one when no
+ * certificate is given. Restored tenants keep the plan they have (no ACME step yet).
+ */
+export function wantsAcme(host: HostRecord, input: TenantCreateInput): boolean {
+  if (input.tlsMode === 'acme') {
+    if (input.restore) throw usageError('TENANT_TLS_ACME_RESTORE', 'A restored tenant cannot ask for an ACME certificate yet.', [`Once it is restored: odoops tenant tls ${input.slug} --retry`])
+    if (!host.acme) {
+      throw usageError('ACME_NOT_CONFIGURED', `--tls acme: ${host.id} has no ACME account.`, [`Set one up first: odoops host prepare ${host.id} --odoo <series> --acme-email <address>`, 'Or use --tls self-signed, or --tls-cert/--tls-key.'])
+    }
+    return true
+  }
+  return input.tlsMode === undefined && !input.tls && !input.restore && host.acme !== undefined
 }
 
 /** The addon repositories asked for, before anything is created: registered, their content on this machine. */

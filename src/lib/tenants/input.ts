@@ -14,6 +14,8 @@ export interface TenantCreateInput {
   host: string
   mode: TenantMode
   domain: string
+  /** More names served by the same vhost (`--alias`), all on the tenant's one ACME certificate. */
+  aliases?: string[]
   /** Odoo series; defaults to the only series prepared on the host. */
   series?: string
   modules: string[]
@@ -25,6 +27,8 @@ export interface TenantCreateInput {
   plan?: string
   size: Size
   tls?: {certificateFile: string; keyFile: string}
+  /** `--tls acme|self-signed`; unset: acme when the host has an ACME account and no certificate is given, else self-signed. */
+  tlsMode?: 'acme' | 'self-signed'
   /** Data from a backup or an Odoo zip instead of a new database (`env.restoreSource` loads it). */
   restore?: RestoreSpec & {from: RestoredFrom}
 }
@@ -38,6 +42,8 @@ export function normalizeCreateInput(raw: {
   host: string
   mode: string
   domain: string
+  /** `--alias`, repeatable. */
+  aliases?: string[]
   series?: string
   modules?: string
   /** Comma-separated addon repository names. */
@@ -49,6 +55,8 @@ export function normalizeCreateInput(raw: {
   size?: string
   tlsCert?: string
   tlsKey?: string
+  /** acme or self-signed (`--tls`). */
+  tlsMode?: string
 }): TenantCreateInput {
   const slug = validateSlug(raw.slug)
   if (raw.mode !== 'shared' && raw.mode !== 'dedicated') {
@@ -69,11 +77,21 @@ export function normalizeCreateInput(raw: {
   if (Boolean(raw.tlsCert) !== Boolean(raw.tlsKey)) {
     throw usageError('TENANT_TLS_INCOMPLETE', 'A TLS certificate needs both --tls-cert and --tls-key.', ['Pass both files, or neither for a self-signed certificate.'])
   }
+  if (raw.tlsMode !== undefined && raw.tlsMode !== 'acme' && raw.tlsMode !== 'self-signed') {
+    throw usageError('TENANT_TLS_INVALID', `"${raw.tlsMode}" is not a TLS mode.`, ['Use --tls acme (a certificate from the host\'s ACME account) or --tls self-signed, or give --tls-cert and --tls-key.'])
+  }
+  if (raw.tlsMode && raw.tlsCert) {
+    throw usageError('TENANT_TLS_CONFLICT', `--tls ${raw.tlsMode} and --tls-cert/--tls-key ask for two different certificates.`, ['Pass either --tls or --tls-cert with --tls-key.'])
+  }
+  const domain = validateDomain(raw.domain)
+  const aliases = [...new Set((raw.aliases ?? []).map(validateDomain))]
+  if (aliases.includes(domain)) throw usageError('TENANT_ALIAS_INVALID', `${domain} is the tenant's domain; an alias is another name.`, ['Leave it out of --alias.'])
   return {
     slug,
     host: raw.host,
     mode: raw.mode,
-    domain: validateDomain(raw.domain),
+    domain,
+    ...(aliases.length ? {aliases} : {}),
     ...(raw.series ? {series: raw.series} : {}),
     modules: [...new Set(modules)],
     ...(addons.length ? {addons} : {}),
@@ -83,6 +101,7 @@ export function normalizeCreateInput(raw: {
     ...(raw.plan ? {plan: raw.plan} : {}),
     size,
     ...(raw.tlsCert && raw.tlsKey ? {tls: {certificateFile: raw.tlsCert, keyFile: raw.tlsKey}} : {}),
+    ...(raw.tlsMode ? {tlsMode: raw.tlsMode} : {}),
   }
 }
 

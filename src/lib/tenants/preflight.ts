@@ -37,7 +37,7 @@ export function pickSeries(host: HostRecord, asked?: string): {series: string; s
 }
 
 /** Fleet-wide rules checked in the store (again inside the reserving transaction). */
-export async function checkFleetUnique(tx: Pick<StateTx, 'tenants'>, slug: string, domain: string): Promise<void> {
+export async function checkFleetUnique(tx: Pick<StateTx, 'tenants'>, slug: string, domain: string, aliases: string[] = []): Promise<void> {
   const existing = await tx.tenants.get(slug)
   if (existing) {
     throw new OdoopsError('TENANT_EXISTS', `A tenant "${slug}" already exists (on host ${existing.host}, state ${existing.state}). Slugs are unique across the fleet.`, {
@@ -45,9 +45,17 @@ export async function checkFleetUnique(tx: Pick<StateTx, 'tenants'>, slug: strin
       suggestions: existing.state === 'creating' || existing.state === 'failed' ? [`Resume it: odoops tenant create --resume ${slug}`, `Or clean it up: odoops tenant remove ${slug} --confirm ${slug}`] : ['Choose another slug.'],
     })
   }
-  const sameDomain = (await tx.tenants.list({domain}))[0]
-  if (sameDomain) {
-    throw new OdoopsError('DOMAIN_IN_USE', `${domain} is already the domain of tenant "${sameDomain.id}".`, {exit: ExitCode.USAGE, suggestions: ['Use another domain for this tenant.']})
+  for (const name of [domain, ...aliases]) {
+    const sameDomain = (await tx.tenants.list({domain: name}))[0]
+    if (sameDomain) {
+      throw new OdoopsError('DOMAIN_IN_USE', `${name} is already the domain of tenant "${sameDomain.id}".`, {exit: ExitCode.USAGE, suggestions: ['Use another domain for this tenant.']})
+    }
+  }
+  // Aliases (`--alias`) are names of a tenant too: no name serves two tenants.
+  const names = new Set([domain, ...aliases])
+  for (const other of await tx.tenants.list()) {
+    const taken = (other.aliases ?? []).find((a) => names.has(a))
+    if (taken) throw new OdoopsError('DOMAIN_IN_USE', `${taken} is already an alias of tenant "${other.id}".`, {exit: ExitCode.USAGE, suggestions: ['Use another name for this tenant.']})
   }
 }
 
@@ -87,12 +95,14 @@ export async function preflight(
     })
   }
   const dump = await conn.exec(shell`nginx -T`, {root: true})
-  const clash = filesServing(dump.stdout.toString(), input.domain, vhostFileName(input.slug))
-  if (clash.length) {
-    throw new OdoopsError('DOMAIN_SERVED_ON_HOST', `${input.domain} is already served by nginx on ${host.id} (${clash.join(', ')}).`, {
-      exit: ExitCode.USAGE,
-      suggestions: ['Use another domain, or remove that site from the host first.'],
-    })
+  for (const name of [input.domain, ...(input.aliases ?? [])]) {
+    const clash = filesServing(dump.stdout.toString(), name, vhostFileName(input.slug))
+    if (clash.length) {
+      throw new OdoopsError('DOMAIN_SERVED_ON_HOST', `${name} is already served by nginx on ${host.id} (${clash.join(', ')}).`, {
+        exit: ExitCode.USAGE,
+        suggestions: ['Use another domain, or remove that site from the host first.'],
+      })
+    }
   }
   if (await databaseExists(conn, database)) {
     throw new OdoopsError('DATABASE_EXISTS', `A database named "${database}" already exists on ${host.id}; odoops will not take over a database it did not create.`, {

@@ -4,6 +4,8 @@ import {vhostFileName} from '../provision/vhost.js'
 import {StepFailedError, runSteps, type Step, type StepChange, type StepRecord} from '../steps/runner.js'
 import {ensureRemoteFile, readRemoteFile, removeRemotePath} from '../remote/files.js'
 import {removeNginxSite} from '../remote/nginx.js'
+import {deleteCertificate} from '../remote/acme.js'
+import {certificatePaths} from '../remote/tls.js'
 import {dropDatabase, dropRole} from '../remote/postgres-admin.js'
 import {ensureUnitActive, ensureUnitStopped, systemctl} from '../remote/systemd.js'
 import {deleteSecrets} from '../secrets/vault.js'
@@ -26,9 +28,13 @@ const tls: TenantStep = {
   name: 'tls',
   title: 'TLS files removed',
   async run(ctx) {
-    const files = ctx.tenant.tls ? [ctx.tenant.tls.certificate, ctx.tenant.tls.key] : []
+    const {tls, acme, domain} = ctx.tenant
+    // An ACME certificate belongs to certbot: `certbot delete` removes it and stops its renewal; the self-signed pair it started on goes too.
+    const selfSigned = certificatePaths(domain)
+    const files = tls && !tls.acme ? [tls.certificate, tls.key] : acme ? [selfSigned.certificate, selfSigned.key] : []
     let change: StepChange = 'unchanged'
     for (const file of files) if ((await removeRemotePath(ctx.conn, file)) === 'changed') change = 'changed'
+    if (acme && (await deleteCertificate(ctx.conn, acme.certName)) === 'changed') change = 'changed'
     return change
   },
 }

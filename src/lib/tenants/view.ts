@@ -9,6 +9,8 @@ export interface TenantView {
   mode: TenantRecord['mode']
   series: string
   domain: string
+  /** More names its vhost serves (`--alias`). */
+  aliases?: string[]
   database: string
   state: TenantRecord['state']
   customer?: string
@@ -20,6 +22,8 @@ export interface TenantView {
   country?: string
   service?: TenantRecord['service']
   tls?: TenantRecord['tls']
+  /** Its ACME certificate (`--tls acme`): issued, or failed with the check that failed (docs/tls.md). */
+  acme?: TenantRecord['acme']
   operation?: {kind: string; startedAt: string; finishedAt?: string; failedStep?: string; error?: string}
   createdAt?: string
   updatedAt?: string
@@ -32,6 +36,7 @@ export function tenantView(t: TenantRecord): TenantView {
     mode: t.mode,
     series: t.series,
     domain: t.domain,
+    ...(t.aliases?.length ? {aliases: t.aliases} : {}),
     database: t.database,
     state: t.state,
     ...(t.customer ? {customer: t.customer} : {}),
@@ -42,6 +47,7 @@ export function tenantView(t: TenantRecord): TenantView {
     ...(t.country ? {country: t.country} : {}),
     ...(t.service ? {service: t.service} : {}),
     ...(t.tls ? {tls: t.tls} : {}),
+    ...(t.acme ? {acme: t.acme} : {}),
     ...(t.operation
       ? {operation: {kind: t.operation.kind, startedAt: t.operation.startedAt, finishedAt: t.operation.finishedAt, failedStep: t.operation.failedStep, error: t.operation.error}}
       : {}),

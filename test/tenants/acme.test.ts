@@ -1,0 +1,201 @@
+import {expect} from 'chai'
+import {execa} from 'execa'
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {connect} from 'node:tls'
+import {runCli} from '../helpers/cli.js'
+import {schemaErrors} from '../helpers/json-schema.js'
+import {pebbleAvailable, startPebble, type Pebble} from '../helpers/pebble.js'
+import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
+import {requireSandboxes, sshRun} from '../helpers/sandbox.js'
+import {FIXTURE_APT_SOURCE} from '../../src/lib/sandbox/sandbox.js'
+
+/** The serial of the certificate nginx on `address` serves for `domain` (SNI), as hex. */
+function servedSerial(address: string, domain: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({host: address, port: 443, servername: domain, rejectUnauthorized: false}, () => {
+      const serial = socket.getPeerCertificate().serialNumber
+      socket.end()
+      resolve(serial.toUpperCase())
+    })
+    socket.on('error', reject)
+  })
+}
+
+/**
+ * ACME on a real sandbox against a real ACME server (pebble, Let's Encrypt's test CA, with
+ * challtestsrv as its DNS): host prepare --acme-email, a tenant issued by default, curl
+ * verifying it with pebble's root, certbot's own renewal replacing it with nginx reloaded
+ * by the deploy hook, and a failed DNS check leaving a tenant on self-signed until
+ * `tenant tls --retry`. The fixture Odoo (a test double) serves the tenants.
+ */
+describe('ACME certificates with pebble @host', function () {
+  let host: PreparedHost
+  let ca: Pebble
+  let env: Record<string, string>
+  const credentials = mkdtempSync(join(tmpdir(), 'odoops-acme-creds-'))
+  const one = {slug: 'acme-one', domain: 'one.acme.example.test', alias: 'www.one.acme.example.test'}
+  const two = {slug: 'acme-two', domain: 'two.acme.example.test'}
+  const refused = {slug: 'acme-refused', domain: 'refused.acme.example.test'}
+
+  const create = (t: {slug: string; domain: string}, ...extra: string[]) =>
+    runCli(['tenant', 'create', t.slug, '--host', host.host, '--domain', t.domain, '--json', '--credentials-file', join(credentials, `${t.slug}.txt`), ...extra], {env, timeoutMs: 240_000})
+
+  /** curl on this machine, trusting only pebble's root: the tenant's certificate verifies for its name. */
+  async function curlHealth(domain: string): Promise<{code: number; out: string}> {
+    const rootFile = join(credentials, 'pebble-root.pem')
+    writeFileSync(rootFile, await ca.root())
+    const r = await execa('curl', ['-sS', '--max-time', '20', '--cacert', rootFile, '--resolve', `${domain}:443:${host.sandbox.address}`, '-o', '/dev/null', '-w', '%{http_code}', `https://${domain}/web/health`], {reject: false})
+    return {code: r.exitCode ?? -1, out: `${r.stdout}${r.stderr}`}
+  }
+
+  before(async function () {
+    this.timeout(PREPARED_HOST_TIMEOUT_MS + 300_000)
+    requireSandboxes(this)
+    if (!pebbleAvailable()) {
+      if (process.env.CI === 'true') throw new Error('pebble is not installed: .ci/install-system-deps installs it')
+      this.skip()
+    }
+    host = await preparedHost('ac')
+    const hostSide = host.sandbox.address.replace(/\.\d+$/, '.1')
+    ca = await startPebble(hostSide, {blocked: [refused.domain]})
+    env = {...host.env, ODOOPS_ACME_RESOLVER: ca.resolver}
+    await ca.setA(one.domain, [host.sandbox.address])
+    await ca.setA(one.alias, [host.sandbox.address])
+    const prepared = await runCli(
+      ['host', 'prepare', host.host, '--odoo', host.series, '--apt-source', FIXTURE_APT_SOURCE, '--acme-email', 'ops@example.test', '--acme-server', ca.directory, '--acme-ca-bundle', ca.caBundleFile, '--json'],
+      {env, timeoutMs: 600_000},
+    )
+    expect(prepared.code, prepared.stdout + prepared.stderr).to.equal(0)
+    expect(prepared.json.acme).to.include({email: 'ops@example.test', server: ca.directory, caBundle: true, webroot: '/var/lib/odoops/acme-webroot'})
+    expect(prepared.json.steps.find((s: {name: string}) => s.name === 'acme').change).to.equal('changed')
+    expect(schemaErrors('host:prepare', prepared.json)).to.deep.equal([])
+  })
+
+  after(async function () {
+    this.timeout(60_000)
+    await ca?.stop()
+  })
+
+  it('prepares idempotently: a second run changes nothing, and certbot.timer, the deploy hook and the CA drop-in are in place', async function () {
+    this.timeout(300_000)
+    const again = await runCli(['host', 'prepare', host.host, '--odoo', host.series, '--apt-source', FIXTURE_APT_SOURCE, '--acme-email', 'ops@example.test', '--acme-server', ca.directory, '--acme-ca-bundle', ca.caBundleFile, '--json'], {env, timeoutMs: 300_000})
+    expect(again.code, again.stderr).to.equal(0)
+    expect(again.json.changed).to.equal(0)
+    const state = await sshRun(host.sandbox, 'systemctl is-enabled certbot.timer; test -x /etc/letsencrypt/renewal-hooks/deploy/odoops-reload-nginx && echo hook; systemctl show certbot.service -p Environment')
+    expect(state.stdout).to.include('enabled').and.include('hook').and.include('REQUESTS_CA_BUNDLE=/etc/odoops/acme-ca.pem')
+  })
+
+  it('tenant create gets a pebble-issued certificate for its domain and alias by default on a host with an ACME account; curl verifies both with pebble\'s root', async function () {
+    this.timeout(300_000)
+    const result = await create(one, '--alias', one.alias)
+    expect(result.code, result.stdout + result.stderr).to.equal(0)
+    expect(result.json.warnings).to.deep.equal([])
+    expect(result.json.tenant.acme).to.include({status: 'issued', certName: one.slug})
+    expect(result.json.tenant.acme.domains).to.deep.equal([one.domain, one.alias])
+    expect(result.json.tenant.aliases).to.deep.equal([one.alias])
+    expect(result.json.tenant.tls).to.include({certificate: `/etc/letsencrypt/live/${one.slug}/fullchain.pem`, selfSigned: false, acme: true})
+    expect(result.json.steps.find((s: {name: string}) => s.name === 'acme')).to.include({state: 'done', change: 'changed'})
+    expect(schemaErrors('tenant:create', result.json)).to.deep.equal([])
+    for (const name of [one.domain, one.alias]) {
+      const health = await curlHealth(name)
+      expect(health, `${name}: ${health.out}`).to.deep.equal({code: 0, out: '200'})
+    }
+    // Port 80 redirects everything but the challenge path.
+    const redirect = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Host: ${one.domain}`, `http://${host.sandbox.address}/web/login`])
+    expect(redirect.stdout).to.equal('301')
+    const shown = await runCli(['tenant', 'tls', one.slug, '--json'], {env})
+    expect(shown.code, shown.stderr).to.equal(0)
+    expect(shown.json).to.include({source: 'acme', attempted: false})
+    expect(schemaErrors('tenant:tls', shown.json)).to.deep.equal([])
+  })
+
+  it("certbot's own renewal replaces the certificate and nginx serves the new one without odoops", async function () {
+    this.timeout(180_000)
+    const before = await servedSerial(host.sandbox.address, one.domain)
+    // What certbot.timer runs (certbot.service, with the drop-in's environment), forced.
+    const renew = await sshRun(host.sandbox, 'REQUESTS_CA_BUNDLE=/etc/odoops/acme-ca.pem certbot renew --force-renewal --no-random-sleep-on-renew --cert-name acme-one --non-interactive', {timeoutMs: 150_000})
+    expect(renew.exitCode, renew.stdout + renew.stderr).to.equal(0)
+    let after = before
+    for (let i = 0; i < 20 && after === before; i++) {
+      await new Promise((r) => setTimeout(r, 500))
+      after = await servedSerial(host.sandbox.address, one.domain)
+    }
+    expect(after).to.not.equal(before)
+    const onDisk = await sshRun(host.sandbox, `openssl x509 -in /etc/letsencrypt/live/${one.slug}/fullchain.pem -noout -serial`)
+    expect(onDisk.stdout.trim().replace(/^serial=/, '').replace(/^0+/, '')).to.equal(after.replace(/^0+/, ''))
+    const health = await curlHealth(one.domain)
+    expect(health, health.out).to.deep.equal({code: 0, out: '200'})
+  })
+
+  it('tenant tls --retry names the port 80 check when nothing answers there, asks the CA nothing, and the tenant keeps its certificate', async function () {
+    this.timeout(180_000)
+    const served = await servedSerial(host.sandbox.address, one.domain)
+    await sshRun(host.sandbox, 'systemctl stop nginx.service')
+    try {
+      const retried = await runCli(['tenant', 'tls', one.slug, '--retry', '--json'], {env, timeoutMs: 120_000})
+      expect(retried.code, retried.stdout + retried.stderr).to.equal(1)
+      expect(retried.json.error).to.include({code: 'ACME_CHECK_FAILED'})
+      expect(retried.json.error.data).to.include({failedCheck: 'http'})
+      expect(retried.json.error.message).to.include('check failed: port 80 challenge path').and.include(host.sandbox.address)
+    } finally {
+      await sshRun(host.sandbox, 'systemctl start nginx.service')
+    }
+    expect(await servedSerial(host.sandbox.address, one.domain)).to.equal(served)
+    const shown = await runCli(['tenant', 'tls', one.slug, '--json'], {env})
+    expect(shown.json).to.include({source: 'acme', certificate: `/etc/letsencrypt/live/${one.slug}/fullchain.pem`})
+    expect(shown.json.acme).to.include({status: 'failed', failedCheck: 'http'})
+  })
+
+  it('a domain resolving elsewhere leaves the tenant on self-signed with a warning naming the check; tenant tls --retry succeeds once DNS is fixed', async function () {
+    this.timeout(400_000)
+    await ca.setA(two.domain, ['192.0.2.10'])
+    const result = await create(two, '--tls', 'acme')
+    expect(result.code, result.stdout + result.stderr).to.equal(0)
+    expect(result.json.tenant.acme).to.include({status: 'failed', failedCheck: 'dns'})
+    expect(result.json.tenant.tls).to.include({selfSigned: true})
+    expect(result.json.warnings).to.have.length(1)
+    expect(result.json.warnings[0]).to.include('check failed: DNS from this machine').and.include('192.0.2.10').and.include(`tenant tls ${two.slug} --retry`)
+    expect(result.stderr).to.include('Warning:')
+    // Still failing: exit 1, the check named, nothing changed.
+    const refused = await runCli(['tenant', 'tls', two.slug, '--retry', '--json'], {env, timeoutMs: 120_000})
+    expect(refused.code).to.equal(1)
+    expect(refused.json.error).to.include({code: 'ACME_CHECK_FAILED'})
+    expect(refused.json.error.data).to.include({failedCheck: 'dns'})
+    await ca.setA(two.domain, [host.sandbox.address])
+    const retried = await runCli(['tenant', 'tls', two.slug, '--retry', '--json'], {env, timeoutMs: 240_000})
+    expect(retried.code, retried.stdout + retried.stderr).to.equal(0)
+    expect(retried.json).to.include({source: 'acme', attempted: true, certificate: `/etc/letsencrypt/live/${two.slug}/fullchain.pem`})
+    expect(retried.json.acme).to.include({status: 'issued'})
+    expect(schemaErrors('tenant:tls', retried.json)).to.deep.equal([])
+    const health = await curlHealth(two.domain)
+    expect(health, health.out).to.deep.equal({code: 0, out: '200'})
+  })
+
+  it("a CA refusal after the checks pass is reported in certbot's own words, and the tenant is created on self-signed", async function () {
+    this.timeout(300_000)
+    await ca.setA(refused.domain, [host.sandbox.address])
+    const result = await create(refused, '--tls', 'acme')
+    expect(result.code, result.stdout + result.stderr).to.equal(0)
+    expect(result.json.tenant.acme).to.include({status: 'failed', failedCheck: 'issuance'})
+    expect(result.json.tenant.tls).to.include({selfSigned: true})
+    expect(result.json.warnings).to.have.length(1)
+    // certbot's own lines (certbot 2.1 on bookworm prints "AttributeError: can't set attribute" for
+    // this server error, certbot issue #9539), and pebble's refusal as certbot's log recorded it.
+    const warning = result.json.warnings[0] as string
+    expect(warning).to.include('check failed: certificate issuance').and.include(`Requesting a certificate for ${refused.domain}`)
+    expect(warning, warning).to.match(/ACME server: rejectedIdentifier: /)
+    expect(result.json.tenant.acme.error, warning).to.be.a('string').and.not.include('Saving debug log')
+    const removed = await runCli(['tenant', 'remove', refused.slug, '--confirm', refused.slug, '--json'], {env, timeoutMs: 150_000})
+    expect(removed.code, removed.stdout + removed.stderr).to.equal(0)
+  })
+
+  it('tenant remove deletes the certbot lineage (no renewals of a removed tenant)', async function () {
+    this.timeout(180_000)
+    const removed = await runCli(['tenant', 'remove', two.slug, '--confirm', two.slug, '--json'], {env, timeoutMs: 150_000})
+    expect(removed.code, removed.stdout + removed.stderr).to.equal(0)
+    const left = await sshRun(host.sandbox, `test -e /etc/letsencrypt/renewal/${two.slug}.conf && echo left || echo gone; test -e /etc/letsencrypt/renewal/${one.slug}.conf && echo kept`)
+    expect(left.stdout).to.include('gone').and.include('kept')
+  })
+})
