@@ -165,6 +165,28 @@ describe('release apply (hosts in memory)', () => {
     for (const slug of ['a1', 'a2', 'd1']) expect(ops.data[slug]).to.equal(`${slug}-data`)
   })
 
+  it('runs the shared databases\' -u side by side on a host with 2 CPUs; one that fails lets the other finish, then the host rolls back', async () => {
+    await store.hosts.insert({id: 'h1', address: '192.0.2.1', port: 22, user: 'root', facts: {cpus: 2}})
+    const report = await applyRelease(env, 'rel-1', {canary: 1})
+    expect(report.hosts[0].outcome).to.equal('applied')
+    expect(ops.mostRunning).to.equal(2)
+
+    // The next release on the same host: a1's -u fails while a2's runs.
+    ops.mostRunning = 0
+    await store.releases.insert({...release(), id: 'rel-2', hosts: [{...release().hosts[0], from: TO, to: FROM}]})
+    ops.failUpgrade.add('a1')
+    ops.log = []
+    const error = await applyRelease(env, 'rel-2').catch((e: {code: string}) => e)
+    expect((error as {code: string}).code).to.equal('RELEASE_HOST_ROLLED_BACK')
+    expect(ops.mostRunning).to.equal(2)
+    const saved = await getRelease(store, 'rel-2')
+    expect([saved.apply!.hosts.h1.tenants.a1.upgrade, saved.apply!.hosts.h1.tenants.a2.upgrade]).to.deep.equal(['failed', 'done'])
+    // Both restored from their safety backups; the dedicated tenant was never reached.
+    expect(ops.log.filter((l) => l.includes('restore')).map((l) => l.replace(/ from .*/, ''))).to.have.members(['h1: restore a1', 'h1: restore a2'])
+    for (const slug of ['a1', 'a2']) expect(ops.data[slug]).to.equal(`${slug}-data+${TO}`)
+    expect(ops.log).to.not.include('h1: -u d1')
+  })
+
   it('a safety backup that fails changes nothing on the host', async () => {
     ops.failBackup.add('d1')
     await applyRelease(env, 'rel-1').catch(() => {})

@@ -57,10 +57,18 @@ export class FakeReleaseOps implements ReleaseOps {
     return id
   }
 
+  /** -u runs in flight now, and the most at once. */
+  running = 0
+  mostRunning = 0
+
   async upgrade(host: string, tenant: ReleaseTenantPlan) {
     this.log.push(`${host}: -u ${tenant.slug}`)
     if (this.active.has(`${host}:${tenant.unit}`)) throw new Error(`-u of ${tenant.slug} while ${tenant.unit} runs`)
     if (this.hangUpgrade.has(tenant.slug)) return new Promise<never>(() => {})
+    this.mostRunning = Math.max(this.mostRunning, ++this.running)
+    // A -u takes a moment: long enough for another lane to start beside it.
+    await new Promise((resolve) => setTimeout(resolve, this.failUpgrade.has(tenant.slug) ? 5 : 20))
+    this.running--
     const addons = this.addons[`${host}:${tenant.mode === 'shared' ? 'shared' : tenant.slug}`] ?? []
     this.data[tenant.slug] = `${this.data[tenant.slug]}+${this.installed[host]}${addons.map((e) => `+${e.repo}@${e.sha256.slice(0, 4)}`).join('')}`
     if (this.dropRows.has(tenant.slug)) this.rows[tenant.slug] = (this.rows[tenant.slug] ?? 3) - 1

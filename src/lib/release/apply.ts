@@ -1,3 +1,4 @@
+import pLimit from 'p-limit'
 import {smokeSummary} from './smoke.js'
 import {ExitCode, messageOf, OdoopsError} from '../errors.js'
 import {sameSet} from '../addons/deploy/layout.js'
@@ -265,7 +266,9 @@ async function updateHost(env: ReleaseEnv, ops: ReleaseOps, id: string, plan: Re
   const sharedChange = changes.find((c) => c.service === 'shared')
   if (sharedChange) await switchAddons(env, ops, id, plan, sharedChange, series, progress)
 
-  for (const tenant of shared) await upgradeTenant(env, ops, id, plan, tenant, series, progress)
+  // The shared databases' -u side by side, as many at once as the host has CPUs (each is one
+  // Python process): the shared tenants' downtime window is the host's, and this is most of it.
+  await allOrFirstError(shared, await upgradeLanes(env, plan, shared.length), (tenant) => upgradeTenant(env, ops, id, plan, tenant, series, progress))
   if (plan.sharedUnit) {
     await ops.start(plan.host, plan.sharedUnit)
     // Every shared tenant waits for the same start: their checks run side by side, their
@@ -333,6 +336,30 @@ async function upgradeTenant(env: ReleaseEnv, ops: ReleaseOps, id: string, plan:
       }),
     )
   }
+}
+
+/** How many shared -u run at once on the host: its CPUs as planned, else as `host check` found them (1 when unknown), at most 4. */
+async function upgradeLanes(env: ReleaseEnv, plan: ReleaseHostPlan, tenants: number): Promise<number> {
+  const cpus = plan.cpus ?? Number((await env.store.hosts.get(plan.host))?.facts?.cpus)
+  return Math.max(1, Math.min(Number.isInteger(cpus) ? cpus : 1, 4, tenants))
+}
+
+/**
+ * Runs `fn` on the items, `lanes` at a time. After a failure nothing new starts, the running
+ * ones finish (a rollback must not race a running -u), then the first failure is thrown.
+ */
+async function allOrFirstError<T>(items: readonly T[], lanes: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const limit = pLimit(lanes)
+  const failures: unknown[] = []
+  await Promise.all(
+    items.map((item) =>
+      limit(async () => {
+        if (failures.length > 0) return
+        await fn(item).catch((error: unknown) => failures.push(error))
+      }),
+    ),
+  )
+  if (failures.length > 0) throw failures[0]
 }
 
 /** Records a tenant's health check (and its downtime: service stopped → healthy), then runs its template's smoke checks. */

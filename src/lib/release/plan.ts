@@ -1,3 +1,4 @@
+import {command} from '../ssh/quote.js'
 import {tenantTemplateChecks} from './smoke.js'
 import {ExitCode, OdoopsError, usageError} from '../errors.js'
 import type {AddonProblem} from '../addons/checks.js'
@@ -178,7 +179,8 @@ export async function planRelease(env: ReleaseEnv, input: PlanInput): Promise<Pl
       if (estimate !== undefined) t.estimatedDowntimeMs = estimate
     }
     const touchesShared = tenants.some((t) => t.mode === 'shared') || changes.some((c) => c.service === 'shared')
-    planned.push({host: host.id, from: installed, to, ...(touchesShared ? {sharedUnit: host.services![series].unit} : {}), tenants, ...(changes.length ? {addons: changes} : {})})
+    const cpus = Number.parseInt(await conn.run(command(['nproc'])), 10)
+    planned.push({host: host.id, from: installed, to, ...(touchesShared ? {sharedUnit: host.services![series].unit} : {}), tenants, ...(changes.length ? {addons: changes} : {}), ...(cpus > 0 ? {cpus} : {})})
     looked.push({...base, planned: to, ...(changes.length ? {addons: changes} : {}), ...(problems.length ? {problems} : {})})
   }
   if (planned.length === 0) return {hosts: looked}

@@ -68,6 +68,8 @@ export interface ReleaseHostPlan {
   tenants: ReleaseTenantPlan[]
   /** Services whose addon releases the release switches (before the `-u` of their databases). */
   addons?: ReleaseAddonsChange[]
+  /** The host's CPUs when planned (`nproc`): how many shared databases' -u run at once. */
+  cpus?: number
 }
 
 /** Whether the release installs another build on the host (otherwise it only switches addon releases). */
