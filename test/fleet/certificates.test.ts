@@ -18,7 +18,7 @@ async function issue(name: string, days: number): Promise<string> {
 }
 
 function tenant(id: string, certificate: string, acme = false): TenantRecord {
-  return {id, host: 'web1', mode: 'shared', domain: `${id}.example.test`, series: '17.0', database: id, state: 'active', tls: {certificate, key: '', selfSigned: !acme, ...(acme ? {acme: true} : {})}} as TenantRecord
+  return {id, host: 'web1', mode: 'shared', domain: `${id}.example.test`, series: '17.0', database: id, state: 'active', tls: {certificate, key: '', selfSigned: !acme, ...(acme ? {acme: true} : {})}}
 }
 
 function input(certificate: ScoreInput['certificate']): ScoreInput {
@@ -55,12 +55,12 @@ describe('fleet status: certificates', () => {
     const r = await execa('sh', ['-c', cmd.text])
     const parsed = parseCertificateOutput(r.stdout)
     const now = new Date()
-    const s = tenantCertificate(tenants[0]!, parsed, now)
+    const s = tenantCertificate(tenants[0], parsed, now)
     expect(s).to.include({issuer: 'Odoops Test CA', path: short, daysLeft: 4})
     expect(s.issuerDn).to.include('O=Odoops Test')
     expect(Date.parse(s.notAfter!) - now.getTime()).to.be.within(4.9 * 86_400_000, 5 * 86_400_000)
-    expect(tenantCertificate(tenants[1]!, parsed, now).daysLeft).to.equal(59)
-    const gone = tenantCertificate(tenants[2]!, parsed, now)
+    expect(tenantCertificate(tenants[1], parsed, now).daysLeft).to.equal(59)
+    const gone = tenantCertificate(tenants[2], parsed, now)
     expect(gone).to.include({daysLeft: null, issuer: null})
     expect(gone.error).to.match(/missing\.pem|No such file|Could not/i)
 
@@ -68,8 +68,8 @@ describe('fleet status: certificates', () => {
     expect(scored.status).to.equal('breach')
     expect(scored.deductions).to.have.length(1)
     expect(scored.deductions[0]).to.include({code: 'certificate-expiring', points: 30, breach: true})
-    expect(scored.deductions[0]!.reason).to.include('expires in 4 days').and.include('Odoops Test CA')
-    expect(certScore(input(tenantCertificate(tenants[1]!, parsed, now))).deductions).to.deep.equal([])
+    expect(scored.deductions[0].reason).to.include('expires in 4 days').and.include('Odoops Test CA')
+    expect(certScore(input(tenantCertificate(tenants[1], parsed, now))).deductions).to.deep.equal([])
     expect(certScore(input(gone)).deductions[0]).to.include({code: 'certificate-unreadable', breach: true})
   })
 
@@ -79,7 +79,7 @@ describe('fleet status: certificates', () => {
     expect(certScore(input(cert(20))).deductions.map((d) => [d.code, d.breach])).to.deep.equal([['certificate-expiry-warn', false]])
     expect(certScore(input(cert(20))).status).to.equal('warning')
     expect(certScore(input(cert(6))).deductions.map((d) => d.code)).to.deep.equal(['certificate-expiring'])
-    expect(certScore(input(cert(-2))).deductions[0]!.reason).to.include('expired 2 days ago')
+    expect(certScore(input(cert(-2))).deductions[0].reason).to.include('expired 2 days ago')
   })
 
   it("reports certbot's last failed renewal of the lineage with its reason, unless a certificate was saved after it", () => {
@@ -105,7 +105,7 @@ describe('fleet status: certificates', () => {
     expect(shop.renewalFailure).to.deep.equal({certName: 'shop', at: new Date(2_000_000).toISOString(), reason: 'Some challenges have failed.'})
     const d = certScore(input(shop)).deductions
     expect(d.map((x) => [x.code, x.breach])).to.deep.equal([['certificate-renewal-failed', false]])
-    expect(d[0]!.reason).to.include('Some challenges have failed.')
+    expect(d[0].reason).to.include('Some challenges have failed.')
     const other = tenantCertificate(tenant('other', '/etc/letsencrypt/live/other/fullchain.pem', true), parsed, now)
     expect(other.issuer).to.equal('Acme Only')
     expect(other.renewalFailure).to.equal(null)

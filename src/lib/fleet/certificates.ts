@@ -43,7 +43,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function parseOpensslDate(text: string): string | null {
   const m = /^([A-Z][a-z]{2})\s+(\d{1,2})\s+(\d{2}):(\d{2}):(\d{2})\s+(\d{4})\s+GMT$/.exec(text.trim())
   if (!m) return null
-  const month = MONTHS.indexOf(m[1]!)
+  const month = MONTHS.indexOf(m[1])
   if (month < 0) return null
   return new Date(Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]))).toISOString()
 }
@@ -97,7 +97,7 @@ export function parseCertificateOutput(out: string): Parsed {
       current = undefined
     } else if (line.startsWith('@@fail ')) {
       const m = /^@@fail (\d+) .*Failed to renew certificate (\S+) with error: (.*)$/.exec(line)
-      if (m) failures.push({mtime: Number(m[1]), certName: m[2]!, reason: m[3]!.trim()})
+      if (m) failures.push({mtime: Number(m[1]), certName: m[2], reason: m[3].trim()})
     } else if (current) {
       if (line.startsWith('issuer=')) current.issuerDn = line.slice(7).trim()
       else if (line.startsWith('notAfter=')) current.notAfter = line.slice(9).trim()
