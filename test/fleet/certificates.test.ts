@@ -4,7 +4,13 @@ import {mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {certificateScript, issuerName, parseCertificateOutput, parseOpensslDate, tenantCertificate} from '../../src/lib/fleet/certificates.js'
+import nock from 'nock'
 import {scoreTenant, type ScoreInput} from '../../src/lib/fleet/score.js'
+import {scheduleNotifier} from '../../src/lib/schedule/invocation.js'
+import {runJob} from '../../src/lib/schedule/run-job.js'
+import type {JobSpec, ScheduleFile} from '../../src/lib/schedule/types.js'
+import type {SshConnection} from '../../src/lib/ssh/connection.js'
+import {openStore} from '../../src/lib/state/open.js'
 import type {TenantRecord} from '../../src/lib/state/records.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'odoops-fleet-certs-'))
@@ -111,5 +117,49 @@ describe('fleet status: certificates', () => {
     expect(other.renewalFailure).to.equal(null)
     expect(parseOpensslDate('Dec  5 04:00:00 2026 GMT')).to.equal('2026-12-05T04:00:00.000Z')
     expect(issuerName('CN=Pebble Intermediate CA 1a2b3c')).to.equal('Pebble Intermediate CA 1a2b3c')
+  })
+
+  it('a status job with certificateDays fails the unit of a tenant whose certificate has fewer days left, and notifies naming it and the days', async function () {
+    this.timeout(60_000)
+    const store = await openStore({backend: 'local', dir: mkdtempSync(join(tmpdir(), 'odoops-certjob-'))})
+    await store.tenants.put(tenant('short', await issue('short', 5)))
+    await store.tenants.put(tenant('long', await issue('long', 60)))
+    // The host is this machine: the job's one command runs here with the real openssl.
+    const local = async () =>
+      ({
+        target: {name: 'web1'},
+        isClosed: false,
+        async exec(cmd: {text: string}) {
+          const r = await execa('sh', ['-c', cmd.text], {reject: false, encoding: 'buffer'})
+          return {code: r.exitCode ?? 1, stdout: Buffer.from(r.stdout), stderr: Buffer.from(r.stderr)}
+        },
+      }) as unknown as SshConnection
+    const HOOK = 'http://hooks.example.test'
+    const job: JobSpec = {id: 'cert-check', kind: 'status', cron: '0 7 * * *', select: {tenants: ['short', 'long']}, options: {certificateDays: 14, packChecks: false}, notify: {failures: ['hook']}}
+    const schedule: ScheduleFile = {version: 1, channels: {hook: {type: 'webhook', url: `${HOOK}/odoops`}}, jobs: [job]}
+    const bodies: Record<string, any>[] = []
+    const scope = nock(HOOK)
+      .post('/odoops', (body) => (bodies.push(body), true))
+      .reply(200, 'ok')
+    const emit = () => {}
+    try {
+      const result = await runJob({store, dataDir: '/nonexistent', setting: () => undefined, connect: local}, job, {
+        slot: '2026-12-05T07:00Z',
+        signal: new AbortController().signal,
+        emit,
+        notifier: scheduleNotifier({schedule, source: 'file', location: 'test'}, {store}, emit, {attempts: 1, baseDelayMs: 10, maxDelayMs: 10}),
+        via: 'test',
+      })
+      const units = Object.fromEntries(result.units.map((u) => [u.unit, u]))
+      expect(units.long.status).to.equal('ok')
+      expect((units.long.detail as {certificate: {daysLeft: number}}).certificate.daysLeft).to.equal(59)
+      expect([units.short.status, units.short.error?.code]).to.deep.equal(['failed', 'CERTIFICATE_CHECK_FAILED'])
+      expect(scope.isDone()).to.equal(true)
+      expect(bodies).to.have.length(1)
+      expect(bodies[0]).to.include({type: 'failure', job: 'cert-check', kind: 'status', tenant: 'short'})
+      expect(bodies[0].error.message).to.include('Tenant short: certificate of Odoops Test CA').and.include('expires in 4 days').and.include('less than 14 days')
+    } finally {
+      nock.cleanAll()
+    }
   })
 })
