@@ -198,4 +198,44 @@ describe('ACME certificates with pebble @host', function () {
     const left = await sshRun(host.sandbox, `test -e /etc/letsencrypt/renewal/${two.slug}.conf && echo left || echo gone; test -e /etc/letsencrypt/renewal/${one.slug}.conf && echo kept`)
     expect(left.stdout).to.include('gone').and.include('kept')
   })
+
+  it("fleet status reads each tenant's certificate on the host: 5 days left is a breach naming the tenant and the days, and certbot's failed renewal is reported with its reason", async function () {
+    this.timeout(300_000)
+    const status = (json: boolean) => runCli(['fleet', 'status', '--host', host.host, ...(json ? ['--json'] : [])], {env, timeoutMs: 240_000})
+    type Row = {tenant: string; certificate: {path: string; issuer: string; daysLeft: number; renewalFailure: {certName: string; reason: string} | null} | null; deductions: {code: string; breach: boolean; reason: string}[]}
+    const certDeductions = (row: Row) => row.deductions.filter((d) => d.code.startsWith('certificate-'))
+    const first = await status(true)
+    expect(schemaErrors('fleet:status', first.json), first.stderr).to.deep.equal([])
+    const fresh = (first.json.tenants as Row[]).find((t) => t.tenant === one.slug)!
+    expect(fresh.certificate).to.include({path: `/etc/letsencrypt/live/${one.slug}/fullchain.pem`, renewalFailure: null})
+    expect(fresh.certificate!.issuer).to.match(/pebble/i)
+    expect(fresh.certificate!.daysLeft).to.be.above(21)
+    expect(certDeductions(fresh)).to.deep.equal([])
+
+    // A test CA's certificate valid 5 days in the file nginx serves (through live/), then a renewal certbot cannot complete.
+    const installed = await sshRun(
+      host.sandbox,
+      `set -e; d=$(mktemp -d); cd "$d"; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 30 -subj '/O=Odoops Test/CN=Odoops Short CA' 2>/dev/null; openssl req -newkey rsa:2048 -nodes -keyout l.key -out l.csr -subj '/CN=${one.domain}' 2>/dev/null; openssl x509 -req -in l.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 5 -out l.pem 2>/dev/null; cat l.pem > /etc/letsencrypt/live/${one.slug}/fullchain.pem; rm -rf "$d"`,
+    )
+    expect(installed.exitCode, installed.stderr).to.equal(0)
+    const renew = await sshRun(host.sandbox, `certbot renew --cert-name ${one.slug} --force-renewal --no-random-sleep-on-renew --non-interactive --server https://127.0.0.1:9/directory`, {timeoutMs: 150_000})
+    expect(renew.exitCode, renew.stdout + renew.stderr).to.not.equal(0)
+
+    const after = await status(true)
+    expect(after.code, after.stderr).to.equal(1)
+    const short = (after.json.tenants as Row[]).find((t) => t.tenant === one.slug)!
+    expect(short.certificate).to.include({issuer: 'Odoops Short CA', daysLeft: 4})
+    const codes = certDeductions(short)
+    expect(codes.map((d) => [d.code, d.breach])).to.deep.equal([['certificate-expiring', true], ['certificate-renewal-failed', false]])
+    expect(codes[0].reason).to.include('expires in 4 days')
+    expect(short.certificate!.renewalFailure!.certName).to.equal(one.slug)
+    // certbot's own words, as its log on the host has them.
+    const logged = await sshRun(host.sandbox, `grep -h 'Failed to renew certificate ${one.slug} with error: ' /var/log/letsencrypt/letsencrypt.log | tail -n 1`)
+    expect(logged.stdout.trim(), logged.stderr).to.not.equal('')
+    expect(codes[1].reason).to.include(`renewal of ${one.slug} failed`).and.include(short.certificate!.renewalFailure!.reason)
+    expect(logged.stdout.trim().endsWith(short.certificate!.renewalFailure!.reason), `${logged.stdout} / ${short.certificate!.renewalFailure!.reason}`).to.equal(true)
+    const table = await status(false)
+    expect(table.code).to.equal(1)
+    expect(table.stdout).to.match(new RegExp(`${one.slug}\\s+-30\\s+certificate-expiring: certificate of Odoops Short CA .*expires in 4 days`))
+  })
 })

@@ -5,7 +5,9 @@ import {behindCell, fleetStatus, humanAge, odooBuildLines, rpoConfig, type Fleet
 import {formatBytes} from '../../lib/output/format.js'
 import {addonsCell} from '../../lib/tenants/view.js'
 
-export type FleetStatusOutput = FleetStatusReport
+/** An interface, not an alias: the schema generator adds the run's `warnings` to the result object it finds (an alias of an alias it did not follow). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface FleetStatusOutput extends FleetStatusReport {}
 
 /** `2/3!` (passed of run, `!` when one failed or could not run), `not run`, or empty when no pack check concerns it. */
 function packChecksCell(r: FleetTenantRow): string {
@@ -16,10 +18,19 @@ function packChecksCell(r: FleetTenantRow): string {
   return `${passed}/${ran.length}${passed < ran.length ? '!' : ''}`
 }
 
+/** `62 d Pebble Intermediate CA 1` (`!` under 21 days, `renewal failed` when certbot's last renewal failed), `unreadable`, or empty when not read. */
+function certificateCell(r: FleetTenantRow): string {
+  const cert = r.certificate
+  if (!cert) return ''
+  if (cert.daysLeft === null) return 'unreadable!'
+  const renewal = cert.renewalFailure ? ', renewal failed!' : ''
+  return `${cert.daysLeft} d${cert.daysLeft < 21 ? '!' : ''} ${cert.issuer ?? ''}${renewal}`.trim()
+}
+
 export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
   static override usesSsh = true
   static override summary = 'every tenant at a glance: health, service, disk, backups against the RPO, fair use, a score (exit 1 on breaches)'
-  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, the Odoo build its host runs for the tenant's series and how many builds behind the newest its host's Odoo source offered at the last release plan it is (information: no points), the addon releases its service runs (the shared service's for a shared tenant; a column when any tenant has some), its usage against its plan's fair-use thresholds, the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
+  static override description = `One row per tenant: /web/health through nginx, its service unit, free disk on its host, the age of its newest backup and newest verified backup against the RPO of its plan tier (config fleet.rpoHours, fleet.rpoByPlan), its last verification verdict, the Odoo build its host runs for the tenant's series and how many builds behind the newest its host's Odoo source offered at the last release plan it is (information: no points), the addon releases its service runs (the shared service's for a shared tenant; a column when any tenant has some), its usage against its plan's fair-use thresholds, the certificate nginx serves for it read on its host (issuer, end of validity, days left: a warning under 21 days, a breach under 7; certbot's last renewal when it failed, with certbot's reason), the fleet checks of the installed packs (over an admin session on its Odoo, each with a timeout; a failing or broken check is a deduction naming its pack), and a health score from 100 with the reason of every deduction. Hosts are checked in parallel, one SSH connection each; a host that cannot be reached marks its tenants. Exit 1 when any tenant is in breach (for monitoring), 0 otherwise. See docs/fleet.md.`
   static override flags = {
     host: Flags.string({description: 'only the tenants on this host'}),
   }
@@ -43,6 +54,7 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
       {header: 'RPO', get: (r) => `${r.rpo.hours} h`},
       {header: 'Last verify', get: (r) => r.backups.lastVerification?.status ?? ''},
       {header: 'Fair use', get: (r) => (r.usage ? r.usage.checks.map((u) => `${u.metric} ${u.value}/${u.threshold}${u.over ? '!' : ''}`).join(', ') : '')},
+      {header: 'Certificate', get: certificateCell},
       {header: 'Odoo', get: (r) => r.odoo?.build ?? ''},
       {header: 'Behind', get: (r) => behindCell(r.odoo), align: 'right'},
       ...(report.tenants.some((r) => r.addons.length > 0) ? [{header: 'Addons', get: (r: FleetTenantRow) => addonsCell(r.addons)}] : []),
@@ -50,6 +62,7 @@ export default class FleetStatus extends OdoopsCommand<FleetStatusOutput> {
     ])
     const unreachable = report.hosts.filter((h) => !h.reachable)
     for (const h of unreachable) this.ui.warn(`host ${h.host} unreachable (${h.tenants} tenants marked): ${h.error}`)
+    for (const h of report.hosts) if (h.certificatesError) this.ui.warn(`host ${h.host}: the certificates could not be read: ${h.certificatesError}`)
     const withDeductions = report.tenants.filter((r) => r.deductions.length > 0)
     if (withDeductions.length > 0) {
       this.ui.log('')

@@ -2,6 +2,7 @@ import type {EffectiveTenantState} from '../tenants/listing.js'
 import type {TenantVerdict} from '../tenants/status.js'
 import {MIN_FREE_BYTES} from '../tenants/preflight.js'
 import type {TenantBackupFacts} from './backups.js'
+import {CERT_BREACH_DAYS, CERT_WARN_DAYS, type TenantCertificate} from './certificates.js'
 import type {ResolvedRpo} from './rpo.js'
 import type {TenantPackChecks} from './pack-checks.js'
 import type {TenantUsage} from './usage.js'
@@ -34,6 +35,10 @@ export type DeductionCode =
   | 'pack-check-warning'
   | 'pack-check-error'
   | 'pack-checks-not-run'
+  | 'certificate-expiring'
+  | 'certificate-expiry-warn'
+  | 'certificate-unreadable'
+  | 'certificate-renewal-failed'
 
 export interface Deduction {
   code: DeductionCode
@@ -66,6 +71,10 @@ export const DEDUCTION_POINTS: Record<DeductionCode, {points: number; breach: bo
   'pack-check-warning': {points: 5, breach: false},
   'pack-check-error': {points: 5, breach: false},
   'pack-checks-not-run': {points: 5, breach: false},
+  'certificate-expiring': {points: 30, breach: true},
+  'certificate-expiry-warn': {points: 5, breach: false},
+  'certificate-unreadable': {points: 10, breach: true},
+  'certificate-renewal-failed': {points: 10, breach: false},
 }
 
 /** Below this much free space (and above MIN_FREE_BYTES, where tenant create refuses) a warning. */
@@ -92,6 +101,8 @@ export interface ScoreInput {
   usage: TenantUsage | null
   /** The packs' fleet checks that concern it (absent or empty: none). */
   packChecks?: TenantPackChecks
+  /** The certificate nginx serves for it, read on the host (absent or null: not read). */
+  certificate?: TenantCertificate | null
 }
 
 export interface TenantScore {
@@ -181,6 +192,24 @@ function packCheckDeductions(input: ScoreInput, out: Deduction[]): void {
   if (checks.notRun !== undefined && notRun.length > 0) deduct(out, 'pack-checks-not-run', `pack checks ${notRun.join(', ')} not run: ${checks.notRun}`)
 }
 
+const days = (n: number) => `${n} day${n === 1 || n === -1 ? '' : 's'}`
+
+/** The served certificate: its end of validity against 21 and 7 days, certbot's last renewal. */
+function certificateDeductions(input: ScoreInput, out: Deduction[]): void {
+  const cert = input.certificate
+  if (!cert) return
+  if (cert.daysLeft === null) {
+    deduct(out, 'certificate-unreadable', `certificate ${cert.path} could not be read: ${cert.error ?? 'unknown'}`)
+  } else {
+    const what = `certificate of ${cert.issuer ?? 'unknown issuer'} (${cert.path})`
+    const when = cert.daysLeft < 0 ? `expired ${days(-cert.daysLeft)} ago (${cert.notAfter})` : `expires in ${days(cert.daysLeft)} (${cert.notAfter})`
+    if (cert.daysLeft < CERT_BREACH_DAYS) deduct(out, 'certificate-expiring', `${what} ${when}, less than ${CERT_BREACH_DAYS} days`)
+    else if (cert.daysLeft < CERT_WARN_DAYS) deduct(out, 'certificate-expiry-warn', `${what} ${when}, less than ${CERT_WARN_DAYS} days`)
+  }
+  const failed = cert.renewalFailure
+  if (failed) deduct(out, 'certificate-renewal-failed', `certbot's last renewal of ${failed.certName} failed (log of ${failed.at}): ${failed.reason}`)
+}
+
 /** Pure: the score, status and deductions of one tenant. */
 export function scoreTenant(input: ScoreInput): TenantScore {
   const deductions: Deduction[] = []
@@ -189,6 +218,7 @@ export function scoreTenant(input: ScoreInput): TenantScore {
   if (input.state !== 'creating' && input.state !== 'removing') backupDeductions(input, deductions)
   usageDeductions(input, deductions)
   packCheckDeductions(input, deductions)
+  certificateDeductions(input, deductions)
   const score = Math.max(0, 100 - deductions.reduce((t, d) => t + d.points, 0))
   const status: FleetTenantStatus = deductions.some((d) => d.breach) ? 'breach' : deductions.length > 0 ? 'warning' : 'ok'
   return {score, status, deductions}

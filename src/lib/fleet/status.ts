@@ -13,6 +13,7 @@ import type {EffectiveTenantState} from '../tenants/listing.js'
 import {STATUS_CONCURRENCY_PER_HOST, tenantStatus, type TenantHealth, type TenantVerdict} from '../tenants/status.js'
 import {tenantAddons, type TenantAddonView} from '../tenants/view.js'
 import {backupFacts, type TenantBackupFacts} from './backups.js'
+import {hostCertificates, type TenantCertificate} from './certificates.js'
 import {packCheckRegistry, type RegisteredPackCheck} from './check-registry.js'
 import {odooBuildOf, type FleetOdooBuild} from './odoo-build.js'
 import {checksFor, notRunResults, runPackChecks, storedTenantOdoo, tenantTemplates, type FleetCheckResult, type TenantOdooOpener, type TenantPackChecks, type TenantTemplate} from './pack-checks.js'
@@ -46,6 +47,8 @@ export interface FleetTenantRow {
   addons: TenantAddonView[]
   /** The results of the packs' fleet checks that concern it (by its onboarding template); [] when none do. */
   packChecks: FleetCheckResult[]
+  /** The certificate nginx serves for it, read on its host (issuer, notAfter, days left, certbot's last failed renewal); null when not read (host unreachable, tenant not active or stopped, no certificate recorded). */
+  certificate: TenantCertificate | null
   score: number
   status: FleetTenantStatus
   deductions: Deduction[]
@@ -57,6 +60,8 @@ export interface FleetHostRow {
   /** Why it could not be reached. */
   error?: string
   tenants: number
+  /** Why the tenants' certificates could not be read on a reachable host. */
+  certificatesError?: string
 }
 
 /** A pack's fleet check as `fleet status` ran it (docs/plugins.md, "Fleet checks"). */
@@ -146,6 +151,7 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
     unreachable,
     open: env.packChecks?.odoo ?? storedTenantOdoo(store, env.box, connect),
   })
+  const certs = await fleetCertificates(tenants, unreachable, connect, now)
   const rows = remote.tenants.map((health) =>
     fleetRow(health, byTenant.get(health.slug), {
       addons: (t) => tenantAddons(t, hostsById.get(t.host), addonRepos),
@@ -158,6 +164,7 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
       today,
       unreachable: unreachable.get(health.host),
       packChecks: checked.get(health.slug),
+      certificate: certs.certificates.get(health.slug) ?? null,
     }),
   )
   const hostNames = [...new Set(rows.map((r) => r.host))].sort()
@@ -166,10 +173,40 @@ export async function fleetStatus(env: FleetStatusEnv, selection: {host?: string
     reachable: !unreachable.has(host),
     ...(unreachable.has(host) ? {error: unreachable.get(host)} : {}),
     tenants: rows.filter((r) => r.host === host).length,
+    ...(certs.errors.has(host) ? {certificatesError: certs.errors.get(host)} : {}),
   }))
   const count = (s: FleetTenantStatus) => rows.filter((r) => r.status === s).length
   const packChecks = checks.map((c) => ({name: c.name, pack: c.pack, description: c.description, severity: c.severity, templates: [...c.templates], timeoutMs: c.timeoutMs}))
   return {generatedAt: now.toISOString(), hosts, tenants: rows, packChecks, counts: {ok: count('ok'), warning: count('warning'), breach: count('breach')}, breaches: count('breach')}
+}
+
+/** Every reachable host's tenants' certificates, hosts in parallel, one round trip each. */
+async function fleetCertificates(
+  tenants: readonly TenantRecord[],
+  unreachable: Map<string, string>,
+  connect: (host: string) => Promise<SshConnection>,
+  now: Date,
+): Promise<{certificates: Map<string, TenantCertificate>; errors: Map<string, string>}> {
+  const certificates = new Map<string, TenantCertificate>()
+  const errors = new Map<string, string>()
+  const byHost = new Map<string, TenantRecord[]>()
+  for (const t of tenants) byHost.set(t.host, [...(byHost.get(t.host) ?? []), t])
+  await Promise.all(
+    [...byHost].map(async ([host, list]) => {
+      if (unreachable.has(host)) return
+      let conn: SshConnection
+      try {
+        conn = await connect(host)
+      } catch (error) {
+        errors.set(host, messageOf(error))
+        return
+      }
+      const got = await hostCertificates(conn, list, now)
+      for (const [slug, cert] of got.certificates) certificates.set(slug, cert)
+      if (got.error !== undefined) errors.set(host, got.error)
+    }),
+  )
+  return {certificates, errors}
 }
 
 /**
@@ -225,6 +262,7 @@ interface RowContext {
   today: string
   unreachable?: string
   packChecks?: TenantPackChecks
+  certificate: TenantCertificate | null
 }
 
 function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx: RowContext): FleetTenantRow {
@@ -250,6 +288,7 @@ function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx:
     rpo,
     usage,
     ...(ctx.packChecks ? {packChecks: ctx.packChecks} : {}),
+    certificate: ctx.certificate,
   })
   return {
     tenant: health.slug,
@@ -269,6 +308,7 @@ function fleetRow(health: TenantHealth, record: BillableTenant | undefined, ctx:
     odoo: record ? ctx.odoo(record) : null,
     addons: record ? ctx.addons(record) : [],
     packChecks: ctx.packChecks?.results ?? [],
+    certificate: ctx.certificate,
     ...scored,
   }
 }

@@ -6,6 +6,7 @@ import {verifyBackup} from '../backup/verify.js'
 import {generateInvoices} from '../billing/generate.js'
 import {sellerFromSettings} from '../billing/tenant-billing.js'
 import {isOdoopsError, messageOf, OdoopsError} from '../errors.js'
+import {hostCertificates, type TenantCertificate} from '../fleet/certificates.js'
 import {packCheckRegistry} from '../fleet/check-registry.js'
 import {checksFor, runPackChecks, storedTenantOdoo, tenantTemplates, type TenantPackChecks} from '../fleet/pack-checks.js'
 import {connectHost} from '../hosts/connect.js'
@@ -155,6 +156,30 @@ async function statusPackChecks({env, job}: UnitContext, tenant: TenantRecord): 
 }
 
 /**
+ * The tenant's served certificate read on its host (`certificateDays` set, an active or stopped
+ * tenant with a certificate recorded), as `fleet status` reads it; undefined otherwise.
+ */
+async function statusCertificate({env, job}: UnitContext, tenant: TenantRecord): Promise<TenantCertificate | undefined> {
+  if (job.options?.certificateDays === undefined) return undefined
+  if ((tenant.state !== 'active' && tenant.state !== 'stopped') || !tenant.tls?.certificate) return undefined
+  const conn = await (env.connect ?? ((host: string) => connectHost(env.store, host)))(tenant.host)
+  const got = await hostCertificates(conn, [tenant], env.now?.() ?? new Date())
+  const cert = got.certificates.get(tenant.id)
+  if (!cert) throw failure('CERTIFICATE_UNREADABLE', `Tenant ${tenant.id}: its certificate could not be read on ${tenant.host}: ${got.error ?? 'no answer'}.`)
+  return cert
+}
+
+/** One line per certificate problem, as `fleet status` words its deductions. */
+function certificateProblems(cert: TenantCertificate | undefined, minDays: number | undefined): string[] {
+  if (!cert || minDays === undefined) return []
+  const lines: string[] = []
+  if (cert.daysLeft === null) lines.push(`certificate ${cert.path} could not be read: ${cert.error ?? 'unknown'}`)
+  else if (cert.daysLeft < minDays) lines.push(`certificate of ${cert.issuer ?? 'unknown issuer'} (${cert.path}) ${cert.daysLeft < 0 ? `expired ${-cert.daysLeft} days ago` : `expires in ${cert.daysLeft} days`} (${cert.notAfter}), less than ${minDays} days`)
+  if (cert.renewalFailure) lines.push(`certbot's last renewal of ${cert.renewalFailure.certName} failed: ${cert.renewalFailure.reason}`)
+  return lines.map((l) => l.replace(/\.+$/, ''))
+}
+
+/**
  * Status from the records: the tenant's state and the age of its newest complete and newest
  * verified backup, against the job's thresholds; then the packs' fleet checks that concern it
  * (the only part that contacts its host, over an admin session; `packChecks: false` leaves
@@ -179,10 +204,13 @@ async function statusUnit(ctx: UnitContext): Promise<UnitDetail> {
   if (maxVerified !== undefined && (detail.verifiedAgeHours === null || detail.verifiedAgeHours > maxVerified)) problems.push(detail.verifiedAgeHours === null ? 'it has no verified backup' : `its newest verified backup is ${detail.verifiedAgeHours} h old (limit ${maxVerified} h)`)
   const checked = await statusPackChecks(ctx, tenant)
   const packProblems = packCheckProblems(checked)
-  const result = checked ? {...detail, packChecks: checked.results} : detail
+  const cert = await statusCertificate(ctx, tenant)
+  const certProblems = certificateProblems(cert, job.options?.certificateDays)
+  const result = {...detail, ...(checked ? {packChecks: checked.results} : {}), ...(cert ? {certificate: cert} : {})}
   // The records' own breach keeps its code; pack checks alone fail with theirs.
-  if (problems.length > 0) throw failure('TENANT_STATUS_BREACH', `Tenant ${unit.id}: ${[...problems, ...packProblems].join('; ')}.`, result)
-  if (packProblems.length > 0) throw failure('PACK_CHECK_FAILED', `Tenant ${unit.id}: ${packProblems.join('; ')}.`, result)
+  if (problems.length > 0) throw failure('TENANT_STATUS_BREACH', `Tenant ${unit.id}: ${[...problems, ...packProblems, ...certProblems].join('; ')}.`, result)
+  if (packProblems.length > 0) throw failure('PACK_CHECK_FAILED', `Tenant ${unit.id}: ${[...packProblems, ...certProblems].join('; ')}.`, result)
+  if (certProblems.length > 0) throw failure('CERTIFICATE_CHECK_FAILED', `Tenant ${unit.id}: ${certProblems.join('; ')}.`, result)
   return result
 }
 

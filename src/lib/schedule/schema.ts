@@ -17,7 +17,7 @@ export const KIND_OPTIONS: Record<(typeof JOB_KINDS)[number], Record<string, unk
   prune: {dryRun: {type: 'boolean'}, keepDaily: count, keepWeekly: count, keepMonthly: count},
   meter: {metrics: {type: 'array', items: {type: 'string', minLength: 1}, minItems: 1}, perHost},
   'invoice-generate': {period: {type: 'string', pattern: '^(previous|current|\\d{4}-(0[1-9]|1[0-2]))$'}, dryRun: {type: 'boolean'}},
-  status: {maxBackupAgeHours: hours, maxVerifiedAgeHours: hours, packChecks: {type: 'boolean'}, perHost},
+  status: {maxBackupAgeHours: hours, maxVerifiedAgeHours: hours, packChecks: {type: 'boolean'}, certificateDays: {type: 'integer', minimum: 1, maximum: 365}, perHost},
   release: {release: {type: 'string', pattern: RELEASE_ID}, canary: {type: 'integer', minimum: 1, maximum: 9999}, includeFailed: {type: 'boolean'}},
 }
 

@@ -59,6 +59,8 @@ export interface JobOptions {
   maxVerifiedAgeHours?: number
   /** status: run the packs' fleet checks on the active tenants they concern (default true; false: the store only, no host contacted). */
   packChecks?: boolean
+  /** status: read the tenant's served certificate on its host; fewer days left than this, an unreadable file or certbot's last renewal failed fails the unit. */
+  certificateDays?: number
   /** release (required): the release applied in the job's window (`odoops release plan` gave its id). */
   release?: string
   /** release: update at most this many hosts per run (the next run goes on with the rest). */
