@@ -12,7 +12,7 @@ export interface Brand {
   url?: string
   supportUrl?: string
   documentationUrl?: string
-  /** `#rrggbb` (or `#rgb`): the link colour of e-mail footers. */
+  /** `#rrggbb` (or `#rgb`): the link colour of e-mail footers, and the main company's `primary_color` (reports). */
   primaryColor?: string
   /** Image files (PNG, JPEG, SVG, GIF, ICO); a relative path is resolved from where it was written. */
   logo?: string
