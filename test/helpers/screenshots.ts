@@ -48,8 +48,8 @@ export async function odooSession(target: Target, database: string, login: strin
   return cookie.split(';')[0].slice('session_id='.length)
 }
 
-/** Screenshots (PNG files) of each path of the tenant, 1280×800, after its JavaScript ran. */
-export async function screenshotTenant(target: Target, shots: {path: string; file: string}[], options: {session?: string} = {}): Promise<void> {
+/** Screenshots (PNG files) of each path of the tenant, after its JavaScript ran (15 s of virtual time). */
+export async function screenshotTenant(target: Target, shots: {path: string; file: string; /** default 1280×800 */ size?: string}[], options: {session?: string} = {}): Promise<void> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -81,7 +81,7 @@ export async function screenshotTenant(target: Target, shots: {path: string; fil
     for (const shot of shots) {
       const profile = mkdtempSync(join(tmpdir(), 'odoops-chromium-'))
       try {
-        await execa(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`, '--virtual-time-budget=15000', `--screenshot=${shot.file}`, '--window-size=1280,800', `http://127.0.0.1:${port}${shot.path}`], {timeout: 120_000})
+        await execa(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`, '--virtual-time-budget=15000', `--screenshot=${shot.file}`, `--window-size=${shot.size ?? '1280,800'}`, `http://127.0.0.1:${port}${shot.path}`], {timeout: 120_000})
       } finally {
         rmSync(profile, {recursive: true, force: true})
       }

@@ -163,11 +163,13 @@ print_json({'state': m.state, 'license': m.license, 'name': env['ir.config_param
       expect(check.json.places).to.deep.equal([])
       expect(check.json.checked).to.deep.equal(['login', 'webclient', 'webclient:session-info', 'mail'])
       // The web client's JavaScript: odoops_branding's module is in the backend bundle Odoo builds.
-      const bundle = await odooProbe<{module: boolean; size: number}>(a.sandbox, tenant.config, tenant.database, `
+      // Its template extension of Settings' About section (res_config_edition) too.
+      const bundle = await odooProbe<{module: boolean; about: boolean; size: number}>(a.sandbox, tenant.config, tenant.database, `
 b = env['ir.qweb']._get_asset_bundle('web.assets_backend', css=False, js=True)
 raw = b.js().raw.decode('utf-8')
-print_json({'module': '@odoops_branding/js/branding' in raw, 'size': len(raw)})`)
+print_json({'module': '@odoops_branding/js/branding' in raw, 'about': 'o_odoops_branding_about' in raw and 'res_config_edition' in raw, 'size': len(raw)})`)
       expect(bundle.module, JSON.stringify(bundle)).to.equal(true)
+      expect(bundle.about, JSON.stringify(bundle)).to.equal(true)
     })
 
     it("reports carry the brand: the company's logo and primary colour in the external layout, the logo in the PDF wkhtmltopdf prints", async function () {
@@ -197,10 +199,13 @@ print_json({'module': '@odoops_branding/js/branding' in raw, 'size': len(raw)})`
     ;(shots ? it : it.skip)('screenshots of the branded login page and web client (ODOOPS_BRANDING_SCREENSHOTS=<dir>)', async function () {
       this.timeout(300_000)
       const target = {address: a.sandbox.address, domain: tenant.domain}
-      await screenshotTenant(target, [{path: '/web/login', file: join(shots!, `white-label-login-${series}.png`)}])
       const {logins} = await readCredentialsFile(join(work, 'credentials.txt'))
+      // ?login=: the form shown without JavaScript (19.0 hides it until its user switch mounts).
+      await screenshotTenant(target, [{path: `/web/login?login=${encodeURIComponent(logins[0].login)}`, file: join(shots!, `white-label-login-${series}.png`)}])
       const session = await odooSession(target, tenant.database, logins[0].login, logins[0].password)
-      await screenshotTenant(target, [{path: Number(major) >= 18 ? '/odoo' : '/web', file: join(shots!, `white-label-webclient-${series}.png`)}], {session})
+      // Settings, down to its About section (odoops_branding names the partner under Odoo's notice).
+      const settings = Number(major) >= 18 ? '/odoo/settings' : '/web#action=base_setup.action_general_configuration'
+      await screenshotTenant(target, [{path: settings, file: join(shots!, `white-label-settings-${series}.png`), size: '1280,2400'}], {session})
     })
 
     it('tenant brand --name other takes effect at the next page without restarting the shared service', async function () {

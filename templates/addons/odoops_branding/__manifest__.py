@@ -22,6 +22,7 @@ itself is LGPL-3 and its notices are kept.
     'assets': {
         'web.assets_backend': [
             'odoops_branding/static/src/js/branding.js',
+            'odoops_branding/static/src/xml/about.xml',
         ],
     },
     'installable': True,

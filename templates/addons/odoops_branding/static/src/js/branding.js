@@ -7,10 +7,19 @@ import { patch } from "@web/core/utils/patch";
 import { browser } from "@web/core/browser/browser";
 import { session } from "@web/session";
 import { WebClient } from "@web/webclient/webclient";
+import { resConfigEdition } from "@web/webclient/settings_form_view/widgets/res_config_edition";
 
 const brand = session.odoops_branding || {};
 
 if (brand.name) {
+    // Settings' About section names the partner under Odoo's notice (static/src/xml/about.xml).
+    patch(resConfigEdition.component.prototype, {
+        setup() {
+            super.setup(...arguments);
+            this.odoopsBrand = brand;
+        },
+    });
+
     // 17.0 sets the part "zopenerp" to "Odoo"; 18.0 and 19.0 fall back to "Odoo" without parts.
     patch(WebClient.prototype, {
         setup() {
