@@ -8,12 +8,14 @@
  * ODOOPS_BRANDING_SCREENSHOTS=<dir> is set (.ci/white-label-screenshots).
  */
 import {execa} from 'execa'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {crc32, deflateSync} from 'node:zlib'
+import {decodePng} from '../fleet/png.js'
 
 export const CHROMIUM = process.env.ODOOPS_CHROMIUM ?? '/usr/bin/chromium'
 
@@ -49,7 +51,7 @@ export async function odooSession(target: Target, database: string, login: strin
 }
 
 /** Screenshots (PNG files) of each path of the tenant, after its JavaScript ran (15 s of virtual time). */
-export async function screenshotTenant(target: Target, shots: {path: string; file: string; /** default 1280×800 */ size?: string}[], options: {session?: string} = {}): Promise<void> {
+export async function screenshotTenant(target: Target, shots: {path: string; file: string; /** default 1280×800 */ size?: string; /** keep only the last rows of content (blank rows at the bottom dropped first) */ bottomRows?: number}[], options: {session?: string} = {}): Promise<void> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -85,8 +87,37 @@ export async function screenshotTenant(target: Target, shots: {path: string; fil
       } finally {
         rmSync(profile, {recursive: true, force: true})
       }
+      if (shot.bottomRows) writeFileSync(shot.file, cropBottom(readFileSync(shot.file), shot.bottomRows))
     }
   } finally {
     server.close()
   }
+}
+
+/** The last `rows` rows of a PNG above its blank bottom (rows like its last one), as an RGBA PNG. */
+function cropBottom(file: Buffer, rows: number): Buffer {
+  const png = decodePng(file)
+  const stride = png.width * 4
+  const row = (y: number) => png.pixels.subarray(y * stride, (y + 1) * stride)
+  // Blank: the same pixels as the last row (a page's empty bottom, sidebars included).
+  const last = row(png.height - 1)
+  const blank = (y: number) => row(y).equals(last)
+  let end = png.height
+  while (end > 1 && blank(end - 1)) end--
+  end = Math.min(png.height, end + 16)
+  const start = Math.max(0, end - rows)
+  const raw = Buffer.concat(Array.from({length: end - start}, (_, i) => Buffer.concat([Buffer.from([0]), row(start + i)])))
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
+    const out = Buffer.alloc(body.length + 8)
+    out.writeUInt32BE(data.length, 0)
+    body.copy(out, 4)
+    out.writeUInt32BE(crc32(body), body.length + 4)
+    return out
+  }
+  const header = Buffer.alloc(13)
+  header.writeUInt32BE(png.width, 0)
+  header.writeUInt32BE(end - start, 4)
+  header.set([8, 6, 0, 0, 0], 8)
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, {level: 9})), chunk('IEND', Buffer.alloc(0))])
 }

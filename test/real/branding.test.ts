@@ -163,7 +163,7 @@ print_json({'state': m.state, 'license': m.license, 'name': env['ir.config_param
       expect(check.json.places).to.deep.equal([])
       expect(check.json.checked).to.deep.equal(['login', 'webclient', 'webclient:session-info', 'mail'])
       // The web client's JavaScript: odoops_branding's module is in the backend bundle Odoo builds.
-      // Its template extension of Settings' About section (res_config_edition) too.
+      // Its template of Settings' About section (res_config_edition) too.
       const bundle = await odooProbe<{module: boolean; about: boolean; size: number}>(a.sandbox, tenant.config, tenant.database, `
 b = env['ir.qweb']._get_asset_bundle('web.assets_backend', css=False, js=True)
 raw = b.js().raw.decode('utf-8')
@@ -196,7 +196,7 @@ print_json({'module': '@odoops_branding/js/branding' in raw, 'about': 'o_odoops_
 
     // The screenshots of docs/white-label.md (.ci/white-label-screenshots): only when asked.
     const shots = process.env.ODOOPS_BRANDING_SCREENSHOTS
-    ;(shots ? it : it.skip)('screenshots of the branded login page and web client (ODOOPS_BRANDING_SCREENSHOTS=<dir>)', async function () {
+    ;(shots ? it : it.skip)('screenshots of the branded login page and Settings' About section (ODOOPS_BRANDING_SCREENSHOTS=<dir>)', async function () {
       this.timeout(300_000)
       const target = {address: a.sandbox.address, domain: tenant.domain}
       const {logins} = await readCredentialsFile(join(work, 'credentials.txt'))
@@ -205,7 +205,7 @@ print_json({'module': '@odoops_branding/js/branding' in raw, 'about': 'o_odoops_
       const session = await odooSession(target, tenant.database, logins[0].login, logins[0].password)
       // Settings, down to its About section (odoops_branding names the partner under Odoo's notice).
       const settings = Number(major) >= 18 ? '/odoo/settings' : '/web#action=base_setup.action_general_configuration'
-      await screenshotTenant(target, [{path: settings, file: join(shots!, `white-label-settings-${series}.png`), size: '1280,2400'}], {session})
+      await screenshotTenant(target, [{path: settings, file: join(shots!, `white-label-settings-${series}.png`), size: '1280,5000', bottomRows: 700}], {session})
     })
 
     it('tenant brand --name other takes effect at the next page without restarting the shared service', async function () {
