@@ -196,7 +196,7 @@ print_json({'module': '@odoops_branding/js/branding' in raw, 'about': 'o_odoops_
 
     // The screenshots of docs/white-label.md (.ci/white-label-screenshots): only when asked.
     const shots = process.env.ODOOPS_BRANDING_SCREENSHOTS
-    ;(shots ? it : it.skip)('screenshots of the branded login page and Settings' About section (ODOOPS_BRANDING_SCREENSHOTS=<dir>)', async function () {
+    ;(shots ? it : it.skip)("screenshots of the branded login page and Settings' About section (ODOOPS_BRANDING_SCREENSHOTS=<dir>)", async function () {
       this.timeout(300_000)
       const target = {address: a.sandbox.address, domain: tenant.domain}
       const {logins} = await readCredentialsFile(join(work, 'credentials.txt'))
