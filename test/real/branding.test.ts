@@ -172,7 +172,7 @@ print_json({'module': '@odoops_branding/js/branding' in raw, 'about': 'o_odoops_
       expect(bundle.about, JSON.stringify(bundle)).to.equal(true)
     })
 
-    it("reports carry the brand: the company's logo and primary colour in the external layout, the logo in the PDF wkhtmltopdf prints", async function () {
+    it("reports carry the brand: the company's logo and primary colour in the external layout; the PDF as the host's wkhtmltopdf prints it (the logo only with a patched qt)", async function () {
       this.timeout(300_000)
       const report = await odooProbe<{html: string; styles: string; pdf: string; color: string; layout: string; company: string}>(a.sandbox, tenant.config, tenant.database, REPORT_SCRIPT, {timeoutMs: 240_000})
       expect(report.color).to.equal('#1a73e8')
