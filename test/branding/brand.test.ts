@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {installedPackRepos} from '../../src/cli/pack-addons.js'
 import {BRANDING_MODULE, BUILTIN_ADDONS_REPO} from '../../src/lib/addons/builtin.js'
 import {checkAddonsFolder} from '../../src/lib/addons/packs.js'
-import {brandFromSettings, brandFromTemplate, brandParams, brandProblems, brandScript, mergeBrand, readBrandFile} from '../../src/lib/branding/brand.js'
+import {brandFromSettings, brandFromTemplate, brandParams, brandProblems, brandScript, fullColor, mergeBrand, readBrandFile} from '../../src/lib/branding/brand.js'
 import {CONFIG_KEYS} from '../../src/lib/config/keys.js'
 import {onboardSteps} from '../../src/lib/onboard/steps.js'
 import type {Template} from '../../src/lib/templates/index.js'
@@ -69,6 +69,17 @@ describe('branding: layers, validation, parameters', () => {
     expect(script).not.to.include('Brien')
     expect(script).to.include("ICP.set_param(key, value if value else False)")
     expect(script).to.include('env.cr.commit()')
+  })
+
+  it("writes the company's primary colour for reports (six digits), and a document layout only when none is set", () => {
+    expect(fullColor('#1A7')).to.equal('#11aa77')
+    expect(fullColor('#1A73E8')).to.equal('#1a73e8')
+    const decode = (script: string) => JSON.parse(Buffer.from(/b64decode\('([^']+)'\)/.exec(script)![1], 'base64').toString('utf8')) as {color: string | null}
+    const colored = brandScript({}, undefined, '#1A7')
+    expect(decode(colored).color).to.equal('#11aa77')
+    expect(colored).to.include("company.write({'primary_color': p['color']})")
+    expect(colored).to.include('if not company.external_report_layout_id:')
+    expect(decode(brandScript({}, undefined)).color).to.equal(null)
   })
 
   it('reads image files by extension and refuses others', async () => {

@@ -45,7 +45,7 @@ function failed(what: string, result: CliResult): Error {
   return new Error(`${what} failed (exit ${result.code}):\n${result.stdout}\n${result.stderr}`)
 }
 
-async function prepare(name: string, series: string, env: Record<string, string>, realRepo?: string): Promise<PreparedHost> {
+async function prepare(name: string, series: string, env: Record<string, string>, realRepo?: string, prepareArgs: string[] = []): Promise<PreparedHost> {
   // Real Odoo boots from the image with Odoo's Debian dependencies preinstalled (a real install
   // otherwise fetches ~60 python3 packages through the proxy); the fixture needs only PostgreSQL and nginx.
   const sandbox = realRepo
@@ -53,20 +53,20 @@ async function prepare(name: string, series: string, env: Record<string, string>
     : await sharedSandbox(name, {image: 'postgres-nginx', fixtureOdoo: series as FixtureSeries})
   const add = await runCli(['host', 'add', name, '--address', sandbox.address, '--port', String(sandbox.port), '--user', sandbox.user, '--identity', sandbox.identityFile, '--host-key', sandbox.hostKey, '--json'], {env})
   if (add.code !== 0) throw failed(`odoops host add ${name}`, add)
-  const result = await runCli(['host', 'prepare', name, '--odoo', series, '--apt-source', FIXTURE_APT_SOURCE, '--json'], {env, timeoutMs: 900_000})
+  const result = await runCli(['host', 'prepare', name, '--odoo', series, '--apt-source', FIXTURE_APT_SOURCE, ...prepareArgs, '--json'], {env, timeoutMs: 900_000})
   if (result.code !== 0) throw failed(`odoops host prepare ${name}`, result)
   return {sandbox, env, host: name, series, prepare: result.json}
 }
 
 /** The prepared host `name` (default 'pa', series 17.0), prepared once per mocha run. */
-export function preparedHost(name = 'pa', options: {series?: FixtureSeries; store?: string; /** Real Odoo: the series' apt repository (test/helpers/real-odoo.ts). */ real?: {series: string; dir: string}} = {}): Promise<PreparedHost> {
+export function preparedHost(name = 'pa', options: {series?: FixtureSeries; store?: string; /** Real Odoo: the series' apt repository (test/helpers/real-odoo.ts). */ real?: {series: string; dir: string}; /** More flags for host prepare (e.g. --with-wkhtmltopdf). */ prepareArgs?: string[]} = {}): Promise<PreparedHost> {
   const series = options.real?.series ?? options.series ?? '17.0'
   const existing = prepared.get(name)
   if (existing) {
     if (existing.series !== series) throw new Error(`prepared host "${name}" runs Odoo ${existing.series}, not ${series}: use another name for ${series}`)
     return existing.promise
   }
-  const promise = prepare(name, series, storeEnv(options.store ?? name), options.real?.dir)
+  const promise = prepare(name, series, storeEnv(options.store ?? name), options.real?.dir, options.prepareArgs)
   // A failure is not cached: the next suite tries again and reports its own failure.
   promise.catch(() => prepared.delete(name))
   prepared.set(name, {series, promise})

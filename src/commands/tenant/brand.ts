@@ -11,7 +11,7 @@ export type TenantBrandOutput = BrandApplyResult
 export default class TenantBrand extends OdoopsCommand<TenantBrandOutput> {
   static override usesSsh = true
   static override summary = "put the partner's brand on a running tenant (odoops_branding: title, favicon, login page, user menu, e-mail footers)"
-  static override description = `The brand is the partner-wide default (odoops config set branding.name …), then the template's branding: (--from-template), then these flags, each key from the most specific layer that sets it; a name is required. The first time, the tenant's service gets odoops' own addon repository (${BUILTIN_ADDONS_REPO}, which restarts that service) and odoops_branding is installed (odoo -i; a shared service restarts once more). Then the brand is written as system parameters (odoops_branding.*) and the logo as the main company's, with odoo shell: Odoo reads them at render time, so changing a brand later restarts nothing. See docs/white-label.md.`
+  static override description = `The brand is the partner-wide default (odoops config set branding.name …), then the template's branding: (--from-template), then these flags, each key from the most specific layer that sets it; a name is required. The first time, the tenant's service gets odoops' own addon repository (${BUILTIN_ADDONS_REPO}, which restarts that service) and odoops_branding is installed (odoo -i; a shared service restarts once more). Then the brand is written as system parameters (odoops_branding.*) and the logo and primary colour as the main company's (reports: invoices, quotations), with odoo shell: Odoo reads them at render time, so changing a brand later restarts nothing. See docs/white-label.md.`
   static override audited = true
   static override args = {slug: Args.string({description: 'tenant slug', required: true})}
   static override flags = {
@@ -20,7 +20,7 @@ export default class TenantBrand extends OdoopsCommand<TenantBrandOutput> {
     url: Flags.string({description: "the partner's website (Powered by … links)"}),
     'support-url': Flags.string({description: 'where the user menu\'s Support entry leads'}),
     'documentation-url': Flags.string({description: 'where the user menu\'s Documentation entry leads'}),
-    'primary-color': Flags.string({description: 'link colour of e-mail footers (#rrggbb)'}),
+    'primary-color': Flags.string({description: 'link colour of e-mail footers and the company\'s primary colour on reports (#rrggbb)'}),
     logo: Flags.string({description: 'image file: the main company\'s logo (login page, reports, e-mails)'}),
     favicon: Flags.string({description: 'image file: the browser tab icon (at most 100 KB)'}),
   }

@@ -12,7 +12,7 @@ export interface Brand {
   url?: string
   supportUrl?: string
   documentationUrl?: string
-  /** `#rrggbb` (or `#rgb`): the link colour of e-mail footers. */
+  /** `#rrggbb` (or `#rgb`): the link colour of e-mail footers, and the main company's `primary_color` (reports). */
   primaryColor?: string
   /** Image files (PNG, JPEG, SVG, GIF, ICO); a relative path is resolved from where it was written. */
   logo?: string
@@ -105,20 +105,37 @@ export function brandParams(brand: Brand, favicon?: BrandFile): Record<string, s
   }
 }
 
+/** `#rgb` as `#rrggbb` (Odoo's colour fields and report styles expect six digits), lower case. */
+export function fullColor(color: string): string {
+  const c = color.toLowerCase()
+  return c.length === 4 ? `#${c[1]}${c[1]}${c[2]}${c[2]}${c[3]}${c[3]}` : c
+}
+
 /**
  * The odoo shell script that writes the parameters (a null removes one) and, when given, the
- * main company's logo, then commits. Values travel base64-encoded inside JSON on stdin.
+ * main company's logo and primary colour (res.company `primary_color`, which Odoo's report
+ * layouts use), sets Odoo's standard document layout when the company has none, then commits. Values travel base64-encoded inside JSON on stdin.
  */
-export function brandScript(params: Record<string, string | null>, logo?: BrandFile): string {
-  const payload = Buffer.from(JSON.stringify({params, logo: logo?.base64 ?? null}), 'utf8').toString('base64')
+export function brandScript(params: Record<string, string | null>, logo?: BrandFile, primaryColor?: string): string {
+  const payload = Buffer.from(JSON.stringify({params, logo: logo?.base64 ?? null, color: primaryColor ? fullColor(primaryColor) : null}), 'utf8').toString('base64')
   return [
     'import base64, json',
     `p = json.loads(base64.b64decode('${payload}').decode('utf-8'))`,
     "ICP = env['ir.config_parameter'].sudo()",
     "for key, value in p['params'].items():",
     '    ICP.set_param(key, value if value else False)',
+    "company = env.ref('base.main_company')",
     "if p['logo']:",
-    "    env.ref('base.main_company').write({'logo': p['logo']})",
+    "    company.write({'logo': p['logo']})",
+    // Reports (web.external_layout): the company's primary colour, and a document layout when
+    // none is chosen yet (Odoo's default one; it also keeps the "configure your document
+    // layout" wizard from interrupting the first print).
+    "if p['color']:",
+    "    company.write({'primary_color': p['color']})",
+    "if not company.external_report_layout_id:",
+    "    layout = env.ref('web.external_layout_standard', raise_if_not_found=False)",
+    "    if layout:",
+    "        company.write({'external_report_layout_id': layout.id})",
     "installed = env['ir.module.module'].search_count([('name', '=', 'odoops_branding'), ('state', '=', 'installed')])",
     'env.cr.commit()',
     "print('ODOOPS_BRAND ' + json.dumps({'installed': bool(installed)}))",

@@ -57,7 +57,7 @@ export async function applyTenantBrand(env: TenantEnv & {dataDir: string}, slug:
     tenant = await getTenant(env.store, slug)
   }
   const params = brandParams(brand, favicon)
-  await runOdooShell(conn, {config: serviceOf(tenant).config, database: tenant.database}, brandScript(params, logo), 'write the brand')
+  await runOdooShell(conn, {config: serviceOf(tenant).config, database: tenant.database}, brandScript(params, logo, brand.primaryColor), 'write the brand')
   return {tenant: slug, brand, deployed, installed, params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, k.endsWith('.favicon') && v ? `${v.slice(0, 32)}…` : v])), logo: logo !== undefined}
 }
 

@@ -57,7 +57,7 @@ export const CONFIG_KEYS: Record<string, ConfigKey> = {
   'branding.url': {type: 'string', check: (v) => brandProblem('url', v), example: 'https://acme-it.example', description: "The partner's website, linked from login pages and e-mail footers"},
   'branding.supportUrl': {type: 'string', check: (v) => brandProblem('supportUrl', v), example: 'https://acme-it.example/support', description: "The web client user menu's Support entry"},
   'branding.documentationUrl': {type: 'string', check: (v) => brandProblem('documentationUrl', v), example: 'https://acme-it.example/docs', description: "The web client user menu's Documentation entry"},
-  'branding.primaryColor': {type: 'string', check: (v) => brandProblem('primaryColor', v), example: '#1a73e8', description: 'Link colour of e-mail footers (#rrggbb)'},
+  'branding.primaryColor': {type: 'string', check: (v) => brandProblem('primaryColor', v), example: '#1a73e8', description: "Link colour of e-mail footers and the company's primary colour on reports (#rrggbb)"},
   'branding.logo': {type: 'string', description: "Image file: tenants' main company logo"},
   'branding.favicon': {type: 'string', description: 'Image file: the browser tab icon of tenants (at most 100 KB)'},
   'plugins.allowlist': {type: 'list', default: [], description: 'npm packages that `odoops plugins install` may install (empty: any)'},

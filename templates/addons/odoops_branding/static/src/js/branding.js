@@ -7,10 +7,47 @@ import { patch } from "@web/core/utils/patch";
 import { browser } from "@web/core/browser/browser";
 import { session } from "@web/session";
 import { WebClient } from "@web/webclient/webclient";
+import { xml } from "@odoo/owl";
+import { resConfigEdition } from "@web/webclient/settings_form_view/widgets/res_config_edition";
 
 const brand = session.odoops_branding || {};
 
 if (brand.name) {
+    // Settings' About section: web's res_config_edition template (the same markup in 17.0,
+    // 18.0 and 19.0, whose template names differ: "web.res_config_edition" in 17.0, plain
+    // "res_config_edition" later, so no XML inheritance fits both) with one line added under
+    // Odoo's own copyright and LGPL notice, which stay.
+    patch(resConfigEdition.component.prototype, {
+        setup() {
+            super.setup(...arguments);
+            this.odoopsBrand = brand;
+        },
+    });
+    resConfigEdition.component.template = xml`
+    <div>
+        <Setting addLabel="false">
+                <div class="user-heading">
+                    <h3 class="px-0">
+                        Odoo <t t-esc="serverVersion"/>
+                        (Community Edition)
+                    </h3>
+                </div>
+                <div>
+                    <div class="tab-content">
+                        <div role="tabpanel" id="settings" class="tab-pane active text-muted o_web_settings_compact_subtitle">
+                            <small>Copyright © 2004 <a target="_blank" href="https://www.odoo.com" style="text-decoration: underline;">Odoo S.A.</a> <a id="license" target="_blank" href="http://www.gnu.org/licenses/lgpl.html" style="text-decoration: underline;">GNU LGPL Licensed</a></small>
+                            <div class="o_odoops_branding_about">
+                                <small>Provided by
+                                    <a t-if="odoopsBrand.url" target="_blank" t-att-href="odoopsBrand.url" style="text-decoration: underline;" t-esc="odoopsBrand.name"/>
+                                    <t t-else="" t-esc="odoopsBrand.name"/>
+                                </small>
+                            </div>
+                        </div>
+                    </div>
+                </div>
+        </Setting>
+    </div>`;
+
     // 17.0 sets the part "zopenerp" to "Odoo"; 18.0 and 19.0 fall back to "Odoo" without parts.
     patch(WebClient.prototype, {
         setup() {
