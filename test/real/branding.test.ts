@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {mkdtempSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {crc32, deflateSync} from 'node:zlib'
@@ -194,18 +194,30 @@ print_json({'module': '@odoops_branding/js/branding' in raw, 'about': 'o_odoops_
       else expect(sizes, `${version}: the header is dropped`).to.deep.equal([])
     })
 
-    // The screenshots of docs/white-label.md (.ci/white-label-screenshots): only when asked.
-    const shots = process.env.ODOOPS_BRANDING_SCREENSHOTS
-    ;(shots ? it : it.skip)("screenshots of the branded login page and Settings' About section (ODOOPS_BRANDING_SCREENSHOTS=<dir>)", async function () {
+    // The screenshots of docs/white-label.md: into docs/images by .ci/white-label-screenshots
+    // (ODOOPS_BRANDING_SCREENSHOTS), elsewhere into a scratch folder; taken on every run, so the
+    // docs' recipe keeps working.
+    it("screenshots of the branded login page (and on 18.0+, Settings' About section) through nginx in headless chromium", async function () {
       this.timeout(300_000)
+      const shots = process.env.ODOOPS_BRANDING_SCREENSHOTS ?? mkdtempSync(join(tmpdir(), 'odoops-shots-'))
       const target = {address: a.sandbox.address, domain: tenant.domain}
       const {logins} = await readCredentialsFile(join(work, 'credentials.txt'))
+      const files = [join(shots, `white-label-login-${series}.png`)]
       // ?login=: the form shown without JavaScript (19.0 hides it until its user switch mounts).
-      await screenshotTenant(target, [{path: `/web/login?login=${encodeURIComponent(logins[0].login)}`, file: join(shots!, `white-label-login-${series}.png`)}])
-      const session = await odooSession(target, tenant.database, logins[0].login, logins[0].password)
-      // Settings, down to its About section (odoops_branding names the partner under Odoo's notice).
-      const settings = Number(major) >= 18 ? '/odoo/settings' : '/web#action=base_setup.action_general_configuration'
-      await screenshotTenant(target, [{path: settings, file: join(shots!, `white-label-settings-${series}.png`), size: '1280,5000', bottomRows: 700}], {session})
+      await screenshotTenant(target, [{path: `/web/login?login=${encodeURIComponent(logins[0].login)}`, file: files[0]}])
+      // Settings, down to its About section (odoops_branding names the partner under Odoo's notice);
+      // 17.0's Settings page comes out empty in headless chromium so far (docs/white-label.md).
+      if (Number(major) >= 18) {
+        const session = await odooSession(target, tenant.database, logins[0].login, logins[0].password)
+        files.push(join(shots, `white-label-settings-${series}.png`))
+        await screenshotTenant(target, [{path: '/odoo/settings', file: files[1], size: '1280,5000', bottomRows: 700}], {session})
+      }
+      for (const file of files) {
+        const png = readFileSync(file)
+        expect(png.subarray(1, 4).toString('latin1'), file).to.equal('PNG')
+        // A blank page compresses to a few hundred bytes; a rendered page with a logo and a form does not.
+        expect(png.length, file).to.be.greaterThan(5000)
+      }
     })
 
     it('tenant brand --name other takes effect at the next page without restarting the shared service', async function () {
