@@ -65,21 +65,27 @@ print_json(out)
 `
 
 /**
- * The HTTP status of GET https://<domain><path> through the host's nginx, with the domain in
- * the TLS handshake (SNI: nginx's default TLS server refuses unknown names), as
- * `curl --resolve <domain>:443:127.0.0.1` would; Python's standard library only (no curl on the image).
+ * GET https://<domain><path> through the host's nginx, with the domain in the TLS handshake
+ * (SNI: nginx's default TLS server refuses unknown names), as `curl --resolve
+ * <domain>:443:127.0.0.1` would; Python's standard library only (no curl on the image).
  */
-export async function httpsStatus(sandbox: SandboxInfo, domain: string, path: string): Promise<number> {
+export async function httpsGet(sandbox: SandboxInfo, domain: string, path: string): Promise<{status: number; body: string}> {
   const script = `
-import http.client, socket, ssl, sys
+import http.client, socket, ssl, sys, json
 domain, path = sys.argv[1], sys.argv[2]
 real = socket.create_connection
 socket.create_connection = lambda address, *a, **k: real(('127.0.0.1', address[1]), *a, **k)
-c = http.client.HTTPSConnection(domain, 443, context=ssl._create_unverified_context(), timeout=30)
+c = http.client.HTTPSConnection(domain, 443, context=ssl._create_unverified_context(), timeout=60)
 c.request('GET', path)
-print(c.getresponse().status)
+r = c.getresponse()
+print(json.dumps({'status': r.status, 'body': r.read().decode('utf-8', 'replace')}))
 `
   const result = await sshRun(sandbox, `python3 - '${domain}' '${path}'`, {input: script})
   if (result.exitCode !== 0) throw new Error(`GET https://${domain}${path} failed: ${result.stderr.slice(-1000)}`)
-  return Number(result.stdout.trim())
+  return JSON.parse(result.stdout.trim()) as {status: number; body: string}
+}
+
+/** The HTTP status of GET https://<domain><path> through the host's nginx (httpsGet). */
+export async function httpsStatus(sandbox: SandboxInfo, domain: string, path: string): Promise<number> {
+  return (await httpsGet(sandbox, domain, path)).status
 }

@@ -6,10 +6,10 @@ import {join} from 'node:path'
 import {crc32, deflateSync} from 'node:zlib'
 import {runCli} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
-import {odooProbe, realSeries} from '../helpers/real-odoo.js'
+import {httpsGet, odooProbe, realSeries} from '../helpers/real-odoo.js'
 import {readCredentialsFile} from '../../src/lib/credentials/file.js'
 import {odooSession, screenshotTenant} from '../helpers/screenshots.js'
-import {downSharedSandboxes, requireSandboxes, sshRun, type SandboxInfo} from '../helpers/sandbox.js'
+import {downSharedSandboxes, requireSandboxes, sshRun} from '../helpers/sandbox.js'
 
 /**
  * The @real tier for white-label (docs/white-label.md): odoops_branding on the REAL Odoo 17.0
@@ -62,23 +62,6 @@ styles = str(env['ir.qweb']._render('web.styles_company_report', {'company_ids':
 pdf = report._render_qweb_pdf('web.action_report_externalpreview', company.ids)[0]
 print_json({'html': html, 'styles': styles, 'pdf': base64.b64encode(pdf).decode(), 'color': company.primary_color, 'layout': company.external_report_layout_id.key, 'company': company.name})
 `
-
-/** GET https://<domain><path> through the host's nginx with SNI (as curl --resolve <domain>:443:127.0.0.1), the body. */
-async function httpsGet(sandbox: SandboxInfo, domain: string, path: string): Promise<{status: number; body: string}> {
-  const script = `
-import http.client, socket, ssl, sys, json
-domain, path = sys.argv[1], sys.argv[2]
-real = socket.create_connection
-socket.create_connection = lambda address, *a, **k: real(('127.0.0.1', address[1]), *a, **k)
-c = http.client.HTTPSConnection(domain, 443, context=ssl._create_unverified_context(), timeout=60)
-c.request('GET', path)
-r = c.getresponse()
-print(json.dumps({'status': r.status, 'body': r.read().decode('utf-8', 'replace')}))
-`
-  const result = await sshRun(sandbox, `python3 - '${domain}' '${path}'`, {input: script})
-  if (result.exitCode !== 0) throw new Error(`GET https://${domain}${path} failed: ${result.stderr.slice(-1000)}`)
-  return JSON.parse(result.stdout.trim()) as {status: number; body: string}
-}
 
 /**
  * Posts a message to a new partner (Odoo renders the e-mail with mail.mail_notification_layout)

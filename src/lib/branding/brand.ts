@@ -1,23 +1,14 @@
 import {readFile, stat} from 'node:fs/promises'
 import {dirname, extname, isAbsolute, resolve} from 'node:path'
 import {usageError} from '../errors.js'
+import type {TemplateBranding} from '../templates/types.js'
 
 /**
  * The partner's brand on a tenant (docs/white-label.md): what odoops_branding shows instead of
  * Odoo's. Three layers, each key taken from the most specific one that sets it: the partner-wide
  * default in config (`branding.*`), the template's `branding:`, then the flags of `tenant brand`.
  */
-export interface Brand {
-  name?: string
-  url?: string
-  supportUrl?: string
-  documentationUrl?: string
-  /** `#rrggbb` (or `#rgb`): the link colour of e-mail footers, and the main company's `primary_color` (reports). */
-  primaryColor?: string
-  /** Image files (PNG, JPEG, SVG, GIF, ICO); a relative path is resolved from where it was written. */
-  logo?: string
-  favicon?: string
-}
+export type Brand = TemplateBranding
 
 export const BRAND_KEYS = ['name', 'url', 'supportUrl', 'documentationUrl', 'primaryColor', 'logo', 'favicon'] as const
 export type BrandKey = (typeof BRAND_KEYS)[number]

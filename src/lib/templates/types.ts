@@ -72,12 +72,15 @@ export interface TemplateCompany {
   languages?: string[]
 }
 
+/** The partner's brand (a template's `branding:`, the `branding.*` settings, `tenant brand`'s flags; src/lib/branding/brand.ts). */
 export interface TemplateBranding {
   name?: string
   url?: string
   supportUrl?: string
   documentationUrl?: string
+  /** `#rrggbb` (or `#rgb`): the link colour of e-mail footers, the company's report colour. */
   primaryColor?: string
+  /** Image files (PNG, JPEG, SVG, GIF, ICO); a relative path is resolved from where it was written. */
   logo?: string
   favicon?: string
 }
