@@ -14,7 +14,7 @@ import {pluginDescriptors} from '../lib/plugins/oclif.js'
 export function installedPackRepos(config: Pick<Config, 'plugins' | 'name' | 'root' | 'version'>): PackAddonRepo[] {
   const packs = discoverPacks(pluginDescriptors(config)).filter((pack) => pack.manifest)
   const repos = packAddonRepos(packs.map((pack) => ({name: pack.name, version: pack.version, root: pack.root, type: pack.type, namespace: pack.namespace, addons: pack.manifest?.addons}))).repos
-  return [builtinAddonRepo(config.root, config.version, config.name), ...repos.filter((r) => r.repo !== 'odoops')]
+  return [builtinAddonRepo(config.root, config.version, config.name), ...repos.filter((r) => r.repo !== BUILTIN_ADDONS_REPO)]
 }
 
 /**

@@ -4,8 +4,8 @@
  * address: a small reverse proxy on 127.0.0.1 forwards chromium's requests to
  * https://<address>:443 with SNI and Host = the tenant's domain (nginx's self-signed
  * certificate accepted), and adds the session cookie of a login when one is given (chromium's
- * command line cannot log in). Used by test/real/branding.test.ts when
- * ODOOPS_BRANDING_SCREENSHOTS=<dir> is set (.ci/white-label-screenshots).
+ * command line cannot log in). Used by test/real/branding.test.ts on every run (into
+ * docs/images when ODOOPS_BRANDING_SCREENSHOTS=<dir> is set: .ci/white-label-screenshots).
  */
 import {execa} from 'execa'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
@@ -107,6 +107,14 @@ function cropBottom(file: Buffer, rows: number): Buffer {
   end = Math.min(png.height, end + 16)
   const start = Math.max(0, end - rows)
   const raw = Buffer.concat(Array.from({length: end - start}, (_, i) => Buffer.concat([Buffer.from([0]), row(start + i)])))
+  return encodePng(png.width, end - start, 'rgba', raw, 9)
+}
+
+/**
+ * A PNG of 8-bit `rgb` or `rgba` pixels from its filtered scanlines (`raw`: each row a filter
+ * byte, 0 here, then the row's pixels), as PNG's spec lays out IHDR, IDAT and IEND.
+ */
+export function encodePng(width: number, height: number, colour: 'rgb' | 'rgba', raw: Buffer, level?: number): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
     const out = Buffer.alloc(body.length + 8)
@@ -116,8 +124,8 @@ function cropBottom(file: Buffer, rows: number): Buffer {
     return out
   }
   const header = Buffer.alloc(13)
-  header.writeUInt32BE(png.width, 0)
-  header.writeUInt32BE(end - start, 4)
-  header.set([8, 6, 0, 0, 0], 8)
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, {level: 9})), chunk('IEND', Buffer.alloc(0))])
+  header.writeUInt32BE(width, 0)
+  header.writeUInt32BE(height, 4)
+  header.set([8, colour === 'rgba' ? 6 : 2, 0, 0, 0], 8)
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw, level === undefined ? {} : {level})), chunk('IEND', Buffer.alloc(0))])
 }

@@ -3,12 +3,11 @@ import {execFileSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {crc32, deflateSync} from 'node:zlib'
 import {runCli} from '../helpers/cli.js'
 import {preparedHost, PREPARED_HOST_TIMEOUT_MS, type PreparedHost} from '../helpers/prepared-host.js'
 import {httpsGet, odooProbe, realSeries} from '../helpers/real-odoo.js'
 import {readCredentialsFile} from '../../src/lib/credentials/file.js'
-import {odooSession, screenshotTenant} from '../helpers/screenshots.js'
+import {encodePng, odooSession, screenshotTenant} from '../helpers/screenshots.js'
 import {downSharedSandboxes, requireSandboxes, sshRun} from '../helpers/sandbox.js'
 
 /**
@@ -27,21 +26,8 @@ const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 
 /** A w×h PNG of one colour (RGB): the partner's logo, large enough to be told from other images in a PDF. */
 function solidPng(width: number, height: number, rgb: [number, number, number]): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data])
-    const out = Buffer.alloc(body.length + 8)
-    out.writeUInt32BE(data.length, 0)
-    body.copy(out, 4)
-    out.writeUInt32BE(crc32(body), body.length + 4)
-    return out
-  }
-  const header = Buffer.alloc(13)
-  header.writeUInt32BE(width, 0)
-  header.writeUInt32BE(height, 4)
-  header.set([8, 2, 0, 0, 0], 8)
   const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({length: width}, () => rgb).flat())])
-  const raw = Buffer.concat(Array.from({length: height}, () => row))
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))])
+  return encodePng(width, height, 'rgb', Buffer.concat(Array.from({length: height}, () => row)))
 }
 const LOGO = solidPng(120, 40, [0x1a, 0x73, 0xe8])
 
