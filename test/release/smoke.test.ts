@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {checkLabel, countTables, smokeSummary, tenantTemplateChecks} from '../../src/lib/release/smoke.js'
+import {checkLabel, countTables, smokeSummary, templateChecksLookup} from '../../src/lib/release/smoke.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import type {StateStore} from '../../src/lib/state/store.js'
 import {CORE_TEMPLATE_DIR, parseTemplate} from '../../src/lib/templates/index.js'
@@ -49,17 +49,17 @@ describe('release smoke checks from templates', () => {
   })
 
   it('a tenant\'s checks come from its newest finished onboarding: the template as it is now, else its snapshot; none without an onboarding', async () => {
-    expect(await tenantTemplateChecks(store, 'acme')).to.equal(undefined)
+    expect((await templateChecksLookup(store))('acme')).to.equal(undefined)
     await store.onboardingRuns.insert(run('r1', 'acme', 'gone-template', [{read: 'res.partner'}], '2026-11-01T00:00:00Z'))
     await store.onboardingRuns.insert(run('r2', 'acme', 'gone-template', [{count: 'sale.order'}], '2026-11-02T00:00:00Z', 'failed'))
     await store.onboardingRuns.insert(run('r3', 'other', 'gone-template', [{read: 'crm.lead'}], '2026-11-03T00:00:00Z'))
-    expect(await tenantTemplateChecks(store, 'acme')).to.deep.equal({template: 'gone-template', checks: [{read: 'res.partner'}]})
+    expect((await templateChecksLookup(store))('acme')).to.deep.equal({template: 'gone-template', checks: [{read: 'res.partner'}]})
 
     // The template file still loads: its checks of today, not the snapshot's.
     const file = join(dir, 'retail.yaml')
     writeFileSync(file, `${readFileSync(join(CORE_TEMPLATE_DIR, 'starter.yaml'), 'utf8')}\nchecks:\n  - report: sale.report_saleorder\n`)
     await store.onboardingRuns.insert(run('r4', 'acme', file, [{read: 'res.partner'}], '2026-11-04T00:00:00Z'))
-    expect(await tenantTemplateChecks(store, 'acme')).to.deep.equal({template: file, checks: [{report: 'sale.report_saleorder'}]})
+    expect((await templateChecksLookup(store))('acme')).to.deep.equal({template: file, checks: [{report: 'sale.report_saleorder'}]})
   })
 
   it('labels, count tables by Odoo\'s naming rule, and one summary line', () => {

@@ -1,5 +1,5 @@
 import {command} from '../ssh/quote.js'
-import {tenantTemplateChecks} from './smoke.js'
+import {templateChecksLookup} from './smoke.js'
 import {ExitCode, OdoopsError, usageError} from '../errors.js'
 import type {AddonProblem} from '../addons/checks.js'
 import {checkOnHost, pickSet, releaseNotLocal} from '../addons/deploy/pick.js'
@@ -104,6 +104,7 @@ export async function planRelease(env: ReleaseEnv, input: PlanInput): Promise<Pl
   if (wanted.length) assertAddonsDeployed({series, hosts, tenants: allTenants, wanted})
   const addonChanges = serviceAddonsChanges({series, hosts, tenants: allTenants, wanted})
   const estimates = await lastUpgradeMs(env.store)
+  const templateChecks = await templateChecksLookup(env.store)
   const looked: PlanResult['hosts'] = []
   const planned: ReleaseHostPlan[] = []
   for (const host of hosts) {
@@ -168,7 +169,7 @@ export async function planRelease(env: ReleaseEnv, input: PlanInput): Promise<Pl
       }
       // Odoo's packages ask for `-u base` after an update: it reloads every installed module's data.
       const modules = tree ? ['base', ...Object.keys(changed).filter((m) => m !== 'base').sort()] : Object.keys(changed).sort()
-      const smoke = await tenantTemplateChecks(env.store, tenant.id)
+      const smoke = templateChecks(tenant.id)
       tenants.push({...tenantPlan(tenant, modules, changed, addonsUpgrade), ...(smoke ? {checks: smoke.checks, template: smoke.template} : {})})
     }
     // Shared tenants are down together while each one's -u runs; a dedicated tenant only for its own.

@@ -26,21 +26,37 @@ export const countTable = (model: string): string => model.replaceAll('.', '_')
 export const countTables = (checks: readonly TemplateCheck[] | undefined): string[] => (checks ?? []).flatMap((c) => ('count' in c ? [countTable(c.count)] : []))
 
 /**
- * The checks of the template the tenant was onboarded from: the template as it is now when it
+ * The checks of the template each tenant was onboarded from: the template as it is now when it
  * still loads (a partner adds checks to a template for tenants onboarded before), else as it was
- * when onboarded (the run keeps a snapshot). None for a tenant made by `tenant create`.
+ * when onboarded (the run keeps a snapshot). None for a tenant made by `tenant create`. The runs
+ * are read once and each template loaded once, however many tenants a release plans.
  */
-export async function tenantTemplateChecks(store: Pick<StateStore, 'onboardingRuns'>, slug: string): Promise<{template: string; checks: TemplateCheck[]} | undefined> {
-  const runs = (await store.onboardingRuns.list()) as OnboardingRun[]
-  const run = runs.filter((r) => r.customer === slug && r.state === 'done').sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? '')).at(-1)
-  if (!run) return undefined
-  let checks = run.templateSnapshot?.checks
-  try {
-    checks = loadTemplate(run.template).template.checks
-  } catch {
-    // Gone or invalid since: the snapshot's checks.
+export async function templateChecksLookup(store: Pick<StateStore, 'onboardingRuns'>): Promise<(slug: string) => {template: string; checks: TemplateCheck[]} | undefined> {
+  const newest = new Map<string, OnboardingRun>()
+  for (const run of (await store.onboardingRuns.list()) as OnboardingRun[]) {
+    if (run.state !== 'done') continue
+    const seen = newest.get(run.customer)
+    if (!seen || (seen.finishedAt ?? '') <= (run.finishedAt ?? '')) newest.set(run.customer, run)
   }
-  return checks?.length ? {template: run.template, checks} : undefined
+  const current = new Map<string, TemplateCheck[] | undefined | null>()
+  const loaded = (name: string) => {
+    if (!current.has(name)) {
+      try {
+        current.set(name, loadTemplate(name).template.checks)
+      } catch {
+        // Gone or invalid since: the snapshot's checks.
+        current.set(name, null)
+      }
+    }
+    return current.get(name)
+  }
+  return (slug) => {
+    const run = newest.get(slug)
+    if (!run) return undefined
+    const now = loaded(run.template)
+    const checks = now === null ? run.templateSnapshot?.checks : now
+    return checks?.length ? {template: run.template, checks} : undefined
+  }
 }
 
 const MARK = 'ODOOPS_SMOKE '
