@@ -4,7 +4,7 @@
 # mail.mail_notification_light) and the JS it patches have the same shape in the three series.
 {
     'name': 'odoops Branding',
-    'version': '1.1',
+    'version': '1.2',
     'summary': "The partner's brand instead of Odoo's: browser title, favicon, login page, user menu, e-mail footers, Settings' About",
     'description': """
 Reads the brand from system parameters (odoops_branding.name, .url, .support_url,

@@ -2,3 +2,4 @@
 from . import branding
 from . import ir_qweb
 from . import ir_http
+from . import ir_actions_report
