@@ -103,11 +103,18 @@ const DOCUMENT_RESULTS = new Set(['state:export'])
  */
 function withWarnings(schema: JsonSchema, id: string): JsonSchema {
   const warnings = {type: 'array', items: {type: 'string'}, description: 'Warnings of this run (also printed on stderr as "Warning: …"); may be empty.'}
+  // Through every alias ($ref to a definition that is itself a $ref or a union), each definition once.
+  const seen = new Set<string>()
   const objectsOf = (s: JsonSchema): JsonSchema[] => {
-    const target = s.$ref ? schema.definitions?.[s.$ref.replace('#/definitions/', '')] : s
-    if (!target) return []
-    if (target.anyOf) return target.anyOf.flatMap(objectsOf)
-    return target.type === 'object' && target.properties ? [target] : []
+    if (s.$ref) {
+      const name = s.$ref.replace('#/definitions/', '')
+      const target = schema.definitions?.[name]
+      if (!target || seen.has(name)) return []
+      seen.add(name)
+      return objectsOf(target)
+    }
+    if (s.anyOf) return s.anyOf.flatMap(objectsOf)
+    return s.type === 'object' && s.properties ? [s] : []
   }
   for (const object of objectsOf(schema)) {
     if (DOCUMENT_RESULTS.has(id) && 'format' in (object.properties ?? {})) continue

@@ -49,7 +49,7 @@ export default class InvoiceExport extends OdoopsCommand<InvoiceExportResult> {
       {header: 'Size', get: (f) => formatBytes(f.bytes), align: 'right'},
     ])
     for (const s of result.skipped) this.ui.warn(`${s.invoice} skipped: ${s.reason}`)
-    for (const w of result.warnings) this.ui.warn(`${w.invoice}: Peppol warning [${w.ruleId}] ${w.message}`)
+    for (const w of result.ruleWarnings) this.ui.warn(`${w.invoice}: Peppol warning [${w.ruleId}] ${w.message}`)
     if (result.target === 'file' && result.files.length === 1) this.ui.log(`Written ${result.files[0].path} (${result.format}, ${result.selection}).`)
     else this.ui.log(`${result.files.length} file(s) written to ${result.outputDir} (${result.format}, ${result.selection}).`)
     return result

@@ -37,8 +37,11 @@ export interface ExportResult {
   files: ExportedFile[]
   /** Invoices left out, and why (drafts have no UBL form). */
   skipped: {invoice: string; reason: string}[]
-  /** Schematron warnings of written UBL documents (they do not refuse a document). */
-  warnings: {invoice: string; ruleId: string; message: string}[]
+  /**
+   * Schematron warnings of written UBL documents (they do not refuse a document). Not named
+   * `warnings`: every --json result has that field for the run's warnings (strings).
+   */
+  ruleWarnings: {invoice: string; ruleId: string; message: string}[]
 }
 
 export interface ExportOptions {
@@ -63,11 +66,11 @@ function selectionFileName(selection: InvoiceSelection, extension: string): stri
 }
 
 /** Render (and for UBL validate) every document first; return what to write. */
-export async function renderExport(invoices: Invoice[], selection: InvoiceSelection, options: Omit<ExportOptions, 'outputDir'>): Promise<{documents: {name: string; content: string; invoices: string[]}[]; skipped: ExportResult['skipped']; warnings: ExportResult['warnings']}> {
-  if (options.format === 'csv') return {documents: [{name: selectionFileName(selection, 'csv'), content: renderCsv(invoices), invoices: invoices.map(label)}], skipped: [], warnings: []}
-  if (options.format === 'json') return {documents: [{name: selectionFileName(selection, 'json'), content: renderJson(invoices), invoices: invoices.map(label)}], skipped: [], warnings: []}
+export async function renderExport(invoices: Invoice[], selection: InvoiceSelection, options: Omit<ExportOptions, 'outputDir'>): Promise<{documents: {name: string; content: string; invoices: string[]}[]; skipped: ExportResult['skipped']; ruleWarnings: ExportResult['ruleWarnings']}> {
+  if (options.format === 'csv') return {documents: [{name: selectionFileName(selection, 'csv'), content: renderCsv(invoices), invoices: invoices.map(label)}], skipped: [], ruleWarnings: []}
+  if (options.format === 'json') return {documents: [{name: selectionFileName(selection, 'json'), content: renderJson(invoices), invoices: invoices.map(label)}], skipped: [], ruleWarnings: []}
   const skipped: ExportResult['skipped'] = []
-  const warnings: ExportResult['warnings'] = []
+  const ruleWarnings: ExportResult['ruleWarnings'] = []
   const documents: {name: string; content: string; invoices: string[]}[] = []
   const issued = invoices.filter((invoice) => {
     if (invoice.status === 'issued') return true
@@ -79,10 +82,10 @@ export async function renderExport(invoices: Invoice[], selection: InvoiceSelect
     options.onValidate?.(label(invoice), index, issued.length)
     const validation = await validateUbl(xml, invoice.kind)
     if (!validation.valid) throw new UblValidationError(`${invoice.kind === 'credit-note' ? 'Credit note' : 'Invoice'} ${label(invoice)}`, validation)
-    for (const w of validation.warnings) warnings.push({invoice: label(invoice), ruleId: w.id, message: w.message})
+    for (const w of validation.warnings) ruleWarnings.push({invoice: label(invoice), ruleId: w.id, message: w.message})
     documents.push({name: documentFileName(invoice, 'xml'), content: xml, invoices: [label(invoice)]})
   }
-  return {documents, skipped, warnings}
+  return {documents, skipped, ruleWarnings}
 }
 
 export async function exportInvoices(store: Pick<StateStore, 'invoices'>, selection: InvoiceSelection, options: ExportOptions): Promise<ExportResult> {
@@ -102,7 +105,7 @@ export async function exportInvoices(store: Pick<StateStore, 'invoices'>, select
   // for CSV and JSON, one per issued invoice for UBL.
   const count = options.format === 'ubl' ? invoices.filter((i) => i.status === 'issued').length : 1
   const target: OutputTarget = options.output === undefined ? {kind: 'directory', dir: resolve(options.outputDir!)} : resolveOutput(options.output, count)
-  const {documents, skipped, warnings} = await renderExport(invoices, selection, options)
+  const {documents, skipped, ruleWarnings} = await renderExport(invoices, selection, options)
   const files: ExportedFile[] = []
   if (documents.length > 0) await prepareOutput(target)
   for (const doc of documents) {
@@ -111,5 +114,5 @@ export async function exportInvoices(store: Pick<StateStore, 'invoices'>, select
     const bytes = await writeFileAtomic(path, doc.content)
     files.push({path, invoices: doc.invoices, bytes, sha256: createHash('sha256').update(doc.content, 'utf8').digest('hex')})
   }
-  return {format: options.format, selection: describeSelection(selection), outputDir: target.dir, target: target.kind, files, skipped, warnings}
+  return {format: options.format, selection: describeSelection(selection), outputDir: target.dir, target: target.kind, files, skipped, ruleWarnings}
 }
