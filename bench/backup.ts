@@ -29,7 +29,7 @@
  */
 import {execa} from 'execa'
 import {spawn} from 'node:child_process'
-import {closeSync, createReadStream, mkdtempSync, openSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {pipeline} from 'node:stream/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -40,6 +40,7 @@ import {DigestStream} from '../src/lib/backup/digest.js'
 import {compressor, dumpCommand, filestoreStatsCommand} from '../src/lib/backup/shell/pipeline.js'
 import {filestoreCheckCommand, restoreCommand, unpackCommand} from '../src/lib/backup/shell/verify.js'
 import {median} from './timed-cli.js'
+import {remote, timedSsh} from './sandbox-io.js'
 
 /** Tenant sizes in MB (database text ≈ 78 %, attachments ≈ 22 %). */
 const SIZES = (process.env.ODOOPS_BENCH_SIZES ?? '100,1000').split(',').map(Number)
@@ -74,33 +75,6 @@ interface Measured {
 
 const mb = (bytes: number) => (bytes / MB).toFixed(1)
 const sec = (ms: number) => (ms / 1000).toFixed(2)
-
-async function remote(info: SandboxInfo, script: string, timeoutMs = 1_800_000): Promise<string> {
-  // The script travels base64-encoded: no quoting of its content on the ssh command line.
-  const result = await sshRun(info, `echo ${Buffer.from(script).toString('base64')} | base64 -d | bash`, {timeoutMs})
-  if (result.exitCode !== 0) throw new Error(`remote script failed (exit ${result.exitCode}):\n${script}\n${result.stderr}`)
-  return result.stdout
-}
-
-/** `ssh host <command>` with stdout to a local file (or stdin from one); resolves with the wall time. */
-function timedSsh(info: SandboxInfo, command: string, io: {stdoutFile?: string; stdinFile?: string}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const out = io.stdoutFile ? openSync(io.stdoutFile, 'w') : 'ignore'
-    const input = io.stdinFile ? openSync(io.stdinFile, 'r') : 'ignore'
-    const started = performance.now()
-    const child = spawn('ssh', [...sshArgs(info), command], {stdio: [input, out, 'pipe']})
-    let stderr = ''
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', reject)
-    child.on('close', (code) => {
-      const ms = performance.now() - started
-      if (typeof out === 'number') closeSync(out)
-      if (typeof input === 'number') closeSync(input)
-      if (code === 0) resolve(ms)
-      else reject(new Error(`ssh ${command} exited ${code}: ${stderr}`))
-    })
-  })
-}
 
 /** Resident set size of a process in KiB (VmRSS), undefined once it is gone. */
 function vmRssKb(pid: number): number | undefined {
