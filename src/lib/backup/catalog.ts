@@ -29,8 +29,21 @@ export interface BackupEntry extends BackupRecord {
   counts: RowCounts
   filestore: {files: number; bytes: number}
   newestWriteDate: string | null
-  /** Set by `backup verify`: the latest verdict, and the host that ran the scratch restore. */
-  verification?: {status: 'verified' | 'failed'; reason?: string; at: string; durationMs: number; host?: string}
+  /**
+   * Set by `backup verify`: the verdict that counts (the newest full verification, or a failed
+   * quick check newer than it), which tier gave it, and the host of the scratch restore.
+   */
+  verification?: VerificationRecord & {tier?: 'full' | 'quick'}
+  /** The newest verdict of each tier (docs/backups.md, "Verification tiers"). */
+  verifications?: {full?: VerificationRecord; quick?: VerificationRecord}
+}
+
+export interface VerificationRecord {
+  status: 'verified' | 'failed'
+  reason?: string
+  at: string
+  durationMs: number
+  host?: string
 }
 
 /** What list/show/run print and return (the entry as is, with the directory spelled out). */

@@ -1,4 +1,5 @@
-import {randomBytes} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
+import pLimit from 'p-limit'
 import type {Readable} from 'node:stream'
 import {finished} from 'node:stream/promises'
 import {ExitCode, OdoopsError, isOdoopsError, messageOf} from '../errors.js'
@@ -11,7 +12,7 @@ import type {RemoteCommand} from '../ssh/quote.js'
 import type {StateStore} from '../state/store.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
-import {getBackup, type BackupEntry} from './catalog.js'
+import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './shell/pipeline.js'
 import {DigestStream} from './digest.js'
 import {databaseFacts} from './facts.js'
@@ -28,12 +29,21 @@ export interface VerifyEnv extends TargetEnv {
   now?: () => Date
 }
 
+/**
+ * `full` restores the backup on a host (the proof that it restores); `quick` reads it on its
+ * target only: the catalog against the manifest and every stored file against its size and
+ * SHA-256 (docs/backups.md, "Verification tiers").
+ */
+export type VerifyTier = 'full' | 'quick'
+
 export interface VerifyOptions {
-  /** Restore on this registered host instead of the tenant's. */
+  /** Restore on this registered host instead of the tenant's (full only). */
   host?: string
+  /** Default full. */
+  tier?: VerifyTier
 }
 
-export type VerifyCheckName = 'checksums' | 'restore' | 'counts' | 'modules' | 'filestore'
+export type VerifyCheckName = 'catalog' | 'checksums' | 'restore' | 'counts' | 'modules' | 'filestore'
 
 export interface VerifyCheck {
   name: VerifyCheckName
@@ -44,10 +54,11 @@ export interface VerifyCheck {
 export interface VerifyResult {
   id: string
   tenant: string
+  tier: VerifyTier
   status: 'verified' | 'failed'
   /** Why it failed (the first failed check), naming the file or table concerned. */
   reason?: string
-  /** The host that ran the scratch restore (absent when the checksums failed first). */
+  /** The host that ran the scratch restore (absent when the checksums failed first, and for a quick check). */
   host?: string
   at: string
   durationMs: number
@@ -89,14 +100,67 @@ async function drain(digest: DigestStream, signal?: AbortSignal): Promise<void> 
   await finished(digest, {writable: false})
 }
 
-async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<OdooManifest> {
+async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<{manifest: OdooManifest; size: number; sha256: string}> {
   const chunks: Buffer[] = []
-  for await (const chunk of await target.read(backupKey(entry.tenant, entry.id, MANIFEST_NAME))) chunks.push(chunk as Buffer)
+  let stream: Readable
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
+    stream = await target.read(backupKey(entry.tenant, entry.id, MANIFEST_NAME))
+  } catch (error) {
+    if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new VerifyFailure('checksums', `${MANIFEST_NAME} is missing on target "${target.name}"`)
+    throw error
+  }
+  for await (const chunk of stream) chunks.push(chunk as Buffer)
+  const bytes = Buffer.concat(chunks)
+  const digest = {size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex')}
+  try {
+    return {manifest: JSON.parse(bytes.toString('utf8')) as OdooManifest, ...digest}
   } catch {
     throw new VerifyFailure('checksums', `${MANIFEST_NAME} is not valid JSON`)
   }
+}
+
+/** Stored data files (database, filestore) of a catalog entry, the manifest excluded. */
+const dataFiles = (entry: BackupEntry): BackupFile[] => entry.files.filter((f): f is BackupFile => f.role !== 'manifest')
+
+/**
+ * The quick tier, on the target alone: the manifest is the catalog's (its own size and SHA-256,
+ * the backup id, tenant, files, counts), then every stored file is read once and hashed, two
+ * at a time. No host, no restore: it finds a damaged or missing file, not a dump that will not
+ * restore (that is the full tier's job).
+ */
+async function checkQuick(target: BackupTarget, entry: BackupEntry, read: {manifest: OdooManifest; size: number; sha256: string}, checks: VerifyCheck[], signal?: AbortSignal): Promise<void> {
+  const recorded = entry.files.find((f) => f.role === 'manifest')
+  if (recorded && (recorded.size !== read.size || recorded.sha256 !== read.sha256)) {
+    throw new VerifyFailure('checksums', `${MANIFEST_NAME} does not match its checksum (size ${read.size} vs ${recorded.size})`)
+  }
+  const m = read.manifest.odoops
+  const files = dataFiles(entry)
+  const fileKey = (f: BackupFile) => `${f.role} ${f.name} ${f.size} ${f.sha256}`
+  const differences = [
+    m?.backupId !== entry.id ? `backup id ${m?.backupId} vs ${entry.id}` : '',
+    m?.tenant !== entry.tenant ? `tenant ${m?.tenant} vs ${entry.tenant}` : '',
+    JSON.stringify((m?.files ?? []).map(fileKey).sort()) !== JSON.stringify(files.map(fileKey).sort()) ? 'the stored files (names, sizes or SHA-256)' : '',
+    JSON.stringify(m?.counts) !== JSON.stringify(entry.counts) ? 'row counts' : '',
+    JSON.stringify(m?.filestore) !== JSON.stringify(entry.filestore) ? 'filestore totals' : '',
+  ].filter(Boolean)
+  if (differences.length > 0) throw new VerifyFailure('catalog', `${MANIFEST_NAME} and the catalog entry differ: ${differences.join(', ')}`)
+  checks.push({name: 'catalog', ok: true, detail: `${MANIFEST_NAME} matches its checksum and the catalog entry (id, tenant, ${files.length} files, counts)`})
+  const limit = pLimit(2)
+  await Promise.all(
+    files.map((file) =>
+      limit(async () => {
+        signal?.throwIfAborted()
+        const source = await openStored(target, entry, file)
+        const digest = new DigestStream()
+        source.on('error', (error) => digest.destroy(error))
+        source.pipe(digest)
+        await drain(digest, signal)
+        const mismatch = checksumMismatch(file, digest.result())
+        if (mismatch) throw mismatch
+      }),
+    ),
+  )
+  checks.push({name: 'checksums', ok: true, detail: `${files.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog (read on target "${target.name}")`})
 }
 
 /**
@@ -204,17 +268,22 @@ async function verifyLocked(env: VerifyEnv, id: string, options: VerifyOptions):
   const started = env.now?.() ?? new Date()
   const target = openTarget(env, await resolveTarget(env, entry.target))
   const checks: VerifyCheck[] = []
+  const tier = options.tier ?? 'full'
   const hostName = options.host ?? entry.host
   let host: string | undefined
   let failure: VerifyFailure | undefined
   // The stored files whose bytes matched the catalog as they streamed to the host.
   const hashed: BackupFile[] = []
   try {
-    const manifest = await readManifest(target, entry)
-    if (options.host) await getHost(env.store, options.host)
-    const conn = await connectFor(env)(hostName)
-    host = hostName
-    await checkOnHost(conn, target, entry, manifest, checks, hashed, env.signal)
+    const read = await readManifest(target, entry)
+    if (tier === 'quick') {
+      await checkQuick(target, entry, read, checks, env.signal)
+    } else {
+      if (options.host) await getHost(env.store, options.host)
+      const conn = await connectFor(env)(hostName)
+      host = hostName
+      await checkOnHost(conn, target, entry, read.manifest, checks, hashed, env.signal)
+    }
   } catch (error) {
     if (!(error instanceof VerifyFailure)) throw error
     failure = error
@@ -223,9 +292,20 @@ async function verifyLocked(env: VerifyEnv, id: string, options: VerifyOptions):
   if (hashed.length > 0 && failure?.check !== 'checksums') checks.unshift({name: 'checksums', ok: true, detail: `${hashed.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog (hashed as they streamed to ${host})`})
   const durationMs = (env.now?.() ?? new Date()).getTime() - started.getTime()
   const at = started.toISOString()
-  const verification = failure ? {status: 'failed' as const, reason: failure.message, at, durationMs} : {status: 'verified' as const, at, durationMs}
-  await env.store.backups.update(id, (current) => ({...current, verification: {...verification, ...(host ? {host} : {})}}))
-  return {id, tenant: entry.tenant, ...verification, ...(host ? {host} : {}), checks}
+  const verdict = failure ? {status: 'failed' as const, reason: failure.message, at, durationMs} : {status: 'verified' as const, at, durationMs}
+  await env.store.backups.update(id, (current) => recordVerdict(current as BackupEntry, tier, {...verdict, ...(host ? {host} : {})}))
+  return {id, tenant: entry.tenant, tier, ...verdict, ...(host ? {host} : {}), checks}
+}
+
+/**
+ * `verification` is the verdict restores, releases and retention rely on: the newest full
+ * verification, or a failed quick check newer than it (a damaged file is not restorable,
+ * whatever an earlier restore proved). `verifications` keeps the newest verdict of each tier.
+ */
+export function recordVerdict(entry: BackupEntry, tier: VerifyTier, verdict: VerificationRecord): BackupEntry {
+  const verifications = {...entry.verifications, [tier]: verdict}
+  if (tier === 'full' || verdict.status === 'failed') return {...entry, verifications, verification: {...verdict, tier}}
+  return {...entry, verifications}
 }
 
 /** Which backups a verify covers: one id, the newest of a tenant, or the newest of every tenant. */

@@ -15,7 +15,7 @@ export const DEFAULT_SCHEDULE: ScheduleFile = {
   timezone: 'UTC',
   jobs: [
     {id: 'nightly-backup', kind: 'backup', cron: '0 1 * * *', select: 'all', description: 'back up every active or stopped tenant'},
-    {id: 'rotating-verify', kind: 'verify', cron: '0 4 * * *', select: 'all', options: {rotate: 7}, description: "verify a seventh of the tenants' newest backups each night: every tenant weekly"},
+    {id: 'rotating-verify', kind: 'verify', cron: '0 4 * * *', select: 'all', options: {rotate: 7}, description: "restore a seventh of the tenants' newest backups each night (every tenant weekly); the quick check (checksums, catalog) of the others"},
     {id: 'daily-prune', kind: 'prune', cron: '30 5 * * *', select: 'all', description: 'delete old backups by the retention rules'},
     {id: 'daily-meter', kind: 'meter', cron: '45 23 * * *', select: 'all', description: "record the day's usage snapshots"},
     {id: 'monthly-invoices', kind: 'invoice-generate', cron: '0 6 1 * *', options: {period: 'previous'}, description: "draft last month's invoices"},

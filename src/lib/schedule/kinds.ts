@@ -82,9 +82,10 @@ async function backupUnit({env, job, unit, signal}: UnitContext): Promise<UnitDe
 
 async function verifyUnit({env, job, unit, signal}: UnitContext): Promise<UnitDetail> {
   if (!unit.backup) throw failure('BACKUP_NOT_FOUND', `Tenant "${unit.id}" has no backup to verify.`)
-  const result = await verifyBackup({store: env.store, dataDir: env.dataDir, connect: env.connect, signal, now: env.now}, unit.backup, job.options?.host ? {host: job.options.host} : {})
-  if (result.status !== 'verified') throw failure('BACKUP_VERIFY_FAILED', `Backup ${result.id} of ${result.tenant} failed verification: ${result.reason}`, {backup: result.id})
-  return {backup: result.id, verifiedOn: result.host, durationMs: result.durationMs}
+  const tier = unit.tier ?? 'full'
+  const result = await verifyBackup({store: env.store, dataDir: env.dataDir, connect: env.connect, signal, now: env.now}, unit.backup, {tier, ...(job.options?.host ? {host: job.options.host} : {})})
+  if (result.status !== 'verified') throw failure('BACKUP_VERIFY_FAILED', `Backup ${result.id} of ${result.tenant} failed ${tier === 'quick' ? 'its quick check' : 'verification'}: ${result.reason}`, {backup: result.id, tier})
+  return {backup: result.id, tier, ...(result.host ? {verifiedOn: result.host} : {}), durationMs: result.durationMs}
 }
 
 async function pruneUnit({env, job, unit, signal}: UnitContext): Promise<UnitDetail> {

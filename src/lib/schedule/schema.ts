@@ -13,7 +13,7 @@ export const RELEASE_ID = '^rel-\\d{8}T\\d{6}-[0-9a-f]{4}$'
 /** The options each kind accepts (anything else is an error naming the property). */
 export const KIND_OPTIONS: Record<(typeof JOB_KINDS)[number], Record<string, unknown>> = {
   backup: {target: {type: 'string', pattern: NAME}, perHost},
-  verify: {rotate: {type: 'integer', minimum: 1, maximum: 366}, host: {type: 'string', pattern: NAME}, perHost},
+  verify: {rotate: {type: 'integer', minimum: 1, maximum: 366}, quick: {type: 'boolean'}, host: {type: 'string', pattern: NAME}, perHost},
   prune: {dryRun: {type: 'boolean'}, keepDaily: count, keepWeekly: count, keepMonthly: count},
   meter: {metrics: {type: 'array', items: {type: 'string', minLength: 1}, minItems: 1}, perHost},
   'invoice-generate': {period: {type: 'string', pattern: '^(previous|current|\\d{4}-(0[1-9]|1[0-2]))$'}, dryRun: {type: 'boolean'}},

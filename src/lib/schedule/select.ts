@@ -19,6 +19,8 @@ export interface JobUnit {
   host?: string
   /** verify: the backup to verify. */
   backup?: string
+  /** verify: full (a restore) on the tenant's rotation turn, quick on the other runs (`quick` option). */
+  tier?: 'full' | 'quick'
   /** release: the release the unit applies (the unit is the release, not a tenant: `id` is the release id). */
   release?: string
 }
@@ -92,8 +94,9 @@ export async function jobUnits(store: StateStore, job: JobSpec, slot: string): P
         const entry = (await store.backups.get(id)) as BackupEntry | undefined
         const tenant = entry ? await store.tenants.get(entry.tenant) : undefined
         if (!entry || !tenant || !matchesSelection(tenant, job.select, day)) continue
-        if (rotationBucket(tenant.id, rotate) !== turn) continue
-        units.push({id: tenant.id, host: tenant.host, backup: id})
+        const onTurn = rotationBucket(tenant.id, rotate) === turn
+        if (!onTurn && !(job.options?.quick ?? rotate > 1)) continue
+        units.push({id: tenant.id, host: tenant.host, backup: id, tier: onTurn ? 'full' : 'quick'})
       }
       return units
     }

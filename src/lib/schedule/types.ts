@@ -41,6 +41,8 @@ export interface JobOptions {
   perHost?: number
   /** verify: spread the tenants over N runs (each tenant verified once every N runs of a daily job). */
   rotate?: number
+  /** verify: on the runs off its rotation turn, a tenant's newest backup gets the quick check (checksums and catalog on the target; default true when rotate > 1). */
+  quick?: boolean
   /** verify: restore on this registered host instead of the tenant's. */
   host?: string
   /** prune, invoice-generate: compute and report only. */
