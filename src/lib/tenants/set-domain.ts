@@ -308,7 +308,9 @@ async function retireCertificates(ctx: TenantStepContext, gone: readonly TenantR
   const inUse = new Set([ctx.tenant.tls?.certificate, ctx.tenant.tls?.key, ...(ctx.tenant.redirects ?? []).flatMap((r) => [r.certificate, r.key])])
   for (const r of gone) {
     if (r.certName && r.certName !== ctx.tenant.acme?.certName) await deleteCertificate(ctx.conn, r.certName)
-    for (const file of [r.certificate, r.key]) if (file.startsWith(`${TLS_DIR}/`) && !inUse.has(file)) await removeRemotePath(ctx.conn, file)
+    // The pair it served (self-signed or given), and the self-signed pairs its names started on before ACME.
+    const files = [r.certificate, r.key, ...r.names.flatMap((n) => Object.values(certificatePaths(n)))]
+    for (const file of new Set(files)) if (file.startsWith(`${TLS_DIR}/`) && !inUse.has(file)) await removeRemotePath(ctx.conn, file)
   }
   return gone.flatMap((r) => r.names)
 }
@@ -362,6 +364,7 @@ export async function setTenantDomain(env: TenantEnv, input: SetDomainInput | {s
       }
       return runPlan(env, tenant, host, pending, true)
     }
+    if (tenant.move) throw usageError('MOVE_IN_PROGRESS', `A move of ${tenant.id} is unfinished.`, [`Continue it: odoops tenant move ${tenant.id}`, `Or undo it: odoops tenant move ${tenant.id} --abort`])
     if (tenant.state !== 'active' && tenant.state !== 'stopped') {
       throw usageError('TENANT_NOT_ACTIVE', `Tenant "${tenant.id}" is ${tenant.state}: only an active or stopped tenant changes its domain.`, [`odoops tenant show ${tenant.id}`])
     }
