@@ -109,7 +109,7 @@ describe('tenant set-domain: fleet checks before SSH', () => {
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'odoops-set-domain-'))
     store = await openStore(parseStateLocation(dir, tmpdir()))
-    await store.hosts.insert({id: 'web1', address: '10.0.0.1', port: 22, user: 'root'} as HostRecord)
+    await store.hosts.insert({id: 'web1', address: '10.0.0.1', port: 22, user: 'root'})
     await store.tenants.insert(tenant('shop', {aliases: ['www.shop.example.com']}))
     await store.tenants.insert(tenant('other', {redirects: [{names: ['old.example.com'], until: '2999-01-01T00:00:00Z', certificate: '/x', key: '/y'}, {names: ['ended.example.com'], until: '2000-01-01T00:00:00Z', certificate: '/x', key: '/y'}]}))
   })
