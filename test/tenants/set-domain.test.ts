@@ -136,4 +136,19 @@ describe('tenant set-domain: fleet checks before SSH', () => {
     expect(result.to).to.deep.equal(result.from)
     expect((await thrown(() => setTenantDomain(env(), normalizeSetDomain({slug: 'nope', domain: 'a.example.com'})))).code).to.equal('TENANT_NOT_FOUND')
   })
+
+  it('an unfinished change is continued, never replaced by another domain; --resume needs one', async () => {
+    const pending = planDomainChange(tenant('half'), acmeHost, normalizeSetDomain({slug: 'half', domain: 'half.example.org'}))!
+    await store.tenants.insert(tenant('half', {domainChange: pending, operation: {kind: 'set-domain', startedAt: '2026-12-05T00:00:00Z', steps: [], failedStep: 'database'}}))
+    const other = await thrown(() => setTenantDomain(env(), normalizeSetDomain({slug: 'half', domain: 'elsewhere.example.org'})))
+    expect(other.code).to.equal('TENANT_DOMAIN_CHANGE_UNFINISHED')
+    expect(other.message).to.include('half.example.org').and.include('failed at database')
+    expect((await thrown(() => setTenantDomain(env(), {slug: 'shop', resume: true}))).code).to.equal('TENANT_NOT_RESUMABLE')
+    // The same domain (or --resume) continues it: on the host (here: no SSH, so the connection is what fails).
+    const resumed = await setTenantDomain(env(), {slug: 'half', resume: true}).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    )
+    expect(resumed?.message).to.equal('SSH must not be used')
+  })
 })

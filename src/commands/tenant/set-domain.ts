@@ -5,7 +5,7 @@ import {usageError} from '../../lib/errors.js'
 import type {StepRecord} from '../../lib/steps/runner.js'
 import {acmeResolverOf} from '../../lib/tenants/acme.js'
 import {getTenant} from '../../lib/tenants/listing.js'
-import {DEFAULT_GRACE_DAYS, normalizeSetDomain, setTenantDomain, type SetDomainResult} from '../../lib/tenants/set-domain.js'
+import {DEFAULT_GRACE_DAYS, normalizeSetDomain, sameNames, setTenantDomain, type SetDomainResult} from '../../lib/tenants/set-domain.js'
 import {tenantView, type TenantView} from '../../lib/tenants/view.js'
 
 export interface TenantSetDomainOutput {
@@ -59,7 +59,8 @@ export default class TenantSetDomain extends OdoopsCommand<TenantSetDomainOutput
       if (!args.domain) throw usageError('MISSING_VALUE', 'Which domain? tenant set-domain needs the new domain.', [`odoops tenant set-domain ${args.slug} <domain>`, `Or continue an unfinished change: odoops tenant set-domain ${args.slug} --resume`])
       const input = normalizeSetDomain({slug: args.slug, domain: args.domain, aliases: flags.alias, graceDays: flags['grace-days'], tlsMode: flags.tls, dropOld: flags['drop-old']})
       const current = await getTenant(env.store, args.slug)
-      if (current.domain !== input.domain && !current.domainChange) {
+      const changes = current.domain !== input.domain || (input.aliases !== undefined && !sameNames(input.aliases, current.aliases ?? []))
+      if (changes && !current.domainChange) {
         const what = `Change ${args.slug}'s domain from ${current.domain} to ${input.domain}${current.mode === 'shared' ? ` (its database is renamed to ${input.domain}; the shared service restarts)` : ''}?`
         if (!(await this.ui.confirm({message: what, default: false, assumeYes: this.globalFlags.yes}))) {
           throw usageError('CONFIRM_REQUIRED', `Changing ${args.slug}'s domain needs a confirmation. Nothing was changed.`, [`Add --yes: odoops tenant set-domain ${args.slug} ${input.domain} --yes`])

@@ -101,7 +101,7 @@ export function planDomainChange(tenant: TenantRecord, host: Pick<HostRecord, 'a
   return {from, to, tls, ...(tls === 'acme' ? {certName: nextCertName(tenant)} : {}), ...(redirectUntil ? {redirectUntil} : {})}
 }
 
-function sameNames(a: readonly string[], b: readonly string[]): boolean {
+export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join(' ') === [...b].sort().join(' ')
 }
 
@@ -196,7 +196,8 @@ const restart: SetDomainStep = {
   name: 'service',
   title: 'service restarted (a shared one pauses all its tenants a few seconds)',
   async run(ctx) {
-    if (ctx.tenant.state === 'stopped') return {change: 'unchanged', detail: 'the tenant is stopped'}
+    // A stopped dedicated tenant stays stopped; a shared service serves other tenants (and its db_name changed).
+    if (ctx.tenant.state === 'stopped' && ctx.tenant.mode === 'dedicated') return {change: 'unchanged', detail: 'the tenant is stopped'}
     await ensureUnitActive(ctx.conn, serviceOf(ctx.tenant).unit, {restart: true})
     return 'changed'
   },
