@@ -37,6 +37,8 @@ describe('ACME certificates with pebble @host', function () {
   const credentials = mkdtempSync(join(tmpdir(), 'odoops-acme-creds-'))
   const one = {slug: 'acme-one', domain: 'one.acme.example.test', alias: 'www.one.acme.example.test'}
   const two = {slug: 'acme-two', domain: 'two.acme.example.test'}
+  /** acme-two's name after tenant set-domain. */
+  const deux = 'deux.acme.example.test'
   const refused = {slug: 'acme-refused', domain: 'refused.acme.example.test'}
 
   const create = (t: {slug: string; domain: string}, ...extra: string[]) =>
@@ -173,6 +175,74 @@ describe('ACME certificates with pebble @host', function () {
     expect(health, health.out).to.deep.equal({code: 0, out: '200'})
   })
 
+  it('tenant set-domain moves a shared tenant to a new name: a pebble certificate for it, web.base.url, its database renamed and chosen only by the new name, the old name a 301 over http and https', async function () {
+    this.timeout(400_000)
+    await ca.setA(deux, [host.sandbox.address])
+    const setDomain = (...args: string[]) => runCli(['tenant', 'set-domain', two.slug, ...args, '--json'], {env, timeoutMs: 300_000})
+    // Another tenant's name: refused before anything changes.
+    const taken = await setDomain(one.alias, '--yes')
+    expect(taken.code, taken.stdout + taken.stderr).to.equal(2)
+    expect(taken.json.error).to.include({code: 'DOMAIN_IN_USE'})
+    // Without --yes (not a terminal): a confirmation is needed, nothing changes.
+    const unconfirmed = await setDomain(deux)
+    expect(unconfirmed.code).to.equal(2)
+    expect(unconfirmed.json.error).to.include({code: 'CONFIRM_REQUIRED'})
+
+    const moved = await setDomain(deux, '--yes')
+    expect(moved.code, moved.stdout + moved.stderr).to.equal(0)
+    expect(schemaErrors('tenant:set-domain', moved.json)).to.deep.equal([])
+    expect(moved.json).to.include({changed: true, resumed: false, url: `https://${deux}`})
+    expect(moved.json.warnings).to.deep.equal([])
+    expect(moved.json.from).to.deep.equal({domain: two.domain, aliases: [], database: two.domain})
+    expect(moved.json.to).to.deep.equal({domain: deux, aliases: [], database: deux})
+    expect(moved.json.tenant).to.include({domain: deux, database: deux})
+    expect(moved.json.tenant.acme).to.include({status: 'issued', certName: `${two.slug}.2`})
+    expect(moved.json.tenant.acme.domains).to.deep.equal([deux])
+    expect(moved.json.tenant.tls).to.include({certificate: `/etc/letsencrypt/live/${two.slug}.2/fullchain.pem`, acme: true})
+    expect(moved.json.redirect.names).to.deep.equal([two.domain])
+    const days = (Date.parse(moved.json.redirect.until) - Date.now()) / 86_400_000
+    expect(days).to.be.within(29.9, 30)
+    expect(moved.json.tenant.redirects).to.deep.equal([{names: [two.domain], until: moved.json.redirect.until, certificate: `/etc/letsencrypt/live/${two.slug}/fullchain.pem`}])
+    expect(moved.json.steps.map((s: {name: string; state: string}) => `${s.name}:${s.state}`)).to.deep.equal(
+      ['tls', 'database', 'base-url', 'service', 'record', 'vhost', 'redirects', 'acme', 'health'].map((n) => `${n}:done`),
+    )
+
+    // The new name verifies with pebble's root (a certificate issued for it).
+    const health = await curlHealth(deux)
+    expect(health, health.out).to.deep.equal({code: 0, out: '200'})
+    // On the host: web.base.url, the database under its new name only, the filestore moved with it.
+    const dataDir = moved.json.tenant.service.dataDir as string
+    const facts = await sshRun(
+      host.sandbox,
+      `runuser -u postgres -- psql -XAt -d '${deux}' -c "SELECT value FROM ir_config_parameter WHERE key = 'web.base.url'"; runuser -u postgres -- psql -XAtc "SELECT count(*) FROM pg_database WHERE datname = '${two.domain}'"; test -d '${dataDir}/filestore/${deux}' && echo moved; test -e '${dataDir}/filestore/${two.domain}' || echo gone; grep '^db_name' ${moved.json.tenant.service.config}`,
+    )
+    expect(facts.stdout.split('\n').slice(0, 4), facts.stderr).to.deep.equal([`https://${deux}`, '0', 'moved', 'gone'])
+    expect(facts.stdout).to.include(deux).and.not.match(new RegExp(`[=,] *${two.domain.replaceAll('.', '\\.')}(,|$)`, 'm'))
+
+    // The old name: a 301 to the same path on the new name, over https (its old pebble certificate still verifies) and http.
+    const rootFile = join(credentials, 'pebble-root.pem')
+    const oldHttps = await execa('curl', ['-sS', '--max-time', '20', '--cacert', rootFile, '--resolve', `${two.domain}:443:${host.sandbox.address}`, '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', `https://${two.domain}/web/login?redirect=%2Fodoo`], {reject: false})
+    expect(oldHttps.stdout, oldHttps.stderr).to.equal(`301 https://${deux}/web/login?redirect=%2Fodoo`)
+    const oldHttp = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', `Host: ${two.domain}`, `http://${host.sandbox.address}/shop/cart`])
+    expect(oldHttp.stdout).to.equal(`301 https://${deux}/shop/cart`)
+    // Through nginx with the new name, the login page selects the renamed database.
+    const login = await execa('curl', ['-sS', '--max-time', '20', '--cacert', rootFile, '--resolve', `${deux}:443:${host.sandbox.address}`, `https://${deux}/web/login`])
+    expect(login.stdout).to.include(`name="db" value="${deux}"`)
+    // The shared service itself (dbfilter ^%h$, nginx bypassed): the old Host selects no database any more.
+    const direct = (name: string) =>
+      sshRun(host.sandbox, `python3 -c "import http.client; c = http.client.HTTPConnection('127.0.0.1', ${moved.json.tenant.service.httpPort}); c.request('GET', '/web/login', headers={'Host': '${name}'}); r = c.getresponse(); print(r.status, r.getheader('Location') or '', r.read().decode()[:400])"`)
+    const byOld = await direct(two.domain)
+    expect(byOld.stdout, byOld.stderr).to.match(/^303 \/web\/database\/selector/)
+    const byNew = await direct(deux)
+    expect(byNew.stdout, byNew.stderr).to.match(/^200 /).and.include(`value="${deux}"`)
+
+    // The same command again: a clear no-op.
+    const again = await setDomain(deux)
+    expect(again.code, again.stdout + again.stderr).to.equal(0)
+    expect(again.json).to.include({changed: false})
+    expect(again.json.steps).to.deep.equal([])
+  })
+
   it("a CA refusal after the checks pass is reported in certbot's own words, and the tenant is created on self-signed", async function () {
     this.timeout(300_000)
     await ca.setA(refused.domain, [host.sandbox.address])
@@ -195,8 +265,12 @@ describe('ACME certificates with pebble @host', function () {
     this.timeout(180_000)
     const removed = await runCli(['tenant', 'remove', two.slug, '--confirm', two.slug, '--json'], {env, timeoutMs: 150_000})
     expect(removed.code, removed.stdout + removed.stderr).to.equal(0)
-    const left = await sshRun(host.sandbox, `test -e /etc/letsencrypt/renewal/${two.slug}.conf && echo left || echo gone; test -e /etc/letsencrypt/renewal/${one.slug}.conf && echo kept`)
-    expect(left.stdout).to.include('gone').and.include('kept')
+    // Its lineage since set-domain (<slug>.2), the old one kept for the redirect, and the redirect's vhost all go.
+    const left = await sshRun(
+      host.sandbox,
+      `for f in /etc/letsencrypt/renewal/${two.slug}.conf /etc/letsencrypt/renewal/${two.slug}.2.conf /etc/nginx/conf.d/odoops-${two.slug}.redirects.conf; do test -e $f && echo "left $f"; done; test -e /etc/letsencrypt/renewal/${one.slug}.conf && echo kept`,
+    )
+    expect(left.stdout.trim()).to.equal('kept')
   })
 
   it("fleet status reads each tenant's certificate on the host: 5 days left is a breach naming the tenant and the days, and certbot's failed renewal is reported with its reason", async function () {

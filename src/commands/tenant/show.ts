@@ -40,6 +40,8 @@ export default class TenantShow extends OdoopsCommand<TenantShowOutput> {
       )
     }
     if (t.tls) facts.push(['TLS', `${t.tls.certificate}${t.tls.selfSigned ? ' (self-signed)' : ''}${t.tls.acme ? ' (ACME)' : ''}`])
+    for (const r of t.redirects ?? []) facts.push(['Redirect', `${r.names.join(', ')} → https://${t.domain} until ${r.until}${new Date(r.until) <= new Date() ? ' (ended: the next tenant set-domain removes it)' : ''}`])
+    if (t.domainChange) facts.push(['Unfinished', `domain change ${t.domainChange.from} → ${t.domainChange.to}: odoops tenant set-domain ${t.slug} --resume`])
     if (t.acme) facts.push(['ACME', `${t.acme.status}${t.acme.failedCheck ? ` (check failed: ${t.acme.failedCheck}): ${t.acme.error ?? ''}` : ''}${t.acme.notAfter ? `, valid until ${t.acme.notAfter}` : ''}`])
     facts.push(['Created', t.createdAt ?? ''], ['Updated', t.updatedAt ?? ''])
     this.ui.table(

@@ -200,6 +200,16 @@ export function assertMovable(tenant: TenantRecord, toHost: string, mode?: strin
   if (move && (move.to !== toHost || (mode !== undefined && mode !== move.mode))) {
     throw new OdoopsError('MOVE_IN_PROGRESS', `A move of ${tenant.id} to ${move.to} (${move.mode}) is unfinished.`, {exit: ExitCode.USAGE, suggestions: [`Continue it: odoops tenant move ${tenant.id}`, `Or undo it: odoops tenant move ${tenant.id} --abort`]})
   }
+  if (tenant.domainChange) {
+    throw new OdoopsError('TENANT_DOMAIN_CHANGE_UNFINISHED', `Tenant ${tenant.id} has an unfinished change of domain to ${tenant.domainChange.to.domain}.`, {exit: ExitCode.USAGE, suggestions: [`Finish it first: odoops tenant set-domain ${tenant.id} --resume`]})
+  }
+  // The redirects of old names (tenant set-domain) live in the old host's nginx and are not moved.
+  if (!move && toHost !== tenant.host && tenant.redirects?.length) {
+    throw new OdoopsError('TENANT_HAS_REDIRECTS', `Tenant ${tenant.id} still redirects its old names (${tenant.redirects.flatMap((r) => r.names).join(', ')}) on ${tenant.host}.`, {
+      exit: ExitCode.USAGE,
+      suggestions: [`Drop them first: odoops tenant set-domain ${tenant.id} ${tenant.domain} --drop-old`],
+    })
+  }
   if (!move && tenant.host === toHost && (mode ?? tenant.mode) === tenant.mode) {
     const other = tenant.mode === 'shared' ? 'dedicated' : 'shared'
     throw new OdoopsError('MOVE_SAME_HOST', `Tenant ${tenant.id} is already ${tenant.mode} on ${toHost}: nothing to move.`, {

@@ -2,7 +2,8 @@ import {randomBytes} from 'node:crypto'
 import {ExitCode, OdoopsError, messageOf} from '../errors.js'
 import {getHost} from '../hosts/lookup.js'
 import type {StepRecord} from '../steps/runner.js'
-import {dropDatabase, psqlAsPostgres} from '../remote/postgres-admin.js'
+import {dropDatabase, renameDatabase} from '../remote/postgres-admin.js'
+import {moveDirectory} from '../remote/files.js'
 import {ensureUnitActive, ensureUnitStopped} from '../remote/systemd.js'
 import {readSecret, secretIds} from '../secrets/vault.js'
 import type {SshConnection} from '../ssh/connection.js'
@@ -20,7 +21,6 @@ import type {RestoreEnv} from './restore.js'
 import {backupSource, loadAsNewDatabase, type RestoreSource} from './restore-source.js'
 import {backupTenant} from './run.js'
 import {verifyBackup, type VerifyResult} from './verify.js'
-import {retry} from '../retry.js'
 
 export interface RestoreInPlaceInput {
   backup: string
@@ -43,31 +43,6 @@ type OpenedBackup = RestoreSource & {entry: BackupEntry}
 
 /** Staging names live beside the tenant's, with a prefix no tenant database can have. */
 const STAGING_PREFIX = 'odoops_restore_'
-
-/**
- * Renames need the database free of sessions; Odoo reconnects quickly, so a few tries (the
- * pause is the pg_sleep inside, between terminating sessions and renaming).
- */
-async function renameDatabase(conn: SshConnection, from: string, to: string): Promise<void> {
-  const rename = () =>
-    psqlAsPostgres(
-      conn,
-      `ALTER DATABASE :"from" ALLOW_CONNECTIONS false;
-SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'from' AND pid <> pg_backend_pid();
-SELECT pg_sleep(0.2);
-ALTER DATABASE :"from" RENAME TO :"to";
-ALTER DATABASE :"to" ALLOW_CONNECTIONS true;`,
-      {vars: {from, to}},
-    )
-  await retry(rename, {attempts: 5, delayMs: 0}).catch(async (error: unknown) => {
-    await psqlAsPostgres(conn, 'ALTER DATABASE :"from" ALLOW_CONNECTIONS true', {vars: {from}}).catch(() => {})
-    throw error
-  })
-}
-
-async function moveDirectory(conn: SshConnection, from: string, to: string): Promise<void> {
-  await conn.run(script([shell`if [ -e ${from} ]; then mv -T -- ${from} ${to}; else install -d -o odoo -g odoo -m 0750 -- ${to}; fi`]), {root: true})
-}
 
 /** What the swap works on: the tenant's service, and the names its data moves between. */
 interface SwapPlan {

@@ -96,6 +96,55 @@ server {
 `
 }
 
+/** The file of a tenant's redirects of old names (a dot no slug has, so no tenant's vhost file is named so). */
+export function redirectsFileName(slug: string): string {
+  return `odoops-${slug}.redirects.conf`
+}
+
+export interface RedirectSpec {
+  slug: string
+  /** Where every old name points: the tenant's domain. */
+  to: string
+  /** Old names, each set with the certificate it was served with. */
+  redirects: {names: string[]; certificate: string; key: string}[]
+}
+
+/**
+ * The old names of a tenant (`tenant set-domain`): a 301 to the same path on its domain, on port
+ * 80 (after the ACME challenge location, so the old lineage keeps renewing) and on 443 with the
+ * old certificate.
+ */
+export function renderRedirectVhost(spec: RedirectSpec): string {
+  const blocks = spec.redirects.map(
+    (r) => `server {
+  listen 80;
+  listen [::]:80;
+  server_name ${r.names.join(' ')};
+  location ^~ /.well-known/acme-challenge/ {
+    root ${ACME_WEBROOT};
+    default_type text/plain;
+  }
+  location / {
+    return 301 https://${spec.to}$request_uri;
+  }
+}
+
+server {
+  listen 443 ssl;
+  listen [::]:443 ssl;
+  server_name ${r.names.join(' ')};
+  ssl_certificate ${r.certificate};
+  ssl_certificate_key ${r.key};
+  ssl_protocols TLSv1.2 TLSv1.3;
+  location / {
+    return 301 https://${spec.to}$request_uri;
+  }
+}
+`,
+  )
+  return `# Managed by odoops for tenant ${spec.slug}: its old names, redirected to ${spec.to}.\n${blocks.join('\n')}`
+}
+
 /** Shared http-level snippet: the Connection header map the websocket route needs (one per host). */
 export const CONNECTION_UPGRADE_MAP = `# Managed by odoops.
 map $http_upgrade $connection_upgrade {

@@ -53,8 +53,11 @@ export function validateAcmeEmail(email: string): string {
   return text
 }
 
-/** Certificate lineage names (`--cert-name`): the tenant slug, so live/<name>/ paths stay stable. */
-const CERT_NAME = /^[a-z][a-z0-9-]{1,62}$/
+/**
+ * Certificate lineage names (`--cert-name`): the tenant slug, so live/<name>/ paths stay stable;
+ * after `tenant set-domain`, `<slug>.<n>` (a dot no slug has), the old lineage serving the redirect.
+ */
+const CERT_NAME = /^[a-z][a-z0-9-]{1,62}(\.[0-9]{1,4})?$/
 
 export function liveCertificatePaths(certName: string): {certificate: string; key: string} {
   if (!CERT_NAME.test(certName)) throw new OdoopsError('ACME_CERT_NAME_INVALID', `"${certName}" is not a certificate name.`)

@@ -108,3 +108,10 @@ export async function removeRemotePath(conn: SshConnection, path: string): Promi
   const out = await conn.run(shell`if [ -e ${path} ] || [ -L ${path} ]; then rm -rf -- ${path}; echo changed; else echo unchanged; fi`, {root: true})
   return changeOf(out)
 }
+
+/** `mv -T` of a directory (a database's filestore); when `from` is absent, `to` is created empty for odoo. */
+export async function moveDirectory(conn: SshConnection, from: string, to: string): Promise<void> {
+  assertAbsolutePath(from)
+  assertAbsolutePath(to)
+  await conn.run(script([shell`if [ -e ${from} ]; then mv -T -- ${from} ${to}; else install -d -o odoo -g odoo -m 0750 -- ${to}; fi`]), {root: true})
+}

@@ -4,6 +4,7 @@ import {registerSecret} from '../secrets/redact.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {command, shell} from '../ssh/quote.js'
 import type {Change} from './files.js'
+import {retry} from '../retry.js'
 
 /**
  * PostgreSQL administration on a host, as the `postgres` superuser through peer
@@ -214,3 +215,25 @@ export function clusterUnit(cluster: Pick<PgClusterInfo, 'major' | 'name'>): str
   return `postgresql@${cluster.major}-${cluster.name}.service`
 }
 
+
+/**
+ * `ALTER DATABASE … RENAME` (names as psql identifiers). A rename needs the database free of
+ * sessions and Odoo reconnects quickly: connections are refused, sessions terminated, then a
+ * few tries (the pause is the pg_sleep inside, between terminating sessions and renaming).
+ */
+export async function renameDatabase(conn: SshConnection, from: string, to: string): Promise<void> {
+  const rename = () =>
+    psqlAsPostgres(
+      conn,
+      `ALTER DATABASE :"from" ALLOW_CONNECTIONS false;
+SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :'from' AND pid <> pg_backend_pid();
+SELECT pg_sleep(0.2);
+ALTER DATABASE :"from" RENAME TO :"to";
+ALTER DATABASE :"to" ALLOW_CONNECTIONS true;`,
+      {vars: {from, to}},
+    )
+  await retry(rename, {attempts: 5, delayMs: 0}).catch(async (error: unknown) => {
+    await psqlAsPostgres(conn, 'ALTER DATABASE :"from" ALLOW_CONNECTIONS true', {vars: {from}}).catch(() => {})
+    throw error
+  })
+}

@@ -112,7 +112,34 @@ export interface TenantRecord extends BaseRecord {
   addonsUpgrades?: AddonUpgradeRecord[]
   /** The addon repositories it asked for at creation (`--addons`, its template's `addons:`), in addons_path order. */
   addonRepos?: string[]
+  /** Names it had before `tenant set-domain`: answered with a 301 to its domain until `until` (docs/tls.md). */
+  redirects?: TenantRedirectRecord[]
+  /** An unfinished `tenant set-domain`: what it changes, kept until its last step is done (a re-run continues it). */
+  domainChange?: TenantDomainChange
   [key: string]: unknown
+}
+
+/** Old names of a tenant, redirected (301, same path) to its domain over http and https until `until`. */
+export interface TenantRedirectRecord {
+  names: string[]
+  /** End of the grace period (ISO); a later `tenant set-domain` removes it after that. */
+  until: string
+  /** The certificate the old names were served with, kept for the redirect over https. */
+  certificate: string
+  key: string
+  /** The old ACME lineage (certbot keeps renewing it until the redirect is removed). */
+  certName?: string
+}
+
+/** The plan of a `tenant set-domain`, recorded before its first step. */
+export interface TenantDomainChange {
+  from: {domain: string; aliases: string[]; database: string}
+  to: {domain: string; aliases: string[]; database: string}
+  tls: 'acme' | 'self-signed'
+  /** acme: the new certificate's lineage (`<slug>.<n>`; the old one keeps serving the redirect). */
+  certName?: string
+  /** The old names' redirect ends then (none when --grace-days 0). */
+  redirectUntil?: string
 }
 
 /** A tenant's ACME certificate: `pending` before the first attempt, then `issued` or `failed` (with the check that failed). */
@@ -157,7 +184,7 @@ export interface TenantServiceInfo {
 }
 
 export interface TenantOperation {
-  kind: 'create' | 'remove' | 'update' | 'move'
+  kind: 'create' | 'remove' | 'update' | 'move' | 'set-domain'
   steps: {name: string; state: string; change?: string; startedAt?: string; durationMs?: number; error?: string; detail?: string}[]
   startedAt: string
   finishedAt?: string

@@ -45,17 +45,35 @@ export async function checkFleetUnique(tx: Pick<StateTx, 'tenants'>, slug: strin
       suggestions: existing.state === 'creating' || existing.state === 'failed' ? [`Resume it: odoops tenant create --resume ${slug}`, `Or clean it up: odoops tenant remove ${slug} --confirm ${slug}`] : ['Choose another slug.'],
     })
   }
-  for (const name of [domain, ...aliases]) {
-    const sameDomain = (await tx.tenants.list({domain: name}))[0]
+  await checkNamesFree(tx, [domain, ...aliases])
+}
+
+/**
+ * No name serves two tenants: `names` are nobody's domain, alias or (until it ends) redirected
+ * old name, except the tenant `own`'s (DOMAIN_IN_USE, exit 2).
+ */
+export async function checkNamesFree(tx: Pick<StateTx, 'tenants'>, names: readonly string[], own?: string, now = new Date()): Promise<void> {
+  for (const name of names) {
+    const sameDomain = (await tx.tenants.list({domain: name})).find((t) => t.id !== own)
     if (sameDomain) {
       throw new OdoopsError('DOMAIN_IN_USE', `${name} is already the domain of tenant "${sameDomain.id}".`, {exit: ExitCode.USAGE, suggestions: ['Use another domain for this tenant.']})
     }
   }
-  // Aliases (`--alias`) are names of a tenant too: no name serves two tenants.
-  const names = new Set([domain, ...aliases])
+  // Aliases (`--alias`) are names of a tenant too, and so are old names while they redirect.
+  const wanted = new Set(names)
   for (const other of await tx.tenants.list()) {
-    const taken = (other.aliases ?? []).find((a) => names.has(a))
+    if (other.id === own) continue
+    const taken = (other.aliases ?? []).find((a) => wanted.has(a))
     if (taken) throw new OdoopsError('DOMAIN_IN_USE', `${taken} is already an alias of tenant "${other.id}".`, {exit: ExitCode.USAGE, suggestions: ['Use another name for this tenant.']})
+    for (const redirect of other.redirects ?? []) {
+      const old = redirect.names.find((n) => wanted.has(n))
+      if (old && new Date(redirect.until) > now) {
+        throw new OdoopsError('DOMAIN_IN_USE', `${old} is an old name of tenant "${other.id}", redirected to ${other.domain} until ${redirect.until}.`, {
+          exit: ExitCode.USAGE,
+          suggestions: [`Wait until then, or drop the redirect first: odoops tenant set-domain ${other.id} ${other.domain} --drop-old`],
+        })
+      }
+    }
   }
 }
 

@@ -14,14 +14,20 @@ import type {TenantEnv, TenantStepContext} from './context.js'
 import {connectFor} from './create.js'
 import {recordSharedDatabases} from './create-steps.js'
 import {dbNamesOf, withDbNames} from './db-names.js'
+import {removeRedirects} from './set-domain.js'
 import {backupLockKey, busyError, lockOwner, withTenantLock} from './lock.js'
 
 type TenantStep = Step<TenantStepContext>
 
 const vhost: TenantStep = {
   name: 'vhost',
-  title: 'nginx virtual host removed',
-  run: (ctx) => removeNginxSite(ctx.conn, vhostFileName(ctx.tenant.id)),
+  title: 'nginx virtual host removed (and the redirects of its old names)',
+  async run(ctx) {
+    const site = await removeNginxSite(ctx.conn, vhostFileName(ctx.tenant.id))
+    // Old names of a `tenant set-domain`: their redirect, and the certificates kept for it.
+    const redirects = await removeRedirects(ctx)
+    return site === 'changed' || redirects === 'changed' ? 'changed' : 'unchanged'
+  },
 }
 
 const tls: TenantStep = {

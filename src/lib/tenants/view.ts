@@ -24,6 +24,10 @@ export interface TenantView {
   tls?: TenantRecord['tls']
   /** Its ACME certificate (`--tls acme`): issued, or failed with the check that failed (docs/tls.md). */
   acme?: TenantRecord['acme']
+  /** Old names (`tenant set-domain`) answered with a 301 to `domain` until `until`. */
+  redirects?: {names: string[]; until: string; certificate: string}[]
+  /** An unfinished `tenant set-domain` (continue it with `tenant set-domain <slug> --resume`). */
+  domainChange?: {from: string; to: string}
   operation?: {kind: string; startedAt: string; finishedAt?: string; failedStep?: string; error?: string}
   createdAt?: string
   updatedAt?: string
@@ -48,6 +52,8 @@ export function tenantView(t: TenantRecord): TenantView {
     ...(t.service ? {service: t.service} : {}),
     ...(t.tls ? {tls: t.tls} : {}),
     ...(t.acme ? {acme: t.acme} : {}),
+    ...(t.redirects?.length ? {redirects: t.redirects.map((r) => ({names: r.names, until: r.until, certificate: r.certificate}))} : {}),
+    ...(t.domainChange ? {domainChange: {from: t.domainChange.from.domain, to: t.domainChange.to.domain}} : {}),
     ...(t.operation
       ? {operation: {kind: t.operation.kind, startedAt: t.operation.startedAt, finishedAt: t.operation.finishedAt, failedStep: t.operation.failedStep, error: t.operation.error}}
       : {}),
