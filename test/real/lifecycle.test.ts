@@ -223,7 +223,7 @@ print_json({'admin': works('admin'), 'stored': works(${JSON.stringify(shared.pas
       })
     }
 
-    if (edge) {
+    if (templates.includes(WHOLESALE)) {
       it('wholesale pack: its template installed the pack\'s module; its pricelist import writes prices and the module\'s field records file and line', async function () {
         this.timeout(600_000)
         expect(wholesale, 'the wholesale onboarding ran').to.not.equal(undefined)
