@@ -183,6 +183,8 @@ describe('backup blobs: the filestore stored by content @host', function () {
     })
     expect(seenDuringRun).to.have.length(1)
     expect(seenDuringRun[0].removed, 'the orphan was swept').to.be.at.least(1)
+    // At least the blob just committed was in the pool while no catalogued backup listed it, and survived the sweep.
+    expect(seenDuringRun[0].present.length).to.be.at.least(1)
     expect(existsSync(join(pool(), orphanHash.slice(0, 2), orphanHash))).to.equal(false)
     expect(entry.blobs).to.include({sent: 3})
     // Every blob the run's backup lists is in the pool, and its files restore exactly.

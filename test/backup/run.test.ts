@@ -103,6 +103,10 @@ describe('backup run on a prepared host @host', function () {
     const blobs = await sshRun(a.sandbox, `cd /srv/odoops-backups/odoops_blobs && find . -type f | wc -l && find . -type f -print0 | xargs -0 sha1sum | awk '{n = split($2, p, "/"); if (p[n] != $1) print "bad " $2}'`)
     expect(Number(blobs.stdout.split('\n')[0])).to.equal(backup.blobs.sent).and.to.be.at.least(ATTACHMENTS)
     expect(blobs.stdout).not.to.include('bad ')
+    // Asked again (has() on the host, in batches): nothing left to send.
+    const again = await runCli(['backup', 'run', slug, '--target', 'remote', '--json'], {env, timeoutMs: 240_000})
+    expect(again.code, again.stdout + again.stderr).to.equal(0)
+    expect(again.json.results[0].backup.blobs).to.include({sent: 0, sentBytes: 0, files: backup.blobs.files})
     const removed = await runCli(['backup', 'target', 'remove', 'remote', '--confirm', 'remote', '--json'], {env})
     expect(removed.code, 'refused while backups are catalogued on it').to.equal(2)
     expect(removed.json.error.code).to.equal('BACKUP_TARGET_IN_USE')
