@@ -1,7 +1,9 @@
 import {expect} from 'chai'
+import {execa} from 'execa'
 import {createHash, randomBytes} from 'node:crypto'
 import {existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {blobKey, decodeBlob, type BlobTuple} from '../../src/lib/backup/blobs/layout.js'
 import {pruneBackups} from '../../src/lib/backup/prune.js'
 import {DEFAULT_RETENTION} from '../../src/lib/backup/retention.js'
@@ -9,9 +11,10 @@ import {backupSource} from '../../src/lib/backup/restore-source.js'
 import {backupTenant, type BackupEnv} from '../../src/lib/backup/run.js'
 import {connectHost} from '../../src/lib/hosts/connect.js'
 import type {StateStore} from '../../src/lib/state/store.js'
-import {runCli} from '../helpers/cli.js'
+import {BIN, runCli} from '../helpers/cli.js'
 import {flipByte} from '../helpers/corrupt.js'
 import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
+import {sshRun} from '../helpers/sandbox.js'
 import {withStore} from '../helpers/store.js'
 import {sandboxScript, tenantWithAttachments} from '../helpers/tenant-with-data.js'
 
@@ -213,6 +216,40 @@ describe('backup blobs: the filestore stored by content @host', function () {
     const next = await backup()
     expect(next.blobs.sent).to.equal(6 - kept)
     expect(await restoredFiles(next.id)).to.deep.equal(await hostFiles())
+  })
+
+  it('a run killed outright (SIGKILL) after sending its blobs leaves no manifest and no catalog entry; the next run sends none of them again', async function () {
+    this.timeout(600_000)
+    const added = await addAttachments(4, 10_000)
+    const before = ((await runCli(['backup', 'list', slug, '--json'], {env})).json.backups as {id: string}[]).map((b) => b.id)
+    // pg_dump waits for this lock, so the run is surely alive (dump pending) once its blobs are in.
+    const holder = sshRun(a.sandbox, `cd / && runuser -u postgres -- psql -X -q -d '${domain}' -c "BEGIN; LOCK TABLE res_partner IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120); COMMIT;"`, {timeoutMs: 180_000})
+    const child = execa('node', [BIN, 'backup', 'run', slug, '--json'], {env: {...env, NO_COLOR: '1'}, extendEnv: true, reject: false, stdin: 'ignore'})
+    try {
+      const deadline = Date.now() + 60_000
+      while (!added.every((h) => poolBlobs().has(h))) {
+        expect(Date.now(), 'the run sent its blobs').to.be.below(deadline)
+        await sleep(50)
+      }
+      child.kill('SIGKILL')
+      const result = await child
+      expect(result.signal).to.equal('SIGKILL')
+    } finally {
+      await sshRun(a.sandbox, `cd / && runuser -u postgres -- psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${domain}' AND query LIKE '%pg_sleep%'"`)
+      await holder
+    }
+    const listed = ((await runCli(['backup', 'list', slug, '--json'], {env})).json.backups as {id: string}[]).map((b) => b.id)
+    expect(listed).to.deep.equal(before)
+    for (const d of readdirSync(join(env.ODOOPS_DATA_DIR, 'backups', slug))) {
+      expect(existsSync(join(env.ODOOPS_DATA_DIR, 'backups', slug, d, 'manifest.json')), d).to.equal(listed.includes(d))
+    }
+    const run = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+    expect(run.code, run.stdout + run.stderr).to.equal(0)
+    const result = run.json.results[0]
+    expect(result.swept, 'the dead run\'s partial dump and claim').to.be.at.least(1)
+    expect(result.backup.blobs.sent).to.equal(0)
+    expect(existsSync(join(env.ODOOPS_DATA_DIR, 'backups', 'odoops_claims', slug))).to.equal(false)
+    expect(await restoredFiles(result.backup.id)).to.deep.equal(await hostFiles())
   })
 
   it('pruning keeps exactly the blobs the kept backups need and removes the others', async function () {
