@@ -189,7 +189,7 @@ describe('backup blobs: the filestore stored by content @host', function () {
     // At least the blob just committed was in the pool while no catalogued backup listed it, and survived the sweep.
     expect(seenDuringRun[0].present.length).to.be.at.least(1)
     expect(existsSync(join(pool(), orphanHash.slice(0, 2), orphanHash))).to.equal(false)
-    expect(entry.blobs).to.include({sent: 3})
+    expect(entry.blobs?.sent).to.be.at.least(3)
     // Every blob the run's backup lists is in the pool, and its files restore exactly.
     for (const hash of blobsOf(entry.id)) expect(poolBlobs().has(hash), hash).to.equal(true)
     expect(await restoredFiles(entry.id)).to.deep.equal(await hostFiles())
