@@ -107,6 +107,9 @@ describe('backup run on a prepared host @host', function () {
     const again = await runCli(['backup', 'run', slug, '--target', 'remote', '--json'], {env, timeoutMs: 240_000})
     expect(again.code, again.stdout + again.stderr).to.equal(0)
     expect(again.json.results[0].backup.blobs).to.include({sent: 0, sentBytes: 0, files: backup.blobs.files})
+    // Read back from the sftp target, blob by blob (each hashed), into a scratch restore.
+    const verified = await runCli(['backup', 'verify', again.json.results[0].backup.id, '--json'], {env, timeoutMs: 300_000})
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0)
     const removed = await runCli(['backup', 'target', 'remove', 'remote', '--confirm', 'remote', '--json'], {env})
     expect(removed.code, 'refused while backups are catalogued on it').to.equal(2)
     expect(removed.json.error.code).to.equal('BACKUP_TARGET_IN_USE')
