@@ -65,14 +65,22 @@ describe('backup run on a prepared host @host', function () {
     expect(manifest.odoops.newestWriteDate).to.match(/^\d{4}-\d\d-\d\dT/)
     expect(manifest.odoops.pgDumpVersion).to.match(/^15\./)
 
-    // The stored dump is pg_dump's custom format ("PGDMP" magic) once decompressed; the tar holds the attachments.
+    // The stored dump is pg_dump's custom format ("PGDMP" magic) once decompressed.
     const dbFile = backup.files.find((f: {role: string}) => f.role === 'database')
-    const fsFile = backup.files.find((f: {role: string}) => f.role === 'filestore')
     const unpack = backup.codec === 'zstd' ? 'zstd -d -q -c' : 'gzip -d -c'
     const head = await execa('bash', ['-c', `${unpack} < '${join(dir, dbFile.name)}' | head -c 5`])
     expect(head.stdout).to.equal('PGDMP')
-    const listing = await execa('bash', ['-c', `${unpack} < '${join(dir, fsFile.name)}' | tar -t | grep -c '^\\./../[0-9a-f]\\{40\\}$'`])
-    expect(Number(listing.stdout.trim())).to.be.at.least(ATTACHMENTS)
+    // The filestore is blobs in the target's pool, each named by the SHA-1 of its bytes, listed by the manifest.
+    expect(manifest.odoops.format).to.equal(2)
+    expect(backup.files.map((f: {role: string}) => f.role).sort()).to.deep.equal(['database', 'manifest'])
+    const listed = (manifest.odoops.blobs as [string, number, string?][]).filter(([path]) => /^[0-9a-f]{2}\/[0-9a-f]{40}$/.test(path))
+    expect(listed.length).to.be.at.least(ATTACHMENTS)
+    expect(backup.blobs).to.include({files: manifest.odoops.blobs.length})
+    for (const [path, size] of listed) {
+      const blob = join(backupsDir(), 'odoops_blobs', path)
+      expect(createHash('sha1').update(readFileSync(blob)).digest('hex'), path).to.equal(path.slice(3))
+      expect(statSync(blob).size, path).to.equal(size)
+    }
 
     const shown = await runCli(['backup', 'show', backup.id, '--json'], {env})
     expect(shown.code).to.equal(0)
@@ -91,6 +99,17 @@ describe('backup run on a prepared host @host', function () {
     const sums = await sshRun(a.sandbox, `cd /srv/odoops-backups/${slug}/${backup.id} && sha256sum * && ls -a`)
     for (const f of backup.files) expect(sums.stdout).to.include(`${f.sha256}  ${f.name}`)
     expect(sums.stdout).not.to.include('.partial')
+    // The blobs were sent there too (the pool is per target), each checked against its name.
+    const blobs = await sshRun(a.sandbox, `cd /srv/odoops-backups/odoops_blobs && find . -type f | wc -l && find . -type f -print0 | xargs -0 sha1sum | awk '{n = split($2, p, "/"); if (p[n] != $1) print "bad " $2}'`)
+    expect(Number(blobs.stdout.split('\n')[0])).to.equal(backup.blobs.sent).and.to.be.at.least(ATTACHMENTS)
+    expect(blobs.stdout).not.to.include('bad ')
+    // Asked again (has() on the host, in batches): nothing left to send.
+    const again = await runCli(['backup', 'run', slug, '--target', 'remote', '--json'], {env, timeoutMs: 240_000})
+    expect(again.code, again.stdout + again.stderr).to.equal(0)
+    expect(again.json.results[0].backup.blobs).to.include({sent: 0, sentBytes: 0, files: backup.blobs.files})
+    // Read back from the sftp target, blob by blob (each hashed), into a scratch restore.
+    const verified = await runCli(['backup', 'verify', again.json.results[0].backup.id, '--json'], {env, timeoutMs: 300_000})
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(0)
     const removed = await runCli(['backup', 'target', 'remove', 'remote', '--confirm', 'remote', '--json'], {env})
     expect(removed.code, 'refused while backups are catalogued on it').to.equal(2)
     expect(removed.json.error.code).to.equal('BACKUP_TARGET_IN_USE')
@@ -132,10 +151,13 @@ describe('backup run on a prepared host @host', function () {
       const run = await runCli(['backup', 'run', slug, '--target', 'tiny', '--json'], {env, timeoutMs: 240_000})
       expect(run.code, run.stdout + run.stderr).to.equal(1)
       expect(run.json.results[0].error.code).to.equal('BACKUP_TARGET_FULL')
-      expect(filesUnder(tiny)).to.deep.equal([])
+      // Nothing of the backup itself; only whole blobs sent before the disk filled stay in the pool (the next run reuses them).
+      const left = filesUnder(tiny)
+      expect(left.filter((f) => !/^odoops_blobs\/[0-9a-f]{2}\/[0-9a-f]{40}$/.test(f))).to.deep.equal([])
+      for (const f of left) expect(createHash('sha1').update(readFileSync(join(tiny, f))).digest('hex'), f).to.equal(f.split('/')[2])
       // The stopped pg_dump and tar did not linger on the host.
-      const left = await sshRun(a.sandbox, 'sleep 1; pgrep -x pg_dump; pgrep -x tar; true')
-      expect(left.stdout.trim()).to.equal('')
+      const lingering = await sshRun(a.sandbox, 'sleep 1; pgrep -x pg_dump; pgrep -x tar; true')
+      expect(lingering.stdout.trim()).to.equal('')
       expect((await catalog(slug)).length).to.equal(before)
       const again = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
       expect(again.code, again.stdout + again.stderr).to.equal(0)

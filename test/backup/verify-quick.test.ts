@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
-import {join} from 'node:path'
+import {readFileSync, rmSync} from 'node:fs'
+import {basename, join} from 'node:path'
 import {runCli} from '../helpers/cli.js'
 import {flipByte} from '../helpers/corrupt.js'
 import {preparedHostFor, type PreparedHost} from '../helpers/prepared-host.js'
@@ -45,7 +46,7 @@ describe('backup verify --quick (on the target only) @host', function () {
     const item = quick.json.results[0].result
     expect(item).to.include({id: b.id, tier: 'quick', status: 'verified'})
     expect(item).to.not.have.property('host')
-    expect(checkNames(item)).to.deep.equal(['catalog:true', 'checksums:true'])
+    expect(checkNames(item)).to.deep.equal(['catalog:true', 'checksums:true', 'blobs:true'])
     const first = await shown(b.id)
     expect(first.verification).to.equal(undefined)
     expect(first.verifications.quick.status).to.equal('verified')
@@ -85,6 +86,22 @@ describe('backup verify --quick (on the target only) @host', function () {
     const item = quick.json.results[0].result
     expect(item.reason).to.match(/manifest\.json and the catalog entry differ: row counts/)
     expect(checkNames(item)).to.deep.equal(['catalog:false'])
+  })
+
+  it('fails a backup whose filestore blob is gone from the pool, naming every backup that needs it', async function () {
+    this.timeout(600_000)
+    const older = await backup()
+    const newer = await backup()
+    // One of this tenant's own random attachments (the pool is shared with the other tenants of the target).
+    const manifest = JSON.parse(readFileSync(join(env.ODOOPS_DATA_DIR, 'backups', slug, newer.id, 'manifest.json'), 'utf8')) as {odoops: {blobs: [string, number][]}}
+    const [path] = manifest.odoops.blobs.find(([, size]) => size === 20000)!
+    const victim = join(env.ODOOPS_DATA_DIR, 'backups', 'odoops_blobs', path)
+    rmSync(victim)
+    const quick = await verify(newer.id, '--quick')
+    expect(quick.code, quick.stdout + quick.stderr).to.equal(1)
+    const item = quick.json.results[0].result
+    expect(checkNames(item)).to.deep.equal(['catalog:true', 'checksums:true', 'blobs:false'])
+    expect(item.reason).to.include('1 blob(s) of the filestore missing').and.include(basename(victim)).and.include(older.id).and.include(newer.id)
   })
 
   it('refuses --quick with --on (a quick check runs on no host)', async () => {

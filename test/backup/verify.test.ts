@@ -1,9 +1,10 @@
 import {expect} from 'chai'
 import {execa} from 'execa'
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdtempSync, readFileSync, statSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {blobKey, decodeBlob, type BlobTuple} from '../../src/lib/backup/blobs/layout.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
 import {runCli} from '../helpers/cli.js'
 import {flipByte} from '../helpers/corrupt.js'
@@ -97,43 +98,82 @@ describe('backup verify on a prepared host @host', function () {
     expect(await scratchLeft()).to.equal('')
   })
 
-  it('fails a backup whose stored filestore archive has one flipped byte, naming the filestore', async function () {
-    this.timeout(600_000)
-    const {file: fsFile, result} = await verifyFlipped('filestore')
-    expect(result.json.results[0].result.status).to.equal('failed')
-    expect(result.json.results[0].result.reason).to.include(fsFile.name)
-  })
-
-  it('fails a filestore whose archive checksums but holds an attachment with a flipped byte (SHA-1 ≠ name), and cleans up', async function () {
-    this.timeout(600_000)
-    const b = await backup()
-    const fsFile = fileOf(b, 'filestore')
-    const path = join(dirOf(b), fsFile.name)
-    // Corruption that happened before the backup hashed it: rebuild the archive with one
-    // attachment altered, and record the new archive's checksum in the catalog.
+  /**
+   * Turns a new (format 2) backup into a format-1 one, as older odoops versions wrote them: its
+   * blobs packed into `filestore.tar.zst` beside the dump (one attachment altered first when
+   * asked), the archive recorded in the catalog entry and the blob summary removed from it.
+   */
+  const asFormat1 = async (b: Backup, options: {alterAttachment?: boolean} = {}) => {
     const work = mkdtempSync(join(tmpdir(), 'odoops-vf-fs-'))
-    const unpack = b.codec === 'zstd' ? 'zstd -d -q -c' : 'gzip -d -c'
-    const pack = b.codec === 'zstd' ? 'zstd -q -c' : 'gzip -c'
-    await execa('bash', ['-c', `${unpack} < '${path}' | tar -x -C '${work}'`])
-    const victim = (await execa('bash', ['-c', `cd '${work}' && find . -type f | sort | head -n 1`])).stdout.trim()
+    const manifest = JSON.parse(readFileSync(join(dirOf(b), 'manifest.json'), 'utf8'))
+    for (const tuple of manifest.odoops.blobs as BlobTuple[]) {
+      const ref = decodeBlob(tuple)
+      mkdirSync(join(work, ref.path, '..'), {recursive: true})
+      copyFileSync(join(env.ODOOPS_DATA_DIR, 'backups', blobKey(ref.sha1)), join(work, ref.path))
+    }
+    const victim = (await execa('bash', ['-c', `cd '${work}' && find . -type f | grep -E '^\\./[0-9a-f]{2}/[0-9a-f]{40}$' | sort | head -n 1`])).stdout.trim()
     expect(victim).to.match(/^\.\/[0-9a-f]{2}\/[0-9a-f]{40}$/)
-    flipByte(join(work, victim))
-    await execa('bash', ['-c', `tar -c -C '${work}' . | ${pack} > '${path}'`])
-    const sha256 = createHash('sha256').update(readFileSync(path)).digest('hex')
-    const size = statSync(path).size
+    if (options.alterAttachment) flipByte(join(work, victim))
+    const path = join(dirOf(b), 'filestore.tar.zst')
+    await execa('bash', ['-c', `tar -c -C '${work}' . | zstd -q -c > '${path}'`])
+    const file = {role: 'filestore', name: 'filestore.tar.zst', codec: 'zstd', size: statSync(path).size, sha256: createHash('sha256').update(readFileSync(path)).digest('hex')}
     const store = await openStore(parseStateLocation(undefined, env.ODOOPS_DATA_DIR))
     try {
-      await store.backups.update(b.id, (current) => ({...current, files: (current.files as StoredFile[]).map((f) => (f.role === 'filestore' ? {...f, size, sha256} : f))}))
+      await store.backups.update(b.id, (current) => {
+        const {blobs: _blobs, ...rest} = current
+        return {...rest, codec: 'zstd', files: [...(current.files as StoredFile[]), file]}
+      })
     } finally {
       await store.close()
     }
+    return {file, victim}
+  }
+
+  it('still verifies a format-1 backup (filestore archive); one flipped byte in the archive fails, naming it', async function () {
+    this.timeout(600_000)
+    const b = await backup()
+    const {file} = await asFormat1(b)
+    const good = await verify(b.id)
+    expect(good.code, good.stdout + good.stderr).to.equal(0)
+    expect(good.json.results[0].result.checks.find((c: {name: string}) => c.name === 'checksums').detail).to.include('filestore.tar.zst')
+    flipByte(join(dirOf(b), file.name))
+    const result = await verify(b.id)
+    expect(result.code, result.stdout + result.stderr).to.equal(1)
+    expect(result.json.results[0].result.status).to.equal('failed')
+    expect(result.json.results[0].result.reason).to.include(file.name)
+  })
+
+  it('fails a format-1 filestore whose archive checksums but holds an attachment with a flipped byte (SHA-1 ≠ name), and cleans up', async function () {
+    this.timeout(600_000)
+    const b = await backup()
+    const {file, victim} = await asFormat1(b, {alterAttachment: true})
     const result = await verify(b.id)
     expect(result.code, result.stdout + result.stderr).to.equal(1)
     const item = result.json.results[0].result
     expect(item.status).to.equal('failed')
     expect(item.checks.find((c: {name: string}) => c.name === 'checksums').ok).to.equal(true)
     expect(item.checks.find((c: {name: string}) => c.name === 'restore').ok).to.equal(true)
-    expect(item.reason).to.include(fsFile.name).and.to.include(`sha1 ${victim.slice(2)}`)
+    expect(item.reason).to.include(file.name).and.to.include(`sha1 ${victim.slice(2)}`)
     expect(await scratchLeft()).to.equal('')
+  })
+
+  it('refuses a filestore file whose bytes do not hash to its name on arrival: no blob under that name, no catalog entry', async function () {
+    this.timeout(600_000)
+    const before = (await runCli(['backup', 'list', slug, '--json'], {env})).json.backups.length as number
+    const store = `${a.prepare.service.dataDir}/filestore/${domain}`
+    // A file named by a SHA-1 its bytes do not have (bit rot on the host); never sent before.
+    const named = createHash('sha1').update(randomBytes(16)).digest('hex')
+    await sshRun(a.sandbox, `mkdir -p '${store}/${named.slice(0, 2)}' && head -c 5000 /dev/urandom > '${store}/${named.slice(0, 2)}/${named}'`)
+    try {
+      const run = await runCli(['backup', 'run', slug, '--json'], {env, timeoutMs: 240_000})
+      expect(run.code, run.stdout + run.stderr).to.equal(1)
+      expect(run.json.results[0].error.code).to.equal('BACKUP_BLOB_MISMATCH')
+      expect(run.json.results[0].error.message).to.include(named)
+      expect(existsSync(join(env.ODOOPS_DATA_DIR, 'backups', blobKey(named)))).to.equal(false)
+      expect(existsSync(join(env.ODOOPS_DATA_DIR, 'backups', blobKey(named) + '.partial'))).to.equal(false)
+      expect((await runCli(['backup', 'list', slug, '--json'], {env})).json.backups.length).to.equal(before)
+    } finally {
+      await sshRun(a.sandbox, `rm -f '${store}/${named.slice(0, 2)}/${named}'`)
+    }
   })
 })

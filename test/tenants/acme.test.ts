@@ -243,6 +243,50 @@ describe('ACME certificates with pebble @host', function () {
     expect(again.json.steps).to.deep.equal([])
   })
 
+  it('tenant set-domain of a dedicated tenant, failed midway (nginx -t refusing at the vhost step), is finished by --resume; --drop-old ends the old name at once', async function () {
+    this.timeout(400_000)
+    const three = {slug: 'acme-three', domain: 'three.acme.example.test'}
+    const trois = 'trois.acme.example.test'
+    const cli = (...args: string[]) => runCli(['tenant', ...args, '--json'], {env, timeoutMs: 300_000})
+    const made = await create(three, '--mode', 'dedicated', '--tls', 'self-signed')
+    expect(made.code, made.stdout + made.stderr).to.equal(0)
+    const database = made.json.tenant.database as string
+    // A broken site of someone else's on the host: nginx -t refuses every reload, so the vhost step fails.
+    await sshRun(host.sandbox, "echo 'this is not nginx syntax' > /etc/nginx/conf.d/zz-broken.conf")
+    let failed
+    try {
+      failed = await cli('set-domain', three.slug, trois, '--tls', 'self-signed', '--yes')
+    } finally {
+      await sshRun(host.sandbox, 'rm -f /etc/nginx/conf.d/zz-broken.conf')
+    }
+    expect(failed.code, failed.stdout + failed.stderr).to.not.equal(0)
+    expect(JSON.stringify(failed.json.error)).to.include('nginx')
+    const pending = (await cli('show', three.slug)).json
+    expect(pending.domainChange).to.deep.equal({from: three.domain, to: trois})
+    // Another domain while the change is unfinished: refused, the change kept.
+    const other = await cli('set-domain', three.slug, 'quatre.acme.example.test', '--yes')
+    expect(other.code).to.equal(2)
+    expect(other.json.error.code).to.equal('TENANT_DOMAIN_CHANGE_UNFINISHED')
+
+    const resumed = await cli('set-domain', three.slug, '--resume', '--yes')
+    expect(resumed.code, resumed.stdout + resumed.stderr).to.equal(0)
+    expect(resumed.json).to.include({changed: true, resumed: true})
+    // A dedicated tenant keeps its database (its service serves that one database, whatever the Host).
+    expect(resumed.json.tenant).to.include({domain: trois, database})
+    expect(resumed.json.tenant.domainChange).to.equal(undefined)
+    const served = await execa('curl', ['-sSk', '--max-time', '20', '--resolve', `${trois}:443:${host.sandbox.address}`, '-o', '/dev/null', '-w', '%{http_code}', `https://${trois}/web/health`], {reject: false})
+    expect(served.stdout, served.stderr).to.equal('200')
+    const oldHttp = (name: string) => execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', '-H', `Host: ${name}`, `http://${host.sandbox.address}/web/login`])
+    expect((await oldHttp(three.domain)).stdout).to.equal(`301 https://${trois}/web/login`)
+
+    const dropped = await cli('set-domain', three.slug, trois, '--drop-old', '--yes')
+    expect(dropped.code, dropped.stdout + dropped.stderr).to.equal(0)
+    expect(dropped.json.tenant.redirects ?? []).to.deep.equal([])
+    expect((await oldHttp(three.domain)).stdout).to.not.match(/^301 /)
+    const removed = await runCli(['tenant', 'remove', three.slug, '--confirm', three.slug, '--json'], {env, timeoutMs: 150_000})
+    expect(removed.code, removed.stdout + removed.stderr).to.equal(0)
+  })
+
   it("a CA refusal after the checks pass is reported in certbot's own words, and the tenant is created on self-signed", async function () {
     this.timeout(300_000)
     await ca.setA(refused.domain, [host.sandbox.address])

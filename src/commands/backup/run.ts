@@ -9,8 +9,8 @@ export type BackupRunOutput = BackupRunReport
 
 export default class BackupRun extends OdoopsCommand<BackupRunOutput> {
   static override usesSsh = true
-  static override summary = 'back up tenants: database and filestore streamed to a target, checked, manifest last'
-  static override description = `Over the tenant host's SSH connection, pg_dump (custom format) and a tar of the filestore are compressed on the host (zstd, else gzip) and streamed to the target with their SHA-256 computed on the way and checked again at the target; nothing is buffered or staged in a temporary file. A backup is recorded in the catalog only when every file, manifest last, was stored and checked: a failed or interrupted run leaves no catalog entry and no partial file. Several tenants run in parallel across hosts (--per-host at once on each host). Exit 0 when all succeeded, 3 when some failed, 1 when all failed. See docs/backups.md.`
+  static override summary = 'back up tenants: database and filestore (blobs the target lacks) streamed to a target, checked, manifest last'
+  static override description = `Over the tenant host's SSH connection, pg_dump (custom format) is compressed on the host (zstd, else gzip) and streamed to the target with its SHA-256 computed on the way and checked again at the target; nothing is buffered or staged in a temporary file. The filestore is stored by content: each file once per target, as a blob named by its SHA-1 (Odoo's own file name) and shared by every backup there; a run asks the target which blobs it has (in batches) and sends only the missing ones, each checked on arrival (its SHA-1 must be its name). A backup is recorded in the catalog only when every file, manifest last, was stored and checked: a failed or interrupted run leaves no catalog entry and no partial file. Several tenants run in parallel across hosts (--per-host at once on each host). Exit 0 when all succeeded, 3 when some failed, 1 when all failed. See docs/backups.md.`
   static override audited = true
   static override strict = false
   static override flags = {

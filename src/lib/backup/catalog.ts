@@ -21,7 +21,7 @@ export interface BackupEntry extends BackupRecord {
   startedAt: string
   finishedAt: string
   durationMs: number
-  /** database + filestore + manifest.json, as stored. */
+  /** database + filestore + manifest.json, as stored (format 2: database + manifest.json; the filestore is `blobs`). */
   files: (BackupFile | {role: 'manifest'; name: string; size: number; sha256: string})[]
   totalBytes: number
   pgDumpVersion: string
@@ -29,6 +29,12 @@ export interface BackupEntry extends BackupRecord {
   counts: RowCounts
   filestore: {files: number; bytes: number}
   newestWriteDate: string | null
+  /**
+   * Format 2 (odoops_blobs/ pool of the target): the filestore's files and bytes, and the blobs
+   * this run sent because the target lacked them (the rest were already there). Absent on a
+   * format-1 backup, whose filestore is a tar among `files`.
+   */
+  blobs?: {files: number; bytes: number; sent: number; sentBytes: number}
   /**
    * Set by `backup verify`: the verdict that counts (the newest full verification, or a failed
    * quick check newer than it), which tier gave it, and the host of the scratch restore.

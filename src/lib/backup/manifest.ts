@@ -1,3 +1,4 @@
+import type {BlobTuple} from './blobs/layout.js'
 import {CODEC_EXTENSION, type Codec} from './shell/pipeline.js'
 
 /**
@@ -39,8 +40,14 @@ export interface BackupFile {
   sha256: string
 }
 
+/**
+ * 1: the filestore is a compressed tar in the backup's directory (`files[]` role `filestore`).
+ * 2: the filestore is blobs in the target's pool, listed in `blobs` (see blobs/layout.ts).
+ */
+export type ManifestFormat = 1 | 2
+
 export interface OdoopsManifest {
-  format: 1
+  format: ManifestFormat
   backupId: string
   tenant: string
   host: string
@@ -55,6 +62,8 @@ export interface OdoopsManifest {
   files: BackupFile[]
   counts: RowCounts
   filestore: {files: number; bytes: number}
+  /** Format 2: every file of the filestore (`[path, size]`, or `[path, size, sha1]` when the path is not Odoo's `<ab>/<sha1>`). */
+  blobs?: BlobTuple[]
   /** Newest write_date over the key tables (UTC, ISO), null on an empty database. */
   newestWriteDate: string | null
   /** When the snapshot shared by pg_dump and the counts was taken (pg_export_snapshot): the counts describe exactly the dump. */

@@ -9,6 +9,7 @@ import {connectHost} from '../hosts/connect.js'
 import type {SshConnection} from '../ssh/connection.js'
 import {getBackup, type BackupEntry} from './catalog.js'
 import {DigestStream} from './digest.js'
+import {openFilestore} from './filestore-source.js'
 import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest} from './manifest.js'
 import {decompressCommand, plainSqlCommand} from './shell/odoo-zip.js'
 import {restoreFailed, RESTORE_STREAM_TIMEOUT_MS} from './restore-source.js'
@@ -36,7 +37,7 @@ async function readJson(target: BackupTarget, key: string): Promise<OdooManifest
   return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
 }
 
-function fileOf(entry: BackupEntry, role: 'database' | 'filestore'): BackupFile {
+function fileOf(entry: BackupEntry, role: 'database'): BackupFile {
   const file = entry.files.find((f): f is BackupFile => f.role === role)
   if (!file) throw new OdoopsError('BACKUP_INCOMPLETE', `Backup ${entry.id} lists no ${role} file.`, {suggestions: ['odoops backup verify ' + entry.id]})
   return file
@@ -73,9 +74,15 @@ export async function exportOdooZip(env: TargetEnv & {signal?: AbortSignal}, id:
     env.signal?.throwIfAborted()
     zip.addBuffer(Buffer.from(JSON.stringify(odooManifestOf(manifest), null, 4)), 'manifest.json')
 
-    const files = await conn.execStream(decompressCommand(entry.codec), {root: true, stdin: await target.read(backupKey(entry.tenant, entry.id, fileOf(entry, 'filestore').name)), timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+    // Format 1: the stored archive decompressed on the host; format 2: a tar rebuilt here from the blobs (each checked).
+    const filestore = await openFilestore(target, entry, manifest)
+    const files = filestore.codec ? await conn.execStream(decompressCommand(filestore.codec), {root: true, stdin: filestore.stream, timeoutMs: RESTORE_STREAM_TIMEOUT_MS}) : undefined
     const extract = tarExtract()
-    files.stdout.pipe(extract)
+    if (files) files.stdout.pipe(extract)
+    else {
+      filestore.stream.once('error', (error) => extract.destroy(error))
+      filestore.stream.pipe(extract)
+    }
     for await (const item of extract) {
       const name = item.header.name.replace(/^\.\//, '')
       if (item.header.type !== 'file' || name === '') {
@@ -90,8 +97,8 @@ export async function exportOdooZip(env: TargetEnv & {signal?: AbortSignal}, id:
       filestoreFiles++
       env.signal?.throwIfAborted()
     }
-    const filesDone = await files.done
-    if (filesDone.code !== 0) throw restoreFailed('decompressing the filestore', conn, filesDone)
+    const filesDone = files ? await files.done : undefined
+    if (filesDone && filesDone.code !== 0) throw restoreFailed('decompressing the filestore', conn, filesDone)
     if (filestoreFiles !== entry.filestore.files) {
       throw new OdoopsError('BACKUP_EXPORT_MISMATCH', `The filestore of ${entry.id} gave ${filestoreFiles} files, the manifest says ${entry.filestore.files}.`, {suggestions: [`odoops backup verify ${entry.id}`]})
     }

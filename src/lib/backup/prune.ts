@@ -4,6 +4,7 @@ import type {StateStore} from '../state/store.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getTenant} from '../tenants/listing.js'
 import type {BackupEntry} from './catalog.js'
+import {sweepBlobs} from './blobs/sweep.js'
 import {backupKey, MANIFEST_NAME} from './manifest.js'
 import {resolveRetention, selectRetention, type KeepReason, type ResolvedRetention, type RetentionConfig} from './retention.js'
 import {errorSummary} from './run.js'
@@ -71,6 +72,16 @@ export interface TenantPruneResult {
   error?: ErrorSummary
 }
 
+/** The blob sweep of one target after its backups were pruned (not under --dry-run). */
+export interface BlobSweepResult {
+  target: string
+  kept: number
+  removed: number
+  freedBytes: number
+  /** What kept the sweep from running (BACKUP_BUSY, BACKUP_SWEEP_UNSAFE, unreachable target): nothing removed. */
+  error?: ErrorSummary
+}
+
 export interface PruneReport {
   dryRun: boolean
   /** The reference instant of the calendar rules. */
@@ -79,6 +90,8 @@ export interface PruneReport {
   kept: number
   deleted: number
   failed: number
+  /** Blob pools swept (one per target the pruned tenants' backups are on); empty on a dry run. */
+  blobs: BlobSweepResult[]
   interrupted: boolean
   /** 0 done, 3 something was left (failed backups or tenants), 130 interrupted. */
   exitCode: ExitCode
@@ -127,10 +140,32 @@ export async function pruneBackups(env: PruneEnv, slugs: string[], options: Prun
     }
   }
   interrupted ||= env.signal?.aborted === true
+  const blobs = options.dryRun || interrupted ? [] : await sweepTargets(env, tenants)
   const count = (pick: (t: TenantPruneResult) => unknown[]) => tenants.reduce((n, t) => n + pick(t).length, 0)
   const failed = count((t) => t.failed)
-  const exitCode = interrupted ? ExitCode.INTERRUPTED : failed > 0 || tenants.some((t) => t.error) ? ExitCode.PARTIAL : ExitCode.OK
-  return {dryRun: options.dryRun, now: now.toISOString(), tenants, kept: count((t) => t.kept), deleted: count((t) => t.deleted), failed, interrupted, exitCode}
+  const exitCode = interrupted ? ExitCode.INTERRUPTED : failed > 0 || tenants.some((t) => t.error) || blobs.some((b) => b.error) ? ExitCode.PARTIAL : ExitCode.OK
+  return {dryRun: options.dryRun, now: now.toISOString(), tenants, kept: count((t) => t.kept), deleted: count((t) => t.deleted), failed, blobs, interrupted, exitCode}
+}
+
+/**
+ * After the backups went, the blobs no kept backup needs go too: each target the pruned
+ * tenants' backups are (or were) on is swept once (blobs/sweep.ts; safe against runs in progress).
+ */
+async function sweepTargets(env: PruneEnv, tenants: TenantPruneResult[]): Promise<BlobSweepResult[]> {
+  const targets = new Set<string>()
+  for (const t of tenants) for (const b of [...t.kept, ...t.deleted, ...t.failed]) targets.add(b.target)
+  const results: BlobSweepResult[] = []
+  for (const targetId of [...targets].sort()) {
+    try {
+      const record = await resolveTarget(env, targetId)
+      const target = env.open ? env.open(record) : openTarget(env, record)
+      const {kept, removed, freedBytes} = await sweepBlobs(env.store, target, record.id, {...(env.now ? {now: env.now} : {}), ...(env.signal ? {signal: env.signal} : {})})
+      results.push({target: targetId, kept, removed, freedBytes})
+    } catch (error) {
+      results.push({target: targetId, kept: 0, removed: 0, freedBytes: 0, error: errorSummary(error)})
+    }
+  }
+  return results
 }
 
 async function pruneTenant(env: PruneEnv, slug: string, rules: ResolvedRetention, now: Date, dryRun: boolean): Promise<TenantPruneResult> {

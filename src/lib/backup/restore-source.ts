@@ -3,6 +3,7 @@ import {createOdooDatabase} from '../remote/postgres-admin.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {RemoteCommand} from '../ssh/quote.js'
 import {getBackup, type BackupEntry} from './catalog.js'
+import {openFilestore} from './filestore-source.js'
 import {filestoreRestoreCommand} from './shell/restore.js'
 import {backupKey, type BackupFile} from './manifest.js'
 import {openTarget, resolveTarget, type TargetEnv} from './targets/index.js'
@@ -57,7 +58,7 @@ async function streamFile(env: TargetEnv, entry: BackupEntry, file: BackupFile, 
   }
 }
 
-function fileOf(entry: BackupEntry, role: 'database' | 'filestore'): BackupFile {
+function fileOf(entry: BackupEntry, role: 'database'): BackupFile {
   const file = entry.files.find((f): f is BackupFile => f.role === role)
   if (!file) throw new OdoopsError('BACKUP_INCOMPLETE', `Backup ${entry.id} lists no ${role} file.`, {suggestions: ['odoops backup verify ' + entry.id]})
   return file
@@ -71,6 +72,16 @@ export async function backupSource(env: TargetEnv, id: string): Promise<RestoreS
     description: `backup ${entry.id}`,
     loadDatabase: (conn, database, role) =>
       streamFile(env, entry, fileOf(entry, 'database'), conn, restoreCommand(database, entry.codec, {role}), 'pg_restore --exit-on-error of ' + fileOf(entry, 'database').name),
-    loadFilestore: (conn, dir) => streamFile(env, entry, fileOf(entry, 'filestore'), conn, filestoreRestoreCommand(dir, entry.codec), 'unpacking ' + fileOf(entry, 'filestore').name),
+    loadFilestore: async (conn, dir) => {
+      const target = openTarget(env, await resolveTarget(env, entry.target))
+      const filestore = await openFilestore(target, entry)
+      const result = await conn.exec(filestoreRestoreCommand(dir, filestore.codec), {root: true, stdin: filestore.stream, timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+      // A bad blob ends the stream (and so the unpacking): report the blob, not tar's complaint.
+      if (filestore.stream.errored) throw filestore.stream.errored
+      if (result.code !== 0) {
+        filestore.stream.destroy()
+        throw restoreFailed('unpacking ' + filestore.label, conn, result)
+      }
+    },
   }
 }

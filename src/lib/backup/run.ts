@@ -13,11 +13,14 @@ import type {StateStore} from '../state/store.js'
 import {backupLockKey, busyError, lockOwner, tenantLockKey} from '../tenants/lock.js'
 import {getTenant} from '../tenants/listing.js'
 import {backupView, type BackupEntry, type BackupView} from './catalog.js'
-import {chooseCodec, dumpCommand, filestoreCommand, filestoreDir, filestoreStatsCommand, parseFilestoreStats, parseProbe, probeCommand, serverMajor, type Codec, type HostTools} from './shell/pipeline.js'
+import {chooseCodec, dumpCommand, filestoreDir, parseProbe, probeCommand, serverMajor, type Codec, type HostTools} from './shell/pipeline.js'
 import {DigestStream} from './digest.js'
 import {databaseFacts, serverVersion, type DatabaseFacts} from './facts.js'
 import {HeldSnapshot} from './snapshot.js'
-import {backupId, backupKey, buildManifest, databaseFileName, filestoreFileName, MANIFEST_NAME, serializeManifest, type BackupFile} from './manifest.js'
+import {removeStaleClaims} from './blobs/claims.js'
+import {encodeBlob} from './blobs/layout.js'
+import {sendFilestore, type SendContext, type SentFilestore} from './blobs/send.js'
+import {backupId, backupKey, buildManifest, databaseFileName, MANIFEST_NAME, serializeManifest, type BackupFile} from './manifest.js'
 import {openTarget, resolveTarget, targetFullError, type BackupTarget, type TargetEnv} from './targets/index.js'
 
 /** A dump or tar of a big tenant can take hours; the SSH layer's default command limit would cut it. */
@@ -41,6 +44,8 @@ export interface BackupEnv extends TargetEnv {
   signal?: AbortSignal
   onProgress?: (progress: BackupProgress) => void
   now?: () => Date
+  /** Tests: observe (or pause) a run once its blob claim is written and after each blob sent. */
+  blobHooks?: Pick<SendContext, 'onClaimed' | 'onBlob'>
 }
 
 export interface TenantBackupResult {
@@ -48,7 +53,7 @@ export interface TenantBackupResult {
   host: string
   ok: boolean
   durationMs: number
-  /** Stored bytes (all files) when ok; bytes written before the failure otherwise. */
+  /** Bytes stored by this run (dump, manifest, blobs the target lacked) when ok; bytes written before the failure otherwise. */
   bytes: number
   backup?: BackupView
   error?: {code: string; message: string; suggestions: string[]}
@@ -211,11 +216,12 @@ export async function backupTenant(
     }
     const tools: HostTools = {zstd: probe.zstd, pigz: probe.pigz}
     const codec: Codec = chooseCodec(tools)
-    const swept = await sweepLeftovers(store, target, slug)
+    const swept = (await sweepLeftovers(store, target, slug)) + (await removeStaleClaims(target, slug))
 
     const started = env.now?.() ?? new Date()
     const id = backupId(slug, started, randomBytes(2).toString('hex'))
     const committed: string[] = []
+    let claim: string | undefined
     const local = new AbortController()
     const onOuterAbort = () => local.abort(env.signal?.reason)
     env.signal?.addEventListener('abort', onOuterAbort, {once: true})
@@ -249,27 +255,57 @@ export async function backupTenant(
       const countsTakenAt = new Date().toISOString()
       let facts: DatabaseFacts
       let files: BackupFile[]
+      let blobs: SentFilestore
       try {
+        const sendBlobs = async (): Promise<SentFilestore> => {
+          try {
+            const sent = await sendFilestore({
+              store,
+              conn,
+              target,
+              targetId: targetRecord.id,
+              tenant: slug,
+              backupId: id,
+              dir: filestoreDir(dataDir, tenant.database),
+              signal: local.signal,
+              onBytes: (n) => {
+                progress.filestore = n
+                report()
+              },
+              onClaimed: async (key) => {
+                claim = key
+                await env.blobHooks?.onClaimed?.(key)
+              },
+              ...(env.blobHooks?.onBlob ? {onBlob: env.blobHooks.onBlob} : {}),
+            })
+            claim = sent.claim
+            return sent
+          } catch (error) {
+            local.abort(error)
+            throw error
+          }
+        }
         const settled = await Promise.allSettled([
           artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort, snapshot: snapshot.id}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),
-          artifact('filestore', filestoreFileName(codec), filestoreCommand(filestoreDir(dataDir, tenant.database), codec, tools), {code: 'BACKUP_FILESTORE_FAILED', label: `tar of the filestore of "${tenant.database}"`}),
+          sendBlobs(),
         ])
         const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
         // The first cause, not the abort it triggered in the other stream.
         if (failure) throw firstCause(settled, env.signal)
-        files = settled.map((s) => (s as PromiseFulfilledResult<BackupFile>).value)
+        files = [(settled[0] as PromiseFulfilledResult<BackupFile>).value]
+        blobs = (settled[1] as PromiseFulfilledResult<SentFilestore>).value
         facts = await databaseFacts(conn, tenant.database, (sql, vars) => snapshot.query(sql, vars))
       } finally {
         await snapshot.close()
       }
-      const filestore = parseFilestoreStats(await conn.run(filestoreStatsCommand(filestoreDir(dataDir, tenant.database)), {root: true}))
+      const filestore = {files: blobs.files, bytes: blobs.bytes}
       const finished = env.now?.() ?? new Date()
       const manifest = buildManifest({
         database: tenant.database,
         modules: facts.modules,
         serverVersionNum: server.versionNum,
         odoops: {
-          format: 1,
+          format: 2,
           backupId: id,
           tenant: slug,
           host: tenant.host,
@@ -283,6 +319,7 @@ export async function backupTenant(
           files,
           counts: facts.counts,
           filestore,
+          blobs: blobs.refs.map(encodeBlob),
           newestWriteDate: facts.newestWriteDate,
           countsTakenAt,
         },
@@ -309,14 +346,19 @@ export async function backupTenant(
         pgServerVersion: server.version,
         counts: facts.counts,
         filestore,
+        blobs: {files: blobs.files, bytes: blobs.bytes, sent: blobs.sent, sentBytes: blobs.sentBytes},
         newestWriteDate: facts.newestWriteDate,
       }
       local.signal.throwIfAborted()
       await store.backups.insert(entry)
+      // Only now: from here on the catalog entry keeps the blobs from a sweep (blobs/claims.ts).
+      if (claim) await target.delete(claim).catch(() => {})
       return {entry, swept}
     } catch (error) {
       // Committed files of an unfinished backup go too: no catalog entry, nothing on the target.
+      // Blobs already sent stay in the pool: the next run finds them (a sweep removes them if none comes).
       for (const key of committed) await target.delete(key).catch(() => {})
+      if (claim) await target.delete(claim).catch(() => {})
       throw error
     } finally {
       env.signal?.removeEventListener('abort', onOuterAbort)
@@ -374,7 +416,7 @@ export async function runBackups(env: BackupEnv, tenants: TenantRecord[], option
             bytes = n
             progress('streaming')
           })
-          bytes = entry.totalBytes
+          bytes = entry.totalBytes + (entry.blobs?.sentBytes ?? 0)
           progress('done')
           return {tenant: tenant.id, host: tenant.host, ok: true, durationMs: Date.now() - startedAt, bytes, backup: backupView(entry), swept}
         } catch (error) {

@@ -13,6 +13,10 @@ import type {StateStore} from '../state/store.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
+import {BlobProblem} from './blobs/rebuild.js'
+import {backupsNeeding, blobRefsOf, isBlobBackup} from './blobs/refs.js'
+import {missingBlobs} from './blobs/send.js'
+import {openFilestore} from './filestore-source.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './shell/pipeline.js'
 import {DigestStream} from './digest.js'
 import {databaseFacts} from './facts.js'
@@ -43,7 +47,7 @@ export interface VerifyOptions {
   tier?: VerifyTier
 }
 
-export type VerifyCheckName = 'catalog' | 'checksums' | 'restore' | 'counts' | 'modules' | 'filestore'
+export type VerifyCheckName = 'catalog' | 'checksums' | 'blobs' | 'restore' | 'counts' | 'modules' | 'filestore'
 
 export interface VerifyCheck {
   name: VerifyCheckName
@@ -125,10 +129,10 @@ const dataFiles = (entry: BackupEntry): BackupFile[] => entry.files.filter((f): 
 /**
  * The quick tier, on the target alone: the manifest is the catalog's (its own size and SHA-256,
  * the backup id, tenant, files, counts), then every stored file is read once and hashed, two
- * at a time. No host, no restore: it finds a damaged or missing file, not a dump that will not
+ * at a time, and every blob the backup lists is in the target's pool (presence). No host, no restore: it finds a damaged or missing file, not a dump that will not
  * restore (that is the full tier's job).
  */
-async function checkQuick(target: BackupTarget, entry: BackupEntry, read: {manifest: OdooManifest; size: number; sha256: string}, checks: VerifyCheck[], signal?: AbortSignal): Promise<void> {
+async function checkQuick(store: Pick<StateStore, 'backups'>, target: BackupTarget, entry: BackupEntry, read: {manifest: OdooManifest; size: number; sha256: string}, checks: VerifyCheck[], signal?: AbortSignal): Promise<void> {
   const recorded = entry.files.find((f) => f.role === 'manifest')
   if (recorded && (recorded.size !== read.size || recorded.sha256 !== read.sha256)) {
     throw new VerifyFailure('checksums', `${MANIFEST_NAME} does not match its checksum (size ${read.size} vs ${recorded.size})`)
@@ -161,6 +165,17 @@ async function checkQuick(target: BackupTarget, entry: BackupEntry, read: {manif
     ),
   )
   checks.push({name: 'checksums', ok: true, detail: `${files.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog (read on target "${target.name}")`})
+  if (!isBlobBackup(entry)) return
+  // Presence only (asked in batches): their bytes are hashed by the full tier, which reads every blob.
+  const refs = blobRefsOf(read.manifest, entry.id)
+  const missing = await missingBlobs(target, refs.map((r) => r.sha1), signal)
+  if (missing.size > 0) {
+    const needing = await backupsNeeding(store, target, entry.target, missing)
+    const tenants = [...new Set(needing.map((n) => n.tenant))].sort()
+    const named = [...missing].slice(0, 3).join(', ')
+    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`)
+  }
+  checks.push({name: 'blobs', ok: true, detail: `${new Set(refs.map((r) => r.sha1)).size} blobs of the filestore present in the pool of target "${target.name}"`})
 }
 
 /**
@@ -201,13 +216,35 @@ function compareModules(expected: Record<string, string | null>, actual: Record<
 }
 
 /** The checks that need a host: scratch restore, counts, modules, filestore. Scratch removed whatever happens. */
-async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], hashed: BackupFile[], signal?: AbortSignal): Promise<void> {
+/**
+ * A format-2 filestore rebuilt from the pool into the scratch directory, each blob hashed
+ * (SHA-1 = its name, size = the manifest's) as it streams there. A bad blob fails `checksums`,
+ * naming it and every catalogued backup (of any tenant) that needs it.
+ */
+async function unpackBlobs(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, dir: string): Promise<string> {
+  const filestore = await openFilestore(target, entry, manifest)
+  const result = await conn.exec(unpackCommand(dir, undefined), {root: true, stdin: filestore.stream, timeoutMs: RESTORE_TIMEOUT_MS})
+  const problem = filestore.stream.errored
+  if (problem instanceof BlobProblem) {
+    const needing = await backupsNeeding(env.store, target, entry.target, new Set([problem.ref.sha1]))
+    const tenants = [...new Set(needing.map((n) => n.tenant))].sort()
+    throw new VerifyFailure('checksums', `${problem.message}; needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`)
+  }
+  if (problem) throw problem
+  if (result.code !== 0) {
+    const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
+    throw new VerifyFailure('filestore', `unpacking ${filestore.label} on ${conn.target.name} failed (exit ${result.code ?? result.signal})${tail ? `: ${tail}` : ''}`)
+  }
+  return filestore.label
+}
+
+async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], hashed: BackupFile[], signal?: AbortSignal): Promise<void> {
   const random = randomBytes(6).toString('hex')
   const database = scratchDatabaseName(random)
   const dir = scratchDirectory(random)
   const database_ = entry.files.find((f): f is BackupFile => f.role === 'database')
   const filestore = entry.files.find((f): f is BackupFile => f.role === 'filestore')
-  if (!database_ || !filestore) throw new VerifyFailure('checksums', 'the catalog entry lists no database or no filestore file')
+  if (!database_ || (!filestore && !isBlobBackup(entry))) throw new VerifyFailure('checksums', 'the catalog entry lists no database or no filestore file')
   try {
     signal?.throwIfAborted()
     // template0: a copy of template1 would carry whatever was added there (pg_restore expects an empty database).
@@ -226,14 +263,21 @@ async function checkOnHost(conn: SshConnection, target: BackupTarget, entry: Bac
     checks.push({name: 'modules', ok: true, detail: `${Object.keys(facts.modules).length} installed modules and versions match`})
 
     signal?.throwIfAborted()
-    await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking', signal)
-    hashed.push(filestore)
+    let label: string
+    if (filestore) {
+      await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking', signal)
+      hashed.push(filestore)
+      label = filestore.name
+    } else {
+      label = await unpackBlobs(env, conn, target, entry, manifest, dir)
+      hashed.push({role: 'filestore', name: label, codec: entry.codec, size: entry.filestore.bytes, sha256: ''})
+    }
     const stats = parseFilestoreStats(await conn.run(filestoreStatsCommand(dir), {root: true}))
     if (stats.files !== entry.filestore.files || stats.bytes !== entry.filestore.bytes) {
-      throw new VerifyFailure('filestore', `${filestore.name} holds ${stats.files} files / ${stats.bytes} bytes, the manifest ${entry.filestore.files} / ${entry.filestore.bytes}`)
+      throw new VerifyFailure('filestore', `${label} holds ${stats.files} files / ${stats.bytes} bytes, the manifest ${entry.filestore.files} / ${entry.filestore.bytes}`)
     }
     const problems = parseFilestoreCheck(await conn.run(filestoreCheckCommand(dir, database), {root: true, timeoutMs: RESTORE_TIMEOUT_MS}))
-    if (problems.total > 0) throw new VerifyFailure('filestore', `${filestore.name}: ${problems.total} problem(s): ${problems.lines.slice(0, 5).join('; ')}${problems.total > 5 ? '; …' : ''}`)
+    if (problems.total > 0) throw new VerifyFailure('filestore', `${label}: ${problems.total} problem(s): ${problems.lines.slice(0, 5).join('; ')}${problems.total > 5 ? '; …' : ''}`)
     checks.push({name: 'filestore', ok: true, detail: `${stats.files} files, ${stats.bytes} bytes; every attachment present with its size, every file matches its SHA-1 name`})
   } finally {
     // Cleanup must not hide the verdict; a leftover is named so the operator can remove it.
@@ -277,19 +321,27 @@ async function verifyLocked(env: VerifyEnv, id: string, options: VerifyOptions):
   try {
     const read = await readManifest(target, entry)
     if (tier === 'quick') {
-      await checkQuick(target, entry, read, checks, env.signal)
+      await checkQuick(env.store, target, entry, read, checks, env.signal)
     } else {
       if (options.host) await getHost(env.store, options.host)
       const conn = await connectFor(env)(hostName)
       host = hostName
-      await checkOnHost(conn, target, entry, read.manifest, checks, hashed, env.signal)
+      await checkOnHost(env, conn, target, entry, read.manifest, checks, hashed, env.signal)
     }
   } catch (error) {
     if (!(error instanceof VerifyFailure)) throw error
     failure = error
     checks.push({name: error.check, ok: false, detail: error.message})
   }
-  if (hashed.length > 0 && failure?.check !== 'checksums') checks.unshift({name: 'checksums', ok: true, detail: `${hashed.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog (hashed as they streamed to ${host})`})
+  if (hashed.length > 0 && failure?.check !== 'checksums') {
+    const stored = hashed.filter((f) => f.sha256 !== '')
+    const blobs = hashed.filter((f) => f.sha256 === '')
+    const parts = [
+      ...(stored.length > 0 ? [`${stored.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog`] : []),
+      ...blobs.map((f) => `${f.name}: each blob's SHA-1 matches its name`),
+    ]
+    checks.unshift({name: 'checksums', ok: true, detail: `${parts.join('; ')} (hashed as they streamed to ${host})`})
+  }
   const durationMs = (env.now?.() ?? new Date()).getTime() - started.getTime()
   const at = started.toISOString()
   const verdict = failure ? {status: 'failed' as const, reason: failure.message, at, durationMs} : {status: 'verified' as const, at, durationMs}

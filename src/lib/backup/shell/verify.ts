@@ -39,10 +39,10 @@ export function restoreCommand(database: string, codec: Codec, options: {role?: 
   return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
 }
 
-/** stdin (the stored filestore tar) → decompressor → tar -x into a new directory `dir`. */
-export function unpackCommand(dir: string, codec: Codec): RemoteCommand {
+/** stdin (the stored filestore tar; plain when `codec` is undefined: rebuilt from blobs) → tar -x into a new directory `dir`. */
+export function unpackCommand(dir: string, codec: Codec | undefined): RemoteCommand {
   const tar = command(['tar', '--extract', '--file=-', '--no-same-owner', '--directory', dir])
-  return killableScript([shell`umask 077`, shell`mkdir -- ${dir}`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${tar}`)
+  return killableScript([shell`umask 077`, shell`mkdir -- ${dir}`, KEEP_STDIN], codec ? shell`${decompressor(codec)} <&3 | ${tar}` : shell`${tar} <&3`)
 }
 
 /**

@@ -3,9 +3,13 @@ import {createReadStream, createWriteStream} from 'node:fs'
 import {mkdir, open, readdir, rename, rm, rmdir, stat, statfs} from 'node:fs/promises'
 import {dirname, join, relative, sep} from 'node:path'
 import type {Readable} from 'node:stream'
+import pLimit from 'p-limit'
 import {finished} from 'node:stream/promises'
 import {OdoopsError} from '../../errors.js'
 import {assertKey, assertPrefix, mismatchError, PARTIAL_SUFFIX, type BackupTarget, type ExpectedContent, type TargetEntry, type TargetWrite} from './target.js'
+
+/** stat calls in flight at once for `has`. */
+const HAS_CONCURRENCY = 32
 
 /** SHA-256 and size of a file, read back from the disk. */
 async function digestFile(path: string): Promise<ExpectedContent> {
@@ -119,6 +123,12 @@ export class LocalTarget implements BackupTarget {
     }
     await walk(base)
     return entries.sort((a, b) => a.key.localeCompare(b.key))
+  }
+
+  async has(keys: readonly string[]): Promise<Set<string>> {
+    const limit = pLimit(HAS_CONCURRENCY)
+    const found = await Promise.all(keys.map((key) => limit(async () => ((await stat(this.pathOf(key)).catch(() => undefined))?.isFile() ? key : undefined))))
+    return new Set(found.filter((k): k is string => k !== undefined))
   }
 
   async delete(key: string): Promise<boolean> {

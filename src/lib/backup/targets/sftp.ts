@@ -10,6 +10,9 @@ import {assertKey, assertPrefix, mismatchError, PARTIAL_SUFFIX, type BackupTarge
 /** A backup file can take hours to write; the SSH layer's default command limit would cut it. */
 const WRITE_TIMEOUT_MS = 24 * 3_600_000
 
+/** Keys asked per round trip by `has`. */
+const HAS_BATCH = 2000
+
 function tail(stderr: Buffer): string {
   return stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')
 }
@@ -153,6 +156,22 @@ export class SftpTarget implements BackupTarget {
       entries.push({key: partial ? rel.slice(0, -PARTIAL_SUFFIX.length) : rel, size: Number(line.slice(0, tab)), partial})
     }
     return entries.sort((a, b) => a.key.localeCompare(b.key))
+  }
+
+  async has(keys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>()
+    if (keys.length === 0) return found
+    for (const key of keys) assertKey(key)
+    const conn = await this.connect()
+    // The keys go on stdin (NUL-separated), one command per batch: a round trip per batch, not per key.
+    const probe = script([shell`cd -- ${this.root}`, shell`while IFS= read -r -d '' f; do if [ -f "$f" ]; then printf '%s\n' "$f"; fi; done`])
+    for (let i = 0; i < keys.length; i += HAS_BATCH) {
+      const batch = keys.slice(i, i + HAS_BATCH)
+      const out = await conn.run(probe, {root: true, stdin: batch.join('\0') + '\0'})
+      const asked = new Set(batch)
+      for (const line of out.split('\n')) if (asked.has(line)) found.add(line)
+    }
+    return found
   }
 
   async delete(key: string): Promise<boolean> {

@@ -22,6 +22,11 @@ export interface BackupTarget {
   read(key: string): Promise<Readable>
   /** Committed and partial keys under a prefix (`acme/`), with their sizes. */
   list(prefix: string): Promise<TargetEntry[]>
+  /**
+   * Which of these committed keys exist (partial files do not count). Asked in batches by the
+   * caller's list (one round trip per batch on a remote target), never by listing a directory.
+   */
+  has(keys: readonly string[]): Promise<Set<string>>
   /** Removes a key (committed or partial); false when it did not exist. */
   delete(key: string): Promise<boolean>
   /** Bytes free for new backups, when the storage can tell. */

@@ -1,0 +1,42 @@
+import {OdoopsError} from '../../errors.js'
+import type {StateStore} from '../../state/store.js'
+import type {BackupEntry} from '../catalog.js'
+import {backupKey, MANIFEST_NAME, type OdooManifest} from '../manifest.js'
+import type {BackupTarget} from '../targets/target.js'
+import {decodeBlob, type BlobRef} from './layout.js'
+
+/** A format-2 backup: its filestore is blobs in the target's pool, listed by its manifest. */
+export function isBlobBackup(entry: Pick<BackupEntry, 'blobs'>): boolean {
+  return entry.blobs !== undefined
+}
+
+export async function readManifestOf(target: BackupTarget, entry: Pick<BackupEntry, 'tenant' | 'id'>): Promise<OdooManifest> {
+  const chunks: Buffer[] = []
+  for await (const chunk of await target.read(backupKey(entry.tenant, entry.id, MANIFEST_NAME))) chunks.push(chunk as Buffer)
+  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
+}
+
+/** The filestore files of a format-2 backup, from its manifest. */
+export function blobRefsOf(manifest: OdooManifest, id: string): BlobRef[] {
+  const tuples = manifest.odoops?.blobs
+  if (!Array.isArray(tuples)) throw new OdoopsError('BACKUP_MANIFEST_INVALID', `The manifest of ${id} lists no blobs although the catalog says its filestore is stored as blobs.`, {suggestions: [`odoops backup verify ${id}`]})
+  return tuples.map(decodeBlob)
+}
+
+/** Catalogued format-2 backups on a target (any tenant). */
+export async function blobBackupsOn(store: Pick<StateStore, 'backups'>, targetId: string): Promise<BackupEntry[]> {
+  return ((await store.backups.list()) as BackupEntry[]).filter((e) => e.target === targetId && isBlobBackup(e))
+}
+
+/** Which catalogued backups on the target list any of these SHA-1s (for a verify report). */
+export async function backupsNeeding(store: Pick<StateStore, 'backups'>, target: BackupTarget, targetId: string, sha1s: Set<string>): Promise<{tenant: string; id: string}[]> {
+  const out: {tenant: string; id: string}[] = []
+  for (const entry of await blobBackupsOn(store, targetId)) {
+    const refs = await readManifestOf(target, entry).then(
+      (m) => blobRefsOf(m, entry.id),
+      () => [],
+    )
+    if (refs.some((r) => sha1s.has(r.sha1))) out.push({tenant: entry.tenant, id: entry.id})
+  }
+  return out.sort((a, b) => a.id.localeCompare(b.id))
+}
