@@ -49,7 +49,14 @@ const RUNS = Number(process.env.ODOOPS_BENCH_RUNS ?? 1)
 const PROFILE = process.env.ODOOPS_BENCH_PROFILE === '1'
 const HOST = 'bkbench'
 const MB = 1024 * 1024
-const TARGET = {wall: 0.5, size: 1.1, rssMb: 150, verify: 1.25}
+/**
+ * Issue 5's targets, and issue 21's (filestore by content): the first backup's wall against the
+ * raw baseline; a second backup after 1 % of the attachments changed stores at most 5 % of the
+ * first one's filestore bytes in at most half its time; verify no slower than a raw restore.
+ */
+const TARGET = {wall: 0.25, size: 1.1, rssMb: 150, verify: 1.0, secondStored: 0.05, secondWall: 0.5}
+/** Share of the attachments replaced between the first and the second backup. */
+const CHANGED = 0.01
 
 interface TenantData {
   slug: string
@@ -68,6 +75,10 @@ interface Measured {
   z0: {ms: number; bytes: number}
   verify: {wallMs: number; rssKb: number; status: string; durationMs: number}
   restore: {ms: number}
+  /** The first backup's filestore as blobs (all sent: the pool was empty). */
+  firstBlobs: {files: number; bytes: number; sent: number; sentBytes: number}
+  /** A second backup after CHANGED of the attachments were replaced (removed ones gone, new ones added). */
+  second: {wallMs: number; rssKb: number; storedBytes: number; changedFiles: number; blobs: {files: number; bytes: number; sent: number; sentBytes: number}}
   temp: {peakTempGrowth: number; newFiles: string[]; newBytes: number; samples: number}
   /** Phase timings (ODOOPS_BENCH_PROFILE=1). */
   profile?: [string, number][]
@@ -268,6 +279,46 @@ async function profile(host: PreparedHost, tenant: TenantData, backup: {id: stri
   return phases
 }
 
+/**
+ * Replaces `fraction` of the tenant's attachments the way Odoo changes a filestore: attachments
+ * deleted (row and file) and new ones added (new files named by their SHA-1, new rows); Odoo
+ * never rewrites a file in place. Returns how many were added.
+ */
+async function replaceAttachments(host: PreparedHost, tenant: TenantData, fraction: number): Promise<number> {
+  const count = Math.max(1, Math.round(tenant.files * fraction))
+  const port = host.prepare.service.pgPort
+  const psql = `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p ${port} -d '${tenant.database}'`
+  const generator = [
+    'import datetime, hashlib, os, random, sys',
+    'store, count, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]',
+    'stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M:%S")',
+    'with open(out, "w") as sql:',
+    '    sql.write("COPY ir_attachment (name, type, res_model, res_id, store_fname, checksum, file_size, mimetype, create_date, write_date) FROM stdin;\\n")',
+    '    for i in range(count):',
+    '        data = os.urandom(random.randint(20 * 1024, 200 * 1024))',
+    '        sha = hashlib.sha1(data).hexdigest()',
+    '        os.makedirs(os.path.join(store, sha[:2]), exist_ok=True)',
+    '        with open(os.path.join(store, sha[:2], sha), "wb") as f:',
+    '            f.write(data)',
+    '        sql.write(f"bench-new-{sha[:8]}.bin\\tbinary\\tres.partner\\t1\\t{sha[:2]}/{sha}\\t{sha}\\t{len(data)}\\tapplication/octet-stream\\t{stamp}\\t{stamp}\\n")',
+    '    sql.write("\\\\.\\n")',
+  ].join('\n')
+  await remote(host.sandbox, [
+    'set -euo pipefail',
+    'cd /',
+    // The removed attachments: rows first, then their files (as Odoo's garbage collector does).
+    `${psql} -At -c "DELETE FROM ir_attachment WHERE id IN (SELECT id FROM ir_attachment WHERE name LIKE 'bench-%' ORDER BY random() LIMIT ${count}) RETURNING store_fname" > /root/bench-removed.txt`,
+    `while read -r f; do rm -f '${tenant.filestore}'/"$f"; done < /root/bench-removed.txt`,
+    `cat > /root/bench-new.py <<'PY'\n${generator}\nPY`,
+    `python3 /root/bench-new.py '${tenant.filestore}' ${count} /root/bench-new.sql`,
+    `chown -R odoo:odoo '${tenant.filestore}'`,
+    `${psql} < /root/bench-new.sql`,
+    'rm -f /root/bench-new.py /root/bench-new.sql /root/bench-removed.txt',
+    'sync',
+  ].join('\n'))
+  return count
+}
+
 async function measure(host: PreparedHost, tenant: TenantData, scratch: string): Promise<Measured> {
   const info = host.sandbox
   const port = host.prepare.service.pgPort
@@ -275,6 +326,8 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   const rawDump = join(scratch, `${tenant.slug}.dump`)
   const rawTar = join(scratch, `${tenant.slug}.tar`)
   const z0File = join(scratch, `${tenant.slug}.z0.dump`)
+  // Each run's first backup starts from an empty blob pool (earlier runs' backups left blobs there).
+  rmSync(join(host.env.ODOOPS_DATA_DIR, 'backups', 'odoops_blobs'), {recursive: true, force: true})
 
   // Reference first (it also warms the page cache for everything after it).
   const z0Ms = await timedSsh(info, dump('-Z0'), {stdoutFile: z0File})
@@ -308,7 +361,14 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   if (verify.status !== 'verified') process.stdout.write(`  ! verify of ${run.id}: ${JSON.stringify(item)}\n`)
 
   const phases = PROFILE ? await profile(host, tenant, result.backup, result.durationMs) : undefined
-  return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
+
+  // The second backup: CHANGED of the attachments replaced since the first.
+  const changedFiles = await replaceAttachments(host, tenant, CHANGED)
+  const again = await timedCliWithRss(host.env, ['backup', 'run', tenant.slug], scratch)
+  const next = again.json.results[0]
+  if (!next.ok) throw new Error(`second backup run ${tenant.slug}: ${JSON.stringify(next.error)}`)
+  const second = {wallMs: again.wallMs, rssKb: again.rssKb, storedBytes: (next.backup.totalBytes as number) - (next.backup.blobs.bytes as number) + (next.backup.blobs.sentBytes as number), changedFiles, blobs: next.backup.blobs}
+  return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, firstBlobs: result.backup.blobs, second, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
 }
 
 /** Median of each figure over the runs (the runs' first tenant data is the same). */
@@ -323,6 +383,8 @@ function medianOf(runs: Measured[]): Measured {
     z0: {ms: m((x) => x.z0.ms), bytes: first.z0.bytes},
     verify: {...first.verify, wallMs: m((x) => x.verify.wallMs), rssKb: Math.max(...runs.map((x) => x.verify.rssKb)), durationMs: m((x) => x.verify.durationMs)},
     restore: {ms: m((x) => x.restore.ms)},
+    firstBlobs: first.firstBlobs,
+    second: {...first.second, wallMs: m((x) => x.second.wallMs), rssKb: Math.max(...runs.map((x) => x.second.rssKb)), storedBytes: m((x) => x.second.storedBytes)},
     temp: {peakTempGrowth: Math.max(...runs.map((x) => x.temp.peakTempGrowth)), newFiles: runs.flatMap((x) => x.temp.newFiles), newBytes: Math.max(...runs.map((x) => x.temp.newBytes)), samples: runs.reduce((s, x) => s + x.temp.samples, 0)},
   }
 }
@@ -346,6 +408,9 @@ function report(all: Measured[]): string {
     line('reference: ssh pg_dump -Fc -Z0 > file', sec(x.z0.ms), mb(x.z0.bytes), '-')
     line('odoops backup verify --json', sec(x.verify.wallMs), x.verify.status, (x.verify.rssKb / 1024).toFixed(1))
     line('raw: ssh createdb + pg_restore < raw dump', sec(x.restore.ms), '-', '-')
+    line(`  first backup's filestore: ${x.firstBlobs.files} files, ${x.firstBlobs.sent} blobs sent`, '', mb(x.firstBlobs.sentBytes), '')
+    line(`second backup run (${x.second.changedFiles} attachments replaced)`, sec(x.second.wallMs), mb(x.second.storedBytes), (x.second.rssKb / 1024).toFixed(1))
+    line(`  its filestore: ${x.second.blobs.files} files, ${x.second.blobs.sent} blobs sent`, '', mb(x.second.blobs.sentBytes), '')
     for (const [label, ms] of x.profile ?? []) line(`  profile ${label}`, sec(ms))
     rows.push(`host temp during backup run: /tmp+/var/tmp+/dev/shm+/root grew by at most ${x.temp.peakTempGrowth} B over ${x.temp.samples} samples; ${x.temp.newFiles.length} file(s), ${x.temp.newBytes} B created outside PostgreSQL's data dir and /var/log${x.temp.newFiles.length ? `: ${x.temp.newFiles.slice(0, 5).join(', ')}` : ''}`)
   }
@@ -363,6 +428,8 @@ function report(all: Measured[]): string {
     target(`${s} stored size odoops / raw baseline`, `${(x.run.storedBytes / rawSize).toFixed(3)}x`, `<= ${TARGET.size}x`, sized(x.run.storedBytes / rawSize <= TARGET.size))
     target(`${s} peak RSS of backup run`, `${(x.run.rssKb / 1024).toFixed(1)} MB`, `<= ${TARGET.rssMb} MB`, x.run.rssKb / 1024 <= TARGET.rssMb)
     target(`${s} verify / raw pg_restore`, `${(x.verify.wallMs / x.restore.ms).toFixed(2)}x`, `<= ${TARGET.verify}x`, sized(x.verify.wallMs / x.restore.ms <= TARGET.verify && x.verify.status === 'verified'))
+    target(`${s} second backup: filestore bytes sent / first's`, `${((100 * x.second.blobs.sentBytes) / Math.max(1, x.firstBlobs.bytes)).toFixed(2)} %`, `<= ${100 * TARGET.secondStored} %`, x.second.blobs.sentBytes <= TARGET.secondStored * x.firstBlobs.bytes)
+    target(`${s} second backup wall / first's`, `${(x.second.wallMs / x.run.wallMs).toFixed(2)}x`, `<= ${TARGET.secondWall}x`, sized(x.second.wallMs / x.run.wallMs <= TARGET.secondWall))
     target(`${s} temporary files on the host`, `${x.temp.newBytes + Math.max(0, x.temp.peakTempGrowth)} B`, '0 B', x.temp.newFiles.length === 0 && x.temp.peakTempGrowth <= 0)
   }
   if (all.length > 1) {
