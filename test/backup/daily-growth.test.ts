@@ -69,7 +69,8 @@ describe('backup: 30 daily backups of a growing filestore take about one full ba
   const entries: BackupEntry[] = []
   /** The filestore as the host had it right before the 17th backup: relative path → SHA-1 (sha1sum there). */
   let day17Files: Map<string, string>
-  const started = Date.now()
+  /** When this suite's setup began (the printed durations include the tenant's creation). */
+  let started = 0
 
   const inProcess = <T>(work: (benv: BackupEnv, store: StateStore) => Promise<T>) => withStore(env, (store) => work({store, dataDir: env.ODOOPS_DATA_DIR}, store))
   const manifestOf = (entry: BackupEntry) => JSON.parse(readFileSync(join(targetDir, slug, entry.id, 'manifest.json'), 'utf8')) as {odoops: {blobs: BlobTuple[]}}
@@ -90,6 +91,7 @@ describe('backup: 30 daily backups of a growing filestore take about one full ba
 
   before(async function () {
     a = await preparedHostFor(this, 300_000)
+    started = Date.now()
     env = a.env
     await tenantWithAttachments(a, slug, domain, {tag: `dg${tag}`, count: ATTACHMENTS, bytes: MIN_BYTES, maxBytes: MAX_BYTES})
     filestore = `${a.prepare.service.dataDir}/filestore/${domain}`
