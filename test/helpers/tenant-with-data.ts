@@ -62,18 +62,20 @@ export async function tenantWithData(a: PreparedHost, options: {prefix: string; 
  * A tenant created with the CLI on a prepared host under the given slug and domain, holding
  * `count` attachments of `bytes` random bytes each (poorly compressible) the way Odoo stores
  * them: `<sha1[:2]>/<sha1>` under the filestore, one ir_attachment row each (`<tag>-<i>.bin`).
+ * With `maxBytes`, each file has a random size from `bytes` to `maxBytes` instead.
  */
-export async function tenantWithAttachments(a: PreparedHost, slug: string, domain: string, options: {tag: string; count: number; bytes: number}): Promise<void> {
+export async function tenantWithAttachments(a: PreparedHost, slug: string, domain: string, options: {tag: string; count: number; bytes: number; maxBytes?: number}): Promise<void> {
   const {tag, count, bytes} = options
+  const spread = Math.max(0, (options.maxBytes ?? bytes) - bytes)
   const credentials = join(mkdtempSync(join(tmpdir(), `odoops-${tag}-`)), 'creds.txt')
   const created = await runCli(['tenant', 'create', slug, '--host', a.host, '--domain', domain, '--json', '--credentials-file', credentials], {env: a.env, timeoutMs: 300_000})
   expect(created.code, created.stdout + created.stderr).to.equal(0)
   const store = `${a.prepare.service.dataDir}/filestore/${domain}`
   await sandboxScript(a.sandbox, [
     `for i in $(seq 1 ${count}); do`,
-    `  f=$(mktemp); head -c ${bytes} /dev/urandom > "$f"; s=$(sha1sum "$f" | cut -c1-40)`,
+    `  f=$(mktemp); n=$((${bytes} + (RANDOM * 32768 + RANDOM) % ${spread + 1})); head -c $n /dev/urandom > "$f"; s=$(sha1sum "$f" | cut -c1-40)`,
     `  mkdir -p '${store}'/\${s:0:2}; mv "$f" '${store}'/\${s:0:2}/$s; chmod 0640 '${store}'/\${s:0:2}/$s`,
-    `  echo "INSERT INTO ir_attachment (name, type, store_fname, checksum, file_size, mimetype, create_date, write_date) VALUES ('${tag}-$i.bin', 'binary', '\${s:0:2}/$s', '$s', ${bytes}, 'application/octet-stream', now() at time zone 'utc', now() at time zone 'utc');"`,
+    `  echo "INSERT INTO ir_attachment (name, type, store_fname, checksum, file_size, mimetype, create_date, write_date) VALUES ('${tag}-$i.bin', 'binary', '\${s:0:2}/$s', '$s', $n, 'application/octet-stream', now() at time zone 'utc', now() at time zone 'utc');"`,
     `done > /tmp/${tag}-rows.sql`,
     `chown -R odoo:odoo '${store}'`,
     `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d '${domain}' -f /tmp/${tag}-rows.sql`,
