@@ -9,6 +9,7 @@ import {writeClaim} from '../../src/lib/backup/blobs/claims.js'
 import {blobKey, contentAddress, decodeBlob, encodeBlob, sha1OfKey, type BlobRef} from '../../src/lib/backup/blobs/layout.js'
 import {BlobProblem, filestoreTarFromBlobs} from '../../src/lib/backup/blobs/rebuild.js'
 import {sweepBlobs} from '../../src/lib/backup/blobs/sweep.js'
+import {serializeManifest, type OdooManifest} from '../../src/lib/backup/manifest.js'
 import {parseFileList, parseSha1} from '../../src/lib/backup/shell/blobs.js'
 import {LocalTarget} from '../../src/lib/backup/targets/local.js'
 import {openStore, parseStateLocation} from '../../src/lib/state/open.js'
@@ -51,6 +52,17 @@ describe('backup blobs: pure parts and the local pool', () => {
     expect(sha1OfKey(`acme/${h.slice(0, 2)}/${h}`)).to.equal(undefined)
     expect(parseFileList(Buffer.from(`12\tab/cd\u00005\tchecklist/a b.txt\u0000`))).to.deep.equal([{path: 'ab/cd', size: 12}, {path: 'checklist/a b.txt', size: 5}])
     expect([...parseSha1(`${h}  checklist/a b.txt\n`)]).to.deep.equal([['checklist/a b.txt', h]])
+  })
+
+  it('writes the manifest indented, each filestore entry on one line, and it parses back as it was', () => {
+    const sha = (n: number) => createHash('sha1').update(String(n)).digest('hex')
+    const blobs = [[`${sha(1).slice(0, 2)}/${sha(1)}`, 10], ['checklist/x.txt', 3, sha(2)]] as [string, number][]
+    const manifest = {odoo_dump: '1', db_name: 'acme.example.test', modules: {base: '17.0.1.3'}, odoops: {format: 2, backupId: 'acme-1', blobs}} as unknown as OdooManifest
+    const text = serializeManifest(manifest).toString('utf8')
+    expect(JSON.parse(text)).to.deep.equal(manifest)
+    expect(text.split('\n').filter((l) => l.trim().startsWith('["'))).to.deep.equal(blobs.map((b) => `      ${JSON.stringify(b)}${b === blobs.at(-1) ? '' : ','}`))
+    const empty = {...manifest, odoops: {...manifest.odoops, blobs: []}} as unknown as OdooManifest
+    expect(JSON.parse(serializeManifest(empty).toString('utf8'))).to.deep.equal(empty)
   })
 
   it('has() answers which keys exist, partial files not counted', async () => {

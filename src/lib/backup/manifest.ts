@@ -106,8 +106,17 @@ export function buildManifest(input: ManifestInput): OdooManifest {
 }
 
 /** The manifest as stored: stable, indented JSON with a final newline. */
+/**
+ * Indented JSON, but the filestore's list (`odoops.blobs`, one entry per attachment: a big
+ * tenant has hundreds of thousands) one compact `[path, size]` per line, not four lines each.
+ */
 export function serializeManifest(manifest: OdooManifest): Buffer {
-  return Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8')
+  const blobs = manifest.odoops?.blobs
+  if (!Array.isArray(blobs) || blobs.length === 0) return Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8')
+  const placeholder = '"odoops:blobs"'
+  const text = JSON.stringify({...manifest, odoops: {...manifest.odoops, blobs: 'odoops:blobs'}}, null, 2)
+  const list = `[\n${blobs.map((b) => `      ${JSON.stringify(b)}`).join(',\n')}\n    ]`
+  return Buffer.from(text.replace(placeholder, () => list) + '\n', 'utf8')
 }
 
 export const MANIFEST_NAME = 'manifest.json'

@@ -159,7 +159,7 @@ async function sweepTargets(env: PruneEnv, tenants: TenantPruneResult[]): Promis
     try {
       const record = await resolveTarget(env, targetId)
       const target = env.open ? env.open(record) : openTarget(env, record)
-      const {kept, removed, freedBytes} = await sweepBlobs(env.store, target, record.id, {...(env.now ? {now: env.now} : {}), ...(env.signal ? {signal: env.signal} : {})})
+      const {kept, removed, freedBytes} = await sweepBlobs(env.store, target, record.id, env.signal ? {signal: env.signal} : {})
       results.push({target: targetId, kept, removed, freedBytes})
     } catch (error) {
       results.push({target: targetId, kept: 0, removed: 0, freedBytes: 0, error: errorSummary(error)})

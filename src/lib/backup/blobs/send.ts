@@ -156,6 +156,7 @@ async function receiveBlobs(ctx: SendContext, missing: BlobRef[]): Promise<{sha1
   let streamed = 0
   const commits = pLimit(COMMIT_CONCURRENCY)
   const pending: Promise<void>[] = []
+  const inFlight = new Set<Promise<void>>()
   const failed: {error?: Error} = {}
   const throwIfCommitFailed = () => {
     if (failed.error) throw failed.error
@@ -204,10 +205,16 @@ async function receiveBlobs(ctx: SendContext, missing: BlobRef[]): Promise<{sha1
           await ctx.onBlob?.(ref.sha1, ++committed)
         })
         // A failed commit stops the run at the next blob, not only at the end.
-        commit.catch((error: unknown) => {
-          failed.error ??= error instanceof Error ? error : new Error(String(error))
-        })
+        const settled: Promise<void> = commit
+          .catch((error: unknown) => {
+            failed.error ??= error instanceof Error ? error : new Error(String(error))
+          })
+          .finally(() => inFlight.delete(settled))
+        inFlight.add(settled)
         pending.push(commit)
+        // Backpressure: while the commits (fsync, read back at the target) lag behind, the tar
+        // waits instead of queueing blobs without bound.
+        while (inFlight.size > 2 * COMMIT_CONCURRENCY) await Promise.race(inFlight)
         throwIfCommitFailed()
       }
     } finally {

@@ -24,13 +24,15 @@ export interface SweepResult {
  * marked. A catalogued backup whose manifest cannot be read stops the sweep before any delete
  * (its blobs cannot be told apart), unless its entry left the catalog meanwhile (pruned).
  */
-export async function sweepBlobs(store: StateStore, target: BackupTarget, targetId: string, options: {now?: () => Date; signal?: AbortSignal} = {}): Promise<SweepResult> {
+export async function sweepBlobs(store: StateStore, target: BackupTarget, targetId: string, options: {signal?: AbortSignal} = {}): Promise<SweepResult> {
   return withPoolLock(
     store,
     targetId,
     `blob sweep of target ${targetId}`,
     async () => {
-      const marked = await liveClaims(store, target, options.now?.() ?? new Date())
+      // The real clock, never a prune's --now: the locks that keep claims alive expire in real
+      // time, and a later --now would take every running backup's claim for a dead one.
+      const marked = await liveClaims(store, target, new Date())
       for (const entry of await blobBackupsOn(store, targetId)) {
         options.signal?.throwIfAborted()
         let refs
