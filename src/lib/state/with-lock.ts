@@ -16,6 +16,11 @@ export async function withHeldLock<R>(store: Pick<StateStore, 'locks'>, options:
   const {key, owner, ttlMs} = options
   const got = await store.locks.acquire(key, {owner, ttlMs})
   if (!got.acquired) throw options.busy(got.heldBy)
+  return whileHeld(store, key, owner, ttlMs, fn)
+}
+
+/** Run `fn` with a lock already acquired: its lease renewed every third of its TTL, released whatever happens. */
+export async function whileHeld<R>(store: Pick<StateStore, 'locks'>, key: string, owner: string, ttlMs: number, fn: () => Promise<R>): Promise<R> {
   const renewal = setInterval(() => {
     store.locks.renew(key, owner, ttlMs).catch(() => {})
   }, ttlMs / 3)

@@ -3,6 +3,7 @@ import {OdoopsError} from '../../errors.js'
 import {pollUntil} from '../../retry.js'
 import type {LockInfo} from '../../state/records.js'
 import type {StateStore} from '../../state/store.js'
+import {whileHeld} from '../../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../../tenants/lock.js'
 import type {BackupTarget} from '../targets/target.js'
 import {CLAIMS_DIR, claimKey, isSha1} from './layout.js'
@@ -47,16 +48,7 @@ export async function withPoolLock<R>(store: StateStore, target: string, what: s
     {timeoutMs: options.waitMs ?? CLAIM_WAIT_MS, intervalMs: (n) => Math.min(2000, 100 * n), signal: options.signal},
   )
   if (!got) throw poolBusy(target, heldBy!)
-  const renewal = setInterval(() => {
-    store.locks.renew(key, owner, POOL_LOCK_TTL_MS).catch(() => {})
-  }, POOL_LOCK_TTL_MS / 3)
-  renewal.unref()
-  try {
-    return await fn()
-  } finally {
-    clearInterval(renewal)
-    await store.locks.release(key, owner).catch(() => {})
-  }
+  return whileHeld(store, key, owner, POOL_LOCK_TTL_MS, fn)
 }
 
 export async function writeClaim(store: StateStore, target: BackupTarget, targetId: string, claim: {tenant: string; backupId: string; sha1s: Iterable<string>}, signal?: AbortSignal): Promise<string> {
