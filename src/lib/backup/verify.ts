@@ -10,6 +10,7 @@ import {removeRemotePath} from '../remote/files.js'
 import type {SshConnection} from '../ssh/connection.js'
 import type {RemoteCommand} from '../ssh/quote.js'
 import type {StateStore} from '../state/store.js'
+import {deepEqual} from '../state/memory-ops.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
@@ -144,8 +145,9 @@ async function checkQuick(store: Pick<StateStore, 'backups'>, target: BackupTarg
     m?.backupId !== entry.id ? `backup id ${m?.backupId} vs ${entry.id}` : '',
     m?.tenant !== entry.tenant ? `tenant ${m?.tenant} vs ${entry.tenant}` : '',
     JSON.stringify((m?.files ?? []).map(fileKey).sort()) !== JSON.stringify(files.map(fileKey).sort()) ? 'the stored files (names, sizes or SHA-256)' : '',
-    JSON.stringify(m?.counts) !== JSON.stringify(entry.counts) ? 'row counts' : '',
-    JSON.stringify(m?.filestore) !== JSON.stringify(entry.filestore) ? 'filestore totals' : '',
+    // Structural: a PostgreSQL state store (jsonb) gives the entry's keys back in its own order.
+    !deepEqual(m?.counts, entry.counts) ? 'row counts' : '',
+    !deepEqual(m?.filestore, entry.filestore) ? 'filestore totals' : '',
   ].filter(Boolean)
   if (differences.length > 0) throw new VerifyFailure('catalog', `${MANIFEST_NAME} and the catalog entry differ: ${differences.join(', ')}`)
   checks.push({name: 'catalog', ok: true, detail: `${MANIFEST_NAME} matches its checksum and the catalog entry (id, tenant, ${files.length} files, counts)`})
