@@ -1,9 +1,11 @@
 import {expect} from 'chai'
-import {mkdtempSync} from 'node:fs'
+import {createHash, randomBytes} from 'node:crypto'
+import {mkdirSync, mkdtempSync, renameSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {BackupEntry, VerificationRecord} from '../../src/lib/backup/catalog.js'
-import {recordVerdict} from '../../src/lib/backup/verify.js'
+import {serializeManifest, type OdooManifest} from '../../src/lib/backup/manifest.js'
+import {recordVerdict, verifyBackup} from '../../src/lib/backup/verify.js'
 import {parseSchedule} from '../../src/lib/schedule/file.js'
 import {jobUnits, rotationBucket, rotationTurn} from '../../src/lib/schedule/select.js'
 import type {JobSpec} from '../../src/lib/schedule/types.js'
@@ -32,6 +34,58 @@ describe('backup verification tiers: what is recorded, what the schedule runs', 
     const again = recordVerdict(damaged, 'full', at(3, 'verified', {host: 'h1'}))
     expect(again.verification).to.deep.include({status: 'verified', tier: 'full', at: at(3, 'verified').at})
     expect(again.verifications?.quick?.status).to.equal('failed')
+  })
+
+  describe('the quick tier on a local target (no host)', () => {
+    let store: StateStore
+    let dataDir: string
+    const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex')
+    /** A format-2 backup written the way a run writes it: dump, one blob in the pool, manifest; and its catalog entry. */
+    async function stored(id: string, entryCounts: Record<string, number>): Promise<{blob: string}> {
+      const dump = randomBytes(3000)
+      const blobBytes = randomBytes(500)
+      const sha1 = createHash('sha1').update(blobBytes).digest('hex')
+      const root = join(dataDir, 'backups')
+      mkdirSync(join(root, 'acme', id), {recursive: true})
+      mkdirSync(join(root, 'odoops_blobs', sha1.slice(0, 2)), {recursive: true})
+      writeFileSync(join(root, 'odoops_blobs', sha1.slice(0, 2), sha1), blobBytes)
+      writeFileSync(join(root, 'acme', id, 'database.dump.zst'), dump)
+      const dbFile = {role: 'database' as const, name: 'database.dump.zst', codec: 'zstd' as const, size: dump.length, sha256: sha256(dump)}
+      const counts = {res_users_active: 2, res_users_share: 0, res_company: 1, ir_attachment: 1, account_move: 0}
+      const manifest = serializeManifest({odoo_dump: '1', db_name: 'acme.example.test', modules: {}, odoops: {format: 2, backupId: id, tenant: 'acme', files: [dbFile], counts, filestore: {files: 1, bytes: 500}, blobs: [[`${sha1.slice(0, 2)}/${sha1}`, 500]]}} as unknown as OdooManifest)
+      writeFileSync(join(root, 'acme', id, 'manifest.json'), manifest)
+      await store.backups.insert(
+        entry({id, target: 'default', counts: entryCounts as never, filestore: {files: 1, bytes: 500}, blobs: {files: 1, bytes: 500, sent: 1, sentBytes: 500}, files: [dbFile, {role: 'manifest', name: 'manifest.json', size: manifest.length, sha256: sha256(manifest)}]}),
+      )
+      return {blob: join(root, 'odoops_blobs', sha1.slice(0, 2), sha1)}
+    }
+
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'odoops-quick-'))
+      store = await openStore(parseStateLocation(undefined, join(dataDir, 'state')))
+    })
+    after(() => store.close())
+
+    it('passes without any host, whatever order the store gives the entry\'s keys back in (jsonb sorts them)', async () => {
+      // The keys reversed, as PostgreSQL's jsonb may return them.
+      await stored('acme-q1', {account_move: 0, ir_attachment: 1, res_company: 1, res_users_share: 0, res_users_active: 2})
+      const result = await verifyBackup({store, dataDir, connect: () => Promise.reject(new Error('no host may be reached'))}, 'acme-q1', {tier: 'quick'})
+      expect(result).to.include({tier: 'quick', status: 'verified'})
+      expect(result.checks.map((c) => `${c.name}:${c.ok}`)).to.deep.equal(['catalog:true', 'checksums:true', 'blobs:true'])
+    })
+
+    it('fails a missing blob (blobs) and different counts (catalog), naming what differs', async () => {
+      const {blob} = await stored('acme-q2', {res_users_active: 2, res_users_share: 0, res_company: 1, ir_attachment: 1, account_move: 0})
+      renameSync(blob, `${blob}.gone`)
+      const missing = await verifyBackup({store, dataDir}, 'acme-q2', {tier: 'quick'})
+      expect(missing.status).to.equal('failed')
+      expect(missing.checks.at(-1)).to.include({name: 'blobs', ok: false})
+      expect(missing.reason).to.include('acme-q2')
+      renameSync(`${blob}.gone`, blob)
+      await stored('acme-q3', {res_users_active: 3, res_users_share: 0, res_company: 1, ir_attachment: 1, account_move: 0})
+      const counts = await verifyBackup({store, dataDir}, 'acme-q3', {tier: 'quick'})
+      expect(counts.reason).to.match(/differ: row counts$/)
+    })
   })
 
   describe('verify jobs', () => {
