@@ -8,7 +8,7 @@
  * docs/images when ODOOPS_BRANDING_SCREENSHOTS=<dir> is set: .ci/white-label-screenshots).
  */
 import {execa} from 'execa'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type {AddressInfo} from 'node:net'
@@ -50,7 +50,10 @@ export async function odooSession(target: Target, database: string, login: strin
   return cookie.split(';')[0].slice('session_id='.length)
 }
 
-/** Screenshots (PNG files) of each path of the tenant, after its JavaScript ran (15 s of virtual time). */
+/** A blank page compresses to a few hundred bytes; a rendered one with a logo and a form does not. */
+export const RENDERED_MIN_BYTES = 5000
+
+/** Screenshots (PNG files) of each path of the tenant, after its JavaScript ran (15 s of virtual time, more when the page came out blank). */
 export async function screenshotTenant(target: Target, shots: {path: string; file: string; /** default 1280×800 */ size?: string; /** keep only the last rows of content (blank rows at the bottom dropped first) */ bottomRows?: number}[], options: {session?: string} = {}): Promise<void> {
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
@@ -81,13 +84,21 @@ export async function screenshotTenant(target: Target, shots: {path: string; fil
   const port = (server.address() as AddressInfo).port
   try {
     for (const shot of shots) {
-      const profile = mkdtempSync(join(tmpdir(), 'odoops-chromium-'))
-      try {
-        await execa(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`, '--virtual-time-budget=15000', `--screenshot=${shot.file}`, `--window-size=${shot.size ?? '1280,800'}`, `http://127.0.0.1:${port}${shot.path}`], {timeout: 120_000})
-      } finally {
-        rmSync(profile, {recursive: true, force: true})
+      // On a loaded machine (CI on 2 cores) the web client may not have drawn the page within
+      // the virtual time, or chromium may not finish in time: a blank or missing shot is taken
+      // again with twice the budget, at most three times; the caller checks what it got.
+      for (const budget of [15_000, 30_000, 60_000]) {
+        const profile = mkdtempSync(join(tmpdir(), 'odoops-chromium-'))
+        rmSync(shot.file, {force: true})
+        try {
+          await execa(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`, `--virtual-time-budget=${budget}`, `--screenshot=${shot.file}`, `--window-size=${shot.size ?? '1280,800'}`, `http://127.0.0.1:${port}${shot.path}`], {timeout: 180_000, reject: false})
+        } finally {
+          rmSync(profile, {recursive: true, force: true})
+        }
+        if (!existsSync(shot.file)) continue
+        if (shot.bottomRows) writeFileSync(shot.file, cropBottom(readFileSync(shot.file), shot.bottomRows))
+        if (statSync(shot.file).size > RENDERED_MIN_BYTES) break
       }
-      if (shot.bottomRows) writeFileSync(shot.file, cropBottom(readFileSync(shot.file), shot.bottomRows))
     }
   } finally {
     server.close()
