@@ -10,10 +10,11 @@ import type {SshConnection} from '../ssh/connection.js'
 import {getBackup, type BackupEntry} from './catalog.js'
 import {DigestStream} from './digest.js'
 import {openFilestore} from './filestore-source.js'
-import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest} from './manifest.js'
+import {readManifestOf} from './blobs/refs.js'
+import {backupKey, type BackupFile, type OdooManifest} from './manifest.js'
 import {decompressCommand, plainSqlCommand} from './shell/odoo-zip.js'
 import {restoreFailed, RESTORE_STREAM_TIMEOUT_MS} from './restore-source.js'
-import {openTarget, resolveTarget, type BackupTarget, type TargetEnv} from './targets/index.js'
+import {openTarget, resolveTarget, type TargetEnv} from './targets/index.js'
 
 export interface OdooZipExportResult {
   id: string
@@ -29,12 +30,6 @@ export interface OdooZipExportResult {
 function odooManifestOf(manifest: OdooManifest): Omit<OdooManifest, 'odoops'> {
   const {odoo_dump, db_name, version, version_info, major_version, pg_version, modules} = manifest
   return {odoo_dump, db_name, version, version_info, major_version, pg_version, modules}
-}
-
-async function readJson(target: BackupTarget, key: string): Promise<OdooManifest> {
-  const chunks: Buffer[] = []
-  for await (const chunk of await target.read(key)) chunks.push(chunk as Buffer)
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
 }
 
 function fileOf(entry: BackupEntry, role: 'database'): BackupFile {
@@ -54,7 +49,7 @@ function fileOf(entry: BackupEntry, role: 'database'): BackupFile {
 export async function exportOdooZip(env: TargetEnv & {signal?: AbortSignal}, id: string, options: {output: string; via?: string}): Promise<OdooZipExportResult> {
   const entry = await getBackup(env.store, id)
   const target = openTarget(env, await resolveTarget(env, entry.target))
-  const manifest = await readJson(target, backupKey(entry.tenant, entry.id, MANIFEST_NAME))
+  const manifest = await readManifestOf(target, entry)
   const via = options.via ?? entry.host
   const conn: SshConnection = await (env.connect ?? ((h: string) => connectHost(env.store, h)))(via)
   const partial = `${options.output}.partial`

@@ -15,7 +15,7 @@ import {withHeldLock} from '../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
 import {BlobProblem} from './blobs/rebuild.js'
-import {backupsNeeding, blobRefsOf, isBlobBackup} from './blobs/refs.js'
+import {backupsNeeding, blobRefsOf, isBlobBackup, manifestBytesOf} from './blobs/refs.js'
 import {missingBlobs} from './blobs/send.js'
 import {openFilestore} from './filestore-source.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './shell/pipeline.js'
@@ -106,16 +106,13 @@ async function drain(digest: DigestStream, signal?: AbortSignal): Promise<void> 
 }
 
 async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<{manifest: OdooManifest; size: number; sha256: string}> {
-  const chunks: Buffer[] = []
-  let stream: Readable
+  let bytes: Buffer
   try {
-    stream = await target.read(backupKey(entry.tenant, entry.id, MANIFEST_NAME))
+    bytes = await manifestBytesOf(target, entry)
   } catch (error) {
     if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new VerifyFailure('checksums', `${MANIFEST_NAME} is missing on target "${target.name}"`)
     throw error
   }
-  for await (const chunk of stream) chunks.push(chunk as Buffer)
-  const bytes = Buffer.concat(chunks)
   const digest = {size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex')}
   try {
     return {manifest: JSON.parse(bytes.toString('utf8')) as OdooManifest, ...digest}
@@ -172,10 +169,8 @@ async function checkQuick(store: Pick<StateStore, 'backups'>, target: BackupTarg
   const refs = blobRefsOf(read.manifest, entry.id)
   const missing = await missingBlobs(target, refs.map((r) => r.sha1), signal)
   if (missing.size > 0) {
-    const needing = await backupsNeeding(store, target, entry.target, missing)
-    const tenants = [...new Set(needing.map((n) => n.tenant))].sort()
     const named = [...missing].slice(0, 3).join(', ')
-    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`)
+    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); ${await neededBy(store, target, entry, missing)}`)
   }
   checks.push({name: 'blobs', ok: true, detail: `${new Set(refs.map((r) => r.sha1)).size} blobs of the filestore present in the pool of target "${target.name}"`})
 }
@@ -223,14 +218,19 @@ function compareModules(expected: Record<string, string | null>, actual: Record<
  * (SHA-1 = its name, size = the manifest's) as it streams there. A bad blob fails `checksums`,
  * naming it and every catalogued backup (of any tenant) that needs it.
  */
+/** "needed by N backup(s) of tenant(s) …: ids": every catalogued backup on the target that lists one of these blobs. */
+async function neededBy(store: Pick<StateStore, 'backups'>, target: BackupTarget, entry: BackupEntry, sha1s: Set<string>): Promise<string> {
+  const needing = await backupsNeeding(store, target, entry.target, sha1s)
+  const tenants = [...new Set(needing.map((n) => n.tenant))].sort()
+  return `needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`
+}
+
 async function unpackBlobs(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, dir: string): Promise<string> {
   const filestore = await openFilestore(target, entry, manifest)
   const result = await conn.exec(unpackCommand(dir, undefined), {root: true, stdin: filestore.stream, timeoutMs: RESTORE_TIMEOUT_MS})
   const problem = filestore.stream.errored
   if (problem instanceof BlobProblem) {
-    const needing = await backupsNeeding(env.store, target, entry.target, new Set([problem.ref.sha1]))
-    const tenants = [...new Set(needing.map((n) => n.tenant))].sort()
-    throw new VerifyFailure('checksums', `${problem.message}; needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`)
+    throw new VerifyFailure('checksums', `${problem.message}; ${await neededBy(env.store, target, entry, new Set([problem.ref.sha1]))}`)
   }
   if (problem) throw problem
   if (result.code !== 0) {

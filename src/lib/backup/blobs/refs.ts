@@ -10,10 +10,15 @@ export function isBlobBackup(entry: Pick<BackupEntry, 'blobs'>): boolean {
   return entry.blobs !== undefined
 }
 
-export async function readManifestOf(target: BackupTarget, entry: Pick<BackupEntry, 'tenant' | 'id'>): Promise<OdooManifest> {
+/** The stored bytes of a backup's manifest.json (verify hashes them; the others parse them). */
+export async function manifestBytesOf(target: BackupTarget, entry: Pick<BackupEntry, 'tenant' | 'id'>): Promise<Buffer> {
   const chunks: Buffer[] = []
   for await (const chunk of await target.read(backupKey(entry.tenant, entry.id, MANIFEST_NAME))) chunks.push(chunk as Buffer)
-  return JSON.parse(Buffer.concat(chunks).toString('utf8')) as OdooManifest
+  return Buffer.concat(chunks)
+}
+
+export async function readManifestOf(target: BackupTarget, entry: Pick<BackupEntry, 'tenant' | 'id'>): Promise<OdooManifest> {
+  return JSON.parse((await manifestBytesOf(target, entry)).toString('utf8')) as OdooManifest
 }
 
 /** The filestore files of a format-2 backup, from its manifest. */
