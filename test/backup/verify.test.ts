@@ -84,6 +84,25 @@ describe('backup verify on a prepared host @host', function () {
     expect(latest.json.results.map((r: {id: string}) => r.id)).to.deep.equal([b.id])
   })
 
+  it('fails a backup whose filestore lacks an attachment\'s file (lost on the host before the backup), naming it: the blobs are checked against the restored rows', async function () {
+    this.timeout(600_000)
+    const store = `${a.prepare.service.dataDir}/filestore/${domain}`
+    const lost = (await sshRun(a.sandbox, `runuser -u postgres -- psql -X -At -d ${domain} -c "SELECT store_fname FROM ir_attachment WHERE store_fname IS NOT NULL ORDER BY id DESC LIMIT 1"`)).stdout.trim()
+    expect(lost).to.match(/^[0-9a-f]{2}\/[0-9a-f]{40}$/)
+    await sshRun(a.sandbox, `mv ${store}/${lost} /root/lost-attachment`)
+    try {
+      const b = await backup()
+      const result = await verify(b.id)
+      expect(result.code, result.stdout + result.stderr).to.equal(1)
+      const item = result.json.results[0].result
+      expect(item.checks.filter((c: {ok: boolean}) => !c.ok).map((c: {name: string}) => c.name)).to.deep.equal(['filestore'])
+      expect(item.reason).to.include(`missing ${lost}`)
+      expect(await scratchLeft()).to.equal('')
+    } finally {
+      await sshRun(a.sandbox, `mv /root/lost-attachment ${store}/${lost}`)
+    }
+  })
+
   it('fails a backup whose stored dump has one flipped byte, naming the dump (exit 1)', async function () {
     this.timeout(600_000)
     const {b, file: dump, result} = await verifyFlipped('database')

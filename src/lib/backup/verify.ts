@@ -14,16 +14,16 @@ import {deepEqual} from '../state/memory-ops.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
-import {BlobProblem} from './blobs/rebuild.js'
+import {checkBlobs, type BlobCheck, type BlobFault} from './blobs/check.js'
+import type {BlobRef} from './blobs/layout.js'
 import {backupsNeeding, blobRefsOf, isBlobBackup, manifestBytesOf} from './blobs/refs.js'
 import {missingBlobs} from './blobs/send.js'
-import {openFilestore} from './filestore-source.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './shell/pipeline.js'
 import {DigestStream} from './digest.js'
 import {databaseFacts} from './facts.js'
 import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest, type RowCounts} from './manifest.js'
 import {openTarget, resolveTarget, type BackupTarget, type TargetEnv} from './targets/index.js'
-import {filestoreCheckCommand, parseFilestoreCheck, restoreCommand, scratchDatabaseName, scratchDirectory, unpackCommand} from './shell/verify.js'
+import {attachmentCheckCommand, filestoreCheckCommand, parseFilestoreCheck, restoreCommand, scratchDatabaseName, scratchDirectory, unpackCommand} from './shell/verify.js'
 
 /** A restore of a big tenant can take hours; the SSH layer's default command limit would cut it. */
 const RESTORE_TIMEOUT_MS = 24 * 3_600_000
@@ -212,12 +212,6 @@ function compareModules(expected: Record<string, string | null>, actual: Record<
     .map((n) => (!(n in actual) ? `${n} missing` : !(n in expected) ? `${n} not in the manifest` : `${n} ${actual[n]} vs ${expected[n]}`))
 }
 
-/** The checks that need a host: scratch restore, counts, modules, filestore. Scratch removed whatever happens. */
-/**
- * A format-2 filestore rebuilt from the pool into the scratch directory, each blob hashed
- * (SHA-1 = its name, size = the manifest's) as it streams there. A bad blob fails `checksums`,
- * naming it and every catalogued backup (of any tenant) that needs it.
- */
 /** "needed by N backup(s) of tenant(s) …: ids": every catalogued backup on the target that lists one of these blobs. */
 async function neededBy(store: Pick<StateStore, 'backups'>, target: BackupTarget, entry: BackupEntry, sha1s: Set<string>): Promise<string> {
   const needing = await backupsNeeding(store, target, entry.target, sha1s)
@@ -225,21 +219,48 @@ async function neededBy(store: Pick<StateStore, 'backups'>, target: BackupTarget
   return `needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`
 }
 
-async function unpackBlobs(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, dir: string): Promise<string> {
-  const filestore = await openFilestore(target, entry, manifest)
-  const result = await conn.exec(unpackCommand(dir, undefined), {root: true, stdin: filestore.stream, timeoutMs: RESTORE_TIMEOUT_MS})
-  const problem = filestore.stream.errored
-  if (problem instanceof BlobProblem) {
-    throw new VerifyFailure('checksums', `${problem.message}; ${await neededBy(env.store, target, entry, new Set([problem.ref.sha1]))}`)
-  }
-  if (problem) throw problem
-  if (result.code !== 0) {
-    const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
-    throw new VerifyFailure('filestore', `unpacking ${filestore.label} on ${conn.target.name} failed (exit ${result.code ?? result.signal})${tail ? `: ${tail}` : ''}`)
-  }
-  return filestore.label
+function faultText(fault: BlobFault): string {
+  return `blob ${fault.ref.sha1} (${fault.ref.path}) ${fault.kind === 'missing' ? 'is missing from the pool' : `is corrupt: ${fault.detail}`}`
 }
 
+/**
+ * A format-2 filestore, checked without unpacking it: the blob check (every blob read and
+ * hashed on the target, run beside the restore) must have found no fault, the manifest's files
+ * must add up to the catalog's counts, and every attachment row of the restored database must
+ * name a listed file of its size (joined on the host, the list sent on stdin). A bad blob fails
+ * `checksums`, naming it and every catalogued backup (of any tenant) that needs it.
+ */
+async function checkBlobFilestore(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, refs: BlobRef[], blobs: BlobCheck, database: string): Promise<VerifyCheck> {
+  if (blobs.faults.length > 0) {
+    const shown = blobs.faults.slice(0, 3).map(faultText).join('; ')
+    const more = blobs.faults.length > 3 ? `; and ${blobs.faults.length - 3} more` : ''
+    throw new VerifyFailure('checksums', `${blobs.faults.length} bad blob(s) on target "${target.name}": ${shown}${more}; ${await neededBy(env.store, target, entry, new Set(blobs.faults.map((f) => f.ref.sha1)))}`)
+  }
+  const label = `the filestore's ${refs.length} blobs`
+  const bytes = refs.reduce((n, r) => n + r.size, 0)
+  if (refs.length !== entry.filestore.files || bytes !== entry.filestore.bytes) {
+    throw new VerifyFailure('filestore', `${label} hold ${refs.length} files / ${bytes} bytes, the catalog ${entry.filestore.files} / ${entry.filestore.bytes}`)
+  }
+  const listed = Buffer.from(refs.map((r) => `F\t${r.path}\t${r.size}\n`).join(''), 'utf8')
+  const problems = parseFilestoreCheck((await conn.run(attachmentCheckCommand(database), {root: true, stdin: listed, timeoutMs: RESTORE_TIMEOUT_MS})))
+  if (problems.total > 0) throw new VerifyFailure('filestore', `${label}: ${problems.total} problem(s): ${problems.lines.slice(0, 5).join('; ')}${problems.total > 5 ? '; …' : ''}`)
+  return {name: 'filestore', ok: true, detail: `${refs.length} files, ${bytes} bytes in ${blobs.blobs} blobs on target "${target.name}", each read there and hashing to its name; every attachment's file listed with its size`}
+}
+
+/** A format-1 filestore: the stored archive unpacked into a scratch directory on the host and checked there. */
+async function checkArchivedFilestore(conn: SshConnection, target: BackupTarget, entry: BackupEntry, filestore: BackupFile, database: string, dir: string, hashed: BackupFile[], signal?: AbortSignal): Promise<VerifyCheck> {
+  await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking', signal)
+  hashed.push(filestore)
+  const stats = parseFilestoreStats(await conn.run(filestoreStatsCommand(dir), {root: true}))
+  if (stats.files !== entry.filestore.files || stats.bytes !== entry.filestore.bytes) {
+    throw new VerifyFailure('filestore', `${filestore.name} holds ${stats.files} files / ${stats.bytes} bytes, the manifest ${entry.filestore.files} / ${entry.filestore.bytes}`)
+  }
+  const problems = parseFilestoreCheck(await conn.run(filestoreCheckCommand(dir, database), {root: true, timeoutMs: RESTORE_TIMEOUT_MS}))
+  if (problems.total > 0) throw new VerifyFailure('filestore', `${filestore.name}: ${problems.total} problem(s): ${problems.lines.slice(0, 5).join('; ')}${problems.total > 5 ? '; …' : ''}`)
+  return {name: 'filestore', ok: true, detail: `${stats.files} files, ${stats.bytes} bytes; every attachment present with its size, every file matches its SHA-1 name`}
+}
+
+/** The checks that need a host: scratch restore, counts, modules, filestore. Scratch removed whatever happens. */
 async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], hashed: BackupFile[], signal?: AbortSignal): Promise<void> {
   const random = randomBytes(6).toString('hex')
   const database = scratchDatabaseName(random)
@@ -247,6 +268,14 @@ async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTa
   const database_ = entry.files.find((f): f is BackupFile => f.role === 'database')
   const filestore = entry.files.find((f): f is BackupFile => f.role === 'filestore')
   if (!database_ || (!filestore && !isBlobBackup(entry))) throw new VerifyFailure('checksums', 'the catalog entry lists no database or no filestore file')
+  const refs = filestore ? undefined : blobRefsOf(manifest, entry.id)
+  // Format 2: the blobs are read and hashed on the target while the dump restores on the host.
+  const blobsRead = new AbortController()
+  const stopBlobs = () => blobsRead.abort(signal?.reason)
+  signal?.addEventListener('abort', stopBlobs, {once: true})
+  const blobCheck = refs ? checkBlobs(target, refs, {signal: blobsRead.signal}) : undefined
+  // Awaited below or in finally; a rejection is not unhandled meanwhile.
+  blobCheck?.catch(() => {})
   try {
     signal?.throwIfAborted()
     // template0: a copy of template1 would carry whatever was added there (pg_restore expects an empty database).
@@ -265,35 +294,28 @@ async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTa
     checks.push({name: 'modules', ok: true, detail: `${Object.keys(facts.modules).length} installed modules and versions match`})
 
     signal?.throwIfAborted()
-    let label: string
-    if (filestore) {
-      await streamInto(conn, target, entry, filestore, unpackCommand(dir, entry.codec), 'filestore', 'unpacking', signal)
-      hashed.push(filestore)
-      label = filestore.name
-    } else {
-      label = await unpackBlobs(env, conn, target, entry, manifest, dir)
-      hashed.push({role: 'filestore', name: label, codec: entry.codec, size: entry.filestore.bytes, sha256: ''})
+    if (filestore) checks.push(await checkArchivedFilestore(conn, target, entry, filestore, database, dir, hashed, signal))
+    else {
+      checks.push(await checkBlobFilestore(env, conn, target, entry, refs!, await blobCheck!, database))
+      hashed.push({role: 'filestore', name: `the filestore's ${refs!.length} blobs`, codec: entry.codec, size: entry.filestore.bytes, sha256: ''})
     }
-    const stats = parseFilestoreStats(await conn.run(filestoreStatsCommand(dir), {root: true}))
-    if (stats.files !== entry.filestore.files || stats.bytes !== entry.filestore.bytes) {
-      throw new VerifyFailure('filestore', `${label} holds ${stats.files} files / ${stats.bytes} bytes, the manifest ${entry.filestore.files} / ${entry.filestore.bytes}`)
-    }
-    const problems = parseFilestoreCheck(await conn.run(filestoreCheckCommand(dir, database), {root: true, timeoutMs: RESTORE_TIMEOUT_MS}))
-    if (problems.total > 0) throw new VerifyFailure('filestore', `${label}: ${problems.total} problem(s): ${problems.lines.slice(0, 5).join('; ')}${problems.total > 5 ? '; …' : ''}`)
-    checks.push({name: 'filestore', ok: true, detail: `${stats.files} files, ${stats.bytes} bytes; every attachment present with its size, every file matches its SHA-1 name`})
   } finally {
+    signal?.removeEventListener('abort', stopBlobs)
+    blobsRead.abort()
+    await blobCheck?.catch(() => {})
     // Cleanup must not hide the verdict; a leftover is named so the operator can remove it.
     await dropDatabase(conn, database).catch(() => {})
-    await removeRemotePath(conn, dir).catch(() => {})
+    if (filestore) await removeRemotePath(conn, dir).catch(() => {})
   }
 }
 
 /**
  * Proves a backup restorable without touching a live database: on the tenant's host (or
- * `options.host`) the dump is restored into a scratch database and the filestore unpacked
- * into a scratch directory, each stored file hashed as it streams there from the target and
- * checked against the catalog (one read per file), compared with the manifest, and both
- * removed. The verdict is
+ * `options.host`) the dump is restored into a scratch database, hashed as it streams there from
+ * the target and checked against the catalog (one read per file); a format-2 filestore's blobs
+ * are read and hashed on the target meanwhile and its file list joined with the restored
+ * attachments, a format-1 archive is unpacked into a scratch directory and checked there; the
+ * scratch copies are removed. The verdict is
  * recorded on the catalog entry (`verification`). A bad backup gives `status: 'failed'` and
  * a reason naming the file; an error that kept the verification from running (host
  * unreachable, interrupted) is thrown and nothing is recorded.
@@ -339,10 +361,10 @@ async function verifyLocked(env: VerifyEnv, id: string, options: VerifyOptions):
     const stored = hashed.filter((f) => f.sha256 !== '')
     const blobs = hashed.filter((f) => f.sha256 === '')
     const parts = [
-      ...(stored.length > 0 ? [`${stored.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog`] : []),
-      ...blobs.map((f) => `${f.name}: each blob's SHA-1 matches its name`),
+      ...(stored.length > 0 ? [`${stored.map((f) => f.name).join(', ')}: size and SHA-256 match the catalog (hashed as they streamed to ${host})`] : []),
+      ...blobs.map((f) => `${f.name}: each blob's SHA-1 matches its name (read on target "${target.name}")`),
     ]
-    checks.unshift({name: 'checksums', ok: true, detail: `${parts.join('; ')} (hashed as they streamed to ${host})`})
+    checks.unshift({name: 'checksums', ok: true, detail: parts.join('; ')})
   }
   const durationMs = (env.now?.() ?? new Date()).getTime() - started.getTime()
   const at = started.toISOString()

@@ -1,9 +1,9 @@
-import {createHash} from 'node:crypto'
-import {Readable, Transform, type TransformCallback} from 'node:stream'
+import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {pack as tarPack} from 'tar-stream'
 import {isOdoopsError, OdoopsError} from '../../errors.js'
 import type {BackupTarget} from '../targets/target.js'
+import {Sha1Check} from './check.js'
 import {blobKey, isSafePath, type BlobRef} from './layout.js'
 
 /** A blob that is missing from the pool or whose bytes no longer hash to its name. */
@@ -17,19 +17,6 @@ export class BlobProblem extends OdoopsError {
       suggestions: ['odoops backup verify names every backup that needs it; a newer backup of the tenant sends it again if the file is still in its filestore.'],
       data: {sha1: ref.sha1, path: ref.path, kind},
     })
-  }
-}
-
-class Sha1Check extends Transform {
-  private readonly hash = createHash('sha1')
-  size = 0
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk)
-    this.size += chunk.length
-    callback(null, chunk)
-  }
-  digest(): string {
-    return this.hash.digest('hex')
   }
 }
 

@@ -45,6 +45,23 @@ export function unpackCommand(dir: string, codec: Codec | undefined): RemoteComm
   return killableScript([shell`umask 077`, shell`mkdir -- ${dir}`, KEEP_STDIN], codec ? shell`${decompressor(codec)} <&3 | ${tar}` : shell`${tar} <&3`)
 }
 
+/** One row per stored file of the restored database's attachments: `store_fname`, file_size (-1 when unknown). */
+function attachmentRows(database: string): RemoteCommand {
+  return command([
+    'runuser', '-u', 'postgres', '--', 'psql', '-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', database,
+    '-c', "SELECT store_fname, coalesce(max(file_size), -1) FROM ir_attachment WHERE store_fname IS NOT NULL AND store_fname <> '' GROUP BY store_fname",
+  ])
+}
+
+/**
+ * The files (F lines: `F<tab>path<tab>size`) joined in awk with the attachment rows (A lines);
+ * one pass each, where a stat per attachment in a shell loop cost seconds on thousands of files.
+ */
+const ATTACHMENT_JOIN = '$1 == "F" {size[$2] = $3; next} !($2 in size) {print "missing " $2; next} $3 >= 0 && size[$2] != $3 {print "size " $2 " " size[$2] " " $3}'
+
+/** The problems file's first 50 lines, then `total <n>`. */
+const REPORT_PROBLEMS = [shell`head -n 50 -- "$problems"`, shell`echo "total $(wc -l < "$problems")"`]
+
 /**
  * Checks the unpacked filestore against the restored database, printing one line per problem
  * (at most 50; then a count):
@@ -55,23 +72,31 @@ export function unpackCommand(dir: string, codec: Codec | undefined): RemoteComm
  * awk keeps one entry per file (path and size), nothing more.
  */
 export function filestoreCheckCommand(dir: string, database: string): RemoteCommand {
-  const rows = command([
-    'runuser', '-u', 'postgres', '--', 'psql', '-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-d', database,
-    '-c', "SELECT store_fname, coalesce(max(file_size), -1) FROM ir_attachment WHERE store_fname IS NOT NULL AND store_fname <> '' GROUP BY store_fname",
-  ])
-  // One pass each: the files with their sizes (F lines) then the attachment rows (A lines),
-  // joined in awk; a stat per attachment in a shell loop cost seconds on thousands of files.
-  const join = '$1 == "F" {size[$2] = $3; next} !($2 in size) {print "missing " $2; next} $3 >= 0 && size[$2] != $3 {print "size " $2 " " size[$2] " " $3}'
   const sha1Mismatch = '{n = split($2, p, "/"); if (p[n] != $1) print "sha1 " substr($2, 3)}'
   return script([
     shell`cd /`,
     shell`problems=$(mktemp)`,
     shell`trap 'rm -f -- "$problems"' EXIT`,
-    shell`{ find ${dir} -type f -printf 'F\t%P\t%s\n'; ${rows} | sed 's/^/A\t/'; } | awk -F '\t' ${join} >> "$problems"`,
+    shell`{ find ${dir} -type f -printf 'F\t%P\t%s\n'; ${attachmentRows(database)} | sed 's/^/A\t/'; } | awk -F '\t' ${ATTACHMENT_JOIN} >> "$problems"`,
     shell`cd -- ${dir}`,
     shell`find . -regextype posix-extended -type f -regex '\./[0-9a-f]{2}/[0-9a-f]{40}' -print0 | xargs -0 -r -P "$(nproc)" -n 100 sha1sum | awk ${sha1Mismatch} >> "$problems"`,
-    shell`head -n 50 -- "$problems"`,
-    shell`echo "total $(wc -l < "$problems")"`,
+    ...REPORT_PROBLEMS,
+  ])
+}
+
+/**
+ * A format-2 backup's attachments against its manifest, without unpacking anything: the
+ * manifest's files arrive on stdin (`F<tab>path<tab>size` lines) and are joined with the
+ * restored database's attachment rows, printing `missing` and `size` lines as
+ * filestoreCheckCommand does (the blobs' SHA-1s are checked on the target, blobs/check.ts).
+ */
+export function attachmentCheckCommand(database: string): RemoteCommand {
+  return script([
+    shell`cd /`,
+    shell`problems=$(mktemp)`,
+    shell`trap 'rm -f -- "$problems"' EXIT`,
+    shell`{ cat; ${attachmentRows(database)} | sed 's/^/A\t/'; } | awk -F '\t' ${ATTACHMENT_JOIN} >> "$problems"`,
+    ...REPORT_PROBLEMS,
   ])
 }
 
