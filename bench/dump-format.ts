@@ -3,9 +3,9 @@
  * faster on this machine (issue 21, "faster dumps"). Same database, same run, each variant
  * streamed over OpenSSH to a local file as `backup run` streams it:
  *
- *   custom    pg_dump --format=custom -Z0 | zstd -T0 -3            (what odoops does today)
+ *   custom    pg_dump --format=custom -Z0 | zstd -T0 -1            (what odoops does today)
  *   dir-zstd  pg_dump --format=directory --jobs N -Z0 into a directory on the host, then
- *             tar of it | zstd -T0 -3                                 (compression after the dump)
+ *             tar of it | zstd -T0 -1                                 (compression after the dump)
  *   dir-gzip  pg_dump --format=directory --jobs N -Z1 (each worker gzips its tables), then tar
  *
  * and for the restore side (what `backup verify` runs on the host): pg_restore of the custom
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     // Today: one stream, compressed on the host as it is written; restored from stdin.
     const custom = async (): Promise<Row> => {
       const file = join(scratch, 'custom.dump.zst')
-      const dumpMs = await timedSsh(info, `cd / && ${pg('pg_dump')} --format=custom --no-owner -Z0 ${DATABASE} | zstd -T0 -3 -q -c`, {stdoutFile: file})
+      const dumpMs = await timedSsh(info, `cd / && ${pg('pg_dump')} --format=custom --no-owner -Z0 ${DATABASE} | zstd -T0 -1 -q -c`, {stdoutFile: file})
       const restoreMs = await restore('bench_restore_custom', `cd / && zstd -d -q -c | ${pg('pg_restore')} --exit-on-error --no-owner --no-privileges -d bench_restore_custom`, file)
       const bytes = statSync(file).size
       rmSync(file)
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     const directory = async (label: 'dir-zstd' | 'dir-gzip', jobs: number): Promise<Row> => {
       const file = join(scratch, `${label}-${jobs}.tar`)
       const dir = `/var/tmp/bench-dump-${label}-${jobs}`
-      const [z, compress] = label === 'dir-zstd' ? ['-Z0', '| zstd -T0 -3 -q -c'] : ['-Z1', '']
+      const [z, compress] = label === 'dir-zstd' ? ['-Z0', '| zstd -T0 -1 -q -c'] : ['-Z1', '']
       const dumpMs = await timedSsh(
         info,
         `cd / && rm -rf ${dir} && ${pg('pg_dump')} --format=directory --jobs=${jobs} --no-owner ${z} -f ${dir} ${DATABASE} && du -sb ${dir} | cut -f1 > ${dir}.size && tar -C ${dir} -cf - . ${compress} && rm -rf ${dir}`,

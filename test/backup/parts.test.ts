@@ -94,7 +94,7 @@ describe('backup: pure parts', () => {
     expect(text).to.match(/^bash -c /)
     expect(text).to.include('set -euo pipefail')
     expect(text).to.include('pg_dump --format=custom --no-owner -Z0')
-    expect(text).to.include('--port 5433 -- acme.example.com | zstd -T0 -3 -q -c')
+    expect(text).to.include('--port 5433 -- acme.example.com | zstd -T0 -1 -q -c')
   })
 
   it('a failure before the compressor fails the whole pipeline (pipefail)', () => {
@@ -163,6 +163,22 @@ describe('backup: local target', () => {
     expect(await target.freeBytes()).to.be.a('number').greaterThan(0)
     expect(await target.delete('acme/b1/database.dump.gz')).to.equal(true)
     expect(readdirSync(root)).to.deep.equal([])
+  })
+
+  it('stores a stream of SSH-sized chunks byte for byte (written in batches), and many blobs committed at once in one directory', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'odoops-target-'))
+    const target = new LocalTarget('t', root)
+    // 3.5 MiB in 32 KiB chunks, each different: a batch written out of order or twice would show.
+    const chunks = Array.from({length: 112}, (_, i) => Buffer.alloc(32 * 1024, i))
+    const data = Buffer.concat(chunks)
+    const w = await target.openWrite('acme/b1/database.dump.zst')
+    await pipeline(Readable.from(chunks), w.stream)
+    await w.commit({size: data.length, sha256: sha256(data)})
+    expect(readFileSync(join(root, 'acme/b1/database.dump.zst')).equals(data)).to.equal(true)
+    // Forty blobs in one shard directory committed side by side (their directory flushes shared).
+    const blobs = Array.from({length: 40}, (_, i) => Buffer.from(`blob ${i}`))
+    await Promise.all(blobs.map(async (blob, i) => (await write(target, `pool/ab/blob${i}`, blob)).commit({size: blob.length, sha256: sha256(blob)})))
+    expect((await target.list('pool/')).map((e) => `${e.key}:${e.partial}`).sort()).to.deep.equal(blobs.map((_, i) => `pool/ab/blob${i}:false`).sort())
   })
 
   it('discards a copy that does not match, and abort leaves no partial file', async () => {

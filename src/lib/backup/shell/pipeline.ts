@@ -33,9 +33,14 @@ export function killableScript(setup: readonly RemoteCommand[], pipeline: Remote
   return script([shell`trap 'trap - TERM HUP INT; kill -TERM 0 2>/dev/null; exit 143' TERM HUP INT`, ...setup, shell`( ${pipeline} ) & wait $!`])
 }
 
-/** The compressor writing to stdout: zstd -T0 (one worker per core), else pigz/gzip -1. */
+/**
+ * The compressor writing to stdout: zstd -T0 -1 (one worker per core), else pigz/gzip -1.
+ * Level 1, not zstd's default 3: on a 2-core host the compressor competes with pg_dump, the
+ * database server and the tenant's own Odoo; level 3 took twice the CPU for output within 1 %
+ * of level 1's on bench/backup.ts's data (docs/backups.md, "Compression").
+ */
 export function compressor(codec: Codec, tools: HostTools): RemoteCommand {
-  if (codec === 'zstd') return command(['zstd', '-T0', '-3', '-q', '-c'])
+  if (codec === 'zstd') return command(['zstd', '-T0', '-1', '-q', '-c'])
   return command([tools.pigz ? 'pigz' : 'gzip', '-1', '-c'])
 }
 
