@@ -184,9 +184,14 @@ describe('backup: 30 daily backups of a growing filestore take about one full ba
     this.timeout(120_000)
     const listedByAny = new Set(entries.flatMap((e) => [...blobsOf(e)]))
     expect(poolBlobs()).to.deep.equal(listedByAny)
-    const report = await inProcess((benv) =>
-      pruneBackups({...benv, now: () => dayAt(DAYS)}, [slug], {dryRun: false, retention: {defaults: {daily: 7, weekly: 4, monthly: 12}, byPlan: {}, overrides: {}}}),
-    )
+    const prune = (dryRun: boolean) =>
+      inProcess((benv) => pruneBackups({...benv, now: () => dayAt(DAYS)}, [slug], {dryRun, retention: {defaults: {daily: 7, weekly: 4, monthly: 12}, byPlan: {}, overrides: {}}}))
+    // The dry run deletes nothing and names what the sweep would remove: the same as the real one then does.
+    const preview = await prune(true)
+    expect(poolBlobs()).to.deep.equal(listedByAny)
+    expect(readdirSync(join(targetDir, slug))).to.have.length(DAYS)
+    const report = await prune(false)
+    expect(preview.blobs).to.deep.equal(report.blobs)
     expect(report.exitCode).to.equal(0)
     const keptIds = KEPT_DAYS.map((d) => entries[d - 1].id)
     expect(report.tenants[0].kept.map((k) => k.id).sort()).to.deep.equal([...keptIds].sort())

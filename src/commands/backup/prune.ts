@@ -10,7 +10,7 @@ export type BackupPruneOutput = PruneReport
 export default class BackupPrune extends OdoopsCommand<BackupPruneOutput> {
   static override usesSsh = true
   static override summary = 'delete old backups by grandfather-father-son rules, keeping the newest verified one'
-  static override description = `Per tenant, keeps the newest backup of each of the last N days, ISO weeks and months (UTC, counted from now), plus always the newest backup and the newest VERIFIED backup however old; the rest is deleted from its target (manifest first) and then from the catalog. Then each target concerned is swept: a filestore blob goes only when no catalogued backup lists it and no backup in progress claimed it (safe while backups run). Rules: backup.retention (default 7/4/12), backup.retentionByPlan for the tenant's plan tier, then --keep-* flags. Runs under the tenant's backup lock. --dry-run lists what would go and deletes nothing. Exit 0 done, 3 when some backups could not be deleted (they stay in the catalog), 2 bad input, 130 interrupted. See docs/backups.md.`
+  static override description = `Per tenant, keeps the newest backup of each of the last N days, ISO weeks and months (UTC, counted from now), plus always the newest backup and the newest VERIFIED backup however old; the rest is deleted from its target (manifest first) and then from the catalog. Then each target concerned is swept: a filestore blob goes only when no catalogued backup lists it and no backup in progress claimed it (safe while backups run). Rules: backup.retention (default 7/4/12), backup.retentionByPlan for the tenant's plan tier, then --keep-* flags. Runs under the tenant's backup lock. --dry-run lists what would go (backups, and the blobs the sweep would remove) and deletes nothing. Exit 0 done, 3 when some backups could not be deleted (they stay in the catalog), 2 bad input, 130 interrupted. See docs/backups.md.`
   static override audited = true
   static override strict = false
   static override flags = {
@@ -75,7 +75,7 @@ export default class BackupPrune extends OdoopsCommand<BackupPruneOutput> {
     }
     for (const sweep of report.blobs) {
       if (sweep.error) this.ui.warn(`Blobs on target ${sweep.target} not swept: ${sweep.error.code}: ${sweep.error.message}`)
-      else this.ui.log(`Blobs on target ${sweep.target}: ${sweep.kept} kept, ${sweep.removed} removed (${formatBytes(sweep.freedBytes)}) that no kept backup needs`)
+      else this.ui.log(`Blobs on target ${sweep.target}: ${sweep.kept} kept, ${sweep.removed} ${report.dryRun ? 'would be removed' : 'removed'} (${formatBytes(sweep.freedBytes)}) that no kept backup needs`)
     }
     this.ui.log(`${report.kept} kept, ${report.deleted} ${verb}${report.failed > 0 ? `, ${report.failed} could not be deleted (still in the catalog)` : ''}${report.dryRun ? ' (dry run: nothing was deleted)' : ''}.`)
     this.auditContext.details = {

@@ -4,7 +4,7 @@ import type {StateStore} from '../state/store.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getTenant} from '../tenants/listing.js'
 import type {BackupEntry} from './catalog.js'
-import {sweepBlobs} from './blobs/sweep.js'
+import {previewSweep, sweepBlobs} from './blobs/sweep.js'
 import {backupKey, MANIFEST_NAME} from './manifest.js'
 import {resolveRetention, selectRetention, type KeepReason, type ResolvedRetention, type RetentionConfig} from './retention.js'
 import {errorSummary} from './run.js'
@@ -72,7 +72,7 @@ export interface TenantPruneResult {
   error?: ErrorSummary
 }
 
-/** The blob sweep of one target after its backups were pruned (not under --dry-run). */
+/** The blob sweep of one target after its backups were pruned (under --dry-run: what it would remove). */
 export interface BlobSweepResult {
   target: string
   kept: number
@@ -90,7 +90,7 @@ export interface PruneReport {
   kept: number
   deleted: number
   failed: number
-  /** Blob pools swept (one per target the pruned tenants' backups are on); empty on a dry run. */
+  /** Blob pools swept (one per target the pruned tenants' backups are on); on a dry run, what each sweep would remove. */
   blobs: BlobSweepResult[]
   interrupted: boolean
   /** 0 done, 3 something was left (failed backups or tenants), 130 interrupted. */
@@ -140,7 +140,7 @@ export async function pruneBackups(env: PruneEnv, slugs: string[], options: Prun
     }
   }
   interrupted ||= env.signal?.aborted === true
-  const blobs = options.dryRun || interrupted ? [] : await sweepTargets(env, tenants)
+  const blobs = interrupted ? [] : await sweepTargets(env, tenants, options.dryRun)
   const count = (pick: (t: TenantPruneResult) => unknown[]) => tenants.reduce((n, t) => n + pick(t).length, 0)
   const failed = count((t) => t.failed)
   const exitCode = interrupted ? ExitCode.INTERRUPTED : failed > 0 || tenants.some((t) => t.error) || blobs.some((b) => b.error) ? ExitCode.PARTIAL : ExitCode.OK
@@ -151,15 +151,18 @@ export async function pruneBackups(env: PruneEnv, slugs: string[], options: Prun
  * After the backups went, the blobs no kept backup needs go too: each target the pruned
  * tenants' backups are (or were) on is swept once (blobs/sweep.ts; safe against runs in progress).
  */
-async function sweepTargets(env: PruneEnv, tenants: TenantPruneResult[]): Promise<BlobSweepResult[]> {
+async function sweepTargets(env: PruneEnv, tenants: TenantPruneResult[], dryRun: boolean): Promise<BlobSweepResult[]> {
   const targets = new Set<string>()
   for (const t of tenants) for (const b of [...t.kept, ...t.deleted, ...t.failed]) targets.add(b.target)
+  // A dry run deleted nothing: its preview marks as if these were gone.
+  const deleting = new Set(tenants.flatMap((t) => t.deleted.map((b) => b.id)))
   const results: BlobSweepResult[] = []
   for (const targetId of [...targets].sort()) {
     try {
       const record = await resolveTarget(env, targetId)
       const target = env.open ? env.open(record) : openTarget(env, record)
-      const {kept, removed, freedBytes} = await sweepBlobs(env.store, target, record.id, env.signal ? {signal: env.signal} : {})
+      const signal = env.signal ? {signal: env.signal} : {}
+      const {kept, removed, freedBytes} = dryRun ? await previewSweep(env.store, target, record.id, deleting, signal) : await sweepBlobs(env.store, target, record.id, signal)
       results.push({target: targetId, kept, removed, freedBytes})
     } catch (error) {
       results.push({target: targetId, kept: 0, removed: 0, freedBytes: 0, error: errorSummary(error)})
