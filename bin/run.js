@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// --max-semi-space-size=2 (MiB): backups and restores stream gigabytes through short-lived
+// 32 KiB SSH packets; a small young generation collects them sooner, which kept `backup run`'s
+// peak RSS 10-15 MB lower on bench/backup.ts (docs/backups.md, "Benchmark"). `env -S` splits the
+// line (coreutils 8.30+, every distribution Node 20 runs on).
 // Production entry: runs the compiled commands in dist/ through oclif's manifest.
 // @oclif/core checks its own engines range with semver when imported, which costs about
 // 100 ms of every start-up (bench/startup.ts); our package.json engines already guard the

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {selectBackupsToVerify, verifyBackup, verifyErrorSummary, type VerifyResult} from '../../lib/backup/index.js'
+import {selectBackupsToVerify, verifyBackup, verifyErrorSummary, type VerifyResult} from '../../lib/backup/verify.js'
 import {usageError} from '../../lib/errors.js'
 import {formatDuration} from '../../lib/output/format.js'
 

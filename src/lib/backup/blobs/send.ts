@@ -1,6 +1,6 @@
 import {createHash} from 'node:crypto'
 import {PassThrough, Transform, type TransformCallback} from 'node:stream'
-import {pipeline} from 'node:stream/promises'
+import {finished, pipeline} from 'node:stream/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 import pLimit from 'p-limit'
 import {extract as tarExtract} from 'tar-stream'
@@ -10,7 +10,7 @@ import type {RemoteCommand} from '../../ssh/quote.js'
 import type {StateStore} from '../../state/store.js'
 import {listFilesCommand, parseFileList, parseSha1, sha1Command, tarFilesCommand} from '../shell/blobs.js'
 import {targetFullError} from '../targets/local.js'
-import type {BackupTarget} from '../targets/target.js'
+import type {BackupTarget, TargetWrite} from '../targets/target.js'
 import {writeClaim} from './claims.js'
 import {blobKey, contentAddress, type BlobRef} from './layout.js'
 
@@ -18,8 +18,12 @@ const STREAM_TIMEOUT_MS = 24 * 3_600_000
 const KILL_WAIT_MS = 5000
 /** Keys asked per `has` call. */
 const HAS_BATCH = 2000
-/** Blob commits (flush, read back at the target, rename) in flight while the next blobs stream. */
-const COMMIT_CONCURRENCY = 4
+/**
+ * Blob commits (flush, read back at the target, rename) in flight while the next blobs stream:
+ * enough for an sftp target to check and rename them in batches of 64 (targets/sftp.ts); a
+ * local target reads back a few at a time whatever this is (targets/local.ts).
+ */
+const COMMIT_CONCURRENCY = 64
 
 export interface SentFilestore {
   /** Every file of the filestore, with its blob (sorted by path). */
@@ -54,24 +58,45 @@ export interface SendContext {
   onBlob?: (sha1: string, sent: number) => Promise<void> | void
 }
 
-/** SHA-1 and SHA-256 of the bytes passing through. */
+/** A blob up to this size is read whole from the tar, hashed and written in one go (no stream pipeline per file). */
+const WHOLE_BLOB_MAX = 4 << 20
+
+/** SHA-1 of the bytes passing through (a larger blob, streamed). */
 class BlobDigest extends Transform {
   private readonly sha1 = createHash('sha1')
-  private readonly sha256 = createHash('sha256')
   size = 0
   constructor(private readonly onBytes: (n: number) => void) {
     super()
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.sha1.update(chunk)
-    this.sha256.update(chunk)
     this.size += chunk.length
     this.onBytes(chunk.length)
     callback(null, chunk)
   }
-  result(): {size: number; sha1: string; sha256: string} {
-    return {size: this.size, sha1: this.sha1.digest('hex'), sha256: this.sha256.digest('hex')}
+  result(): {size: number; sha1: string} {
+    return {size: this.size, sha1: this.sha1.digest('hex')}
   }
+}
+
+/**
+ * Writes one tar entry as a blob (not committed yet): a small one is read whole, hashed and
+ * written in one call, a larger one streamed through the digest. Returns its size and SHA-1.
+ */
+async function writeBlob(item: AsyncIterable<unknown>, size: number, write: TargetWrite, signal: AbortSignal, onBytes: (n: number) => void): Promise<{size: number; sha1: string}> {
+  if (size <= WHOLE_BLOB_MAX) {
+    const chunks: Buffer[] = []
+    for await (const chunk of item) chunks.push(chunk as Buffer)
+    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+    onBytes(bytes.length)
+    const sha1 = createHash('sha1').update(bytes).digest('hex')
+    write.stream.end(bytes)
+    await finished(write.stream)
+    return {size: bytes.length, sha1}
+  }
+  const digest = new BlobDigest(onBytes)
+  await pipeline(item, digest, write.stream, {signal})
+  return digest.result()
 }
 
 async function readAll(conn: SshConnection, cmd: RemoteCommand, stdin?: Buffer): Promise<Buffer> {
@@ -107,7 +132,7 @@ export async function missingBlobs(target: BackupTarget, sha1s: Iterable<string>
  * The filestore as blobs: lists it on the host (Odoo names its files by their SHA-1; the few
  * others are hashed there), claims every SHA-1 on the target, asks the target which it has
  * (in batches), and streams a tar of only the missing files, each written as a blob checked on
- * arrival (its SHA-1 must be its name; size and SHA-256 read back at the target on commit).
+ * arrival (its SHA-1 must be its name; size and SHA-1 read back at the target on commit).
  */
 export async function sendFilestore(ctx: SendContext): Promise<SentFilestore> {
   const {conn, target, signal} = ctx
@@ -183,14 +208,13 @@ async function receiveBlobs(ctx: SendContext, missing: BlobRef[]): Promise<{sha1
           continue
         }
         const write = await target.openWrite(blobKey(ref.sha1))
-        const digest = new BlobDigest((n) => ctx.onBytes((streamed += n)))
+        let got: {size: number; sha1: string}
         try {
-          await pipeline(item, digest, write.stream, {signal})
+          got = await writeBlob(item, item.header.size ?? 0, write, signal, (n) => ctx.onBytes((streamed += n)))
         } catch (error) {
           await write.abort()
           throw error
         }
-        const got = digest.result()
         if (got.sha1 !== ref.sha1) {
           await write.abort()
           throw new OdoopsError('BACKUP_BLOB_MISMATCH', `${ref.path} in the filestore on ${conn.target.name} hashes to ${got.sha1}, not ${ref.sha1}: the file changed or is corrupt on the host. Nothing was catalogued.`, {
@@ -201,7 +225,7 @@ async function receiveBlobs(ctx: SendContext, missing: BlobRef[]): Promise<{sha1
         sha1s.add(ref.sha1)
         bytes += got.size
         const commit = commits(async () => {
-          await write.commit({size: got.size, sha256: got.sha256})
+          await write.commit({size: got.size, sha1: got.sha1})
           await ctx.onBlob?.(ref.sha1, ++committed)
         })
         // A failed commit stops the run at the next blob, not only at the end.
@@ -214,7 +238,7 @@ async function receiveBlobs(ctx: SendContext, missing: BlobRef[]): Promise<{sha1
         pending.push(commit)
         // Backpressure: while the commits (fsync, read back at the target) lag behind, the tar
         // waits instead of queueing blobs without bound.
-        while (inFlight.size > 2 * COMMIT_CONCURRENCY) await Promise.race(inFlight)
+        while (inFlight.size >= COMMIT_CONCURRENCY) await Promise.race(inFlight)
         throwIfCommitFailed()
       }
     } finally {

@@ -5,7 +5,7 @@ import {freeBytes} from '../../remote/disk.js'
 import type {ExecStream, SshConnection} from '../../ssh/connection.js'
 import {script, shell} from '../../ssh/quote.js'
 import {targetFullError} from './local.js'
-import {assertKey, assertPrefix, mismatchError, PARTIAL_SUFFIX, type BackupTarget, type TargetEntry, type TargetWrite} from './target.js'
+import {assertKey, assertPrefix, digestOf, matches, mismatchError, PARTIAL_SUFFIX, type BackupTarget, type ExpectedContent, type TargetEntry, type TargetWrite} from './target.js'
 
 /** A backup file can take hours to write; the SSH layer's default command limit would cut it. */
 const WRITE_TIMEOUT_MS = 24 * 3_600_000
@@ -17,15 +17,70 @@ function tail(stderr: Buffer): string {
   return stderr.toString('utf8').trim().split('\n').slice(-3).join(' ')
 }
 
+interface CommitRequest {
+  key: string
+  partial: string
+  final: string
+  dir: string
+  expected: ExpectedContent
+}
+
+interface PendingCommit extends CommitRequest {
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+/** Commits per batch, and how long the first of a batch waits for others. */
+const COMMIT_BATCH = 64
+const COMMIT_WAIT_MS = 15
+
+/**
+ * Gathers commits made close together into one batch: at most COMMIT_BATCH, sent when full or
+ * COMMIT_WAIT_MS after the first. A lone commit (a dump, a manifest) waits those few ms only.
+ */
+class CommitBatcher {
+  private queue: PendingCommit[] = []
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(private readonly run: (batch: PendingCommit[]) => Promise<void>) {}
+
+  add(request: CommitRequest): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({...request, resolve, reject})
+      if (this.queue.length >= COMMIT_BATCH) this.flush()
+      else this.timer ??= setTimeout(() => this.flush(), COMMIT_WAIT_MS)
+    })
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+    const batch = this.queue
+    this.queue = []
+    // Settles every commit of the batch: those the batch did not settle get its error.
+    this.run(batch).then(
+      () => {
+        for (const c of batch) c.reject(new Error('internal: commit left unsettled'))
+      },
+      (error: unknown) => {
+        for (const c of batch) c.reject(error)
+      },
+    )
+  }
+}
+
 /**
  * A directory on a registered host, reached over that host's SSH connection (type `sftp`).
  * Bytes are written by `cat > <key>.partial` on an exec channel fed from our stream (flow
  * control end to end), and checked there by `stat` and `sha256sum` before `mv` renames them:
- * so the check reads what the host's disk holds, not what we sent. Runs as root (sudo -n for
+ * so the check reads what the host's disk holds, not what we sent. Commits made close together
+ * (a filestore's blobs) are checked and renamed in batches: two round trips for up to 64 files. Runs as root (sudo -n for
  * another login), so the directory may be root-owned.
  */
 export class SftpTarget implements BackupTarget {
   readonly type = 'sftp'
+  /** Commits made close together (a filestore's blobs) share two round trips. */
+  private readonly commits = new CommitBatcher((batch) => this.commitBatch(batch))
 
   constructor(
     readonly name: string,
@@ -83,12 +138,7 @@ export class SftpTarget implements BackupTarget {
           await finished(stream)
           const result = await outcome
           if (result.code !== 0) throw this.writeError(key, tail(result.stderr))
-          // sync FILE fsyncs it (coreutils >= 8.24); the rename is flushed by syncing the directory.
-          const out = await conn.run(script([shell`sync -- ${partial}`, shell`stat -c %s -- ${partial}`, shell`sha256sum -- ${partial} | cut -d ' ' -f 1`]), {root: true, timeoutMs: WRITE_TIMEOUT_MS})
-          const [size, sha256] = out.trim().split('\n')
-          const actual = {size: Number(size), sha256: (sha256 ?? '').trim()}
-          if (actual.size !== expected.size || actual.sha256 !== expected.sha256) throw mismatchError(this.name, key, expected, actual)
-          await conn.run(script([shell`mv -f -- ${partial} ${final}`, shell`sync -- ${dir}`]), {root: true})
+          await this.commits.add({key, partial, final, dir, expected})
           ended = true
         } catch (error) {
           await abort()
@@ -96,6 +146,34 @@ export class SftpTarget implements BackupTarget {
         }
       },
     }
+  }
+
+  /**
+   * Checks a batch of finished writes on the host and renames the good ones: one script flushes
+   * each (sync FILE fsyncs it, coreutils >= 8.24) and prints its size and digest (`? ?` for one
+   * that cannot be flushed or read), a second renames those that match and flushes their
+   * directories (a rename is durable once its directory is). A write that does not match fails
+   * alone (BACKUP_TARGET_MISMATCH); the caller's abort removes its partial file.
+   */
+  private async commitBatch(batch: PendingCommit[]): Promise<void> {
+    const conn = await this.connect()
+    const checks = batch.map((c) => {
+      const sum = digestOf(c.expected).algorithm === 'sha1' ? 'sha1sum' : 'sha256sum'
+      return shell`if sync -- ${c.partial} && s=$(stat -c %s -- ${c.partial}) && h=$(${sum} -- ${c.partial}); then echo "$s \${h%% *}"; else echo '? ?'; fi`
+    })
+    const lines = (await conn.run(script(checks), {root: true, timeoutMs: WRITE_TIMEOUT_MS})).trim().split('\n')
+    const good: PendingCommit[] = []
+    batch.forEach((c, i) => {
+      const [size, hex] = (lines[i] ?? '? ?').split(' ')
+      const actual = {size: Number(size), hex: hex ?? ''}
+      if (matches(c.expected, actual)) good.push(c)
+      else c.reject(mismatchError(this.name, c.key, c.expected, actual))
+    })
+    if (good.length === 0) return
+    const dirs = [...new Set(good.map((c) => c.dir))]
+    const moves = good.map((c) => shell`mv -f -- ${c.partial} ${c.final}`)
+    await conn.run(script([...moves, shell`sync -- ${dirs}`]), {root: true, timeoutMs: WRITE_TIMEOUT_MS})
+    for (const c of good) c.resolve()
   }
 
   private writeError(key: string, detail: string): OdoopsError {

@@ -40,10 +40,23 @@ export interface TargetEntry {
   partial: boolean
 }
 
-export interface ExpectedContent {
-  size: number
-  /** Hex SHA-256 of the bytes written. */
-  sha256: string
+/**
+ * What a commit checks the stored bytes against: their size and one hex digest, SHA-256 for
+ * backup files (the catalog's checksum) or SHA-1 for a blob (its name: the digest the sender
+ * already computed, so a blob is hashed once on the way and once on the read-back).
+ */
+export type ExpectedContent = {size: number; sha256: string} | {size: number; sha1: string}
+
+export type ContentDigest = 'sha256' | 'sha1'
+
+/** The digest an expectation names, and its hex value. */
+export function digestOf(expected: ExpectedContent): {algorithm: ContentDigest; hex: string} {
+  return 'sha1' in expected ? {algorithm: 'sha1', hex: expected.sha1} : {algorithm: 'sha256', hex: expected.sha256}
+}
+
+/** Whether stored bytes (size and hex digest in the expectation's algorithm) are what was sent. */
+export function matches(expected: ExpectedContent, actual: {size: number; hex: string}): boolean {
+  return actual.size === expected.size && actual.hex === digestOf(expected).hex
 }
 
 /** One write in progress. Exactly one of commit / abort ends it. */
@@ -53,7 +66,7 @@ export interface TargetWrite {
   readonly stream: Writable
   /**
    * After `stream` finished: flush to stable storage, re-read the stored bytes at the target,
-   * and rename to the final key only when size and SHA-256 match `expected` (else
+   * and rename to the final key only when size and digest match `expected` (else
    * BACKUP_TARGET_MISMATCH, and the partial file is removed).
    */
   commit(expected: ExpectedContent): Promise<void>
@@ -80,10 +93,11 @@ export function assertPrefix(prefix: string): string {
   return prefix === '' || prefix.endsWith('/') ? prefix : prefix + '/'
 }
 
-export function mismatchError(target: string, key: string, expected: ExpectedContent, actual: ExpectedContent): OdoopsError {
+export function mismatchError(target: string, key: string, expected: ExpectedContent, actual: {size: number; hex: string}): OdoopsError {
+  const {algorithm, hex} = digestOf(expected)
   return new OdoopsError(
     'BACKUP_TARGET_MISMATCH',
-    `The copy of ${key} stored on target "${target}" does not match what was sent (size ${actual.size} vs ${expected.size}, sha256 ${actual.sha256.slice(0, 12)}… vs ${expected.sha256.slice(0, 12)}…). It was discarded.`,
-    {suggestions: ['Check the target\'s disk and file system (dmesg, SMART) and run the backup again.'], data: {target, key, expected, actual}},
+    `The copy of ${key} stored on target "${target}" does not match what was sent (size ${actual.size} vs ${expected.size}, ${algorithm} ${actual.hex.slice(0, 12)}… vs ${hex.slice(0, 12)}…). It was discarded.`,
+    {suggestions: ['Check the target\'s disk and file system (dmesg, SMART) and run the backup again.'], data: {target, key, expected, actual: {size: actual.size, [algorithm]: actual.hex}}},
   )
 }
