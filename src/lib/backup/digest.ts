@@ -1,13 +1,20 @@
 import {createHash, type Hash} from 'node:crypto'
 import {Transform, type TransformCallback} from 'node:stream'
 
-/** Passes bytes through unchanged while counting them and computing their SHA-256 (flat memory). */
+/**
+ * Passes bytes through unchanged while counting them and computing their digest (flat memory):
+ * SHA-256 for stored files (the catalog's checksum), SHA-1 for blobs (their name).
+ */
 export class DigestStream extends Transform {
-  private readonly hash: Hash = createHash('sha256')
+  private readonly hash: Hash
   bytes = 0
 
-  constructor(private readonly onBytes?: (bytes: number) => void) {
+  constructor(
+    private readonly onBytes?: (bytes: number) => void,
+    algorithm: 'sha256' | 'sha1' = 'sha256',
+  ) {
     super()
+    this.hash = createHash(algorithm)
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -17,8 +24,13 @@ export class DigestStream extends Transform {
     callback(null, chunk)
   }
 
-  /** Size and hex SHA-256 of everything that passed; call once, after the stream ended. */
+  /** Hex digest of everything that passed; call once, after the stream ended. */
+  hex(): string {
+    return this.hash.digest('hex')
+  }
+
+  /** Size and hex SHA-256 of everything that passed (a SHA-256 stream); call once, after the stream ended. */
   result(): {size: number; sha256: string} {
-    return {size: this.bytes, sha256: this.hash.digest('hex')}
+    return {size: this.bytes, sha256: this.hex()}
   }
 }

@@ -14,7 +14,7 @@ import {deepEqual} from '../state/memory-ops.js'
 import {withHeldLock} from '../state/with-lock.js'
 import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
-import {checkBlobs, type BlobCheck, type BlobFault} from './blobs/check.js'
+import {checkBlobs, describeBlobFault, type BlobCheck} from './blobs/check.js'
 import type {BlobRef} from './blobs/layout.js'
 import {backupsNeeding, blobRefsOf, isBlobBackup, manifestBytesOf} from './blobs/refs.js'
 import {missingBlobs} from './blobs/send.js'
@@ -219,10 +219,6 @@ async function neededBy(store: Pick<StateStore, 'backups'>, target: BackupTarget
   return `needed by ${needing.length} backup(s) of tenant(s) ${tenants.join(', ')}: ${needing.map((n) => n.id).join(', ')}`
 }
 
-function faultText(fault: BlobFault): string {
-  return `blob ${fault.ref.sha1} (${fault.ref.path}) ${fault.kind === 'missing' ? 'is missing from the pool' : `is corrupt: ${fault.detail}`}`
-}
-
 /**
  * A format-2 filestore, checked without unpacking it: the blob check (every blob read and
  * hashed on the target, run beside the restore) must have found no fault, the manifest's files
@@ -232,7 +228,7 @@ function faultText(fault: BlobFault): string {
  */
 async function checkBlobFilestore(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, refs: BlobRef[], blobs: BlobCheck, database: string): Promise<VerifyCheck> {
   if (blobs.faults.length > 0) {
-    const shown = blobs.faults.slice(0, 3).map(faultText).join('; ')
+    const shown = blobs.faults.slice(0, 3).map(describeBlobFault).join('; ')
     const more = blobs.faults.length > 3 ? `; and ${blobs.faults.length - 3} more` : ''
     throw new VerifyFailure('checksums', `${blobs.faults.length} bad blob(s) on target "${target.name}": ${shown}${more}; ${await neededBy(env.store, target, entry, new Set(blobs.faults.map((f) => f.ref.sha1)))}`)
   }
@@ -271,9 +267,7 @@ async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTa
   const refs = filestore ? undefined : blobRefsOf(manifest, entry.id)
   // Format 2: the blobs are read and hashed on the target while the dump restores on the host.
   const blobsRead = new AbortController()
-  const stopBlobs = () => blobsRead.abort(signal?.reason)
-  signal?.addEventListener('abort', stopBlobs, {once: true})
-  const blobCheck = refs ? checkBlobs(target, refs, {signal: blobsRead.signal}) : undefined
+  const blobCheck = refs ? checkBlobs(target, refs, {signal: signal ? AbortSignal.any([signal, blobsRead.signal]) : blobsRead.signal}) : undefined
   // Awaited below or in finally; a rejection is not unhandled meanwhile.
   blobCheck?.catch(() => {})
   try {
@@ -300,7 +294,6 @@ async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTa
       hashed.push({role: 'filestore', name: `the filestore's ${refs!.length} blobs`, codec: entry.codec, size: entry.filestore.bytes, sha256: ''})
     }
   } finally {
-    signal?.removeEventListener('abort', stopBlobs)
     blobsRead.abort()
     await blobCheck?.catch(() => {})
     // Cleanup must not hide the verdict; a leftover is named so the operator can remove it.

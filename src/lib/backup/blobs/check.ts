@@ -1,24 +1,9 @@
-import {createHash} from 'node:crypto'
-import {Transform, type TransformCallback} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import pLimit from 'p-limit'
 import {isOdoopsError} from '../../errors.js'
+import {DigestStream} from '../digest.js'
 import type {BackupTarget} from '../targets/target.js'
 import {blobKey, type BlobRef} from './layout.js'
-
-/** SHA-1 and size of the bytes passing through (the blob's name is its SHA-1). */
-export class Sha1Check extends Transform {
-  private readonly hash = createHash('sha1')
-  size = 0
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.hash.update(chunk)
-    this.size += chunk.length
-    callback(null, chunk)
-  }
-  digest(): string {
-    return this.hash.digest('hex')
-  }
-}
 
 export interface BlobFault {
   ref: BlobRef
@@ -27,10 +12,23 @@ export interface BlobFault {
   detail: string
 }
 
+/**
+ * The fault, if any, of a blob read as `read` (its size and SHA-1): the one judgement of a blob's
+ * bytes, for verify and for every rebuild of a filestore from the pool.
+ */
+export function blobFaultOf(ref: BlobRef, read: {size: number; sha1: string}): BlobFault | undefined {
+  if (read.size !== ref.size) return {ref, kind: 'corrupt', detail: `${read.size} bytes, the manifest says ${ref.size}`}
+  if (read.sha1 !== ref.sha1) return {ref, kind: 'corrupt', detail: `its bytes hash to ${read.sha1}`}
+  return undefined
+}
+
+export function describeBlobFault(fault: BlobFault): string {
+  return `blob ${fault.ref.sha1} (${fault.ref.path}) ${fault.kind === 'missing' ? 'is missing from the pool' : `is corrupt: ${fault.detail}`}`
+}
+
 export interface BlobCheck {
   /** Distinct blobs read and hashed. */
   blobs: number
-  bytes: number
   /** Every blob that is missing or whose bytes are not its name and the manifest's size (sorted by SHA-1). */
   faults: BlobFault[]
 }
@@ -43,24 +41,22 @@ const CHECK_CONCURRENCY = 8
  * once: a blob passes when it is present, its size is the manifest's and its SHA-1 is its
  * name. Each distinct blob is read once; bytes are hashed and dropped (flat memory).
  */
-export async function checkBlobs(target: BackupTarget, refs: readonly BlobRef[], options: {signal?: AbortSignal; concurrency?: number} = {}): Promise<BlobCheck> {
+export async function checkBlobs(target: BackupTarget, refs: readonly BlobRef[], options: {signal?: AbortSignal} = {}): Promise<BlobCheck> {
   const bySha1 = new Map<string, BlobRef>()
   for (const ref of refs) if (!bySha1.has(ref.sha1)) bySha1.set(ref.sha1, ref)
-  const limit = pLimit(options.concurrency ?? CHECK_CONCURRENCY)
+  const limit = pLimit(CHECK_CONCURRENCY)
   const faults: BlobFault[] = []
-  let bytes = 0
   await Promise.all(
     [...bySha1.values()].map((ref) =>
       limit(async () => {
         options.signal?.throwIfAborted()
         const fault = await checkOne(target, ref, options.signal)
         if (fault) faults.push(fault)
-        else bytes += ref.size
       }),
     ),
   )
   faults.sort((a, b) => a.ref.sha1.localeCompare(b.ref.sha1))
-  return {blobs: bySha1.size, bytes, faults}
+  return {blobs: bySha1.size, faults}
 }
 
 async function checkOne(target: BackupTarget, ref: BlobRef, signal?: AbortSignal): Promise<BlobFault | undefined> {
@@ -71,12 +67,9 @@ async function checkOne(target: BackupTarget, ref: BlobRef, signal?: AbortSignal
     if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') return {ref, kind: 'missing', detail: ''}
     throw error
   }
-  const check = new Sha1Check()
-  await pipeline(source, check, async (chunks: AsyncIterable<Buffer>) => {
+  const digest = new DigestStream(undefined, 'sha1')
+  await pipeline(source, digest, async (chunks: AsyncIterable<Buffer>) => {
     for await (const _ of chunks);
   }, {...(signal ? {signal} : {})})
-  if (check.size !== ref.size) return {ref, kind: 'corrupt', detail: `${check.size} bytes, the manifest says ${ref.size}`}
-  const sha1 = check.digest()
-  if (sha1 !== ref.sha1) return {ref, kind: 'corrupt', detail: `its bytes hash to ${sha1}`}
-  return undefined
+  return blobFaultOf(ref, {size: digest.bytes, sha1: digest.hex()})
 }

@@ -3,20 +3,21 @@ import {pipeline} from 'node:stream/promises'
 import {pack as tarPack} from 'tar-stream'
 import {isOdoopsError, OdoopsError} from '../../errors.js'
 import type {BackupTarget} from '../targets/target.js'
-import {Sha1Check} from './check.js'
+import {DigestStream} from '../digest.js'
+import {blobFaultOf, describeBlobFault, type BlobFault} from './check.js'
 import {blobKey, isSafePath, type BlobRef} from './layout.js'
 
 /** A blob that is missing from the pool or whose bytes no longer hash to its name. */
 export class BlobProblem extends OdoopsError {
-  constructor(
-    readonly ref: BlobRef,
-    readonly kind: 'missing' | 'corrupt',
-    detail: string,
-  ) {
-    super('BACKUP_BLOB_BAD', `blob ${ref.sha1} (${ref.path}) ${kind === 'missing' ? 'is missing from the pool' : `is corrupt: ${detail}`}`, {
+  readonly ref: BlobRef
+  readonly kind: BlobFault['kind']
+  constructor(fault: BlobFault) {
+    super('BACKUP_BLOB_BAD', describeBlobFault(fault), {
       suggestions: ['odoops backup verify names every backup that needs it; a newer backup of the tenant sends it again if the file is still in its filestore.'],
-      data: {sha1: ref.sha1, path: ref.path, kind},
+      data: {sha1: fault.ref.sha1, path: fault.ref.path, kind: fault.kind},
     })
+    this.ref = fault.ref
+    this.kind = fault.kind
   }
 }
 
@@ -33,21 +34,20 @@ export function filestoreTarFromBlobs(target: BackupTarget, refs: readonly BlobR
     for (const ref of refs) {
       if (!isSafePath(ref.path)) throw new OdoopsError('BACKUP_MANIFEST_INVALID', `unsafe filestore path in the manifest: ${ref.path}`)
       const source = await target.read(blobKey(ref.sha1)).catch((error: unknown) => {
-        if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new BlobProblem(ref, 'missing', '')
+        if (isOdoopsError(error) && error.code === 'BACKUP_FILE_MISSING') throw new BlobProblem({ref, kind: 'missing', detail: ''})
         throw error
       })
-      const check = new Sha1Check()
+      const digest = new DigestStream(undefined, 'sha1')
       const entry = pack.entry({name: ref.path, size: ref.size, mode: 0o640, type: 'file'})
       try {
-        await pipeline(source, check, entry)
+        await pipeline(source, digest, entry)
       } catch (error) {
         // A short blob makes tar-stream fail the entry: that is a corrupt blob, not an I/O error.
-        if (check.size !== ref.size) throw new BlobProblem(ref, 'corrupt', `${check.size} bytes, the manifest says ${ref.size}`)
+        if (digest.bytes !== ref.size) throw new BlobProblem({ref, kind: 'corrupt', detail: `${digest.bytes} bytes, the manifest says ${ref.size}`})
         throw error
       }
-      const sha1 = check.digest()
-      if (check.size !== ref.size) throw new BlobProblem(ref, 'corrupt', `${check.size} bytes, the manifest says ${ref.size}`)
-      if (sha1 !== ref.sha1) throw new BlobProblem(ref, 'corrupt', `its bytes hash to ${sha1}`)
+      const fault = blobFaultOf(ref, {size: digest.bytes, sha1: digest.hex()})
+      if (fault) throw new BlobProblem(fault)
     }
     pack.finalize()
   }

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {PassThrough, Transform, type TransformCallback} from 'node:stream'
+import {PassThrough} from 'node:stream'
 import {finished, pipeline} from 'node:stream/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 import pLimit from 'p-limit'
@@ -9,6 +9,7 @@ import type {ExecStream, SshConnection} from '../../ssh/connection.js'
 import type {RemoteCommand} from '../../ssh/quote.js'
 import type {StateStore} from '../../state/store.js'
 import {listFilesCommand, parseFileList, parseSha1, sha1Command, tarFilesCommand} from '../shell/blobs.js'
+import {DigestStream} from '../digest.js'
 import {targetFullError} from '../targets/local.js'
 import type {BackupTarget, TargetWrite} from '../targets/target.js'
 import {writeClaim} from './claims.js'
@@ -61,24 +62,6 @@ export interface SendContext {
 /** A blob up to this size is read whole from the tar, hashed and written in one go (no stream pipeline per file). */
 const WHOLE_BLOB_MAX = 4 << 20
 
-/** SHA-1 of the bytes passing through (a larger blob, streamed). */
-class BlobDigest extends Transform {
-  private readonly sha1 = createHash('sha1')
-  size = 0
-  constructor(private readonly onBytes: (n: number) => void) {
-    super()
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
-    this.sha1.update(chunk)
-    this.size += chunk.length
-    this.onBytes(chunk.length)
-    callback(null, chunk)
-  }
-  result(): {size: number; sha1: string} {
-    return {size: this.size, sha1: this.sha1.digest('hex')}
-  }
-}
-
 /**
  * Writes one tar entry as a blob (not committed yet): a small one is read whole, hashed and
  * written in one call, a larger one streamed through the digest. Returns its size and SHA-1.
@@ -94,9 +77,13 @@ async function writeBlob(item: AsyncIterable<unknown>, size: number, write: Targ
     await finished(write.stream)
     return {size: bytes.length, sha1}
   }
-  const digest = new BlobDigest(onBytes)
+  let counted = 0
+  const digest = new DigestStream((total) => {
+    onBytes(total - counted)
+    counted = total
+  }, 'sha1')
   await pipeline(item, digest, write.stream, {signal})
-  return digest.result()
+  return {size: digest.bytes, sha1: digest.hex()}
 }
 
 async function readAll(conn: SshConnection, cmd: RemoteCommand, stdin?: Buffer): Promise<Buffer> {
