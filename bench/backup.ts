@@ -30,7 +30,7 @@
  */
 import {execa} from 'execa'
 import {spawn} from 'node:child_process'
-import {createReadStream, mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
+import {createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {pipeline} from 'node:stream/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -77,15 +77,15 @@ interface TenantData {
 
 interface Measured {
   tenant: TenantData
-  run: {wallMs: number; rssKb: number; rssCurveKb: number[]; storedBytes: number; id: string; codec: string}
+  run: {wallMs: number; cpuMs: number; cpuByThread: Map<string, number>; rssKb: number; rssCurveKb: number[]; storedBytes: number; id: string; codec: string}
   raw: {dumpMs: number; tarMs: number; dumpBytes: number; tarBytes: number}
   z0: {ms: number; bytes: number}
-  verify: {wallMs: number; rssKb: number; status: string; durationMs: number}
+  verify: {wallMs: number; cpuMs: number; cpuByThread: Map<string, number>; rssKb: number; status: string; durationMs: number}
   restore: {ms: number}
   /** The first backup's filestore as blobs (all sent: the pool was empty). */
   firstBlobs: {files: number; bytes: number; sent: number; sentBytes: number}
   /** A second backup after CHANGED of the attachments were replaced (removed ones gone, new ones added). */
-  second: {wallMs: number; rssKb: number; storedBytes: number; changedFiles: number; blobs: {files: number; bytes: number; sent: number; sentBytes: number}}
+  second: {wallMs: number; cpuMs: number; cpuByThread: Map<string, number>; rssKb: number; storedBytes: number; changedFiles: number; blobs: {files: number; bytes: number; sent: number; sentBytes: number}}
   temp: {peakTempGrowth: number; newFiles: string[]; newBytes: number; samples: number}
   /** Phase timings (ODOOPS_BENCH_PROFILE=1). */
   profile?: [string, number][]
@@ -93,6 +93,29 @@ interface Measured {
 
 const mb = (bytes: number) => (bytes / MB).toFixed(1)
 const sec = (ms: number) => (ms / 1000).toFixed(2)
+
+/**
+ * CPU milliseconds (user + system) of each thread of a process, keyed by thread id with its
+ * kind: `main`, `pool` (libuv's thread pool: file I/O), `V8 DefaultWorke` (the garbage
+ * collector's helpers) and the like; empty once the process is gone.
+ */
+function threadCpuMs(pid: number): Map<string, {name: string; ms: number}> {
+  const threads = new Map<string, {name: string; ms: number}>()
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      // Node 20's thread-pool threads carry the process's name: tell the main thread by its id.
+      const name = tid === String(pid) ? 'main' : comm === 'node' ? 'pool' : comm
+      // Fields after the name: state is 3rd, utime 14th and stime 15th of the whole line (clock ticks of 10 ms).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      threads.set(tid, {name, ms: (Number(fields[11]) + Number(fields[12])) * 10})
+    }
+  } catch {
+    // gone (or a thread ended between listing and reading): the last sample stands
+  }
+  return threads
+}
 
 /** Resident set size of a process in KiB (VmRSS), undefined once it is gone. */
 function vmRssKb(pid: number): number | undefined {
@@ -104,8 +127,9 @@ function vmRssKb(pid: number): number | undefined {
 }
 
 /**
- * The CLI under /usr/bin/time: wall (spawn to exit), peak RSS of the node process in KiB
- * (ru_maxrss, `%M`), and its RSS sampled every 250 ms from /proc (to see whether it plateaus).
+ * The CLI under /usr/bin/time: wall (spawn to exit), CPU time of the node process (user +
+ * system, `%U %S`: what it takes from the cores the host's pg_dump and zstd also need), peak
+ * RSS in KiB (ru_maxrss, `%M`), and its RSS sampled every 250 ms from /proc (to see whether it plateaus).
  */
 async function timedCliWithRss(env: Record<string, string>, args: string[], scratch: string) {
   const timeFile = join(scratch, 'time.txt')
@@ -114,10 +138,12 @@ async function timedCliWithRss(env: Record<string, string>, args: string[], scra
   const prof = process.env.ODOOPS_BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.ODOOPS_BENCH_CPU_PROF] : []
   // As a user runs it: the executable itself, so its #! line's node flags apply.
   const command = prof.length > 0 ? ['node', ...prof, BIN] : [BIN]
-  const child = execa('/usr/bin/time', ['-f', '%M', '-o', timeFile, ...command, ...args, '--json'], {env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
+  const child = execa('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, ...command, ...args, '--json'], {env: {...env, NO_COLOR: '1'}, reject: false, stdin: 'ignore'})
   const curve: [number, number][] = []
+  const threads = new Map<string, {name: string; ms: number}>()
   let nodePid: number | undefined
   const sampler = setInterval(() => {
+    if (nodePid) for (const [tid, cpu] of threadCpuMs(nodePid)) threads.set(tid, cpu)
     if (nodePid === undefined && child.pid) {
       try {
         nodePid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined
@@ -132,10 +158,14 @@ async function timedCliWithRss(env: Record<string, string>, args: string[], scra
   clearInterval(sampler)
   const wallMs = performance.now() - started
   if (result.exitCode !== 0) throw new Error(`odoops ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`)
-  const rssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').at(-1))
+  const [user, system, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number)
+  const cpuMs = (user + system) * 1000
   // RSS at 25/50/75 % of the run's duration: a flat line means memory does not grow with the data.
   const at = (fraction: number) => curve.find(([t]) => t >= wallMs * fraction)?.[1] ?? 0
-  return {wallMs, rssKb, rssCurveKb: [at(0.25), at(0.5), at(0.75)], json: JSON.parse(result.stdout)}
+  // CPU by kind of thread, as last sampled (up to 250 ms before the end).
+  const cpuByThread = new Map<string, number>()
+  for (const {name, ms} of threads.values()) cpuByThread.set(name, (cpuByThread.get(name) ?? 0) + ms)
+  return {wallMs, cpuMs, cpuByThread, rssKb, rssCurveKb: [at(0.25), at(0.5), at(0.75)], json: JSON.parse(result.stdout)}
 }
 
 /** Creates a tenant and fills it: text rows by COPY, attachments in Odoo's filestore layout. */
@@ -323,7 +353,7 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   const watched = await watchHostTemp(info, () => timedCliWithRss(host.env, ['backup', 'run', tenant.slug], scratch))
   const result = watched.result.json.results[0]
   if (!result.ok) throw new Error(`backup run ${tenant.slug}: ${JSON.stringify(result.error)}`)
-  const run = {wallMs: watched.result.wallMs, rssKb: watched.result.rssKb, rssCurveKb: watched.result.rssCurveKb, storedBytes: (result.backup.totalBytes as number) + (result.backup.blobs.sentBytes as number), id: result.backup.id as string, codec: result.backup.codec as string}
+  const run = {wallMs: watched.result.wallMs, cpuMs: watched.result.cpuMs, cpuByThread: watched.result.cpuByThread, rssKb: watched.result.rssKb, rssCurveKb: watched.result.rssCurveKb, storedBytes: (result.backup.totalBytes as number) + (result.backup.blobs.sentBytes as number), id: result.backup.id as string, codec: result.backup.codec as string}
 
   // Raw restore: the raw dump streamed over OpenSSH into pg_restore, a new database (same pg_restore flags as verify).
   const restoreDb = `bench_raw_restore_${tenant.sizeMb}`
@@ -337,7 +367,7 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
 
   const verified = await timedCliWithRss(host.env, ['backup', 'verify', run.id], scratch)
   const item = verified.json.results[0]
-  const verify = {wallMs: verified.wallMs, rssKb: verified.rssKb, status: item.result?.status ?? `error ${item.error?.code}`, durationMs: item.result?.durationMs ?? 0}
+  const verify = {wallMs: verified.wallMs, cpuMs: verified.cpuMs, cpuByThread: verified.cpuByThread, rssKb: verified.rssKb, status: item.result?.status ?? `error ${item.error?.code}`, durationMs: item.result?.durationMs ?? 0}
   if (verify.status !== 'verified') process.stdout.write(`  ! verify of ${run.id}: ${JSON.stringify(item)}\n`)
 
   const phases = PROFILE ? await profile(host, tenant, result.backup, result.durationMs) : undefined
@@ -347,7 +377,7 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   const again = await timedCliWithRss(host.env, ['backup', 'run', tenant.slug], scratch)
   const next = again.json.results[0]
   if (!next.ok) throw new Error(`second backup run ${tenant.slug}: ${JSON.stringify(next.error)}`)
-  const second = {wallMs: again.wallMs, rssKb: again.rssKb, storedBytes: (next.backup.totalBytes as number) + (next.backup.blobs.sentBytes as number), changedFiles, blobs: next.backup.blobs}
+  const second = {wallMs: again.wallMs, cpuMs: again.cpuMs, cpuByThread: again.cpuByThread, rssKb: again.rssKb, storedBytes: (next.backup.totalBytes as number) + (next.backup.blobs.sentBytes as number), changedFiles, blobs: next.backup.blobs}
   return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, firstBlobs: result.backup.blobs, second, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
 }
 
@@ -358,13 +388,13 @@ function medianOf(runs: Measured[]): Measured {
   return {
     ...(first.profile ? {profile: first.profile} : {}),
     tenant: first.tenant,
-    run: {...first.run, wallMs: m((x) => x.run.wallMs), rssKb: Math.max(...runs.map((x) => x.run.rssKb)), storedBytes: m((x) => x.run.storedBytes)},
+    run: {...first.run, wallMs: m((x) => x.run.wallMs), cpuMs: m((x) => x.run.cpuMs), rssKb: Math.max(...runs.map((x) => x.run.rssKb)), storedBytes: m((x) => x.run.storedBytes)},
     raw: {dumpMs: m((x) => x.raw.dumpMs), tarMs: m((x) => x.raw.tarMs), dumpBytes: first.raw.dumpBytes, tarBytes: first.raw.tarBytes},
     z0: {ms: m((x) => x.z0.ms), bytes: first.z0.bytes},
-    verify: {...first.verify, wallMs: m((x) => x.verify.wallMs), rssKb: Math.max(...runs.map((x) => x.verify.rssKb)), durationMs: m((x) => x.verify.durationMs)},
+    verify: {...first.verify, wallMs: m((x) => x.verify.wallMs), cpuMs: m((x) => x.verify.cpuMs), rssKb: Math.max(...runs.map((x) => x.verify.rssKb)), durationMs: m((x) => x.verify.durationMs)},
     restore: {ms: m((x) => x.restore.ms)},
     firstBlobs: first.firstBlobs,
-    second: {...first.second, wallMs: m((x) => x.second.wallMs), rssKb: Math.max(...runs.map((x) => x.second.rssKb)), storedBytes: m((x) => x.second.storedBytes)},
+    second: {...first.second, wallMs: m((x) => x.second.wallMs), cpuMs: m((x) => x.second.cpuMs), rssKb: Math.max(...runs.map((x) => x.second.rssKb)), storedBytes: m((x) => x.second.storedBytes)},
     temp: {peakTempGrowth: Math.max(...runs.map((x) => x.temp.peakTempGrowth)), newFiles: runs.flatMap((x) => x.temp.newFiles), newBytes: Math.max(...runs.map((x) => x.temp.newBytes)), samples: runs.reduce((s, x) => s + x.temp.samples, 0)},
   }
 }
@@ -379,17 +409,21 @@ function report(all: Measured[]): string {
     const rawWall = x.raw.dumpMs + x.raw.tarMs
     const rawSize = x.raw.dumpBytes + x.raw.tarBytes
     rows.push('', `Tenant ${t.slug} (~${t.sizeMb} MB): database ${mb(t.dbBytes)} MB on disk (pg_database_size), ${t.files} attachments ${mb(t.fileBytes)} MB; codec ${x.run.codec}`)
-    line('', 'wall s', 'stored MB', 'peak RSS MB')
-    line('odoops backup run --json', sec(x.run.wallMs), mb(x.run.storedBytes), (x.run.rssKb / 1024).toFixed(1))
+    line('', 'wall s', 'stored MB', 'peak RSS MB', 'CPU s')
+    line('odoops backup run --json', sec(x.run.wallMs), mb(x.run.storedBytes), (x.run.rssKb / 1024).toFixed(1), sec(x.run.cpuMs))
+    const threads = (cpu: Map<string, number>) => [...cpu].sort((a, b) => b[1] - a[1]).map(([name, ms]) => `${name} ${sec(ms)}`).join(', ')
+    rows.push(`  its CPU s by thread: ${threads(x.run.cpuByThread)}`)
     line('  RSS at 25 / 50 / 75 % of the run (VmRSS, MB)', '', '', x.run.rssCurveKb.map((k) => (k / 1024).toFixed(0)).join(' / '))
     line('raw: ssh pg_dump -Fc + ssh tar (sequential)', sec(rawWall), mb(rawSize), '-')
     line('  ssh pg_dump -Fc --no-owner > file', sec(x.raw.dumpMs), mb(x.raw.dumpBytes), '-')
     line('  ssh tar -cf - . > file', sec(x.raw.tarMs), mb(x.raw.tarBytes), '-')
     line('reference: ssh pg_dump -Fc -Z0 > file', sec(x.z0.ms), mb(x.z0.bytes), '-')
-    line('odoops backup verify --json', sec(x.verify.wallMs), x.verify.status, (x.verify.rssKb / 1024).toFixed(1))
+    line('odoops backup verify --json', sec(x.verify.wallMs), x.verify.status, (x.verify.rssKb / 1024).toFixed(1), sec(x.verify.cpuMs))
+    rows.push(`  its CPU s by thread: ${threads(x.verify.cpuByThread)}`)
     line('raw: ssh createdb + pg_restore < raw dump', sec(x.restore.ms), '-', '-')
     line(`  first backup's filestore: ${x.firstBlobs.files} files, ${x.firstBlobs.sent} blobs sent`, '', mb(x.firstBlobs.sentBytes), '')
-    line(`second backup run (${x.second.changedFiles} attachments replaced)`, sec(x.second.wallMs), mb(x.second.storedBytes), (x.second.rssKb / 1024).toFixed(1))
+    line(`second backup run (${x.second.changedFiles} attachments replaced)`, sec(x.second.wallMs), mb(x.second.storedBytes), (x.second.rssKb / 1024).toFixed(1), sec(x.second.cpuMs))
+    rows.push(`  its CPU s by thread: ${threads(x.second.cpuByThread)}`)
     line(`  its filestore: ${x.second.blobs.files} files, ${x.second.blobs.sent} blobs sent`, '', mb(x.second.blobs.sentBytes), '')
     for (const [label, ms] of x.profile ?? []) line(`  profile ${label}`, sec(ms))
     rows.push(`host temp during backup run: /tmp+/var/tmp+/dev/shm+/root grew by at most ${x.temp.peakTempGrowth} B over ${x.temp.samples} samples; ${x.temp.newFiles.length} file(s), ${x.temp.newBytes} B created outside PostgreSQL's data dir and /var/log${x.temp.newFiles.length ? `: ${x.temp.newFiles.slice(0, 5).join(', ')}` : ''}`)

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import {execFileSync, spawn, spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {open} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
@@ -179,6 +180,38 @@ describe('backup: local target', () => {
     const blobs = Array.from({length: 40}, (_, i) => Buffer.from(`blob ${i}`))
     await Promise.all(blobs.map(async (blob, i) => (await write(target, `pool/ab/blob${i}`, blob)).commit({size: blob.length, sha256: sha256(blob)})))
     expect((await target.list('pool/')).map((e) => `${e.key}:${e.partial}`).sort()).to.deep.equal(blobs.map((_, i) => `pool/ab/blob${i}:false`).sort())
+  })
+
+  it('checks what the disk holds, read back behind the writer or at commit: a byte changed on its way to the file is caught', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'odoops-target-'))
+    const target = new LocalTarget('t', root)
+    const probe = await open(join(mkdtempSync(join(tmpdir(), 'odoops-probe-')), 'probe'), 'w')
+    const fileHandle = Object.getPrototypeOf(probe) as {writev: (buffers: Buffer[], position: number) => Promise<unknown>}
+    await probe.close()
+    const writev = fileHandle.writev
+    // A faulty write path: the file gets the batch with one byte flipped at 1.5 MiB (or in a one-batch file, at 5).
+    fileHandle.writev = function (this: unknown, buffers: Buffer[], position: number) {
+      const bytes = Buffer.concat(buffers)
+      const at = (bytes.length > 4096 ? 1.5 * 1024 * 1024 : 5) - position
+      if (at >= 0 && at < bytes.length) bytes[at] ^= 0xff
+      return writev.call(this, [bytes], position)
+    }
+    try {
+      for (const size of [3 * 1024 * 1024, 100]) {
+        const chunks = Array.from({length: Math.ceil(size / 32768)}, (_, i) => Buffer.alloc(Math.min(32768, size - i * 32768), i + 1))
+        const data = Buffer.concat(chunks)
+        const w = await target.openWrite(`acme/b${size}/database.dump.zst`)
+        await pipeline(Readable.from(chunks), w.stream)
+        const refused = await w.commit({size: data.length, sha256: sha256(data)}).then(
+          () => undefined,
+          (error: unknown) => error as OdoopsError,
+        )
+        expect(refused?.code, `${size} bytes`).to.equal('BACKUP_TARGET_MISMATCH')
+      }
+    } finally {
+      fileHandle.writev = writev
+    }
+    expect(await target.list('')).to.deep.equal([])
   })
 
   it('discards a copy that does not match, and abort leaves no partial file', async () => {

@@ -68,14 +68,19 @@ const WHOLE_BLOB_MAX = 4 << 20
  */
 async function writeBlob(item: AsyncIterable<unknown>, size: number, write: TargetWrite, signal: AbortSignal, onBytes: (n: number) => void): Promise<{size: number; sha1: string}> {
   if (size <= WHOLE_BLOB_MAX) {
-    const chunks: Buffer[] = []
-    for await (const chunk of item) chunks.push(chunk as Buffer)
-    const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
-    onBytes(bytes.length)
-    const sha1 = createHash('sha1').update(bytes).digest('hex')
-    write.stream.end(bytes)
+    // Hashed chunk by chunk and handed over as they are: the target gathers them into one
+    // write, so no copy of the blob (a concatenation per blob was garbage the collector paid for).
+    const hash = createHash('sha1')
+    let bytes = 0
+    for await (const chunk of item) {
+      hash.update(chunk as Buffer)
+      write.stream.write(chunk)
+      bytes += (chunk as Buffer).length
+    }
+    onBytes(bytes)
+    write.stream.end()
     await finished(write.stream)
-    return {size: bytes.length, sha1}
+    return {size: bytes, sha1: hash.digest('hex')}
   }
   let counted = 0
   const digest = new DigestStream((total) => {
@@ -194,7 +199,7 @@ async function receiveBlobs(ctx: SendContext, missing: BlobRef[]): Promise<{sha1
           item.resume()
           continue
         }
-        const write = await target.openWrite(blobKey(ref.sha1))
+        const write = await target.openWrite(blobKey(ref.sha1), 'sha1')
         let got: {size: number; sha1: string}
         try {
           got = await writeBlob(item, item.header.size ?? 0, write, signal, (n) => ctx.onBytes((streamed += n)))

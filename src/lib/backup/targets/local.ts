@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto'
+import {createHash, type Hash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
 import {mkdir, open, type FileHandle, readdir, rename, rm, rmdir, stat, statfs} from 'node:fs/promises'
 import {dirname, join, relative, sep} from 'node:path'
@@ -17,11 +17,9 @@ const WRITE_BATCH = 1 << 20
 const READ_BACK_CHUNK = 1 << 20
 const READ_BACK_CONCURRENCY = 4
 
-/** Size and digest of an open file, read back from the disk (`expectedSize` sizes the read buffer: a blob is small). */
-async function digestHandle(handle: FileHandle, expectedSize: number, algorithm: ContentDigest): Promise<{size: number; hex: string}> {
+/** Size and digest of an open file, read back from the disk into `buffer` (one of the target's few, reused). */
+async function digestHandle(handle: FileHandle, buffer: Buffer, algorithm: ContentDigest): Promise<{size: number; hex: string}> {
   const hash = createHash(algorithm)
-  // One byte more than expected, so a longer file shows in the size.
-  const buffer = Buffer.allocUnsafe(Math.min(READ_BACK_CHUNK, expectedSize + 1))
   let size = 0
   for (;;) {
     const {bytesRead} = await handle.read(buffer, 0, buffer.length, size)
@@ -42,29 +40,79 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+/** Read buffers of READ_BACK_CHUNK bytes, reused: one per blob was megabytes of garbage a second. */
+class BufferPool {
+  private readonly free: Buffer[] = []
+
+  async use<T>(body: (buffer: Buffer) => Promise<T>): Promise<T> {
+    const buffer = this.free.pop() ?? Buffer.allocUnsafe(READ_BACK_CHUNK)
+    try {
+      return await body(buffer)
+    } finally {
+      this.free.push(buffer)
+    }
+  }
+}
+
 /**
  * Writes to an open file in batches of about WRITE_BATCH bytes (`writev`, no copy); the
  * caller closes the handle. SSH delivers 32 KiB packets: one write each cost a thread-pool
  * round trip per packet.
+ *
+ * A file longer than one batch is read back behind the writer: each batch is re-read from the
+ * file right after its write and hashed, so a large file's check is done when its last byte is
+ * written instead of in a second pass after the flush (the same bytes either way: both reads
+ * are served by the page cache, which is what the flush writes out). A file of one batch (most
+ * blobs) is read back at commit, a few at a time.
  */
 class FileSink extends Writable {
   private pending: Buffer[] = []
   private pendingBytes = 0
   private position = 0
+  /** The digest of bytes [0, readBehind.size) as re-read from the file, once a full batch was written. */
+  private readBehind?: {hash: Hash; size: number}
 
-  constructor(private readonly handle: FileHandle) {
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly path: string,
+    private readonly algorithm: ContentDigest,
+    private readonly buffers: BufferPool,
+  ) {
     super({highWaterMark: WRITE_BATCH})
+  }
+
+  /** Size and digest of the whole file as read back while writing, if it was (and in `algorithm`). */
+  readBack(algorithm: ContentDigest): {size: number; hex: string} | undefined {
+    if (!this.readBehind || algorithm !== this.algorithm || this.readBehind.size !== this.position) return undefined
+    return {size: this.readBehind.size, hex: this.readBehind.hash.digest('hex')}
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
     if (this.pendingBytes < WRITE_BATCH) return callback()
-    this.flush().then(() => callback(), callback)
+    this.flush()
+      .then(() => this.readWritten())
+      .then(() => callback(), callback)
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.flush().then(() => callback(), callback)
+    this.flush()
+      .then(() => (this.readBehind ? this.readWritten() : undefined))
+      .then(() => callback(), callback)
+  }
+
+  /** Reads back and hashes what was written since the last read-back. */
+  private async readWritten(): Promise<void> {
+    const state = (this.readBehind ??= {hash: createHash(this.algorithm), size: 0})
+    await this.buffers.use(async (buffer) => {
+      while (state.size < this.position) {
+        const {bytesRead} = await this.handle.read(buffer, 0, Math.min(buffer.length, this.position - state.size), state.size)
+        if (bytesRead === 0) throw new OdoopsError('BACKUP_TARGET_MISMATCH', `${this.path} ends at ${state.size} bytes while ${this.position} were written to it: something else changed it; the partial backup was removed.`)
+        state.hash.update(buffer.subarray(0, bytesRead))
+        state.size += bytesRead
+      }
+    })
   }
 
   private async flush(): Promise<void> {
@@ -145,8 +193,9 @@ async function openForWrite(path: string): Promise<FileHandle> {
 export class LocalTarget implements BackupTarget {
   readonly type = 'local'
   private readonly directories = new DirectoryFlusher()
-  /** Flushes and read-backs at once (each holds a read buffer; the disk serves a few well). */
+  /** Flushes and read-backs at once (the disk serves a few well). */
   private readonly readBacks = pLimit(READ_BACK_CONCURRENCY)
+  private readonly buffers = new BufferPool()
 
   constructor(
     readonly name: string,
@@ -161,11 +210,11 @@ export class LocalTarget implements BackupTarget {
     return join(this.root, ...assertKey(key).split('/'))
   }
 
-  async openWrite(key: string): Promise<TargetWrite> {
+  async openWrite(key: string, digest: ContentDigest = 'sha256'): Promise<TargetWrite> {
     const final = this.pathOf(key)
     const partial = final + PARTIAL_SUFFIX
     const handle = await openForWrite(partial)
-    const stream = new FileSink(handle)
+    const stream = new FileSink(handle, partial, digest, this.buffers)
     let ended = false
     let closed = false
     const close = async () => {
@@ -189,9 +238,10 @@ export class LocalTarget implements BackupTarget {
         if (ended) throw new OdoopsError('BACKUP_WRITE_ENDED', `The write of ${key} was already committed or aborted.`)
         try {
           await finished(stream)
+          const {algorithm} = digestOf(expected)
           const actual = await this.readBacks(async () => {
             await handle.sync()
-            return digestHandle(handle, expected.size, digestOf(expected).algorithm)
+            return stream.readBack(algorithm) ?? (await this.buffers.use((buffer) => digestHandle(handle, buffer, algorithm)))
           })
           await close()
           if (!matches(expected, actual)) throw mismatchError(this.name, key, expected, actual)

@@ -16,8 +16,11 @@ export interface BackupTarget {
   readonly type: string
   /** For people: `/var/backups/odoops` or `backup1:/srv/odoops`. */
   readonly location: string
-  /** Start writing `<key>.partial` (replacing a stale one). */
-  openWrite(key: string): Promise<TargetWrite>
+  /**
+   * Start writing `<key>.partial` (replacing a stale one). `digest` is the digest its commit
+   * will be checked by (default SHA-256): a target may compute it while the bytes arrive.
+   */
+  openWrite(key: string, digest?: ContentDigest): Promise<TargetWrite>
   /** The stored bytes of a committed key. */
   read(key: string): Promise<Readable>
   /** Committed and partial keys under a prefix (`acme/`), with their sizes. */
