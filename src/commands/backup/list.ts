@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {listBackups, type BackupView} from '../../lib/backup/index.js'
+import {listBackups, type BackupView} from '../../lib/backup/catalog.js'
 import {findStale, type StaleTenant} from '../../lib/backup/retention.js'
 import {ExitCode} from '../../lib/errors.js'
 import {formatBytes} from '../../lib/output/format.js'

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {OdoopsCommand} from '../../cli/base-command.js'
-import {backupView, getBackup, type BackupView} from '../../lib/backup/index.js'
+import {backupView, getBackup, type BackupView} from '../../lib/backup/catalog.js'
 import {formatBytes, formatDuration} from '../../lib/output/format.js'
 
 export interface BackupShowOutput {

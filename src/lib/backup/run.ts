@@ -252,7 +252,7 @@ export async function backupTenant(
           cause: error,
         })
       })
-      const countsTakenAt = new Date().toISOString()
+      const countsTakenAt = (env.now?.() ?? new Date()).toISOString()
       let facts: DatabaseFacts
       let files: BackupFile[]
       let blobs: SentFilestore

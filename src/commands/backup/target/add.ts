@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../../cli/base-command.js'
-import {addTarget, becomesDefault, TARGET_TYPES, type TargetView} from '../../../lib/backup/index.js'
-import {openTarget, validateTargetInput} from '../../../lib/backup/targets/registry.js'
+import {addTarget, becomesDefault, openTarget, TARGET_TYPES, validateTargetInput, type TargetView} from '../../../lib/backup/targets/registry.js'
 
 export interface BackupTargetAddOutput {
   target: TargetView

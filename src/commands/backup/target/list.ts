@@ -1,5 +1,5 @@
 import {OdoopsCommand} from '../../../cli/base-command.js'
-import {defaultTargetName, listTargets, type TargetView} from '../../../lib/backup/index.js'
+import {defaultTargetName, listTargets, type TargetView} from '../../../lib/backup/targets/registry.js'
 
 export interface BackupTargetListOutput {
   targets: TargetView[]

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {OdoopsCommand} from '../../../cli/base-command.js'
-import {removeTarget} from '../../../lib/backup/index.js'
+import {removeTarget} from '../../../lib/backup/targets/registry.js'
 import {confirmName} from '../../../lib/output/ui.js'
 import type {BackupTargetRecord} from '../../../lib/state/records.js'
 
