@@ -1,5 +1,6 @@
 import {createHash, type Hash} from 'node:crypto'
 import {Transform, type TransformCallback} from 'node:stream'
+import type {ContentDigest} from './targets/target.js'
 
 /**
  * Passes bytes through unchanged while counting them and computing their digest (flat memory):
@@ -11,7 +12,7 @@ export class DigestStream extends Transform {
 
   constructor(
     private readonly onBytes?: (bytes: number) => void,
-    algorithm: 'sha256' | 'sha1' = 'sha256',
+    algorithm: ContentDigest = 'sha256',
   ) {
     super()
     this.hash = createHash(algorithm)

@@ -17,16 +17,25 @@ const WRITE_BATCH = 1 << 20
 const READ_BACK_CHUNK = 1 << 20
 const READ_BACK_CONCURRENCY = 4
 
-/** Size and digest of an open file, read back from the disk into `buffer` (one of the target's few, reused). */
-async function digestHandle(handle: FileHandle, buffer: Buffer, algorithm: ContentDigest): Promise<{size: number; hex: string}> {
-  const hash = createHash(algorithm)
-  let size = 0
-  for (;;) {
-    const {bytesRead} = await handle.read(buffer, 0, buffer.length, size)
+/**
+ * Reads an open file from `from` through `buffer` (one of the target's few, reused) into `hash`,
+ * up to `to` or to the file's end; returns the offset it reached.
+ */
+async function hashFile(handle: FileHandle, buffer: Buffer, hash: Hash, from: number, to = Number.POSITIVE_INFINITY): Promise<number> {
+  let at = from
+  while (at < to) {
+    const {bytesRead} = await handle.read(buffer, 0, Math.min(buffer.length, to - at), at)
     if (bytesRead === 0) break
     hash.update(buffer.subarray(0, bytesRead))
-    size += bytesRead
+    at += bytesRead
   }
+  return at
+}
+
+/** Size and digest of a whole open file, read back from the disk. */
+async function digestHandle(handle: FileHandle, buffer: Buffer, algorithm: ContentDigest): Promise<{size: number; hex: string}> {
+  const hash = createHash(algorithm)
+  const size = await hashFile(handle, buffer, hash, 0)
   return {size, hex: hash.digest('hex')}
 }
 
@@ -105,14 +114,8 @@ class FileSink extends Writable {
   /** Reads back and hashes what was written since the last read-back. */
   private async readWritten(): Promise<void> {
     const state = (this.readBehind ??= {hash: createHash(this.algorithm), size: 0})
-    await this.buffers.use(async (buffer) => {
-      while (state.size < this.position) {
-        const {bytesRead} = await this.handle.read(buffer, 0, Math.min(buffer.length, this.position - state.size), state.size)
-        if (bytesRead === 0) throw new OdoopsError('BACKUP_TARGET_MISMATCH', `${this.path} ends at ${state.size} bytes while ${this.position} were written to it: something else changed it; the partial backup was removed.`)
-        state.hash.update(buffer.subarray(0, bytesRead))
-        state.size += bytesRead
-      }
-    })
+    state.size = await this.buffers.use((buffer) => hashFile(this.handle, buffer, state.hash, state.size, this.position))
+    if (state.size < this.position) throw new OdoopsError('BACKUP_TARGET_MISMATCH', `${this.path} ends at ${state.size} bytes while ${this.position} were written to it: something else changed it; the partial backup was removed.`)
   }
 
   private async flush(): Promise<void> {
