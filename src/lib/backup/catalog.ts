@@ -36,6 +36,12 @@ export interface BackupEntry extends BackupRecord {
    */
   blobs?: {files: number; bytes: number; sent: number; sentBytes: number}
   /**
+   * Format 3: the large tables stored by content (their rows are blobs in the pool, not in the
+   * dump), their stored bytes, and those this run sent because the table changed (the rest
+   * were the blobs of an earlier backup, found unchanged by their content hash).
+   */
+  tables?: {count: number; bytes: number; sent: number; sentBytes: number}
+  /**
    * Set by `backup verify`: the verdict that counts (the newest full verification, or a failed
    * quick check newer than it), which tier gave it, and the host of the scratch restore.
    */

@@ -43,8 +43,31 @@ export interface BackupFile {
 /**
  * 1: the filestore is a compressed tar in the backup's directory (`files[]` role `filestore`).
  * 2: the filestore is blobs in the target's pool, listed in `blobs` (see blobs/layout.ts).
+ * 3: as 2, and the rows of the large tables listed in `tables` are blobs in the pool too,
+ *    not in the dump (an odoops that knows only 1 and 2 must not restore it: it would miss them).
  */
-export type ManifestFormat = 1 | 2
+export type ManifestFormat = 1 | 2 | 3
+
+/**
+ * A large table whose rows are stored by content (docs/backups.md, "Large tables stored by
+ * content"): its COPY text, compressed with `codec`, is a blob of the target's pool named by
+ * the SHA-1 of the stored bytes; the dump holds its definition and indexes, not its rows.
+ */
+export interface TableSegment {
+  /** `schema.name` (plain names: shell/tables.ts). */
+  table: string
+  /** The columns of the COPY text, in order. */
+  columns: string[]
+  /** SHA-256 and length of the COPY text: how a later run tells the table unchanged. */
+  content: string
+  contentBytes: number
+  /** pg_stat_user_tables' write counters when read: a later run hashes the table again only when they are unchanged. */
+  writes: number
+  codec: Codec
+  /** SHA-1 of the stored bytes, the blob's name in the pool, and their length. */
+  blob: string
+  size: number
+}
 
 export interface OdoopsManifest {
   format: ManifestFormat
@@ -64,6 +87,8 @@ export interface OdoopsManifest {
   filestore: {files: number; bytes: number}
   /** Format 2: every file of the filestore (`[path, size]`, or `[path, size, sha1]` when the path is not Odoo's `<ab>/<sha1>`). */
   blobs?: BlobTuple[]
+  /** Format 3: the large tables whose rows are blobs in the pool (restored after the dump's data, before its post-data). */
+  tables?: TableSegment[]
   /** Newest write_date over the key tables (UTC, ISO), null on an empty database. */
   newestWriteDate: string | null
   /** When the snapshot shared by pg_dump and the counts was taken (pg_export_snapshot): the counts describe exactly the dump. */

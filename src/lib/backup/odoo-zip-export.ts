@@ -1,17 +1,21 @@
 import {createWriteStream} from 'node:fs'
 import {open, rename, rm} from 'node:fs/promises'
-import {Readable} from 'node:stream'
+import {PassThrough, Readable} from 'node:stream'
 import {finished, pipeline} from 'node:stream/promises'
 import {extract as tarExtract} from 'tar-stream'
 import yazl from 'yazl'
 import {OdoopsError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import type {SshConnection} from '../ssh/connection.js'
+import type {RemoteCommand} from '../ssh/quote.js'
+import {blobKey} from './blobs/layout.js'
+import {tableBlobFault, tableParts, tablesOf} from './tables/load.js'
+import type {BackupTarget} from './targets/target.js'
 import {getBackup, type BackupEntry} from './catalog.js'
 import {DigestStream} from './digest.js'
 import {openFilestore} from './filestore-source.js'
 import {readManifestOf} from './blobs/refs.js'
-import {backupKey, type BackupFile, type OdooManifest} from './manifest.js'
+import {backupKey, type BackupFile, type OdooManifest, type TableSegment} from './manifest.js'
 import {decompressCommand, plainSqlCommand} from './shell/odoo-zip.js'
 import {restoreFailed, RESTORE_STREAM_TIMEOUT_MS} from './restore-source.js'
 import {openTarget, resolveTarget, type TargetEnv} from './targets/index.js'
@@ -38,6 +42,45 @@ function fileOf(entry: BackupEntry, role: 'database'): BackupFile {
   return file
 }
 
+/** Pipes a host command's stdout into `sql` (left open) and waits for its end and exit. */
+async function appendCommand(sql: PassThrough, conn: SshConnection, cmd: RemoteCommand, stdin: Readable, what: string): Promise<void> {
+  const part = await conn.execStream(cmd, {root: true, stdin, timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+  part.stdout.pipe(sql, {end: false})
+  const [done] = await Promise.all([part.done, finished(part.stdout)])
+  if (done.code !== 0) throw restoreFailed(what, conn, done)
+}
+
+/**
+ * Format 3: dump.sql as one plain script, in the order pg_dump would have written it: the
+ * dump's pre-data and data, each large table's rows as a `COPY … FROM stdin;` block (its
+ * stored blob decompressed on the host, hashed here on the way), then the dump's post-data.
+ */
+async function addSqlWithTables(zip: yazl.ZipFile, conn: SshConnection, target: BackupTarget, entry: BackupEntry, dumpKey: string, tables: TableSegment[], signal?: AbortSignal): Promise<void> {
+  const sql = new PassThrough()
+  zip.addReadStream(sql, 'dump.sql', {compress: true})
+  try {
+    await appendCommand(sql, conn, plainSqlCommand(entry.codec, ['pre-data', 'data']), await target.read(dumpKey), 'pg_restore to plain SQL (pre-data, data)')
+    for (const table of tables) {
+      signal?.throwIfAborted()
+      const {schema, name, columns} = tableParts(table)
+      // Plain names only (shell/tables.ts), so quoting them is just the double quotes.
+      sql.write(`\n--\n-- Rows of ${schema}.${name}, stored by content (odoops)\n--\n\nCOPY "${schema}"."${name}" (${columns.map((c) => `"${c}"`).join(', ')}) FROM stdin;\n`)
+      const digest = new DigestStream(undefined, 'sha1')
+      const source = await target.read(blobKey(table.blob))
+      source.on('error', (error) => digest.destroy(error))
+      await appendCommand(sql, conn, decompressCommand(table.codec), source.pipe(digest), `decompressing the rows of ${table.table}`)
+      const fault = tableBlobFault(table, {size: digest.bytes, sha1: digest.hex()})
+      if (fault) throw new OdoopsError('BACKUP_BLOB_BAD', `Backup ${entry.id}: ${fault}.`, {suggestions: [`odoops backup verify ${entry.id}`], data: {sha1: table.blob, table: table.table}})
+      sql.write('\\.\n\n')
+    }
+    await appendCommand(sql, conn, plainSqlCommand(entry.codec, ['post-data']), await target.read(dumpKey), 'pg_restore to plain SQL (post-data)')
+    sql.end()
+  } catch (error) {
+    sql.destroy(error as Error)
+    throw error
+  }
+}
+
 /**
  * `backup export <id> --format odoo-zip`: a zip that Odoo's database manager restores, laid
  * out as Odoo's own backup (odoo/service/db.py dump_db): `dump.sql` (plain SQL, first),
@@ -62,10 +105,14 @@ export async function exportOdooZip(env: TargetEnv & {signal?: AbortSignal}, id:
   let filestoreFiles = 0
   try {
     // dump.sql first, as Odoo writes it (zip_dir sorts dump.sql before the rest).
-    const sql = await conn.execStream(plainSqlCommand(entry.codec), {root: true, stdin: await target.read(backupKey(entry.tenant, entry.id, fileOf(entry, 'database').name)), timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
-    zip.addReadStream(sql.stdout, 'dump.sql', {compress: true})
-    const sqlDone = await sql.done
-    if (sqlDone.code !== 0) throw restoreFailed('pg_restore to plain SQL', conn, sqlDone)
+    const dumpKey = backupKey(entry.tenant, entry.id, fileOf(entry, 'database').name)
+    const tables = tablesOf(manifest)
+    if (tables.length === 0) {
+      const sql = await conn.execStream(plainSqlCommand(entry.codec), {root: true, stdin: await target.read(dumpKey), timeoutMs: RESTORE_STREAM_TIMEOUT_MS})
+      zip.addReadStream(sql.stdout, 'dump.sql', {compress: true})
+      const sqlDone = await sql.done
+      if (sqlDone.code !== 0) throw restoreFailed('pg_restore to plain SQL', conn, sqlDone)
+    } else await addSqlWithTables(zip, conn, target, entry, dumpKey, tables, env.signal)
     env.signal?.throwIfAborted()
     zip.addBuffer(Buffer.from(JSON.stringify(odooManifestOf(manifest), null, 4)), 'manifest.json')
 

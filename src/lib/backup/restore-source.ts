@@ -8,6 +8,8 @@ import {filestoreRestoreCommand} from './shell/restore.js'
 import {backupKey, type BackupFile} from './manifest.js'
 import {openTarget, resolveTarget, type TargetEnv} from './targets/index.js'
 import {restoreCommand} from './shell/verify.js'
+import {readManifestOf} from './blobs/refs.js'
+import {loadTable, tableBlobFault, tablesOf} from './tables/load.js'
 
 /** A restore of a big tenant can take hours; the SSH layer's default command limit would cut it. */
 export const RESTORE_STREAM_TIMEOUT_MS = 24 * 3_600_000
@@ -70,8 +72,28 @@ export async function backupSource(env: TargetEnv, id: string): Promise<RestoreS
   return {
     entry,
     description: `backup ${entry.id}`,
-    loadDatabase: (conn, database, role) =>
-      streamFile(env, entry, fileOf(entry, 'database'), conn, restoreCommand(database, entry.codec, {role}), 'pg_restore --exit-on-error of ' + fileOf(entry, 'database').name),
+    loadDatabase: async (conn, database, role, signal) => {
+      const dump = fileOf(entry, 'database')
+      const what = 'pg_restore --exit-on-error of ' + dump.name
+      if (!entry.tables?.count) return streamFile(env, entry, dump, conn, restoreCommand(database, entry.codec, {role}), what)
+      // Format 3: the dump's definitions and small tables, the large tables' rows, then indexes and constraints.
+      const target = openTarget(env, await resolveTarget(env, entry.target))
+      const tables = tablesOf(await readManifestOf(target, entry))
+      await streamFile(env, entry, dump, conn, restoreCommand(database, entry.codec, {role, sections: ['pre-data', 'data']}), what)
+      for (const table of tables) {
+        signal?.throwIfAborted()
+        const loaded = await loadTable(conn, target, table, database, RESTORE_STREAM_TIMEOUT_MS, signal)
+        const fault = tableBlobFault(table, loaded)
+        if (fault) {
+          throw new OdoopsError('BACKUP_BLOB_BAD', `Backup ${entry.id}: ${fault}.`, {
+            suggestions: [`odoops backup verify ${entry.id} names every backup that needs it; restore another backup of the tenant.`],
+            data: {sha1: table.blob, table: table.table},
+          })
+        }
+        if (loaded.result.code !== 0) throw restoreFailed(`COPY of table ${table.table} into ${database}`, conn, loaded.result)
+      }
+      await streamFile(env, entry, dump, conn, restoreCommand(database, entry.codec, {role, sections: ['post-data']}), what)
+    },
     loadFilestore: async (conn, dir) => {
       const target = openTarget(env, await resolveTarget(env, entry.target))
       const filestore = await openFilestore(target, entry)

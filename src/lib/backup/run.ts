@@ -1,12 +1,10 @@
 import {withHeldLock} from '../state/with-lock.js'
 import {randomBytes} from 'node:crypto'
-import {PassThrough, Readable} from 'node:stream'
+import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
-import {setTimeout as sleep} from 'node:timers/promises'
 import pLimit from 'p-limit'
 import {ExitCode, OdoopsError, isOdoopsError, messageOf, usageError} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
-import type {ExecStream, SshConnection} from '../ssh/connection.js'
 import type {RemoteCommand} from '../ssh/quote.js'
 import type {TenantRecord} from '../state/records.js'
 import type {StateStore} from '../state/store.js'
@@ -15,19 +13,20 @@ import {getTenant} from '../tenants/listing.js'
 import {backupView, type BackupEntry, type BackupView} from './catalog.js'
 import {chooseCodec, dumpCommand, filestoreDir, parseProbe, probeCommand, serverMajor, type Codec, type HostTools} from './shell/pipeline.js'
 import {DigestStream} from './digest.js'
+import {streamToTarget} from './stream-to-target.js'
 import {databaseFacts, serverVersion, type DatabaseFacts} from './facts.js'
 import {HeldSnapshot} from './snapshot.js'
 import {removeStaleClaims} from './blobs/claims.js'
 import {encodeBlob} from './blobs/layout.js'
 import {sendFilestore, type SendContext, type SentFilestore} from './blobs/send.js'
-import {backupId, backupKey, buildManifest, databaseFileName, MANIFEST_NAME, serializeManifest, type BackupFile} from './manifest.js'
+import {readManifestOf} from './blobs/refs.js'
+import {LARGE_TABLES_SQL, parseLargeTables, qualifiedName} from './shell/tables.js'
+import {sendTables, type SentTables} from './tables/send.js'
+import {tablesOf} from './tables/load.js'
+import {backupId, backupKey, buildManifest, databaseFileName, MANIFEST_NAME, serializeManifest, type BackupFile, type TableSegment} from './manifest.js'
 import {openTarget, resolveTarget, targetFullError, type BackupTarget, type TargetEnv} from './targets/index.js'
 
-/** A dump or tar of a big tenant can take hours; the SSH layer's default command limit would cut it. */
-const STREAM_TIMEOUT_MS = 24 * 3_600_000
 const LOCK_TTL_MS = 5 * 60_000
-/** How long a killed remote command may take to close its channel. */
-const KILL_WAIT_MS = 5000
 /** Tenants backed up at once on one host (each runs pg_dump and tar side by side). */
 export const DEFAULT_PER_HOST = 2
 /** Tenant states whose database exists and can be dumped. */
@@ -46,6 +45,40 @@ export interface BackupEnv extends TargetEnv {
   now?: () => Date
   /** Tests: observe (or pause) a run once its blob claim is written and after each blob sent. */
   blobHooks?: Pick<SendContext, 'onClaimed' | 'onBlob'>
+  /**
+   * Tables at least this large (bytes, heap and TOAST) have their rows stored by content
+   * (docs/backups.md, "Large tables stored by content"); 0 keeps every row in the dump.
+   * Default: ODOOPS_BACKUP_LARGE_TABLE_MB (MiB), else 64 MiB.
+   */
+  largeTableMinBytes?: number
+}
+
+const DEFAULT_LARGE_TABLE_MB = 64
+
+/** The large-table threshold in bytes: the env's, else ODOOPS_BACKUP_LARGE_TABLE_MB, else 64 MiB; 0 = off. */
+export function largeTableMinBytes(env: Pick<BackupEnv, 'largeTableMinBytes'>, vars: NodeJS.ProcessEnv = process.env): number {
+  if (env.largeTableMinBytes !== undefined) return env.largeTableMinBytes
+  const raw = vars.ODOOPS_BACKUP_LARGE_TABLE_MB?.trim()
+  if (raw === undefined || raw === '') return DEFAULT_LARGE_TABLE_MB * 1024 * 1024
+  const mb = Number(raw)
+  if (!Number.isFinite(mb) || mb < 0) {
+    throw usageError('BACKUP_LARGE_TABLE_INVALID', `ODOOPS_BACKUP_LARGE_TABLE_MB is "${raw}"; it must be a number of MiB (0 keeps every table in the dump).`, [
+      'export ODOOPS_BACKUP_LARGE_TABLE_MB=64',
+    ])
+  }
+  return Math.round(mb * 1024 * 1024)
+}
+
+/** The large tables of the tenant's newest backup on this target that has any, by `schema.name` (none when unreadable: then they are sent). */
+async function previousTables(store: StateStore, target: BackupTarget, targetId: string, slug: string): Promise<Map<string, TableSegment>> {
+  const entries = ((await store.backups.list({tenant: slug})) as BackupEntry[]).filter((e) => e.target === targetId && (e.tables?.count ?? 0) > 0)
+  const newest = entries.sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0]
+  if (!newest) return new Map()
+  try {
+    return new Map(tablesOf(await readManifestOf(target, newest)).map((t) => [t.table, t]))
+  } catch {
+    return new Map()
+  }
 }
 
 export interface TenantBackupResult {
@@ -71,65 +104,6 @@ export interface BackupRunReport {
 }
 
 const connectFor = (env: BackupEnv) => env.connect ?? ((host: string) => connectHost(env.store, host))
-
-function remoteFailure(code: string, what: string, conn: SshConnection, result: {code: number | null; signal: string | null; stderr: Buffer}): OdoopsError {
-  const tail = result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
-  const how = result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`
-  return new OdoopsError(code, `${what} on ${conn.target.name} ${how}${tail ? `: ${tail}` : '.'}`, {
-    suggestions: ['Nothing was kept: fix the cause and run the backup again.'],
-    data: {host: conn.target.name, exitCode: result.code, signal: result.signal, stderr: tail},
-  })
-}
-
-/**
- * Streams a remote command's stdout into `<key>.partial` on the target, hashing on the way,
- * and commits only when the command exited 0 and the target's own check matched.
- * Any failure or abort kills the remote command and removes the partial file.
- */
-async function streamToTarget(
-  conn: SshConnection,
-  cmd: RemoteCommand,
-  target: BackupTarget,
-  key: string,
-  what: {code: string; label: string},
-  signal: AbortSignal,
-  onBytes: (bytes: number) => void,
-): Promise<{size: number; sha256: string}> {
-  signal.throwIfAborted()
-  const write = await target.openWrite(key)
-  let handle: ExecStream | undefined
-  try {
-    handle = await conn.execStream(cmd, {root: true, timeoutMs: STREAM_TIMEOUT_MS})
-    const digest = new DigestStream(onBytes)
-    // The channel is piped, not handed to pipeline(): on an error pipeline() would destroy it,
-    // and a destroyed ssh2 channel never reports its close (the remote command would linger);
-    // kill() below signals and closes it properly instead.
-    const source = new PassThrough()
-    handle.stdout.pipe(source)
-    handle.stdout.once('error', (error: Error) => source.destroy(error))
-    await pipeline(source, digest, write.stream, {signal})
-    const result = await handle.done
-    // With pipefail, a pg_dump that failed after its first bytes still fails the command here.
-    if (result.code !== 0) throw remoteFailure(what.code, what.label, conn, result)
-    signal.throwIfAborted()
-    const content = digest.result()
-    await write.commit(content)
-    return content
-  } catch (error) {
-    if (handle) {
-      handle.kill()
-      // Drain what is still in flight: ssh2 emits a channel's close only after its data was read to the end.
-      handle.stdout.unpipe()
-      handle.stdout.resume()
-      // Wait (bounded) for the channel to close, so the remote pg_dump/tar is gone before we report.
-      await Promise.race([handle.done.catch(() => {}), sleep(KILL_WAIT_MS, undefined, {ref: false})])
-    }
-    await write.abort()
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw targetFullError(target.name, target.location, error)
-    if (signal.aborted && !isOdoopsError(error)) throw signal.reason
-    throw error
-  }
-}
 
 async function writeSmall(target: BackupTarget, key: string, content: Buffer, signal: AbortSignal): Promise<{size: number; sha256: string}> {
   signal.throwIfAborted()
@@ -216,28 +190,31 @@ export async function backupTenant(
     }
     const tools: HostTools = {zstd: probe.zstd, pigz: probe.pigz}
     const codec: Codec = chooseCodec(tools)
+    // Large tables need python3 on the host to hash their rows; without it they stay in the dump.
+    const tableMin = probe.python3 ? largeTableMinBytes(env) : 0
     const swept = (await sweepLeftovers(store, target, slug)) + (await removeStaleClaims(target, slug))
 
     const started = env.now?.() ?? new Date()
     const id = backupId(slug, started, randomBytes(2).toString('hex'))
     const committed: string[] = []
     let claim: string | undefined
+    let tablesClaim: string | undefined
     const local = new AbortController()
     const onOuterAbort = () => local.abort(env.signal?.reason)
     env.signal?.addEventListener('abort', onOuterAbort, {once: true})
     if (env.signal?.aborted) onOuterAbort()
-    const progress = {database: 0, filestore: 0}
-    const report = () => onBytes(progress.database + progress.filestore)
+    const progress = {database: 0, filestore: 0, tables: 0}
+    const report = () => onBytes(progress.database + progress.filestore + progress.tables)
     try {
       const artifact = async (role: BackupFile['role'], name: string, cmd: RemoteCommand, what: {code: string; label: string}): Promise<BackupFile> => {
         const key = backupKey(slug, id, name)
         try {
-          const content = await streamToTarget(conn, cmd, target, key, what, local.signal, (n) => {
+          const stored = await streamToTarget(conn, cmd, target, key, what, local.signal, (n) => {
             progress[role] = n
             report()
           })
           committed.push(key)
-          return {role, name, codec, ...content}
+          return {role, name, codec, size: stored.size, sha256: stored.hex}
         } catch (error) {
           // The other stream stops too: a backup is whole or nothing.
           local.abort(error)
@@ -256,7 +233,41 @@ export async function backupTenant(
       let facts: DatabaseFacts
       let files: BackupFile[]
       let blobs: SentFilestore
+      let tables: SentTables
       try {
+        const large = tableMin > 0 ? parseLargeTables(await snapshot.query(LARGE_TABLES_SQL, {min: String(tableMin)})) : []
+        const sendLarge = async (): Promise<SentTables> => {
+          if (large.length === 0) return {segments: [], bytes: 0, sent: 0, sentBytes: 0}
+          try {
+            const sent = await sendTables({
+              store,
+              conn,
+              target,
+              targetId: targetRecord.id,
+              tenant: slug,
+              backupId: id,
+              database: tenant.database,
+              ...(pgPort ? {port: pgPort} : {}),
+              snapshot: snapshot.id,
+              codec,
+              tools,
+              tables: large,
+              previous: await previousTables(store, target, targetRecord.id, slug),
+              signal: local.signal,
+              onBytes: (n) => {
+                progress.tables = n
+                report()
+              },
+              onClaimed: (key) => {
+                tablesClaim = key
+              },
+            })
+            return sent
+          } catch (error) {
+            local.abort(error)
+            throw error
+          }
+        }
         const sendBlobs = async (): Promise<SentFilestore> => {
           try {
             const sent = await sendFilestore({
@@ -285,15 +296,18 @@ export async function backupTenant(
             throw error
           }
         }
+        const excludeTableData = large.map(qualifiedName)
         const settled = await Promise.allSettled([
-          artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort, snapshot: snapshot.id}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),
+          artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort, snapshot: snapshot.id, excludeTableData}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),
           sendBlobs(),
+          sendLarge(),
         ])
         const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-        // The first cause, not the abort it triggered in the other stream.
+        // The first cause, not the abort it triggered in the other streams.
         if (failure) throw firstCause(settled, env.signal)
         files = [(settled[0] as PromiseFulfilledResult<BackupFile>).value]
         blobs = (settled[1] as PromiseFulfilledResult<SentFilestore>).value
+        tables = (settled[2] as PromiseFulfilledResult<SentTables>).value
         facts = await databaseFacts(conn, tenant.database, (sql, vars) => snapshot.query(sql, vars))
       } finally {
         await snapshot.close()
@@ -305,7 +319,7 @@ export async function backupTenant(
         modules: facts.modules,
         serverVersionNum: server.versionNum,
         odoops: {
-          format: 2,
+          format: tables.segments.length > 0 ? 3 : 2,
           backupId: id,
           tenant: slug,
           host: tenant.host,
@@ -320,6 +334,7 @@ export async function backupTenant(
           counts: facts.counts,
           filestore,
           blobs: blobs.refs.map(encodeBlob),
+          ...(tables.segments.length > 0 ? {tables: tables.segments} : {}),
           newestWriteDate: facts.newestWriteDate,
           countsTakenAt,
         },
@@ -347,18 +362,19 @@ export async function backupTenant(
         counts: facts.counts,
         filestore,
         blobs: {files: blobs.files, bytes: blobs.bytes, sent: blobs.sent, sentBytes: blobs.sentBytes},
+        ...(tables.segments.length > 0 ? {tables: {count: tables.segments.length, bytes: tables.bytes, sent: tables.sent, sentBytes: tables.sentBytes}} : {}),
         newestWriteDate: facts.newestWriteDate,
       }
       local.signal.throwIfAborted()
       await store.backups.insert(entry)
       // Only now: from here on the catalog entry keeps the blobs from a sweep (blobs/claims.ts).
-      if (claim) await target.delete(claim).catch(() => {})
+      for (const key of [claim, tablesClaim]) if (key) await target.delete(key).catch(() => {})
       return {entry, swept}
     } catch (error) {
       // Committed files of an unfinished backup go too: no catalog entry, nothing on the target.
       // Blobs already sent stay in the pool: the next run finds them (a sweep removes them if none comes).
       for (const key of committed) await target.delete(key).catch(() => {})
-      if (claim) await target.delete(claim).catch(() => {})
+      for (const key of [claim, tablesClaim]) if (key) await target.delete(key).catch(() => {})
       throw error
     } finally {
       env.signal?.removeEventListener('abort', onOuterAbort)

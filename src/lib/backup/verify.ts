@@ -16,12 +16,13 @@ import {backupLockKey, busyError, lockOwner} from '../tenants/lock.js'
 import {getBackup, type BackupEntry, type VerificationRecord} from './catalog.js'
 import {checkBlobs, describeBlobFault, type BlobCheck} from './blobs/check.js'
 import type {BlobRef} from './blobs/layout.js'
-import {backupsNeeding, blobRefsOf, isBlobBackup, manifestBytesOf} from './blobs/refs.js'
+import {backupsNeeding, blobRefsOf, isBlobBackup, manifestBytesOf, pooledSha1sOf} from './blobs/refs.js'
 import {missingBlobs} from './blobs/send.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './shell/pipeline.js'
 import {DigestStream} from './digest.js'
 import {databaseFacts} from './facts.js'
-import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest, type RowCounts} from './manifest.js'
+import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest, type RowCounts, type TableSegment} from './manifest.js'
+import {loadTable, tableBlobFault, tablesOf} from './tables/load.js'
 import {openTarget, resolveTarget, type BackupTarget, type TargetEnv} from './targets/index.js'
 import {attachmentCheckCommand, filestoreCheckCommand, parseFilestoreCheck, restoreCommand, scratchDatabaseName, scratchDirectory, unpackCommand} from './shell/verify.js'
 
@@ -167,12 +168,14 @@ async function checkQuick(store: Pick<StateStore, 'backups'>, target: BackupTarg
   if (!isBlobBackup(entry)) return
   // Presence only (asked in batches): their bytes are hashed by the full tier, which reads every blob.
   const refs = blobRefsOf(read.manifest, entry.id)
-  const missing = await missingBlobs(target, refs.map((r) => r.sha1), signal)
+  const tables = tablesOf(read.manifest)
+  const missing = await missingBlobs(target, pooledSha1sOf(read.manifest, entry.id), signal)
   if (missing.size > 0) {
     const named = [...missing].slice(0, 3).join(', ')
-    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); ${await neededBy(store, target, entry, missing)}`)
+    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore or the large tables missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); ${await neededBy(store, target, entry, missing)}`)
   }
-  checks.push({name: 'blobs', ok: true, detail: `${new Set(refs.map((r) => r.sha1)).size} blobs of the filestore present in the pool of target "${target.name}"`})
+  const ofTables = tables.length > 0 ? ` and ${tables.length} of large tables' rows` : ''
+  checks.push({name: 'blobs', ok: true, detail: `${new Set(refs.map((r) => r.sha1)).size} blobs of the filestore${ofTables} present in the pool of target "${target.name}"`})
 }
 
 /**
@@ -256,6 +259,26 @@ async function checkArchivedFilestore(conn: SshConnection, target: BackupTarget,
   return {name: 'filestore', ok: true, detail: `${stats.files} files, ${stats.bytes} bytes; every attachment present with its size, every file matches its SHA-1 name`}
 }
 
+/**
+ * Format 3: the dump's definitions and small tables, then each large table's rows from the
+ * pool (hashed on the way: a corrupt blob fails `blobs`, with the backups that need it), then
+ * the dump's post-data. The dump is read twice; without its large tables' rows it is small.
+ */
+async function restoreWithTables(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, dump: BackupFile, tables: TableSegment[], database: string, signal?: AbortSignal): Promise<void> {
+  await streamInto(conn, target, entry, dump, restoreCommand(database, entry.codec, {sections: ['pre-data', 'data']}), 'restore', 'pg_restore --exit-on-error --section=pre-data --section=data', signal)
+  for (const table of tables) {
+    signal?.throwIfAborted()
+    const loaded = await loadTable(conn, target, table, database, RESTORE_TIMEOUT_MS, signal)
+    const fault = tableBlobFault(table, loaded)
+    if (fault) throw new VerifyFailure('blobs', `${fault}; ${await neededBy(env.store, target, entry, new Set([table.blob]))}`)
+    if (loaded.result.code !== 0) {
+      const tail = loaded.result.stderr.toString('utf8').trim().split('\n').slice(-4).join(' | ')
+      throw new VerifyFailure('restore', `COPY of table ${table.table} on ${conn.target.name} failed (exit ${loaded.result.code ?? loaded.result.signal})${tail ? `: ${tail}` : ''}`)
+    }
+  }
+  await streamInto(conn, target, entry, dump, restoreCommand(database, entry.codec, {sections: ['post-data']}), 'restore', 'pg_restore --exit-on-error --section=post-data', signal)
+}
+
 /** The checks that need a host: scratch restore, counts, modules, filestore. Scratch removed whatever happens. */
 async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTarget, entry: BackupEntry, manifest: OdooManifest, checks: VerifyCheck[], hashed: BackupFile[], signal?: AbortSignal): Promise<void> {
   const random = randomBytes(6).toString('hex')
@@ -274,9 +297,12 @@ async function checkOnHost(env: VerifyEnv, conn: SshConnection, target: BackupTa
     signal?.throwIfAborted()
     // template0: a copy of template1 would carry whatever was added there (pg_restore expects an empty database).
     await psqlAsPostgres(conn, 'CREATE DATABASE :"db" TEMPLATE template0', {vars: {db: database}})
-    await streamInto(conn, target, entry, database_, restoreCommand(database, entry.codec), 'restore', 'pg_restore --exit-on-error', signal)
+    const tables = tablesOf(manifest)
+    if (tables.length === 0) await streamInto(conn, target, entry, database_, restoreCommand(database, entry.codec), 'restore', 'pg_restore --exit-on-error', signal)
+    else await restoreWithTables(env, conn, target, entry, database_, tables, database, signal)
     hashed.push(database_)
-    checks.push({name: 'restore', ok: true, detail: `${database_.name} restored into scratch database ${database} on ${conn.target.name}`})
+    const rows = tables.length > 0 ? ` and the rows of ${tables.length} large table(s) (${tables.map((t) => t.table).join(', ')}), each blob hashing to its name,` : ''
+    checks.push({name: 'restore', ok: true, detail: `${database_.name}${rows} restored into scratch database ${database} on ${conn.target.name}`})
 
     signal?.throwIfAborted()
     const facts = await databaseFacts(conn, database)

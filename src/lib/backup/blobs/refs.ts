@@ -4,6 +4,7 @@ import type {BackupEntry} from '../catalog.js'
 import {backupKey, MANIFEST_NAME, type OdooManifest} from '../manifest.js'
 import type {BackupTarget} from '../targets/target.js'
 import {decodeBlob, type BlobRef} from './layout.js'
+import {tablesOf} from '../tables/load.js'
 
 /** A format-2 backup: its filestore is blobs in the target's pool, listed by its manifest. */
 export function isBlobBackup(entry: Pick<BackupEntry, 'blobs'>): boolean {
@@ -17,8 +18,18 @@ export async function manifestBytesOf(target: BackupTarget, entry: Pick<BackupEn
   return Buffer.concat(chunks)
 }
 
+/** The newest manifest format this odoops reads (manifest.ts, ManifestFormat). */
+export const NEWEST_FORMAT = 3
+
 export async function readManifestOf(target: BackupTarget, entry: Pick<BackupEntry, 'tenant' | 'id'>): Promise<OdooManifest> {
-  return JSON.parse((await manifestBytesOf(target, entry)).toString('utf8')) as OdooManifest
+  const manifest = JSON.parse((await manifestBytesOf(target, entry)).toString('utf8')) as OdooManifest
+  // A newer odoops may store parts of a backup where this one would not look: refuse, never restore less.
+  if (typeof manifest.odoops?.format === 'number' && manifest.odoops.format > NEWEST_FORMAT) {
+    throw new OdoopsError('BACKUP_FORMAT_UNKNOWN', `Backup ${entry.id} was written in format ${manifest.odoops.format}; this odoops reads formats 1 to ${NEWEST_FORMAT}.`, {
+      suggestions: ['Upgrade odoops (npm install -g odoops) and run the command again.'],
+    })
+  }
+  return manifest
 }
 
 /** The filestore files of a format-2 backup, from its manifest. */
@@ -26,6 +37,14 @@ export function blobRefsOf(manifest: OdooManifest, id: string): BlobRef[] {
   const tuples = manifest.odoops?.blobs
   if (!Array.isArray(tuples)) throw new OdoopsError('BACKUP_MANIFEST_INVALID', `The manifest of ${id} lists no blobs although the catalog says its filestore is stored as blobs.`, {suggestions: [`odoops backup verify ${id}`]})
   return tuples.map(decodeBlob)
+}
+
+/**
+ * Every SHA-1 of the pool a backup needs: its filestore's blobs and (format 3) its large
+ * tables' rows. What a sweep keeps for it and what a verify report names it for.
+ */
+export function pooledSha1sOf(manifest: OdooManifest, id: string): string[] {
+  return [...blobRefsOf(manifest, id).map((r) => r.sha1), ...tablesOf(manifest).map((t) => t.blob)]
 }
 
 /** Catalogued format-2 backups on a target (any tenant). */
@@ -37,11 +56,11 @@ export async function blobBackupsOn(store: Pick<StateStore, 'backups'>, targetId
 export async function backupsNeeding(store: Pick<StateStore, 'backups'>, target: BackupTarget, targetId: string, sha1s: Set<string>): Promise<{tenant: string; id: string}[]> {
   const out: {tenant: string; id: string}[] = []
   for (const entry of await blobBackupsOn(store, targetId)) {
-    const refs = await readManifestOf(target, entry).then(
-      (m) => blobRefsOf(m, entry.id),
+    const needs = await readManifestOf(target, entry).then(
+      (m) => pooledSha1sOf(m, entry.id),
       () => [],
     )
-    if (refs.some((r) => sha1s.has(r.sha1))) out.push({tenant: entry.tenant, id: entry.id})
+    if (needs.some((sha1) => sha1s.has(sha1))) out.push({tenant: entry.tenant, id: entry.id})
   }
   return out.sort((a, b) => a.id.localeCompare(b.id))
 }

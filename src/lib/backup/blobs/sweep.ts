@@ -3,7 +3,7 @@ import type {StateStore} from '../../state/store.js'
 import type {BackupTarget} from '../targets/target.js'
 import {liveClaims, withPoolLock} from './claims.js'
 import {POOL_DIR, sha1OfKey} from './layout.js'
-import {blobBackupsOn, blobRefsOf, readManifestOf} from './refs.js'
+import {blobBackupsOn, pooledSha1sOf, readManifestOf} from './refs.js'
 
 /** How long a sweep waits for the pool's mutex (a run writing its claim holds it for a moment). */
 const SWEEP_LOCK_WAIT_MS = 60_000
@@ -70,9 +70,9 @@ async function markedBlobs(store: StateStore, target: BackupTarget, targetId: st
   for (const entry of await blobBackupsOn(store, targetId)) {
     if (excluding.has(entry.id)) continue
     signal?.throwIfAborted()
-    let refs
+    let needs
     try {
-      refs = blobRefsOf(await readManifestOf(target, entry), entry.id)
+      needs = pooledSha1sOf(await readManifestOf(target, entry), entry.id)
     } catch (error) {
       if (!(await store.backups.get(entry.id))) continue
       throw new OdoopsError('BACKUP_SWEEP_UNSAFE', `The manifest of ${entry.id} on target "${target.name}" could not be read, so the blobs it needs are unknown; no blob was removed.`, {
@@ -80,7 +80,7 @@ async function markedBlobs(store: StateStore, target: BackupTarget, targetId: st
         cause: error,
       })
     }
-    for (const ref of refs) marked.add(ref.sha1)
+    for (const sha1 of needs) marked.add(sha1)
   }
   return marked
 }

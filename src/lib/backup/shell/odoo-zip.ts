@@ -1,6 +1,6 @@
 import {command, shell, type RemoteCommand} from '../../ssh/quote.js'
 import {decompressor, killableScript, type Codec} from './pipeline.js'
-import {KEEP_STDIN} from './verify.js'
+import {KEEP_STDIN, type DumpSection} from './verify.js'
 
 /**
  * Host-side halves of `backup export --format odoo-zip` (pure builders): the stored
@@ -12,8 +12,8 @@ import {KEEP_STDIN} from './verify.js'
  * (`pg_dump --no-owner` plain, odoo/service/db.py dump_db). pg_restore without --dbname
  * writes the script instead of restoring (pg_restore docs: `-f -` is stdout).
  */
-export function plainSqlCommand(codec: Codec): RemoteCommand {
-  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--no-owner', '--no-privileges', '--file=-'])
+export function plainSqlCommand(codec: Codec, sections: readonly DumpSection[] = []): RemoteCommand {
+  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--no-owner', '--no-privileges', ...sections.map((s) => `--section=${s}`), '--file=-'])
   return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
 }
 

@@ -51,7 +51,7 @@ export function decompressor(codec: Codec): RemoteCommand {
 
 /**
  * One probe of the host: pg_dump's version (Debian's pg_wrapper runs the newest installed
- * pg_dump), and which codecs exist. Lines: `pg_dump (PostgreSQL) 15.8 (Debian …)`, `zstd=0|1`, `pigz=0|1`.
+ * pg_dump), and which codecs exist. Lines: `pg_dump (PostgreSQL) 15.8 (Debian …)`, `zstd=0|1`, `pigz=0|1`, `python3=0|1`.
  */
 export function probeCommand(): RemoteCommand {
   return script([
@@ -59,19 +59,22 @@ export function probeCommand(): RemoteCommand {
     shell`runuser -u postgres -- pg_dump --version`,
     shell`if command -v zstd >/dev/null 2>&1; then echo zstd=1; else echo zstd=0; fi`,
     shell`if command -v pigz >/dev/null 2>&1; then echo pigz=1; else echo pigz=0; fi`,
+    shell`if command -v python3 >/dev/null 2>&1; then echo python3=1; else echo python3=0; fi`,
   ])
 }
 
 export interface ProbeResult extends HostTools {
   pgDumpVersion: string
   pgDumpMajor: number
+  /** Large tables are stored by content only where python3 can hash their rows (shell/tables.ts). */
+  python3: boolean
 }
 
 export function parseProbe(output: string): ProbeResult {
   const lines = output.split('\n').map((l) => l.trim())
   const dump = lines.find((l) => l.startsWith('pg_dump')) ?? ''
   const version = /\(PostgreSQL\)\s+(\S+)/.exec(dump)?.[1] ?? ''
-  return {pgDumpVersion: version, pgDumpMajor: Number.parseInt(version, 10) || 0, zstd: lines.includes('zstd=1'), pigz: lines.includes('pigz=1')}
+  return {pgDumpVersion: version, pgDumpMajor: Number.parseInt(version, 10) || 0, zstd: lines.includes('zstd=1'), pigz: lines.includes('pigz=1'), python3: lines.includes('python3=1')}
 }
 
 /** Major of `server_version_num` (150008 → 15; 90624 → 9, whose major was 9.6). */
@@ -87,10 +90,13 @@ export const LOCK_WAIT_TIMEOUT_S = 300
  * `set -o pipefail` (script()) makes a pg_dump failure fail the whole command although the
  * compressor exits 0. The database name is passed after `--` (never read as an option).
  */
-export function dumpCommand(database: string, codec: Codec, tools: HostTools, options: {port?: number; snapshot?: string} = {}): RemoteCommand {
+export function dumpCommand(database: string, codec: Codec, tools: HostTools, options: {port?: number; snapshot?: string; excludeTableData?: readonly string[]} = {}): RemoteCommand {
   const port = options.port ? ['--port', String(options.port)] : []
   // --snapshot: the dump sees exactly the data of an exported snapshot (see snapshot.ts).
   if (options.snapshot) port.push(`--snapshot=${options.snapshot}`)
+  // Large tables stored by content (shell/tables.ts): their definitions stay in the dump, their
+  // rows do not. The names are plain (`schema.name` of [a-z0-9_]), so each pattern matches one table.
+  for (const table of options.excludeTableData ?? []) port.push(`--exclude-table-data=${table}`)
   const dump = command(['runuser', '-u', 'postgres', '--', 'pg_dump', '--format=custom', '--no-owner', '-Z0', `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT_S}s`, ...port, '--', database])
   return killableScript([shell`cd /`], shell`${dump} | ${compressor(codec, tools)}`)
 }

@@ -26,16 +26,24 @@ export function scratchDirectory(random: string): string {
 export const KEEP_STDIN = shell`exec 3<&0`
 
 /**
+ * pg_restore's sections (pg_restore docs, --section): a backup with large tables stored by
+ * content restores pre-data and data, then the tables' rows, then post-data (indexes,
+ * constraints, foreign keys), which is the order a whole dump restores in.
+ */
+export type DumpSection = 'pre-data' | 'data' | 'post-data'
+
+/**
  * stdin (the stored dump) → decompressor → `pg_restore --exit-on-error` into `database`, as
  * postgres. pg_restore reads a custom-format archive from stdin when given no file name, in
  * archive order (fine without -j). `--no-owner --no-privileges`: the verify host may lack the
  * tenant's role; verification is about the data. pipefail (script()) makes a failing
  * decompressor fail the command too (a truncated or corrupt stream).
  */
-export function restoreCommand(database: string, codec: Codec, options: {role?: string} = {}): RemoteCommand {
+export function restoreCommand(database: string, codec: Codec, options: {role?: string; sections?: readonly DumpSection[]} = {}): RemoteCommand {
   // --role: a real restore (backup restore) creates every object as the tenant's role, which must own them.
   const role = options.role ? ['--role', options.role] : []
-  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--exit-on-error', '--no-owner', '--no-privileges', ...role, '--dbname', database])
+  const sections = (options.sections ?? []).map((s) => `--section=${s}`)
+  const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--exit-on-error', '--no-owner', '--no-privileges', ...role, ...sections, '--dbname', database])
   return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
 }
 

@@ -237,9 +237,10 @@ export class LocalTarget implements BackupTarget {
       key,
       stream,
       abort,
-      commit: async (expected) => {
+      commit: async (expected, as) => {
         if (ended) throw new OdoopsError('BACKUP_WRITE_ENDED', `The write of ${key} was already committed or aborted.`)
         try {
+          const destination = as === undefined ? final : this.pathOf(as)
           await finished(stream)
           const {algorithm} = digestOf(expected)
           const actual = await this.readBacks(async () => {
@@ -248,9 +249,10 @@ export class LocalTarget implements BackupTarget {
           })
           await close()
           if (!matches(expected, actual)) throw mismatchError(this.name, key, expected, actual)
-          await rename(partial, final)
+          if (destination !== final) await mkdir(dirname(destination), {recursive: true, mode: 0o700})
+          await rename(partial, destination)
           ended = true
-          await this.directories.flush(dirname(final))
+          await this.directories.flush(dirname(destination))
         } catch (error) {
           await abort()
           if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw targetFullError(this.name, this.root, error)

@@ -132,13 +132,14 @@ export class SftpTarget implements BackupTarget {
       key,
       stream,
       abort,
-      commit: async (expected) => {
+      commit: async (expected, as) => {
         if (ended) throw new OdoopsError('BACKUP_WRITE_ENDED', `The write of ${key} was already committed or aborted.`)
         try {
+          const destination = as === undefined ? final : this.pathOf(as)
           await finished(stream)
           const result = await outcome
           if (result.code !== 0) throw this.writeError(key, tail(result.stderr))
-          await this.commits.add({key, partial, final, dir, expected})
+          await this.commits.add({key, partial, final: destination, dir: destination.slice(0, destination.lastIndexOf('/')), expected})
           ended = true
         } catch (error) {
           await abort()
@@ -172,7 +173,8 @@ export class SftpTarget implements BackupTarget {
     if (good.length === 0) return
     const dirs = [...new Set(good.map((c) => c.dir))]
     const moves = good.map((c) => shell`mv -f -- ${c.partial} ${c.final}`)
-    await conn.run(script([...moves, shell`sync -- ${dirs}`]), {root: true, timeoutMs: WRITE_TIMEOUT_MS})
+    // A write committed under another key (`commit(expected, as)`) may land in a directory not made yet.
+    await conn.run(script([shell`umask 077`, shell`mkdir -p -- ${dirs}`, ...moves, shell`sync -- ${dirs}`]), {root: true, timeoutMs: WRITE_TIMEOUT_MS})
     for (const c of good) c.resolve()
   }
 

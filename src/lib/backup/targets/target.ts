@@ -70,9 +70,10 @@ export interface TargetWrite {
   /**
    * After `stream` finished: flush to stable storage, re-read the stored bytes at the target,
    * and rename to the final key only when size and digest match `expected` (else
-   * BACKUP_TARGET_MISMATCH, and the partial file is removed).
+   * BACKUP_TARGET_MISMATCH, and the partial file is removed). `as`: commit under this key
+   * instead of the one written (a content-addressed file whose name is known only at the end).
    */
-  commit(expected: ExpectedContent): Promise<void>
+  commit(expected: ExpectedContent, as?: string): Promise<void>
   /** Stop writing and remove the partial file (safe to call more than once, or after a failed commit). */
   abort(): Promise<void>
 }
