@@ -84,8 +84,10 @@ interface Measured {
   restore: {ms: number}
   /** The first backup's filestore as blobs (all sent: the pool was empty). */
   firstBlobs: {files: number; bytes: number; sent: number; sentBytes: number}
+  /** Large tables stored by content (docs/backups.md): how many, and what the run sent. */
+  firstTables?: {count: number; bytes: number; sent: number; sentBytes: number}
   /** A second backup after CHANGED of the attachments were replaced (removed ones gone, new ones added). */
-  second: {wallMs: number; cpuMs: number; cpuByThread: Map<string, number>; rssKb: number; storedBytes: number; changedFiles: number; blobs: {files: number; bytes: number; sent: number; sentBytes: number}}
+  second: {wallMs: number; cpuMs: number; cpuByThread: Map<string, number>; rssKb: number; storedBytes: number; changedFiles: number; blobs: {files: number; bytes: number; sent: number; sentBytes: number}; tables?: {count: number; bytes: number; sent: number; sentBytes: number}}
   temp: {peakTempGrowth: number; newFiles: string[]; newBytes: number; samples: number}
   /** Phase timings (ODOOPS_BENCH_PROFILE=1). */
   profile?: [string, number][]
@@ -353,7 +355,7 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   const watched = await watchHostTemp(info, () => timedCliWithRss(host.env, ['backup', 'run', tenant.slug], scratch))
   const result = watched.result.json.results[0]
   if (!result.ok) throw new Error(`backup run ${tenant.slug}: ${JSON.stringify(result.error)}`)
-  const run = {wallMs: watched.result.wallMs, cpuMs: watched.result.cpuMs, cpuByThread: watched.result.cpuByThread, rssKb: watched.result.rssKb, rssCurveKb: watched.result.rssCurveKb, storedBytes: (result.backup.totalBytes as number) + (result.backup.blobs.sentBytes as number), id: result.backup.id as string, codec: result.backup.codec as string}
+  const run = {wallMs: watched.result.wallMs, cpuMs: watched.result.cpuMs, cpuByThread: watched.result.cpuByThread, rssKb: watched.result.rssKb, rssCurveKb: watched.result.rssCurveKb, storedBytes: (result.backup.totalBytes as number) + (result.backup.blobs.sentBytes as number) + ((result.backup.tables?.sentBytes as number | undefined) ?? 0), id: result.backup.id as string, codec: result.backup.codec as string}
 
   // Raw restore: the raw dump streamed over OpenSSH into pg_restore, a new database (same pg_restore flags as verify).
   const restoreDb = `bench_raw_restore_${tenant.sizeMb}`
@@ -377,8 +379,8 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   const again = await timedCliWithRss(host.env, ['backup', 'run', tenant.slug], scratch)
   const next = again.json.results[0]
   if (!next.ok) throw new Error(`second backup run ${tenant.slug}: ${JSON.stringify(next.error)}`)
-  const second = {wallMs: again.wallMs, cpuMs: again.cpuMs, cpuByThread: again.cpuByThread, rssKb: again.rssKb, storedBytes: (next.backup.totalBytes as number) + (next.backup.blobs.sentBytes as number), changedFiles, blobs: next.backup.blobs}
-  return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, firstBlobs: result.backup.blobs, second, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
+  const second = {wallMs: again.wallMs, cpuMs: again.cpuMs, cpuByThread: again.cpuByThread, rssKb: again.rssKb, storedBytes: (next.backup.totalBytes as number) + (next.backup.blobs.sentBytes as number) + ((next.backup.tables?.sentBytes as number | undefined) ?? 0), changedFiles, blobs: next.backup.blobs, tables: next.backup.tables}
+  return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, firstBlobs: result.backup.blobs, ...(result.backup.tables ? {firstTables: result.backup.tables} : {}), second, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
 }
 
 /** Median of each figure over the runs (the runs' first tenant data is the same). */
@@ -422,9 +424,11 @@ function report(all: Measured[]): string {
     rows.push(`  its CPU s by thread: ${threads(x.verify.cpuByThread)}`)
     line('raw: ssh createdb + pg_restore < raw dump', sec(x.restore.ms), '-', '-')
     line(`  first backup's filestore: ${x.firstBlobs.files} files, ${x.firstBlobs.sent} blobs sent`, '', mb(x.firstBlobs.sentBytes), '')
+    if (x.firstTables) line(`  first backup's large tables: ${x.firstTables.count}, ${x.firstTables.sent} sent`, '', mb(x.firstTables.sentBytes), '')
     line(`second backup run (${x.second.changedFiles} attachments replaced)`, sec(x.second.wallMs), mb(x.second.storedBytes), (x.second.rssKb / 1024).toFixed(1), sec(x.second.cpuMs))
     rows.push(`  its CPU s by thread: ${threads(x.second.cpuByThread)}`)
     line(`  its filestore: ${x.second.blobs.files} files, ${x.second.blobs.sent} blobs sent`, '', mb(x.second.blobs.sentBytes), '')
+    if (x.second.tables) line(`  its large tables: ${x.second.tables.count}, ${x.second.tables.sent} sent (unchanged ones hashed on the host)`, '', mb(x.second.tables.sentBytes), '')
     for (const [label, ms] of x.profile ?? []) line(`  profile ${label}`, sec(ms))
     rows.push(`host temp during backup run: /tmp+/var/tmp+/dev/shm+/root grew by at most ${x.temp.peakTempGrowth} B over ${x.temp.samples} samples; ${x.temp.newFiles.length} file(s), ${x.temp.newBytes} B created outside PostgreSQL's data dir and /var/log${x.temp.newFiles.length ? `: ${x.temp.newFiles.slice(0, 5).join(', ')}` : ''}`)
   }

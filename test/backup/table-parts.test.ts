@@ -8,7 +8,8 @@ import {LocalTarget} from '../../src/lib/backup/index.js'
 import {largeTableMinBytes} from '../../src/lib/backup/run.js'
 import {dumpCommand} from '../../src/lib/backup/shell/pipeline.js'
 import {copyInCommand, copyOutCommand, copyOutSql, parseContentLine, parseLargeTables, qualifiedName, tableVars} from '../../src/lib/backup/shell/tables.js'
-import {restoreCommand} from '../../src/lib/backup/shell/verify.js'
+import {drainingAfter, restoreCommand} from '../../src/lib/backup/shell/verify.js'
+import {shell} from '../../src/lib/ssh/quote.js'
 import {tableBlobFault, tablesOf} from '../../src/lib/backup/tables/load.js'
 import {OdoopsError} from '../../src/lib/errors.js'
 
@@ -40,6 +41,14 @@ describe('backup: large tables, pure parts', () => {
     expect(dump).to.include('--snapshot=00000003-0000001B-1')
     expect(restoreCommand('acme', 'zstd', {role: 'acme', sections: ['pre-data', 'data']}).text).to.include('--section=pre-data --section=data --dbname acme')
     expect(restoreCommand('acme', 'zstd').text).to.not.include('--section')
+  })
+
+  it('a restore by sections reads the rest of the dump after pg_restore stopped (no SIGPIPE under pipefail)', () => {
+    // pg_restore --section=post-data reads only the archive's table of contents, like `head` here.
+    const run = (cmd: {text: string}) => spawnSync('bash', ['-c', `set -o pipefail; head -c 5000000 /dev/zero | ${cmd.text}; echo "exit $?"`]).stdout.toString().trim()
+    expect(run(drainingAfter(shell`head -c 10 > /dev/null`, ['post-data']))).to.equal('exit 0')
+    expect(run(drainingAfter(shell`head -c 10 > /dev/null`, undefined))).to.equal('exit 141')
+    expect(run(drainingAfter(shell`exit 3`, ['pre-data', 'data']))).to.equal('exit 3')
   })
 
   it('reads a table inside the backup\'s snapshot with pg_dump\'s settings, names as psql variables', () => {

@@ -1,6 +1,6 @@
 import {command, shell, type RemoteCommand} from '../../ssh/quote.js'
 import {decompressor, killableScript, type Codec} from './pipeline.js'
-import {KEEP_STDIN, type DumpSection} from './verify.js'
+import {drainingAfter, KEEP_STDIN, type DumpSection} from './verify.js'
 
 /**
  * Host-side halves of `backup export --format odoo-zip` (pure builders): the stored
@@ -14,7 +14,7 @@ import {KEEP_STDIN, type DumpSection} from './verify.js'
  */
 export function plainSqlCommand(codec: Codec, sections: readonly DumpSection[] = []): RemoteCommand {
   const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--no-owner', '--no-privileges', ...sections.map((s) => `--section=${s}`), '--file=-'])
-  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
+  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${drainingAfter(restore, sections)}`)
 }
 
 /** stdin (a stored compressed filestore tar) → the plain tar on stdout. */

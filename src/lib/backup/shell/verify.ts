@@ -33,6 +33,16 @@ export const KEEP_STDIN = shell`exec 3<&0`
 export type DumpSection = 'pre-data' | 'data' | 'post-data'
 
 /**
+ * With `--section`, pg_restore stops reading the archive once its sections are done (post-data
+ * needs only the table of contents at its start): the rest is read and discarded, so the
+ * decompressor is not killed by SIGPIPE (exit 141 under pipefail) and the whole stored file
+ * still streams through (verify hashes it on the way).
+ */
+export function drainingAfter(consumer: RemoteCommand, sections: readonly DumpSection[] | undefined): RemoteCommand {
+  return sections && sections.length > 0 ? shell`{ ${consumer} && rc=0 || rc=$?; cat > /dev/null; exit $rc; }` : consumer
+}
+
+/**
  * stdin (the stored dump) → decompressor → `pg_restore --exit-on-error` into `database`, as
  * postgres. pg_restore reads a custom-format archive from stdin when given no file name, in
  * archive order (fine without -j). `--no-owner --no-privileges`: the verify host may lack the
@@ -44,7 +54,7 @@ export function restoreCommand(database: string, codec: Codec, options: {role?: 
   const role = options.role ? ['--role', options.role] : []
   const sections = (options.sections ?? []).map((s) => `--section=${s}`)
   const restore = command(['runuser', '-u', 'postgres', '--', 'pg_restore', '--exit-on-error', '--no-owner', '--no-privileges', ...role, ...sections, '--dbname', database])
-  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${restore}`)
+  return killableScript([shell`cd /`, KEEP_STDIN], shell`${decompressor(codec)} <&3 | ${drainingAfter(restore, options.sections)}`)
 }
 
 /** stdin (the stored filestore tar; plain when `codec` is undefined: rebuilt from blobs) → tar -x into a new directory `dir`. */

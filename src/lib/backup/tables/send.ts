@@ -119,11 +119,18 @@ export async function sendTables(ctx: TablesContext): Promise<SentTables> {
 /** The table's rows hashed on the host, inside the snapshot; nothing but the hash comes back. */
 async function hashTable(ctx: TablesContext, table: LargeTable): Promise<{sha256: string; bytes: number}> {
   const name = qualifiedName(table)
-  const result = await ctx.conn.exec(copyOutCommand(ctx.database, ctx.port ? {port: ctx.port} : {}), {
+  ctx.signal.throwIfAborted()
+  const handle = await ctx.conn.execStream(copyOutCommand(ctx.database, ctx.port ? {port: ctx.port} : {}), {
     root: true,
     stdin: psqlInput(copyOutSql(table.columns.length), {...tableVars(table), snapshot: ctx.snapshot}),
     timeoutMs: STREAM_TIMEOUT_MS,
   })
+  handle.stdout.resume()
+  // The backup stopped (the dump failed, an interrupt): the host stops reading the table too.
+  const stop = () => handle.kill()
+  ctx.signal.addEventListener('abort', stop, {once: true})
+  const result = await handle.done.finally(() => ctx.signal.removeEventListener('abort', stop))
+  ctx.signal.throwIfAborted()
   if (result.code !== 0) throw remoteFailure('BACKUP_DUMP_FAILED', `Hashing the rows of table ${name} of database "${ctx.database}"`, ctx.conn, result)
   const content = parseContentLine(result.stderr.toString('utf8'))
   if (!content) throw new OdoopsError('REMOTE_UNEXPECTED_OUTPUT', `Hashing table ${name} on ${ctx.conn.target.name} printed no content hash.`)
