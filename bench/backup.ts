@@ -4,7 +4,7 @@
  * against the raw baseline in the same run:
  *
  *   - odoops `backup run <slug> --json`: wall time (spawn to exit, node start-up included),
- *     stored size (the dump, the manifest and the blobs the run sent to the pool), peak RSS of the CLI process (ru_maxrss from `/usr/bin/time`);
+ *     stored size (the dump, the manifest, and the blobs of attachments and large tables the run sent to the pool), peak RSS of the CLI process (ru_maxrss from `/usr/bin/time`);
  *   - raw: `ssh host pg_dump -Fc …` then `ssh host tar …`, both to local files on the same
  *     disk as odoops' backup target (OpenSSH client);
  *   - reference: `ssh host pg_dump -Fc -Z0 …` alone;
@@ -86,6 +86,8 @@ interface Measured {
   firstBlobs: {files: number; bytes: number; sent: number; sentBytes: number}
   /** Large tables stored by content (docs/backups.md): how many, and what the run sent. */
   firstTables?: {count: number; bytes: number; sent: number; sentBytes: number}
+  /** A third run after one row of the large table changed (not a target). */
+  tableChanged?: {wallMs: number; rssKb: number; tables?: {count: number; bytes: number; sent: number; sentBytes: number}}
   /** A second backup after CHANGED of the attachments were replaced (removed ones gone, new ones added). */
   second: {wallMs: number; cpuMs: number; cpuByThread: Map<string, number>; rssKb: number; storedBytes: number; changedFiles: number; blobs: {files: number; bytes: number; sent: number; sentBytes: number}; tables?: {count: number; bytes: number; sent: number; sentBytes: number}}
   temp: {peakTempGrowth: number; newFiles: string[]; newBytes: number; samples: number}
@@ -380,7 +382,15 @@ async function measure(host: PreparedHost, tenant: TenantData, scratch: string):
   const next = again.json.results[0]
   if (!next.ok) throw new Error(`second backup run ${tenant.slug}: ${JSON.stringify(next.error)}`)
   const second = {wallMs: again.wallMs, cpuMs: again.cpuMs, cpuByThread: again.cpuByThread, rssKb: again.rssKb, storedBytes: (next.backup.totalBytes as number) + (next.backup.blobs.sentBytes as number) + ((next.backup.tables?.sentBytes as number | undefined) ?? 0), changedFiles, blobs: next.backup.blobs, tables: next.backup.tables}
-  return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, firstBlobs: result.backup.blobs, ...(result.backup.tables ? {firstTables: result.backup.tables} : {}), second, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
+
+  // Not a target, the other side of storing tables by content: one row of the large table
+  // changed, so its rows travel again, whole (docs/backups.md, "Large tables stored by content").
+  await remote(host.sandbox, ['set -euo pipefail', 'cd /', `runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -p ${port} -d '${tenant.database}' -c "UPDATE bench_document SET kind = 'changed' WHERE id = 1"`, 'sleep 1'].join('\n'))
+  const thirdRun = await timedCliWithRss(host.env, ['backup', 'run', tenant.slug], scratch)
+  const thirdItem = thirdRun.json.results[0]
+  if (!thirdItem.ok) throw new Error(`third backup run ${tenant.slug}: ${JSON.stringify(thirdItem.error)}`)
+  const tableChanged = {wallMs: thirdRun.wallMs, rssKb: thirdRun.rssKb, tables: thirdItem.backup.tables as Measured['firstTables']}
+  return {...(phases ? {profile: phases} : {}), tenant, run, raw, z0, verify, restore: {ms: restoreMs}, firstBlobs: result.backup.blobs, ...(result.backup.tables ? {firstTables: result.backup.tables} : {}), second, tableChanged, temp: {peakTempGrowth: watched.peakTempGrowth, newFiles: watched.newFiles, newBytes: watched.newBytes, samples: watched.samples}}
 }
 
 /** Median of each figure over the runs (the runs' first tenant data is the same). */
@@ -396,6 +406,8 @@ function medianOf(runs: Measured[]): Measured {
     verify: {...first.verify, wallMs: m((x) => x.verify.wallMs), cpuMs: m((x) => x.verify.cpuMs), rssKb: Math.max(...runs.map((x) => x.verify.rssKb)), durationMs: m((x) => x.verify.durationMs)},
     restore: {ms: m((x) => x.restore.ms)},
     firstBlobs: first.firstBlobs,
+    ...(first.firstTables ? {firstTables: first.firstTables} : {}),
+    ...(first.tableChanged ? {tableChanged: {...first.tableChanged, wallMs: m((x) => x.tableChanged?.wallMs ?? 0)}} : {}),
     second: {...first.second, wallMs: m((x) => x.second.wallMs), cpuMs: m((x) => x.second.cpuMs), rssKb: Math.max(...runs.map((x) => x.second.rssKb)), storedBytes: m((x) => x.second.storedBytes)},
     temp: {peakTempGrowth: Math.max(...runs.map((x) => x.temp.peakTempGrowth)), newFiles: runs.flatMap((x) => x.temp.newFiles), newBytes: Math.max(...runs.map((x) => x.temp.newBytes)), samples: runs.reduce((s, x) => s + x.temp.samples, 0)},
   }
@@ -429,6 +441,7 @@ function report(all: Measured[]): string {
     rows.push(`  its CPU s by thread: ${threads(x.second.cpuByThread)}`)
     line(`  its filestore: ${x.second.blobs.files} files, ${x.second.blobs.sent} blobs sent`, '', mb(x.second.blobs.sentBytes), '')
     if (x.second.tables) line(`  its large tables: ${x.second.tables.count}, ${x.second.tables.sent} sent (unchanged ones hashed on the host)`, '', mb(x.second.tables.sentBytes), '')
+    if (x.tableChanged) line(`third backup run (one row of the large table changed)`, sec(x.tableChanged.wallMs), mb(x.tableChanged.tables?.sentBytes ?? 0), (x.tableChanged.rssKb / 1024).toFixed(1))
     for (const [label, ms] of x.profile ?? []) line(`  profile ${label}`, sec(ms))
     rows.push(`host temp during backup run: /tmp+/var/tmp+/dev/shm+/root grew by at most ${x.temp.peakTempGrowth} B over ${x.temp.samples} samples; ${x.temp.newFiles.length} file(s), ${x.temp.newBytes} B created outside PostgreSQL's data dir and /var/log${x.temp.newFiles.length ? `: ${x.temp.newFiles.slice(0, 5).join(', ')}` : ''}`)
   }

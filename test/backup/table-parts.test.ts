@@ -12,6 +12,7 @@ import {drainingAfter, restoreCommand} from '../../src/lib/backup/shell/verify.j
 import {shell} from '../../src/lib/ssh/quote.js'
 import {tableBlobFault, tablesOf} from '../../src/lib/backup/tables/load.js'
 import {OdoopsError} from '../../src/lib/errors.js'
+import {isolatedEnv, runCli} from '../helpers/cli.js'
 
 const sha = (algorithm: string, data: Buffer | string) => createHash(algorithm).update(data).digest('hex')
 /** Words of a command line as a POSIX shell splits them (Python's shlex, not our quoting code). */
@@ -100,6 +101,13 @@ describe('backup: large tables, pure parts', () => {
     expect(() => largeTableMinBytes({}, {ODOOPS_BACKUP_LARGE_TABLE_MB: 'big'}))
       .to.throw(OdoopsError)
       .with.property('code', 'BACKUP_LARGE_TABLE_INVALID')
+  })
+
+  it('backup run refuses a bad threshold as a usage error (exit 2) before touching any tenant', async () => {
+    const run = await runCli(['backup', 'run', '--all', '--json'], {env: {...isolatedEnv(), ODOOPS_BACKUP_LARGE_TABLE_MB: '-5'}})
+    expect(run.code, run.stdout + run.stderr).to.equal(2)
+    expect(run.json.error.code).to.equal('BACKUP_LARGE_TABLE_INVALID')
+    expect(run.json.error.message).to.include('"-5"')
   })
 
   it('reads the tables of a manifest, and tells a blob that is not the one listed', () => {

@@ -170,6 +170,7 @@ export async function backupTenant(
   }
   const targetRecord = await resolveTarget(env, targetName)
   const target = openTarget(env, targetRecord)
+  const tableThreshold = largeTableMinBytes(env)
   return withBackupLock(store, slug, async () => {
     const tenantLock = (await store.locks.list()).find((l) => l.key === tenantLockKey(slug))
     if (tenantLock && tenantLock.owner !== options.tenantLockOwner) throw busyError('TENANT_BUSY', `Tenant "${slug}" is being changed (create/remove/update)`, tenantLock)
@@ -191,7 +192,7 @@ export async function backupTenant(
     const tools: HostTools = {zstd: probe.zstd, pigz: probe.pigz}
     const codec: Codec = chooseCodec(tools)
     // Large tables need python3 on the host to hash their rows; without it they stay in the dump.
-    const tableMin = probe.python3 ? largeTableMinBytes(env) : 0
+    const tableMin = probe.python3 ? tableThreshold : 0
     const swept = (await sweepLeftovers(store, target, slug)) + (await removeStaleClaims(target, slug))
 
     const started = env.now?.() ?? new Date()
