@@ -37,8 +37,9 @@ const bash = (text: string) => spawnSync('bash', ['-c', text], {maxBuffer: 64 * 
 
 describe('backup: pure parts', () => {
   it('parses the host probe and compares pg_dump with the server major', () => {
-    const probe = parseProbe('pg_dump (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)\nzstd=0\npigz=1\n')
-    expect(probe).to.deep.equal({pgDumpVersion: '15.8', pgDumpMajor: 15, zstd: false, pigz: true})
+    const probe = parseProbe('pg_dump (PostgreSQL) 15.8 (Debian 15.8-0+deb12u1)\nzstd=0\npigz=1\npython3=1\n')
+    expect(probe).to.deep.equal({pgDumpVersion: '15.8', pgDumpMajor: 15, zstd: false, pigz: true, python3: true})
+    expect(parseProbe('pg_dump (PostgreSQL) 15.8\nzstd=1\npigz=0\npython3=0\n').python3).to.equal(false)
     expect(chooseCodec(probe)).to.equal('gzip')
     expect(chooseCodec({zstd: true, pigz: false})).to.equal('zstd')
     expect(serverMajor(150008)).to.equal(15)

@@ -207,21 +207,25 @@ export async function backupTenant(
     const progress = {database: 0, filestore: 0, tables: 0}
     const report = () => onBytes(progress.database + progress.filestore + progress.tables)
     try {
-      const artifact = async (role: BackupFile['role'], name: string, cmd: RemoteCommand, what: {code: string; label: string}): Promise<BackupFile> => {
-        const key = backupKey(slug, id, name)
+      // A stream that fails stops the others: a backup is whole or nothing.
+      const stoppingTheOthers = async <T>(work: () => Promise<T>): Promise<T> => {
         try {
+          return await work()
+        } catch (error) {
+          local.abort(error)
+          throw error
+        }
+      }
+      const artifact = (role: BackupFile['role'], name: string, cmd: RemoteCommand, what: {code: string; label: string}): Promise<BackupFile> =>
+        stoppingTheOthers(async () => {
+          const key = backupKey(slug, id, name)
           const stored = await streamToTarget(conn, cmd, target, key, what, local.signal, (n) => {
             progress[role] = n
             report()
           })
           committed.push(key)
           return {role, name, codec, size: stored.size, sha256: stored.hex}
-        } catch (error) {
-          // The other stream stops too: a backup is whole or nothing.
-          local.abort(error)
-          throw error
-        }
-      }
+        })
       const pgPort = shared?.pgPort
       // The dump and the manifest's counts share one snapshot: the counts describe exactly the dumped data.
       const snapshot = await HeldSnapshot.open(conn, tenant.database, {port: pgPort}).catch((error: unknown) => {
@@ -237,16 +241,13 @@ export async function backupTenant(
       let tables: SentTables
       try {
         const large = tableMin > 0 ? parseLargeTables(await snapshot.query(LARGE_TABLES_SQL, {min: String(tableMin)})) : []
-        const sendLarge = async (): Promise<SentTables> => {
-          if (large.length === 0) return {segments: [], bytes: 0, sent: 0, sentBytes: 0}
-          try {
-            const sent = await sendTables({
-              store,
-              conn,
-              target,
-              targetId: targetRecord.id,
-              tenant: slug,
-              backupId: id,
+        // What the filestore's and the tables' senders share: where they write and under which claim names.
+        const pool = {store, conn, target, targetId: targetRecord.id, tenant: slug, backupId: id, signal: local.signal}
+        const sendLarge = (): Promise<SentTables> =>
+          stoppingTheOthers(async () => {
+            if (large.length === 0) return {segments: [], bytes: 0, sent: 0, sentBytes: 0}
+            return sendTables({
+              ...pool,
               database: tenant.database,
               ...(pgPort ? {port: pgPort} : {}),
               snapshot: snapshot.id,
@@ -254,7 +255,6 @@ export async function backupTenant(
               tools,
               tables: large,
               previous: await previousTables(store, target, targetRecord.id, slug),
-              signal: local.signal,
               onBytes: (n) => {
                 progress.tables = n
                 report()
@@ -263,23 +263,12 @@ export async function backupTenant(
                 tablesClaim = key
               },
             })
-            return sent
-          } catch (error) {
-            local.abort(error)
-            throw error
-          }
-        }
-        const sendBlobs = async (): Promise<SentFilestore> => {
-          try {
+          })
+        const sendBlobs = (): Promise<SentFilestore> =>
+          stoppingTheOthers(async () => {
             const sent = await sendFilestore({
-              store,
-              conn,
-              target,
-              targetId: targetRecord.id,
-              tenant: slug,
-              backupId: id,
+              ...pool,
               dir: filestoreDir(dataDir, tenant.database),
-              signal: local.signal,
               onBytes: (n) => {
                 progress.filestore = n
                 report()
@@ -292,11 +281,7 @@ export async function backupTenant(
             })
             claim = sent.claim
             return sent
-          } catch (error) {
-            local.abort(error)
-            throw error
-          }
-        }
+          })
         const excludeTableData = large.map(qualifiedName)
         const settled = await Promise.allSettled([
           artifact('database', databaseFileName(codec), dumpCommand(tenant.database, codec, tools, {port: pgPort, snapshot: snapshot.id, excludeTableData}), {code: 'BACKUP_DUMP_FAILED', label: `pg_dump of database "${tenant.database}"`}),

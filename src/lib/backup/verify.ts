@@ -172,7 +172,7 @@ async function checkQuick(store: Pick<StateStore, 'backups'>, target: BackupTarg
   const missing = await missingBlobs(target, pooledSha1sOf(read.manifest, entry.id), signal)
   if (missing.size > 0) {
     const named = [...missing].slice(0, 3).join(', ')
-    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore or the large tables missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); ${await neededBy(store, target, entry, missing)}`)
+    throw new VerifyFailure('blobs', `${missing.size} blob(s) of the filestore${tables.length > 0 ? ' or the large tables' : ''} missing on target "${target.name}" (${named}${missing.size > 3 ? ', …' : ''}); ${await neededBy(store, target, entry, missing)}`)
   }
   const ofTables = tables.length > 0 ? ` and ${tables.length} of large tables' rows` : ''
   checks.push({name: 'blobs', ok: true, detail: `${new Set(refs.map((r) => r.sha1)).size} blobs of the filestore${ofTables} present in the pool of target "${target.name}"`})

@@ -1,5 +1,5 @@
 import {command, shell, type RemoteCommand} from '../../ssh/quote.js'
-import {compressor, decompressor, killableScript, type Codec, type HostTools} from './pipeline.js'
+import {compressor, decompressor, killableScript, LOCK_WAIT_TIMEOUT_S, type Codec, type HostTools} from './pipeline.js'
 import {KEEP_STDIN} from './verify.js'
 
 /**
@@ -22,7 +22,7 @@ export interface LargeTable {
   name: string
   /** Columns COPY carries, in order (dropped and generated columns left out, as pg_dump does). */
   columns: string[]
-  /** pg_table_size: heap and TOAST, no indexes. */
+  /** Heap and TOAST pages as PostgreSQL last counted them (relpages), in bytes. */
   bytes: number
   /** n_tup_ins + n_tup_upd + n_tup_del from pg_stat_user_tables: a hint that the table changed, never a proof that it did not. */
   writes: number
@@ -32,20 +32,26 @@ export interface LargeTable {
  * Ordinary, logged tables of the database's own schemas at least `:min` bytes large, not
  * owned by an extension (pg_dump dumps those differently), with their COPY columns. One row
  * per table: `schema|name|bytes|writes|col,col,…`.
+ *
+ * The size is the catalog's page count (`relpages` of the table and its TOAST table, kept by
+ * VACUUM, ANALYZE and autovacuum), not pg_table_size(): that one opens the table, so it waits
+ * for any lock a module upgrade holds, where this query must never wait. A table never counted
+ * yet (relpages 0) stays in the dump, which is always correct.
  */
 export const LARGE_TABLES_SQL = `
-SELECT n.nspname, c.relname, pg_table_size(c.oid),
+SELECT n.nspname, c.relname, (c.relpages + coalesce(t.relpages, 0))::bigint * current_setting('block_size')::bigint AS bytes,
        coalesce(s.n_tup_ins + s.n_tup_upd + s.n_tup_del, -1),
        (SELECT string_agg(a.attname, ',' ORDER BY a.attnum) FROM pg_attribute a
          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '')
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class t ON t.oid = c.reltoastrelid
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
 WHERE c.relkind = 'r' AND c.relpersistence = 'p'
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-  AND pg_table_size(c.oid) >= :min
+  AND (c.relpages + coalesce(t.relpages, 0))::bigint * current_setting('block_size')::bigint >= :min
   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-ORDER BY pg_table_size(c.oid) DESC, n.nspname, c.relname`
+ORDER BY bytes DESC, n.nspname, c.relname`
 
 /** Rows of LARGE_TABLES_SQL; tables with a name outside PLAIN_NAME stay in the dump. */
 export function parseLargeTables(output: string): LargeTable[] {
@@ -100,6 +106,8 @@ export function copyOutSql(columns: number): string {
     'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;',
     "SET TRANSACTION SNAPSHOT :'snapshot';",
     'SET synchronize_seqscans = off;',
+    // As pg_dump's --lock-wait-timeout (shell/pipeline.ts): a module upgrade's lock fails the run, not hangs it.
+    `SET lock_timeout = '${LOCK_WAIT_TIMEOUT_S}s';`,
     ...TEXT_SETTINGS,
     `COPY :"schema".:"table" (${columnList(columns)}) TO STDOUT;`,
     'COMMIT;',

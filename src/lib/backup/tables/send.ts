@@ -1,23 +1,14 @@
 import {OdoopsError} from '../../errors.js'
 import {psqlInput} from '../../remote/postgres-admin.js'
-import type {SshConnection} from '../../ssh/connection.js'
-import type {StateStore} from '../../state/store.js'
 import {writeClaim} from '../blobs/claims.js'
 import {blobKey} from '../blobs/layout.js'
+import type {SendContext} from '../blobs/send.js'
 import {backupKey, type TableSegment} from '../manifest.js'
 import {CODEC_EXTENSION, type Codec, type HostTools} from '../shell/pipeline.js'
 import {copyOutCommand, copyOutSql, parseContentLine, qualifiedName, tableVars, type LargeTable} from '../shell/tables.js'
 import {remoteFailure, STREAM_TIMEOUT_MS, streamToTarget} from '../stream-to-target.js'
-import type {BackupTarget} from '../targets/target.js'
 
-export interface TablesContext {
-  store: StateStore
-  conn: SshConnection
-  target: BackupTarget
-  /** The target's record id (names the pool's mutex). */
-  targetId: string
-  tenant: string
-  backupId: string
+export interface TablesContext extends Pick<SendContext, 'store' | 'conn' | 'target' | 'targetId' | 'tenant' | 'backupId' | 'signal' | 'onBytes'> {
   database: string
   port?: number
   /** The backup's exported snapshot: the tables are read as the dump sees the rest. */
@@ -27,8 +18,6 @@ export interface TablesContext {
   tables: readonly LargeTable[]
   /** The tables of the tenant's newest backup on this target, by `schema.name`. */
   previous: ReadonlyMap<string, TableSegment>
-  signal: AbortSignal
-  onBytes: (bytes: number) => void
   /** Called with the claim's key when first written (the caller deletes it, whatever happens). */
   onClaimed?: (claim: string) => void
 }
