@@ -1,5 +1,6 @@
 import {createHash, type Hash} from 'node:crypto'
 import {Transform, type TransformCallback} from 'node:stream'
+import {finished} from 'node:stream/promises'
 import type {ContentDigest} from './targets/target.js'
 
 /**
@@ -34,4 +35,12 @@ export class DigestStream extends Transform {
   result(): {size: number; sha256: string} {
     return {size: this.bytes, sha256: this.hex()}
   }
+}
+
+/** Reads whatever a command left unread of a digest's output, so the digest covers the whole file. */
+export async function drain(digest: DigestStream, signal?: AbortSignal): Promise<void> {
+  if (digest.readableEnded) return
+  digest.on('data', () => signal?.throwIfAborted())
+  digest.resume()
+  await finished(digest, {writable: false})
 }

@@ -1,7 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto'
 import pLimit from 'p-limit'
 import type {Readable} from 'node:stream'
-import {finished} from 'node:stream/promises'
 import {ExitCode, OdoopsError, isOdoopsError, messageOf} from '../errors.js'
 import {connectHost} from '../hosts/connect.js'
 import {getHost} from '../hosts/lookup.js'
@@ -19,7 +18,7 @@ import type {BlobRef} from './blobs/layout.js'
 import {backupsNeeding, blobRefsOf, isBlobBackup, manifestBytesOf, pooledSha1sOf} from './blobs/refs.js'
 import {missingBlobs} from './blobs/send.js'
 import {filestoreStatsCommand, parseFilestoreStats} from './shell/pipeline.js'
-import {DigestStream} from './digest.js'
+import {DigestStream, drain} from './digest.js'
 import {databaseFacts} from './facts.js'
 import {backupKey, MANIFEST_NAME, type BackupFile, type OdooManifest, type RowCounts, type TableSegment} from './manifest.js'
 import {loadTable, tableBlobFault, tablesOf} from './tables/load.js'
@@ -98,13 +97,6 @@ async function openStored(target: BackupTarget, entry: BackupEntry, file: Backup
   }
 }
 
-/** Reads whatever the command left unread, so the digest covers the whole file. */
-async function drain(digest: DigestStream, signal?: AbortSignal): Promise<void> {
-  if (digest.readableEnded) return
-  digest.on('data', () => signal?.throwIfAborted())
-  digest.resume()
-  await finished(digest, {writable: false})
-}
 
 async function readManifest(target: BackupTarget, entry: BackupEntry): Promise<{manifest: OdooManifest; size: number; sha256: string}> {
   let bytes: Buffer

@@ -1,8 +1,7 @@
-import {finished} from 'node:stream/promises'
 import {OdoopsError} from '../../errors.js'
 import type {ExecResult, SshConnection} from '../../ssh/connection.js'
 import {blobKey} from '../blobs/layout.js'
-import {DigestStream} from '../digest.js'
+import {DigestStream, drain} from '../digest.js'
 import type {OdooManifest, TableSegment} from '../manifest.js'
 import {copyInCommand} from '../shell/tables.js'
 import type {BackupTarget} from '../targets/target.js'
@@ -50,11 +49,7 @@ export async function loadTable(conn: SshConnection, target: BackupTarget, segme
   source.pipe(digest)
   const result = await conn.exec(copyInCommand(database, tableParts(segment), segment.codec), {root: true, stdin: digest, timeoutMs})
   try {
-    if (!digest.readableEnded) {
-      digest.on('data', () => signal?.throwIfAborted())
-      digest.resume()
-      await finished(digest, {writable: false})
-    }
+    await drain(digest, signal)
   } catch (error) {
     source.destroy()
     throw error
